@@ -1,0 +1,104 @@
+# xdpbeat build. `make` builds everything, `make test` runs all tests,
+# `make deps` installs the Debian packages, `make run` runs the sensor.
+# SAN=1 builds with AddressSanitizer/UBSan into build-san/.
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+SAN ?= 0
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT := -O1 -g
+else
+BUILD ?= build
+SANFLAGS :=
+OPT := -O2 -g
+endif
+
+PKGS := libbpf jansson yaml-0.1 libcurl libpcap zlib
+CFLAGS := $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -pthread \
+	-Iinclude -Iprotos -Iuser -I$(BUILD) $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDLIBS := $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm -pthread
+LDFLAGS := $(SANFLAGS)
+
+BPF_SRC := $(wildcard bpf/*.bpf.c)
+BPF_OBJ := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
+
+USER_SRC := $(wildcard user/*.c) $(wildcard protos/*.c)
+USER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRC))
+LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC))
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps test unit e2e run bench fuzz soak clean vmlinux format
+
+all: $(BUILD)/xdpbeat $(BUILD)/unit_tests $(FUZZ_BIN) $(BENCH_BIN)
+
+deps:
+	./tests/install-deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/record.h vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -D__bpf__ -Wall -Werror -I. -Iinclude -Ibpf \
+		-c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h) $(wildcard protos/*.h) $(wildcard user/*.h) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/xdpbeat: $(USER_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: $(BUILD)/unit_tests
+	cd tests && ../$(BUILD)/unit_tests --jobs 2 $(UNIT_ARGS)
+
+e2e: all
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/run-e2e.sh
+
+test: all
+	$(MAKE) unit
+	$(MAKE) e2e
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
+
+fuzz: all
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
+
+soak: all
+	SOAK=1 XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/run-e2e.sh
+
+run: all
+	./tests/run-default.sh $(CURDIR)/$(BUILD)/xdpbeat
+
+bench: all
+	BUILD=$(CURDIR)/$(BUILD) ./bench/run.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+
+format:
+	clang-format -i $(USER_SRC) $(wildcard include/*.h) $(BPF_SRC)
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,31 @@
+/*
+ * Live capture through the kernel: XDP (ingress) and TC (egress) programs
+ * filter by port (ports maps written from the config) and push records
+ * through a BPF ring buffer; this module loads, attaches, polls, converts
+ * records into struct packet, and detaches.
+ */
+#ifndef XDPBEAT_CAPTURE_H
+#define XDPBEAT_CAPTURE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "packet.h"
+#include "stats.h"
+
+struct capture;
+
+typedef void (*packet_fn)(void *ctx, const struct packet *pkt);
+
+/* Load the programs, fill the ports maps, attach to cfg->interfaces. NULL + message in err. */
+struct capture *capture_open(const struct config *cfg, struct stats *st, char *err, size_t errlen);
+/* Wait up to timeout_ms for records and hand each one to fn. Returns records handled or -errno (-EINTR normal). */
+int capture_poll(struct capture *c, int timeout_ms, packet_fn fn, void *ctx);
+/* Rewrite the ports maps from cfg (SIGHUP) without detaching. */
+int capture_set_ports(struct capture *c, const struct config *cfg);
+/* Copy the kernel's per-CPU counters (summed) into st (KERN_* stats). */
+void capture_read_stats(struct capture *c, struct stats *st);
+/* Detach everything and free. Accepts NULL. */
+void capture_close(struct capture *c);
+
+#endif

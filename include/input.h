@@ -1,0 +1,12 @@
+/* Offline input: read a pcap/pcapng file through the pipeline. */
+#ifndef XDPBEAT_INPUT_H
+#define XDPBEAT_INPUT_H
+
+#include <signal.h>
+
+#include "pipeline.h"
+
+/* Returns 0 at end of file, -errno (message on stderr) on open/read errors. */
+int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, const volatile sig_atomic_t *stop);
+
+#endif

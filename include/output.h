@@ -1,0 +1,63 @@
+/*
+ * Outputs: one `const struct output_ops` per user/output_<name>.c, listed in
+ * user/outputs.c. The publisher hands them batches of events; an output
+ * reports, per event, whether it was acknowledged (stored for good) or
+ * failed for good. Nothing is dropped without a counter.
+ */
+#ifndef XDPBEAT_OUTPUT_H
+#define XDPBEAT_OUTPUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "stats.h"
+
+struct event {
+	json_t *doc; /* the event object (owned) */
+	uint64_t ts; /* ns: @timestamp, for date-patterned index names */
+	char *line; /* doc serialized compactly, no newline (owned, lazily made) */
+	size_t len;
+};
+
+/* Serialize e->doc into e->line once; returns e->line or NULL on ENOMEM. */
+const char *event_line(struct event *e);
+void event_clear(struct event *e);
+
+struct output_ops {
+	const char *name; /* "console", "file", "elasticsearch": key under output. */
+	const struct cfg_field *cfg_fields;
+	void *(*cfg_new)(void);
+	void (*cfg_free)(void *priv);
+	/* Start the output (connect, install template...). NULL + errno, message on stderr. */
+	void *(*open)(const void *priv, const struct config *cfg, struct stats *st);
+	/*
+	 * Deliver n events. Returns the number of events handled for good
+	 * (acknowledged or failed and counted), in order from the first; the
+	 * publisher re-offers the rest. May block (retries, backoff) but must
+	 * return promptly once *stop is set (the shutdown deadline passed).
+	 */
+	size_t (*publish)(void *out, struct event *ev, size_t n, const volatile int *stop);
+	void (*close)(void *out);
+};
+
+extern const struct output_ops *const output_registry[];
+const struct output_ops *output_find(const char *name);
+
+/* ---- publisher (user/publisher.c): bounded queue + output thread ---- */
+
+struct publisher;
+
+struct publisher *publisher_new(const struct config *cfg, struct stats *st);
+/*
+ * Queue one event (takes ownership of doc). Blocks while the queue is full
+ * (backpressure) unless nonblock, in which case a full queue drops the event
+ * and counts it. Returns 0 or -ENOSPC (dropped, counted).
+ */
+int publisher_put(struct publisher *p, json_t *doc, uint64_t ts, bool nonblock);
+/* Flush the queue to the outputs within cfg->shutdown_timeout, stop the thread, free. */
+void publisher_free(struct publisher *p);
+
+#endif

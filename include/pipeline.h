@@ -1,0 +1,38 @@
+/*
+ * The packet pipeline: decoded packets in, transactions out. Owns the TCP
+ * tracker, the UDP correlation table and the clock (packet time for pcap
+ * input, wall clock ticks for live capture).
+ */
+#ifndef XDPBEAT_PIPELINE_H
+#define XDPBEAT_PIPELINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "packet.h"
+#include "proto.h"
+#include "stats.h"
+
+/* Receives every finished transaction event (takes ownership of doc). */
+typedef void (*event_sink_fn)(void *ctx, json_t *doc, uint64_t ts);
+
+struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx);
+/* Process one packet. Advances the clock to pkt->ts. */
+void pipeline_packet(struct pipeline *pl, const struct packet *pkt);
+/* Advance the clock (live mode): expire transactions and idle connections. */
+void pipeline_tick(struct pipeline *pl, uint64_t now);
+/* End of input: close all connections (FIN to parsers), expire everything pending. */
+void pipeline_flush(struct pipeline *pl);
+void pipeline_free(struct pipeline *pl);
+
+/* Current pipeline time (ns since epoch). */
+uint64_t pipeline_now(const struct pipeline *pl);
+const struct config *pipeline_config(const struct pipeline *pl);
+struct stats *pipeline_stats(struct pipeline *pl);
+/* Build the event for a finished transaction and hand it to the sink (used by the correlator). */
+void pipeline_emit(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
+		   struct msg *resp);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * TCP stream tracker: connection table keyed by the 5-tuple (both directions
+ * map to one entry), per-direction reassembly with a bounded out-of-order
+ * queue, gap detection, FIN/RST, idle timeout and hard caps.
+ */
+#ifndef XDPBEAT_TCP_H
+#define XDPBEAT_TCP_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "packet.h"
+#include "proto.h"
+#include "stats.h"
+
+struct tcp_tracker;
+
+struct tcp_tracker *tcp_new(const struct tcp_cfg *cfg, struct stats *st, struct pipeline *pl);
+/* One TCP segment for protocol cfg. server_is_dst: which endpoint is the server when the connection is new. */
+void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *pkt, bool server_is_dst);
+/* Close idle connections, expire their pending transactions. */
+void tcp_expire(struct tcp_tracker *t, uint64_t now);
+/* Close every connection (end of input). */
+void tcp_close_all(struct tcp_tracker *t, uint64_t now);
+void tcp_free(struct tcp_tracker *t);
+size_t tcp_conn_count(const struct tcp_tracker *t);
+
+#endif

@@ -1,0 +1,19 @@
+/* The protocol registry: one line per protos/<name>.c. */
+#include <string.h>
+
+#include "proto.h"
+
+extern const struct proto_ops http_ops;
+
+const struct proto_ops *const proto_registry[] = {
+	&http_ops,
+	NULL,
+};
+
+const struct proto_ops *proto_find(const char *name)
+{
+	for (size_t i = 0; proto_registry[i]; i++)
+		if (strcmp(proto_registry[i]->name, name) == 0)
+			return proto_registry[i];
+	return NULL;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install every Debian package xdpbeat needs to build, test and benchmark.
+# Idempotent; skips apt when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+	gcc make clang llvm pkg-config bpftool iproute2
+	libbpf-dev libelf-dev zlib1g-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libpcap-dev libcriterion-dev
+	tcpdump tshark nginx-light wrk curl iperf3 procps psmisc
+	dnsmasq dnsutils memcached libmemcached-tools
+	python3-elasticsearch
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,280 @@
+/*
+ * Transaction correlator: pairs requests with responses.
+ * TCP: a per-connection FIFO (pipelining), expired after the protocol's
+ * transaction_timeout. UDP: a table keyed by flow + protocol + message id,
+ * with a FIFO of entries in arrival order for expiry.
+ * Expired or orphaned requests are published without a response.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Requests waiting per connection before the oldest is given up. */
+#define CORR_MAX_PENDING 1024
+/* Waiting UDP requests in all. */
+#define CORR_UDP_MAX 65536
+
+void proto_count(struct pipeline *pl, const struct proto_cfg *cfg, enum pstat_id id)
+{
+	stats_proto_add(pipeline_stats(pl), cfg->ops->id, id, 1);
+}
+
+static void publish_unanswered(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f,
+			       struct msg *req)
+{
+	stats_add(pipeline_stats(pl), STAT_TXN_UNANSWERED, 1);
+	proto_count(pl, cfg, PSTAT_UNANSWERED);
+	pipeline_emit(pl, cfg, f, req, NULL);
+}
+
+static void publish_pair(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
+			 struct msg *resp)
+{
+	stats_add(pipeline_stats(pl), STAT_TXN, 1);
+	proto_count(pl, cfg, PSTAT_TXN);
+	pipeline_emit(pl, cfg, f, req, resp);
+}
+
+static struct msg *conn_pop(struct conn *c)
+{
+	struct msg *m = c->req_head;
+
+	if (m) {
+		c->req_head = m->next;
+		if (!c->req_head)
+			c->req_tail = NULL;
+		m->next = NULL;
+		c->nreq--;
+	}
+	return m;
+}
+
+void corr_request(struct conn *c, struct msg *req)
+{
+	proto_count(c->pl, c->cfg, PSTAT_REQUESTS);
+	if (req->noreply) {
+		publish_pair(c->pl, c->cfg, &c->flow, req, NULL);
+		return;
+	}
+	if (c->nreq >= CORR_MAX_PENDING)
+		publish_unanswered(c->pl, c->cfg, &c->flow, conn_pop(c));
+	req->next = NULL;
+	if (c->req_tail)
+		c->req_tail->next = req;
+	else
+		c->req_head = req;
+	c->req_tail = req;
+	c->nreq++;
+}
+
+void corr_response(struct conn *c, struct msg *resp)
+{
+	struct msg *req = conn_pop(c);
+
+	proto_count(c->pl, c->cfg, PSTAT_RESPONSES);
+	if (!req) {
+		stats_add(pipeline_stats(c->pl), STAT_TXN_UNMATCHED_RESP, 1);
+		proto_count(c->pl, c->cfg, PSTAT_UNMATCHED);
+		msg_free(resp);
+		return;
+	}
+	publish_pair(c->pl, c->cfg, &c->flow, req, resp);
+}
+
+struct msg *corr_oldest(struct conn *c)
+{
+	return c->req_head;
+}
+
+void corr_conn_expire(struct conn *c, uint64_t now)
+{
+	uint64_t timeout = c->cfg->transaction_timeout;
+
+	while (c->req_head && c->req_head->ts + timeout <= now)
+		publish_unanswered(c->pl, c->cfg, &c->flow, conn_pop(c));
+}
+
+void corr_conn_close(struct conn *c)
+{
+	while (c->req_head)
+		publish_unanswered(c->pl, c->cfg, &c->flow, conn_pop(c));
+}
+
+/* ---- UDP ---- */
+
+struct udp_entry {
+	struct udp_entry *hnext; /* hash chain */
+	struct udp_entry *older, *newer; /* arrival order */
+	uint32_t hash;
+	struct flow flow;
+	const struct proto_cfg *cfg;
+	struct msg *req;
+};
+
+struct corr_udp {
+	struct udp_entry **table;
+	size_t nbuckets;
+	size_t n;
+	struct udp_entry *oldest, *newest;
+};
+
+struct corr_udp *corr_udp_new(void)
+{
+	struct corr_udp *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->nbuckets = 4096;
+	u->table = calloc(u->nbuckets, sizeof(*u->table));
+	if (!u->table) {
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+static uint32_t udp_hash(const struct flow *f, const struct proto_cfg *cfg, uint64_t id)
+{
+	uint32_t h = 2166136261u;
+	const uint8_t *parts[] = { f->client_ip.a, f->server_ip.a };
+
+	for (int p = 0; p < 2; p++)
+		for (int i = 0; i < 16; i++)
+			h = (h ^ parts[p][i]) * 16777619u;
+	h = (h ^ f->client_port) * 16777619u;
+	h = (h ^ f->server_port) * 16777619u;
+	h = (h ^ (uint32_t)cfg->ops->id) * 16777619u;
+	h = (h ^ (uint32_t)id) * 16777619u;
+	return (h ^ (uint32_t)(id >> 32)) * 16777619u;
+}
+
+static bool flow_eq(const struct flow *a, const struct flow *b)
+{
+	return a->client_port == b->client_port && a->server_port == b->server_port &&
+	       ip_addr_eq(&a->client_ip, &b->client_ip) && ip_addr_eq(&a->server_ip, &b->server_ip);
+}
+
+static struct udp_entry **udp_find(struct corr_udp *u, uint32_t h, const struct flow *f,
+				   const struct proto_cfg *cfg, uint64_t id)
+{
+	struct udp_entry **pp;
+
+	for (pp = &u->table[h & (u->nbuckets - 1)]; *pp; pp = &(*pp)->hnext) {
+		struct udp_entry *e = *pp;
+
+		if (e->hash == h && e->cfg == cfg && e->req->id == id && flow_eq(&e->flow, f))
+			return pp;
+	}
+	return pp;
+}
+
+/* Unlink *pp from both lists, return its request. */
+static struct msg *udp_take(struct corr_udp *u, struct udp_entry **pp)
+{
+	struct udp_entry *e = *pp;
+	struct msg *req = e->req;
+
+	*pp = e->hnext;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		u->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		u->newest = e->older;
+	u->n--;
+	free(e);
+	return req;
+}
+
+static void udp_expire_oldest(struct pipeline *pl, struct corr_udp *u)
+{
+	struct udp_entry *e = u->oldest;
+	const struct proto_cfg *cfg = e->cfg;
+	struct flow f = e->flow;
+	struct udp_entry **pp = udp_find(u, e->hash, &e->flow, e->cfg, e->req->id);
+
+	publish_unanswered(pl, cfg, &f, udp_take(u, pp));
+}
+
+void corr_udp_request(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req)
+{
+	struct corr_udp *u = pipeline_udp(pl);
+	uint32_t h = udp_hash(f, cfg, req->id);
+	struct udp_entry **pp, *e;
+
+	proto_count(pl, cfg, PSTAT_REQUESTS);
+	if (req->noreply) {
+		publish_pair(pl, cfg, f, req, NULL);
+		return;
+	}
+	pp = udp_find(u, h, f, cfg, req->id);
+	if (*pp) /* same id again from the same client: the first one went unanswered */
+		publish_unanswered(pl, cfg, f, udp_take(u, pp));
+	if (u->n >= CORR_UDP_MAX)
+		udp_expire_oldest(pl, u);
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		msg_free(req);
+		return;
+	}
+	e->hash = h;
+	e->flow = *f;
+	e->cfg = cfg;
+	e->req = req;
+	pp = &u->table[h & (u->nbuckets - 1)];
+	e->hnext = *pp;
+	*pp = e;
+	e->older = u->newest;
+	if (u->newest)
+		u->newest->newer = e;
+	else
+		u->oldest = e;
+	u->newest = e;
+	u->n++;
+}
+
+void corr_udp_response(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *resp)
+{
+	struct corr_udp *u = pipeline_udp(pl);
+	struct udp_entry **pp = udp_find(u, udp_hash(f, cfg, resp->id), f, cfg, resp->id);
+
+	proto_count(pl, cfg, PSTAT_RESPONSES);
+	if (!*pp) {
+		stats_add(pipeline_stats(pl), STAT_TXN_UNMATCHED_RESP, 1);
+		proto_count(pl, cfg, PSTAT_UNMATCHED);
+		msg_free(resp);
+		return;
+	}
+	publish_pair(pl, cfg, f, udp_take(u, pp), resp);
+}
+
+void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now)
+{
+	/* Arrival order ~ time order; timeouts differ per protocol, so scan all but stop early when possible. */
+	struct udp_entry *e = u->oldest;
+
+	while (e) {
+		struct udp_entry *next = e->newer;
+
+		if (e->req->ts + e->cfg->transaction_timeout <= now) {
+			const struct proto_cfg *cfg = e->cfg;
+			struct flow f = e->flow;
+
+			publish_unanswered(pl, cfg, &f, udp_take(u, udp_find(u, e->hash, &e->flow, cfg, e->req->id)));
+		}
+		e = next;
+	}
+}
+
+void corr_udp_free(struct pipeline *pl, struct corr_udp *u)
+{
+	if (!u)
+		return;
+	while (u->oldest)
+		udp_expire_oldest(pl, u);
+	free(u->table);
+	free(u);
+}

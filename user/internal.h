@@ -1,0 +1,28 @@
+/* Interfaces between the core modules of the daemon (not for parsers). */
+#ifndef XDPBEAT_INTERNAL_H
+#define XDPBEAT_INTERNAL_H
+
+#include "pipeline.h"
+#include "proto.h"
+
+/* Correlator, per TCP connection. */
+void corr_conn_expire(struct conn *c, uint64_t now);
+void corr_conn_close(struct conn *c);
+
+/* Correlator, UDP table keyed by flow + protocol + id. */
+struct corr_udp;
+struct corr_udp *corr_udp_new(void);
+void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now);
+void corr_udp_free(struct pipeline *pl, struct corr_udp *u);
+struct corr_udp *pipeline_udp(struct pipeline *pl);
+
+/* Event building. */
+json_t *event_build(const struct proto_cfg *cfg, const struct flow *f, const struct msg *req,
+		    const struct msg *resp);
+/* "2026-11-25T14:18:09.123Z" */
+void format_timestamp(uint64_t ns, char *buf, size_t len);
+/* Community ID v1 ("1:base64") of the flow. */
+void community_id(const struct flow *f, char *buf, size_t len);
+void sha1(const void *data, size_t len, uint8_t out[20]);
+
+#endif

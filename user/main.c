@@ -1,0 +1,232 @@
+/*
+ * xdpbeat: command line, then input (pcap file or live kernel capture) ->
+ * pipeline -> publisher -> outputs, and a clean stop on SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "input.h"
+#include "output.h"
+#include "pipeline.h"
+
+#define XDPBEAT_VERSION "0.1.0"
+#define MAX_OVERRIDES 64
+#define MAX_RELOADS 64
+
+static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t reload;
+
+struct opts {
+	const char *config;
+	const char *pcap;
+	char *overrides[MAX_OVERRIDES];
+	size_t noverrides;
+	bool test_config;
+};
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		exiting = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xdpbeat [-c config.yml] [-E key=value]... [-I file.pcap] [-t] [-d]\n"
+		   "  -c FILE   configuration file (default: built-in, see config/xdpbeat.yml)\n"
+		   "  -E K=V    override one setting, e.g. -E output.console.enabled=false\n"
+		   "  -I FILE   read packets from a pcap file instead of capturing live\n"
+		   "  -t        check the configuration and exit\n"
+		   "  -d        debug output (libbpf messages)\n"
+		   "  -V        print the version\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "c:E:I:tdVh")) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'E':
+			if (o->noverrides == MAX_OVERRIDES) {
+				fprintf(stderr, "xdpbeat: too many -E options (max %d)\n", MAX_OVERRIDES);
+				return -1;
+			}
+			o->overrides[o->noverrides++] = optarg;
+			break;
+		case 'I':
+			o->pcap = optarg;
+			break;
+		case 't':
+			o->test_config = true;
+			break;
+		case 'd':
+			setenv("XDPBEAT_DEBUG", "1", 1);
+			break;
+		case 'V':
+			printf("xdpbeat %s\n", XDPBEAT_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "xdpbeat: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void sink(void *ctx, json_t *doc, uint64_t ts)
+{
+	publisher_put(ctx, doc, ts, false);
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void on_packet(void *ctx, const struct packet *pkt)
+{
+	pipeline_packet(ctx, pkt);
+}
+
+/* SIGHUP: load the config again and rewrite the kernel's ports maps. */
+static struct config *reload_config(const struct opts *o, struct capture *cap, struct config *old)
+{
+	struct cfg_err err;
+	struct config *cfg = config_load(o->config, o->overrides, o->noverrides, &err);
+
+	if (!cfg) {
+		fprintf(stderr, "xdpbeat: reload failed, keeping the running config: %s\n", err.msg);
+		return NULL;
+	}
+	if (capture_set_ports(cap, cfg) != 0) {
+		fprintf(stderr, "xdpbeat: reload: could not update the ports maps\n");
+		config_free(cfg);
+		return NULL;
+	}
+	(void)old;
+	fprintf(stderr, "xdpbeat: configuration reloaded\n");
+	return cfg;
+}
+
+static int run_live(const struct opts *o, struct config *cfg, struct pipeline *pl, struct stats *st)
+{
+	struct config *reloaded[MAX_RELOADS];
+	size_t nreloaded = 0;
+	char err[512] = "";
+	struct capture *cap;
+	uint64_t next_stats;
+	int rc = 0;
+
+	cap = capture_open(cfg, st, err, sizeof(err));
+	if (!cap) {
+		fprintf(stderr, "xdpbeat: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "xdpbeat: capturing on %zu interface(s)\n", cfg->interfaces.n);
+	next_stats = wall_ns() + cfg->stats_period;
+	while (!exiting) {
+		int n = capture_poll(cap, 100, on_packet, pl);
+
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "xdpbeat: ring buffer poll failed: %s\n", strerror(-n));
+			rc = 1;
+			break;
+		}
+		pipeline_tick(pl, wall_ns());
+		if (reload) {
+			struct config *nc;
+
+			reload = 0;
+			/* Connections keep the protocol config they started with, so old configs stay alive. */
+			if (nreloaded < MAX_RELOADS && (nc = reload_config(o, cap, cfg)))
+				reloaded[nreloaded++] = nc;
+			else if (nreloaded == MAX_RELOADS)
+				fprintf(stderr, "xdpbeat: reload ignored: restart after %d reloads\n", MAX_RELOADS);
+		}
+		if (cfg->stats_period && wall_ns() >= next_stats) {
+			capture_read_stats(cap, st);
+			stats_log(st, stderr, "periodic");
+			next_stats = wall_ns() + cfg->stats_period;
+		}
+	}
+	capture_poll(cap, 0, on_packet, pl);
+	capture_read_stats(cap, st);
+	capture_close(cap);
+	for (size_t i = 0; i < nreloaded; i++)
+		config_free(reloaded[i]);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct stats *st = NULL;
+	struct config *cfg = NULL;
+	struct publisher *pub = NULL;
+	struct pipeline *pl = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct cfg_err err;
+	int rc = 1;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	cfg = config_load(o.config, o.overrides, o.noverrides, &err);
+	if (!cfg) {
+		fprintf(stderr, "xdpbeat: configuration error: %s\n", err.msg);
+		return 2;
+	}
+	if (o.test_config) {
+		printf("Config OK\n");
+		config_free(cfg);
+		return 0;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		goto cleanup;
+	pub = publisher_new(cfg, st);
+	if (!pub)
+		goto cleanup;
+	pl = pipeline_new(cfg, st, sink, pub);
+	if (!pl)
+		goto cleanup;
+	if (o.pcap)
+		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;
+	else
+		rc = run_live(&o, cfg, pl, st);
+	pipeline_flush(pl);
+cleanup:
+	pipeline_free(pl);
+	publisher_free(pub);
+	if (st)
+		stats_log(st, stderr, "final");
+	free(st);
+	config_free(cfg);
+	return rc;
+}

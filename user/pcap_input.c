@@ -1,0 +1,42 @@
+/* Offline input: libpcap reads the file, decode_frame() each packet, pipeline it. */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+
+#include "input.h"
+
+int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, const volatile sig_atomic_t *stop)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	pcap_t *p;
+	int linktype, rc;
+
+	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!p) {
+		fprintf(stderr, "xdpbeat: %s: %s\n", path, errbuf);
+		return -EINVAL;
+	}
+	linktype = pcap_datalink(p);
+	while (!*stop && (rc = pcap_next_ex(p, &hdr, &data)) == 1) {
+		struct packet pkt;
+		int err = decode_frame(linktype, data, hdr->caplen, hdr->len, &pkt);
+
+		if (err == -EINVAL)
+			stats_add(st, STAT_DECODE_ERRORS, 1);
+		if (err)
+			continue;
+		pkt.ts = (uint64_t)hdr->ts.tv_sec * 1000000000u + (uint64_t)hdr->ts.tv_usec;
+		pkt.ifindex = 0;
+		pkt.proto_hint = 0;
+		pkt.server_is_dst = 0;
+		pipeline_packet(pl, &pkt);
+	}
+	if (!*stop && rc == -1) {
+		fprintf(stderr, "xdpbeat: %s: %s\n", path, pcap_geterr(p));
+		stats_add(st, STAT_DECODE_ERRORS, 1);
+	}
+	pcap_close(p);
+	return 0;
+}

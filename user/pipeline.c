@@ -1,0 +1,182 @@
+/*
+ * The pipeline: picks the protocol for each packet (kernel hint or port),
+ * hands TCP segments to the tracker and datagrams to the protocol, keeps
+ * the clock and sweeps timeouts once per second of that clock.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "tcp.h"
+
+#define SWEEP_NS 1000000000ull
+
+struct pipeline {
+	const struct config *cfg;
+	struct stats *st;
+	event_sink_fn sink;
+	void *sink_ctx;
+	struct tcp_tracker *tcp;
+	struct corr_udp *udp;
+	uint64_t now;
+	uint64_t next_sweep;
+};
+
+struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->cfg = cfg;
+	pl->st = st;
+	pl->sink = sink;
+	pl->sink_ctx = sink_ctx;
+	pl->tcp = tcp_new(&cfg->tcp, st, pl);
+	pl->udp = corr_udp_new();
+	if (!pl->tcp || !pl->udp) {
+		pipeline_free(pl);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return pl;
+}
+
+uint64_t pipeline_now(const struct pipeline *pl)
+{
+	return pl->now;
+}
+
+const struct config *pipeline_config(const struct pipeline *pl)
+{
+	return pl->cfg;
+}
+
+struct stats *pipeline_stats(struct pipeline *pl)
+{
+	return pl->st;
+}
+
+struct corr_udp *pipeline_udp(struct pipeline *pl)
+{
+	return pl->udp;
+}
+
+void pipeline_emit(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
+		   struct msg *resp)
+{
+	json_t *doc = event_build(cfg, f, req, resp);
+	uint64_t ts = req->ts;
+
+	msg_free(req);
+	msg_free(resp);
+	if (!doc)
+		return;
+	pl->sink(pl->sink_ctx, doc, ts);
+}
+
+static void sweep(struct pipeline *pl, uint64_t now)
+{
+	tcp_expire(pl->tcp, now);
+	corr_udp_expire(pl, pl->udp, now);
+	for (size_t i = 0; i < pl->cfg->nprotos; i++) {
+		const struct proto_cfg *pc = &pl->cfg->protos[i];
+
+		if (pc->ops->expire)
+			pc->ops->expire(pl, pc, now);
+	}
+}
+
+void pipeline_tick(struct pipeline *pl, uint64_t now)
+{
+	if (now > pl->now)
+		pl->now = now;
+	if (pl->now < pl->next_sweep)
+		return;
+	pl->next_sweep = pl->now + SWEEP_NS;
+	sweep(pl, pl->now);
+}
+
+static const struct proto_cfg *proto_by_id(const struct config *cfg, unsigned id)
+{
+	for (size_t i = 0; i < cfg->nprotos; i++)
+		if ((unsigned)cfg->protos[i].ops->id == id)
+			return &cfg->protos[i];
+	return NULL;
+}
+
+/* The protocol of pkt and whether its destination is the server. */
+static const struct proto_cfg *classify(const struct config *cfg, const struct packet *pkt, bool *server_is_dst)
+{
+	const struct proto_cfg *pc;
+
+	if (pkt->proto_hint && (pc = proto_by_id(cfg, pkt->proto_hint))) {
+		*server_is_dst = pkt->server_is_dst != 2;
+		return pc;
+	}
+	pc = config_proto_for_port(cfg, pkt->transport, pkt->dport);
+	*server_is_dst = pc != NULL;
+	if (!pc)
+		pc = config_proto_for_port(cfg, pkt->transport, pkt->sport);
+	return pc;
+}
+
+static void udp_packet(struct pipeline *pl, const struct proto_cfg *pc, const struct packet *pkt,
+		       bool server_is_dst)
+{
+	struct flow f = { .transport = IPPROTO_UDP };
+
+	stats_add(pl->st, STAT_UDP_PACKETS, 1);
+	if (!pc->ops->parse_udp || pkt->payload_len == 0)
+		return;
+	if (server_is_dst) {
+		f.client_ip = pkt->src, f.client_port = pkt->sport;
+		f.server_ip = pkt->dst, f.server_port = pkt->dport;
+	} else {
+		f.client_ip = pkt->dst, f.client_port = pkt->dport;
+		f.server_ip = pkt->src, f.server_port = pkt->sport;
+	}
+	pc->ops->parse_udp(pl, pc, &f, server_is_dst ? DIR_C2S : DIR_S2C, pkt->payload, pkt->payload_len,
+			   pkt->ts);
+}
+
+void pipeline_packet(struct pipeline *pl, const struct packet *pkt)
+{
+	const struct proto_cfg *pc;
+	bool server_is_dst = true;
+
+	stats_add(pl->st, STAT_PACKETS, 1);
+	stats_add(pl->st, STAT_BYTES, pkt->wire_len);
+	pipeline_tick(pl, pkt->ts);
+	pc = classify(pl->cfg, pkt, &server_is_dst);
+	if (!pc) {
+		stats_add(pl->st, STAT_NOT_WATCHED, 1);
+		return;
+	}
+	if (pkt->transport == IPPROTO_TCP && pc->ops->parse)
+		tcp_packet(pl->tcp, pc, pkt, server_is_dst);
+	else if (pkt->transport == IPPROTO_UDP)
+		udp_packet(pl, pc, pkt, server_is_dst);
+}
+
+void pipeline_flush(struct pipeline *pl)
+{
+	tcp_close_all(pl->tcp, pl->now);
+	corr_udp_expire(pl, pl->udp, UINT64_MAX / 2);
+	for (size_t i = 0; i < pl->cfg->nprotos; i++) {
+		const struct proto_cfg *pc = &pl->cfg->protos[i];
+
+		if (pc->ops->expire)
+			pc->ops->expire(pl, pc, UINT64_MAX / 2);
+	}
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	if (!pl)
+		return;
+	tcp_free(pl->tcp);
+	corr_udp_free(pl, pl->udp);
+	free(pl);
+}
