@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xdpbeat kernel side: XDP (ingress) and TC (egress) programs that keep the
+ * TCP/UDP packets whose source or destination port is in the ports maps and
+ * push a record (header facts + payload, chunked) into the ring buffer.
+ * They never change traffic: XDP_PASS / TC_ACT_OK always.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "record.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+
+#define XB_TC_ACT_OK 0
+/* Chunks per packet: XB_PAYLOAD_MAX / XB_CHUNK_MAX. */
+#define XB_CHUNKS (XB_PAYLOAD_MAX / XB_CHUNK_MAX)
+/* Payload room of the small record class (most requests fit). */
+#define XB_SMALL_ROOM 512
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Payload bytes sent per packet at most (the rest is flagged truncated). */
+const volatile __u32 snaplen = XB_PAYLOAD_MAX;
+/* Force a consumer wake-up once this many bytes wait in the ring buffer. */
+const volatile __u32 wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* set from config->ring_size before load */
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XB_PORTS_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u16); /* enum proto_id, 0 = not watched */
+} tcp_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XB_PORTS_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u16);
+} udp_ports SEC(".maps");
+
+/* Protocol watched on port in the l4 map, 0 if none. */
+static __always_inline __u16 port_proto(__u8 l4, __u16 port)
+{
+	__u32 key = port;
+	__u16 *v;
+
+	v = bpf_map_lookup_elem(l4 == XB_IPPROTO_TCP ? (void *)&tcp_ports : (void *)&udp_ports, &key);
+	return v ? *v : 0;
+}
+
+static __always_inline __u64 wake_flag(void)
+{
+	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* Copy n payload bytes at off into dst: the helper of the hook (hook is a constant). */
+static __always_inline long load_payload(void *ctx, const int hook, __u32 off, void *dst, __u32 n)
+{
+	if (hook == XB_HOOK_XDP)
+		return bpf_xdp_load_bytes(ctx, off, dst, n);
+	return bpf_skb_load_bytes(ctx, off, dst, n);
+}
+
+/*
+ * Reserve one record with room payload bytes (a constant), fill it from
+ * hdr and payload[off, off + n), submit. Returns 0 or -1 (ring full, load error).
+ */
+static __always_inline int emit_chunk(void *ctx, const int hook, const struct xb_record *hdr, __u32 payload_off,
+				      __u32 off, __u32 n, __u8 flags, const __u32 room)
+{
+	struct xb_record *r;
+
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r) + room, 0);
+	if (!r) {
+		stat_inc(XB_STAT_RB_FULL);
+		return -1;
+	}
+	__builtin_memcpy(r, hdr, sizeof(*r));
+	r->offset = off;
+	r->flags = flags;
+	r->cap_len = n;
+	if (room && n) {
+		/* n is 1..room (a power of two): say so in a way the verifier tracks. */
+		n = ((n - 1) & (room - 1)) + 1;
+		if (load_payload(ctx, hook, payload_off + off, r->data, n)) {
+			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+			return -1;
+		}
+	}
+	bpf_ringbuf_submit(r, wake_flag());
+	stat_inc(XB_STAT_SENT);
+	return 0;
+}
+
+/* Send the first `send` of `wire` payload bytes in records of at most XB_CHUNK_MAX bytes. */
+static __always_inline void emit_payload(void *ctx, const int hook, const struct xb_record *hdr, __u32 payload_off,
+					 __u32 wire, __u32 send)
+{
+	__u32 off = 0, n;
+	__u8 flags;
+	int i, err;
+
+	for (i = 0; i < XB_CHUNKS; i++) {
+		n = send - off;
+		if (n > XB_CHUNK_MAX)
+			n = XB_CHUNK_MAX;
+		flags = (off + n >= send && send < wire) ? XB_F_TRUNCATED : 0;
+		if (n == 0)
+			err = emit_chunk(ctx, hook, hdr, payload_off, off, 0, flags, 0);
+		else if (n <= XB_SMALL_ROOM)
+			err = emit_chunk(ctx, hook, hdr, payload_off, off, n, flags, XB_SMALL_ROOM);
+		else
+			err = emit_chunk(ctx, hook, hdr, payload_off, off, n, flags, XB_CHUNK_MAX);
+		off += n;
+		if (err || off >= send)
+			break;
+	}
+}
+
+static __always_inline void fill_header(struct xb_record *h, const struct xb_meta *m, const int hook,
+					__u32 ifindex, __u16 proto, __u8 match, __u32 wire)
+{
+	h->ts_ns = bpf_ktime_get_ns();
+	h->ifindex = ifindex;
+	h->hook = hook;
+	h->family = m->family;
+	h->l4proto = m->l4proto;
+	h->tcp_flags = m->tcp_flags;
+	if (m->family == 4) {
+		__builtin_memcpy(h->saddr, m->saddr, 4);
+		__builtin_memcpy(h->daddr, m->daddr, 4);
+	} else {
+		__builtin_memcpy(h->saddr, m->saddr, 16);
+		__builtin_memcpy(h->daddr, m->daddr, 16);
+	}
+	h->sport = m->sport;
+	h->dport = m->dport;
+	h->seq = m->seq;
+	h->ack = m->ack;
+	h->proto_id = proto;
+	h->match = match;
+	h->wire_len = wire;
+}
+
+/* Payload bytes the packet really carries: declared length clamped to what is there. */
+static __always_inline __u32 payload_len(const struct xb_meta *m, __u32 pkt_len)
+{
+	__u32 avail = pkt_len > m->payload_off ? pkt_len - m->payload_off : 0;
+
+	return m->payload_len < avail ? m->payload_len : avail;
+}
+
+/* A matched packet: decide what to send and send it. */
+static __always_inline void xb_send(void *ctx, const int hook, const struct xb_meta *m, __u32 ifindex, __u16 proto,
+				    __u8 match)
+{
+	struct xb_record hdr = {};
+	__u32 wire, send, pkt_len;
+
+	if (hook == XB_HOOK_XDP)
+		pkt_len = bpf_xdp_get_buff_len(ctx);
+	else
+		pkt_len = ((struct __sk_buff *)ctx)->len;
+	wire = payload_len(m, pkt_len);
+	if (wire == 0) {
+		/* Pure ACKs (and empty datagrams) carry nothing the tracker needs. */
+		if (m->l4proto != XB_IPPROTO_TCP || !(m->tcp_flags & (XB_TCP_SYN | XB_TCP_FIN | XB_TCP_RST)))
+			return;
+	}
+	send = wire;
+	if (send > snaplen)
+		send = snaplen;
+	if (send > XB_PAYLOAD_MAX)
+		send = XB_PAYLOAD_MAX;
+	if (wire > send)
+		stat_add(XB_STAT_TRUNC_BYTES, wire - send);
+	fill_header(&hdr, m, hook, ifindex, proto, match, wire);
+	emit_payload(ctx, hook, &hdr, m->payload_off, wire, send);
+}
+
+/* The shared path of both hooks. data..end is the linear part of the packet. */
+static __always_inline void xb_handle(void *ctx, const int hook, void *data, void *end, __u32 ifindex)
+{
+	struct xb_meta m;
+	__u16 proto;
+	__u8 match;
+
+	stat_inc(XB_STAT_SEEN);
+	if (!xb_parse(data, end, &m))
+		return;
+	match = XB_MATCH_DST;
+	proto = port_proto(m.l4proto, m.dport);
+	if (!proto) {
+		match = XB_MATCH_SRC;
+		proto = port_proto(m.l4proto, m.sport);
+		if (!proto)
+			return;
+	}
+	stat_inc(XB_STAT_MATCHED);
+	xb_send(ctx, hook, &m, ifindex, proto, match);
+}
+
+SEC("xdp.frags")
+int xdpbeat_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+
+	xb_handle(ctx, XB_HOOK_XDP, data, end, ctx->ingress_ifindex);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int xdpbeat_tc(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	xb_handle(skb, XB_HOOK_TC, data, end, skb->ifindex);
+	return XB_TC_ACT_OK;
+}

@@ -1,0 +1,61 @@
+/*
+ * Internals of the live capture (user/capture.c, user/capture_attach.c),
+ * exposed for tests/unit/test_bpf.c and bench/bpf_cost.c.
+ */
+#ifndef XDPBEAT_CAPTURE_INT_H
+#define XDPBEAT_CAPTURE_INT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "packet.h"
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns: add to bpf_ktime_get_ns() stamps. */
+int64_t capture_clock_offset(void);
+
+/*
+ * One ring-buffer record (size bytes) into *pkt (payload points into the
+ * record). Chunks get seq + offset; SYN stays on the first chunk and FIN/RST
+ * on the last; wire_len says what the capture cut after the last chunk.
+ * 0 or -EINVAL (short or inconsistent record).
+ */
+int capture_record_to_packet(const void *rec, size_t size, int64_t clock_off, struct packet *pkt);
+
+/* Port -> proto id tables for both transports from cfg (tcp/udp: XB_PORTS_ENTRIES entries). */
+void capture_ports_from_config(const struct config *cfg, uint16_t *tcp, uint16_t *udp);
+
+/* ---- attach (user/capture_attach.c) ---- */
+
+struct capture_iface {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	bool loopback; /* one hook only: XDP generic ingress sees every packet */
+	int xdp_link; /* bpf_link fd or -1 */
+	int tc_link; /* tcx bpf_link fd or -1 */
+	bool tc_netlink; /* fallback: clsact filter at our handle/priority */
+	bool tc_hook_created; /* we created the clsact qdisc: destroy it on detach */
+};
+
+struct capture_ifaces {
+	struct capture_iface *v;
+	size_t n;
+};
+
+/* Names ("any" = every interface that is up) -> ifindexes. 0 or -errno + err. */
+int capture_ifaces_resolve(struct capture_ifaces *l, const struct strlist *names, char *err, size_t errlen);
+/* Attach XDP (ingress) and TC (egress; not on loopback) to every interface. 0 or -errno + err. */
+int capture_ifaces_attach(struct capture_ifaces *l, int xdp_fd, int tc_fd, char *err, size_t errlen);
+/* Detach everything attached and free the list. */
+void capture_ifaces_free(struct capture_ifaces *l);
+
+/* Program names as the kernel shows them (stale-program detection). */
+#define CAPTURE_XDP_PROG_NAME "xdpbeat_xdp"
+#define CAPTURE_TC_PROG_NAME "xdpbeat_tc"
+/* Fixed clsact filter handle/priority of the netlink fallback (replaced on restart). */
+#define CAPTURE_TC_HANDLE 0xb0e7
+#define CAPTURE_TC_PRIO 0xb0e7
+
+#endif
