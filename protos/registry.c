@@ -4,9 +4,11 @@
 #include "proto.h"
 
 extern const struct proto_ops http_ops;
+extern const struct proto_ops dns_ops;
 
 const struct proto_ops *const proto_registry[] = {
 	&http_ops,
+	&dns_ops,
 	NULL,
 };
 
