@@ -18,7 +18,7 @@ OPT := -O2 -g
 endif
 
 PKGS := libbpf jansson yaml-0.1 libcurl libpcap zlib
-CFLAGS := $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -pthread \
+CFLAGS := $(OPT) -std=gnu11 -D_GNU_SOURCE= -Wall -Wextra -Werror -Wno-unused-parameter -pthread \
 	-Iinclude -Iprotos -Iuser -I$(BUILD) $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm -pthread
 LDFLAGS := $(SANFLAGS)
@@ -56,6 +56,8 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/%.o: %.c $(wildcard include/*.h) $(wildcard protos/*.h) $(wildcard user/*.h) | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/user/config_default.o: config/xdpbeat.yml
 
 $(BUILD)/xdpbeat: $(USER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

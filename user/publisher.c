@@ -4,6 +4,7 @@
  * (backpressure); on shutdown the queue is flushed within
  * shutdown_timeout and whatever could not be delivered is counted.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

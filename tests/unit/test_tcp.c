@@ -1,0 +1,286 @@
+/*
+ * TCP tracker tests through the pipeline with a recording parser: it
+ * consumes whole lines only (so partial lines stay buffered) and logs
+ * what it saw per direction, plus gaps and FINs.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "proto.h"
+#include "testutil.h"
+
+struct rec {
+	char log[2][4096];
+};
+
+static void *rec_conn_new(struct conn *c)
+{
+	return calloc(1, sizeof(struct rec));
+}
+
+static void rec_conn_free(void *p)
+{
+	free(p);
+}
+
+static void rec_append(struct rec *r, int dir, const char *s, size_t n)
+{
+	size_t len = strlen(r->log[dir]);
+
+	if (len + n < sizeof(r->log[dir])) {
+		memcpy(r->log[dir] + len, s, n);
+		r->log[dir][len + n] = '\0';
+	}
+}
+
+/* Log of the last closed connection (conn_free is too late to look at). */
+static char last_log[2][4096];
+
+static ssize_t rec_parse(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
+{
+	const uint8_t *nl = memchr(data, '\n', len);
+
+	if (!nl)
+		return 0;
+	if (data[0] == '!')
+		return PARSE_ERROR;
+	rec_append(c->pstate, dir, (const char *)data, (size_t)(nl - data) + 1);
+	return nl - data + 1;
+}
+
+static bool rec_gap(struct conn *c, enum dir dir, size_t n, uint64_t ts)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "[gap %zu]", n);
+	rec_append(c->pstate, dir, buf, strlen(buf));
+	return true;
+}
+
+static void rec_fin(struct conn *c, enum dir dir, uint64_t ts)
+{
+	struct rec *r = c->pstate;
+
+	rec_append(r, dir, "[fin]", 5);
+	memcpy(last_log[dir], r->log[dir], sizeof(last_log[dir]));
+}
+
+static const struct proto_ops rec_ops = {
+	.name = "rec",
+	.id = PROTO_HTTP,
+	.transports = XB_TRANSPORT_TCP,
+	.conn_new = rec_conn_new,
+	.conn_free = rec_conn_free,
+	.parse = rec_parse,
+	.gap = rec_gap,
+	.fin = rec_fin,
+};
+
+static const struct proto_ops *saved_ops;
+
+static struct tp *rec_new(const char *extra)
+{
+	char yaml[1024];
+	struct tp *tp;
+
+	snprintf(yaml, sizeof(yaml),
+		 "xdpbeat.protocols:\n  - type: http\n    ports: [9000]\n"
+		 "xdpbeat.tcp:\n  max_ooo_segments: 3\n  max_stream_bytes: 64\n%s"
+		 "output.console.enabled: false\n",
+		 extra ? extra : "");
+	tp = tp_new(yaml, 9000);
+	saved_ops = tp->cfg->protos[0].ops;
+	tp->cfg->protos[0].ops = &rec_ops;
+	memset(last_log, 0, sizeof(last_log));
+	return tp;
+}
+
+static void rec_free(struct tp *tp)
+{
+	tp->cfg->protos[0].ops = saved_ops;
+	tp_free(tp);
+}
+
+#define STAT(tp, id) stats_get(&(tp)->st, STAT_##id)
+
+Test(tcp, in_order_and_fin)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "hello\nwor", 9);
+	tp_tcp(tp, 0, 0, "ld\n", 3);
+	tp_tcp(tp, 1, 0, "ok\n", 3);
+	tp_tcp(tp, 0, XB_TCP_FIN, NULL, 0);
+	tp_tcp(tp, 1, XB_TCP_FIN, NULL, 0);
+	cr_assert_str_eq(last_log[0], "hello\nworld\n[fin]");
+	cr_assert_str_eq(last_log[1], "ok\n[fin]");
+	cr_assert_eq(STAT(tp, TCP_CONNS_OPEN), 0);
+	cr_assert_eq(STAT(tp, TCP_CLOSED_FIN), 1);
+	rec_free(tp);
+}
+
+Test(tcp, out_of_order_reassembled)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_at(tp, 0, 0, 4, "cd\n", 3);
+	tp_tcp_at(tp, 0, 0, 2, "b", 2 - 1);
+	tp_tcp_at(tp, 0, 0, 3, "c", 1);
+	tp_tcp_at(tp, 0, 0, 0, "aa", 2);
+	tp_flush(tp);
+	/* bytes: 0-1 "aa", 2 "b", 3 "c", 4-6 "cd\n" */
+	cr_assert_str_eq(last_log[0], "aabccd\n[fin]");
+	cr_assert_eq(STAT(tp, TCP_OOO), 3);
+	cr_assert_eq(STAT(tp, TCP_GAPS), 0);
+	rec_free(tp);
+}
+
+Test(tcp, retransmit_and_overlap)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_at(tp, 0, 0, 0, "abc\n", 4);
+	tp_tcp_at(tp, 0, 0, 0, "abc\n", 4); /* retransmit */
+	tp_tcp_at(tp, 0, 0, 2, "c\nxy\n", 5); /* overlaps 2 bytes */
+	tp_flush(tp);
+	cr_assert_str_eq(last_log[0], "abc\nxy\n[fin]");
+	cr_assert_eq(STAT(tp, TCP_RETRANS), 1);
+	rec_free(tp);
+}
+
+Test(tcp, gap_reported_at_close)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_at(tp, 0, 0, 0, "a\n", 2);
+	tp_tcp_at(tp, 0, 0, 12, "z\n", 2); /* bytes 2..11 never arrive */
+	tp_flush(tp);
+	cr_assert_str_eq(last_log[0], "a\n[gap 10]z\n[fin]");
+	cr_assert_eq(STAT(tp, TCP_GAPS), 1);
+	cr_assert_eq(STAT(tp, TCP_GAP_BYTES), 10);
+	rec_free(tp);
+}
+
+Test(tcp, ooo_limit_forces_gap)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	/* hole at 0..1; queue holds 3 segments, the 4th forces the skip */
+	tp_tcp_at(tp, 0, 0, 2, "1\n", 2);
+	tp_tcp_at(tp, 0, 0, 4, "2\n", 2);
+	tp_tcp_at(tp, 0, 0, 6, "3\n", 2);
+	tp_tcp_at(tp, 0, 0, 8, "4\n", 2);
+	cr_assert_eq(STAT(tp, DROP_OOO_LIMIT), 1);
+	tp_flush(tp);
+	cr_assert_str_eq(last_log[0], "[gap 2]1\n2\n3\n4\n[fin]");
+	rec_free(tp);
+}
+
+Test(tcp, truncated_capture_is_a_gap)
+{
+	struct tp *tp = rec_new(NULL);
+	struct packet p;
+
+	tp_handshake(tp);
+	memset(&p, 0, sizeof(p));
+	p.src.family = p.dst.family = 4;
+	p.src.a[0] = 10, p.src.a[3] = 1;
+	p.dst.a[0] = 10, p.dst.a[3] = 2;
+	p.sport = 40000, p.dport = 9000;
+	p.transport = IPPROTO_TCP;
+	p.tcp_flags = XB_TCP_ACK;
+	p.seq = tp->seq[0];
+	p.payload = (const uint8_t *)"ab\ncd";
+	p.payload_len = 5;
+	p.wire_len = 20;
+	p.ts = tp->ts + 1;
+	pipeline_packet(tp->pl, &p);
+	tp->seq[0] += 20;
+	tp_tcp(tp, 0, 0, "next\n", 5);
+	tp_flush(tp);
+	cr_assert_str_eq(last_log[0], "ab\n[gap 15]next\n[fin]");
+	rec_free(tp);
+}
+
+Test(tcp, rst_closes)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "x\n", 2);
+	tp_tcp(tp, 1, XB_TCP_RST, NULL, 0);
+	cr_assert_eq(STAT(tp, TCP_CONNS_OPEN), 0);
+	cr_assert_eq(STAT(tp, TCP_CLOSED_RST), 1);
+	cr_assert_str_eq(last_log[0], "x\n[fin]");
+	rec_free(tp);
+}
+
+Test(tcp, stream_cap_drops_and_counts)
+{
+	struct tp *tp = rec_new(NULL);
+	char big[100];
+
+	memset(big, 'a', sizeof(big));
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, big, 50);
+	tp_tcp(tp, 0, 0, big, 50); /* 100 bytes without newline > max_stream_bytes 64 */
+	tp_tcp(tp, 0, 0, "ok\n", 3);
+	tp_flush(tp);
+	cr_assert_eq(STAT(tp, DROP_STREAM_LIMIT), 1);
+	cr_assert_str_eq(last_log[0], "[gap 100]ok\n[fin]");
+	rec_free(tp);
+}
+
+Test(tcp, parse_error_counted_and_recovers)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "!bad\n", 5);
+	tp_tcp(tp, 0, 0, "good\n", 5);
+	tp_flush(tp);
+	cr_assert_eq(STAT(tp, DROP_PARSE), 1);
+	cr_assert_str_eq(last_log[0], "good\n[fin]");
+	rec_free(tp);
+}
+
+Test(tcp, connection_cap_and_idle_timeout)
+{
+	struct tp *tp = rec_new("  max_connections: 1\n  idle_timeout: 5s\n");
+	struct packet p;
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "a\n", 2);
+	memset(&p, 0, sizeof(p));
+	p.src.family = p.dst.family = 4;
+	p.src.a[0] = 10, p.src.a[3] = 3;
+	p.dst.a[0] = 10, p.dst.a[3] = 2;
+	p.sport = 40001, p.dport = 9000;
+	p.transport = IPPROTO_TCP;
+	p.tcp_flags = XB_TCP_SYN;
+	p.ts = tp->ts + 1;
+	pipeline_packet(tp->pl, &p);
+	cr_assert_eq(STAT(tp, DROP_CONN_LIMIT), 1);
+	cr_assert_eq(STAT(tp, TCP_CONNS_OPEN), 1);
+	pipeline_tick(tp->pl, tp->ts + 6000000000ull);
+	cr_assert_eq(STAT(tp, TCP_CONNS_OPEN), 0);
+	cr_assert_eq(STAT(tp, TCP_CLOSED_IDLE), 1);
+	rec_free(tp);
+}
+
+Test(tcp, sequence_wraparound)
+{
+	struct tp *tp = rec_new(NULL);
+
+	/* mid-stream join right below 2^32 */
+	tp_tcp_at(tp, 0, 0, 0xfffffffeu - 1001, "ab", 2);
+	tp_tcp_at(tp, 0, 0, 0xfffffffeu - 1001 + 2, "c\n", 2);
+	tp_flush(tp);
+	cr_assert_str_eq(last_log[0], "abc\n[fin]");
+	rec_free(tp);
+}
