@@ -79,7 +79,8 @@ unit: $(BUILD)/unit_tests
 e2e: all
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/run-e2e.sh
 
-test: all
+test: deps
+	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) e2e
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
@@ -90,7 +91,8 @@ fuzz: all
 soak: all
 	SOAK=1 XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/run-e2e.sh
 
-run: all
+run: deps
+	$(MAKE) all
 	./tests/run-default.sh $(CURDIR)/$(BUILD)/xdpbeat
 
 bench: all
