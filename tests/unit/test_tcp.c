@@ -4,6 +4,7 @@
  * what it saw per direction, plus gaps and FINs.
  */
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "proto.h"
@@ -86,7 +87,7 @@ static struct tp *rec_new(const char *extra)
 	snprintf(yaml, sizeof(yaml),
 		 "xdpbeat.protocols:\n  - type: http\n    ports: [9000]\n"
 		 "xdpbeat.tcp:\n  max_ooo_segments: 3\n  max_stream_bytes: 64\n%s"
-		 "output.console.enabled: false\n",
+		 "output.console.enabled: true\n",
 		 extra ? extra : "");
 	tp = tp_new(yaml, 9000);
 	saved_ops = tp->cfg->protos[0].ops;

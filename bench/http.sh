@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# HTTP transactions/s from a pcap made with wrk against nginx on loopback:
+# xdpbeat (pcap -> NDJSON file) vs tshark -Y http -T ek vs a bare libpcap loop,
+# one core each, median of 3 runs, all in this run. Prints markdown.
+set -eu
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+PORT=18081
+PCAP=$BENCH_CACHE/http_wrk.pcap
+if [ ! -s "$PCAP" ]; then
+	trap stop_nginx EXIT
+	start_nginx $PORT
+	capture_lo "$PCAP" $PORT wrk -t1 -c8 -d3s "http://127.0.0.1:$PORT/" > /dev/null
+	stop_nginx
+fi
+out=$(mktemp -d)
+cfg="-E xdpbeat.protocols=[{type:http,ports:[$PORT]}] -E output.console.enabled=false -E output.file.path=$out -E output.file.rotate_every_kb=1048576"
+# shellcheck disable=SC2086
+"$XDPBEAT" -I "$PCAP" $cfg 2> "$out/stats.txt"
+txns=$(grep -c . "$out/xdpbeat.ndjson" || true)
+responses=$(tshark -r "$PCAP" -Y 'http.response' -T fields -e frame.number 2> /dev/null | wc -l)
+pkts=$(tcpdump -r "$PCAP" 2> /dev/null | wc -l)
+# shellcheck disable=SC2086
+t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" $cfg)
+t_t=$(median_time 3 tshark -r "$PCAP" -Y http -T ek)
+t_p=$(median_time 3 "$BUILD/bench/pcap_read" "$PCAP")
+rm -rf "$out"
+echo "### HTTP: pcap -> NDJSON, one core"
+echo
+echo "pcap: wrk -t1 -c8 -d3s against nginx on loopback; $pkts packets, $responses HTTP responses (tshark), $txns events from xdpbeat."
+echo
+echo "| reader | median of 3 (s) | transactions/s | vs tshark |"
+echo "|---|---|---|---|"
+echo "| xdpbeat -I (events to a file) | $t_x | $(rate "$txns" "$t_x") | $(ratio "$t_t" "$t_x")x faster |"
+echo "| tshark -r -Y http -T ek > /dev/null | $t_t | $(rate "$responses" "$t_t") | 1.0 |"
+echo "| bare libpcap read loop | $t_p | $(rate "$responses" "$t_p") | $(ratio "$t_t" "$t_p")x |"
+echo
+echo "Command: \`make bench\` (bench/http.sh). Target: xdpbeat >= 30x tshark."
+echo
