@@ -358,7 +358,7 @@ static int set_outputs(void *base, const struct cfg_node *n, struct cfg_err *err
 		const struct output_ops *ops = output_find(sec->key);
 
 		if (!ops)
-			return cfg_error(err, sec, "unknown output, expected one of: %s", names);
+			return cfg_error(err, sec, "unknown output, expected one of: %s, got \"%s\"", names, sec->key);
 		if (add_output(c, ops, sec, err))
 			return -EINVAL;
 	}

@@ -307,7 +307,9 @@ static struct cfg_node *yp_scalar(struct yparse *yp, const char *key, char *path
 		set_msg(yp->err, "%s: out of memory", yp->file);
 		return NULL;
 	}
-	n->quoted = yp->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+	/* quoted, block or tagged !!str: text, never a number, bool or null */
+	n->quoted = yp->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+		    (yp->ev.data.scalar.tag && !strcmp((const char *)yp->ev.data.scalar.tag, YAML_STR_TAG));
 	return n;
 }
 
@@ -716,6 +718,19 @@ static struct cfg_node **override_step(struct cfg_node *cur, const char *seg, co
 	return slot;
 }
 
+/* Strip surrounding blanks in place. */
+static char *trim(char *s)
+{
+	size_t l;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	l = strlen(s);
+	while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+		s[--l] = '\0';
+	return s;
+}
+
 int cfg_override(struct cfg_node *root, const char *assignment, struct cfg_err *err)
 {
 	char *segs[CFG_MAX_DEPTH], *key = NULL, *path = NULL, *eq;
@@ -731,12 +746,12 @@ int cfg_override(struct cfg_node *root, const char *assignment, struct cfg_err *
 		return -EINVAL;
 	}
 	key = strndup(assignment, eq - assignment);
-	path = key ? strdup(key) : NULL;
+	path = key ? strdup(trim(key)) : NULL;
 	if (!path) {
 		set_msg(err, "-E: out of memory");
 		goto out;
 	}
-	if (split_key(key, segs, CFG_MAX_DEPTH, &nseg)) {
+	if (split_key(trim(key), segs, CFG_MAX_DEPTH, &nseg)) {
 		set_msg(err, "-E: expected a key like a.b.c, got \"%s\"", path);
 		goto out;
 	}
