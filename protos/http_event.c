@@ -1,0 +1,158 @@
+/*
+ * Event fields of a finished HTTP message, named as Packetbeat 8 names them:
+ * method/query/path, url.*, user_agent.original, network.forwarded_ip and
+ * http.{version,request.*,response.*}.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "http_url.h"
+
+static void set_str(json_t *o, const char *path, const char *s)
+{
+	if (s && s[0])
+		json_set_path(o, path, json_strn(s, strlen(s)));
+}
+
+/* Captured headers plus content-length (always) and content-type, as Packetbeat. */
+static json_t *headers_json(const struct http_head *h, const struct http_body *b)
+{
+	json_t *hd = json_deep_copy(h->headers);
+
+	if (!hd)
+		return NULL;
+	json_object_set_new(hd, "content-length", json_integer((json_int_t)(h->has_clen ? h->clen : b->bytes)));
+	if (h->content_type && h->content_type[0])
+		json_object_set_new(hd, "content-type", json_strn(h->content_type, strlen(h->content_type)));
+	return hd;
+}
+
+/* body.bytes, body.content and mime_type under prefix ("http.request"). */
+static void body_fields(json_t *o, const char *prefix, const struct http_body *b)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s.body.bytes", prefix);
+	json_set_path(o, path, json_integer((json_int_t)b->bytes));
+	if (!b->send || !b->data || !b->len)
+		return;
+	snprintf(path, sizeof(path), "%s.body.content", prefix);
+	json_set_path(o, path, json_strn(b->data, b->len));
+	snprintf(path, sizeof(path), "%s.mime_type", prefix);
+	json_set_path(o, path, json_string(http_sniff_mime(b->data, b->len)));
+}
+
+static void url_fields(json_t *o, const char *host, int port, const char *path, size_t plen, const char *params)
+{
+	const char *dot = NULL;
+	char *full;
+
+	json_set_path(o, "url.scheme", json_string("http"));
+	set_str(o, "url.domain", host);
+	if (port != 80)
+		json_set_path(o, "url.port", json_integer(port));
+	if (plen)
+		json_set_path(o, "url.path", json_strn(path, plen));
+	set_str(o, "url.query", params);
+	for (size_t i = 0; i < plen; i++)
+		if (path[i] == '.')
+			dot = path + i;
+	if (dot && dot + 1 < path + plen)
+		json_set_path(o, "url.extension", json_strn(dot + 1, (size_t)(path + plen - dot - 1)));
+	full = http_full_url(host, port, path, plen, params);
+	set_str(o, "url.full", full);
+	free(full);
+}
+
+static char *form_params(const struct http_head *h, const struct http_body *b, const struct strlist *hide,
+			 const char *query, size_t qlen)
+{
+	bool form = b->data && b->bytes > 0 && h->content_type && strcasestr(h->content_type, "urlencoded");
+
+	return http_params_encode(query ? query : "", qlen, form ? (const char *)b->data : NULL, form ? b->len : 0,
+				  hide);
+}
+
+static void root_fields(json_t *o, const struct http_head *h, const char *path, size_t plen)
+{
+	struct sbuf q = { 0 };
+	char *s;
+
+	json_set_path(o, "method", json_string(h->method));
+	json_set_path(o, "path", json_strn(path, plen));
+	sb_add(&q, h->method, strlen(h->method));
+	sb_addc(&q, ' ');
+	sb_add(&q, path, plen);
+	s = sb_take(&q);
+	if (s)
+		json_set_path(o, "query", json_strn(s, strlen(s)));
+	free(s);
+}
+
+static void request_http(json_t *o, const struct http_head *h, const struct http_body *b, uint64_t wire_bytes)
+{
+	char ver[8];
+
+	snprintf(ver, sizeof(ver), "%u.%u", h->major, h->minor);
+	json_set_path(o, "http.version", json_string(ver));
+	json_set_path(o, "http.request.method", json_string(h->method));
+	json_set_path(o, "http.request.bytes", json_integer((json_int_t)wire_bytes));
+	body_fields(o, "http.request", b);
+	set_str(o, "http.request.referrer", h->referer);
+	json_set_path(o, "http.request.headers", headers_json(h, b));
+	set_str(o, "user_agent.original", h->user_agent);
+	set_str(o, "network.forwarded_ip", h->real_ip);
+	set_str(o, "user.name", h->user);
+}
+
+json_t *http_request_fields(const struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
+			    const struct flow *f, uint64_t wire_bytes)
+{
+	json_t *o = json_object();
+	const char *tpath, *query;
+	size_t tplen, qlen, plen;
+	char *path, *params, *host;
+	int port;
+
+	if (!o)
+		return NULL;
+	http_split_target(h->target, &tpath, &tplen, &query, &qlen);
+	path = http_unescape(tpath, tplen, false, &plen);
+	if (!path) {
+		path = strndup(tpath, tplen);
+		plen = tplen;
+	}
+	params = form_params(h, b, &cfg->hide_keywords, query, qlen);
+	host = http_split_host(h->host ? h->host : "", &port);
+	if (!path || !params || !host)
+		goto out;
+	if (!port)
+		port = f->server_port;
+	root_fields(o, h, path, plen);
+	url_fields(o, host, port, path, plen, params);
+	if (!http_is_ip(host))
+		set_str(o, "destination.domain", host);
+	request_http(o, h, b, wire_bytes);
+out:
+	free(path);
+	free(params);
+	free(host);
+	return o;
+}
+
+json_t *http_response_fields(const struct http_head *h, const struct http_body *b, uint64_t wire_bytes)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_set_path(o, "http.response.status_code", json_integer(h->status));
+	set_str(o, "http.response.status_phrase", h->phrase);
+	json_set_path(o, "http.response.bytes", json_integer((json_int_t)wire_bytes));
+	body_fields(o, "http.response", b);
+	json_set_path(o, "http.response.headers", headers_json(h, b));
+	return o;
+}

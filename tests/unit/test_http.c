@@ -1,0 +1,507 @@
+/*
+ * HTTP parser tests through the real pipeline (TCP tracker, correlator,
+ * event builder): messages are fed as TCP segments and the published
+ * events are checked.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "proto.h"
+#include "testutil.h"
+
+#define C2S 0
+#define S2C 1
+#define PORT 8080
+
+static struct tp *http_tp(const char *opts)
+{
+	char yaml[2048];
+
+	snprintf(yaml, sizeof(yaml),
+		 "xdpbeat.protocols:\n"
+		 "  - type: http\n"
+		 "    ports: [%d]\n"
+		 "%s",
+		 PORT, opts ? opts : "");
+	return tp_new(yaml, PORT);
+}
+
+static void send_str(struct tp *tp, int dir, const char *s)
+{
+	tp_tcp(tp, dir, XB_TCP_PSH, s, strlen(s));
+}
+
+static uint64_t pstat(struct tp *tp, enum pstat_id id)
+{
+	return tp->st.proto[PROTO_HTTP][id];
+}
+
+static const char *get_str(struct tp *tp, size_t i, const char *path)
+{
+	const char *s = json_string_value(tp_get(tp, i, path));
+
+	return s ? s : "(null)";
+}
+
+static long long get_int(struct tp *tp, size_t i, const char *path)
+{
+	json_t *v = tp_get(tp, i, path);
+
+	cr_assert(json_is_integer(v), "%s is not an integer", path);
+	return json_integer_value(v);
+}
+
+/* Events of one exchange with the request and response each cut into two segments at ri / si (0 = whole). */
+static char *exchange(const char *opts, const char *req, size_t ri, const char *resp, size_t si)
+{
+	struct tp *tp = http_tp(opts);
+	const char *msgs[2] = { req, resp };
+	size_t cuts[2] = { ri, si };
+	char *out;
+
+	tp_handshake(tp);
+	for (int dir = 0; dir < 2; dir++) {
+		size_t len = strlen(msgs[dir]);
+
+		if (cuts[dir] == 0) {
+			tp_tcp(tp, dir, XB_TCP_PSH, msgs[dir], len);
+			continue;
+		}
+		tp_tcp(tp, dir, 0, msgs[dir], cuts[dir]);
+		tp->ts -= 1000000; /* both halves carry the same time: the event must not change */
+		tp_tcp(tp, dir, XB_TCP_PSH, msgs[dir] + cuts[dir], len - cuts[dir]);
+	}
+	tp_flush(tp);
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
+	out = tp_dump(tp);
+	tp_free(tp);
+	return out;
+}
+
+static void check_all_splits(const char *opts, const char *req, const char *resp)
+{
+	char *ref = exchange(opts, req, 0, resp, 0);
+
+	cr_assert(strstr(ref, "\"http\""), "no http event: %s", ref);
+	for (size_t i = 1; i < strlen(req); i++) {
+		char *got = exchange(opts, req, i, resp, 0);
+
+		cr_assert_str_eq(got, ref, "request split at %zu", i);
+		free(got);
+	}
+	for (size_t i = 1; i < strlen(resp); i++) {
+		char *got = exchange(opts, req, 0, resp, i);
+
+		cr_assert_str_eq(got, ref, "response split at %zu", i);
+		free(got);
+	}
+	free(ref);
+}
+
+Test(http, split_every_byte_content_length)
+{
+	check_all_splits("    send_request: true\n    send_response: true\n    send_all_headers: true\n",
+			 "GET /index.html?b=2&a=1 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: curl/7.88.1\r\n"
+			 "Accept: */*\r\n\r\n",
+			 "HTTP/1.1 200 OK\r\nServer: test\r\nContent-Type: text/html\r\nContent-Length: 15\r\n\r\n"
+			 "<html>hi</html>");
+}
+
+Test(http, split_every_byte_chunked_post)
+{
+	check_all_splits("    include_body_for: [text/plain]\n",
+			 "POST /form HTTP/1.1\r\nHost: example.com\r\nContent-Type: text/plain\r\n"
+			 "Content-Length: 11\r\n\r\nhello world",
+			 "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n"
+			 "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n");
+}
+
+Test(http, fields_like_packetbeat)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S,
+		 "GET /a%20b/file.txt?q=x+y&a=1 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: test/1.0\r\n"
+		 "Referer: http://example.com/\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nno\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "type"), "http");
+	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(get_str(tp, 0, "method"), "GET");
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/a b/file.txt");
+	cr_assert_str_eq(get_str(tp, 0, "query"), "GET /a b/file.txt");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/a b/file.txt");
+	cr_assert_str_eq(get_str(tp, 0, "url.query"), "a=1&q=x+y");
+	cr_assert_str_eq(get_str(tp, 0, "url.domain"), "example.com");
+	cr_assert_eq(get_int(tp, 0, "url.port"), 8080);
+	cr_assert_str_eq(get_str(tp, 0, "url.scheme"), "http");
+	cr_assert_str_eq(get_str(tp, 0, "url.extension"), "txt");
+	cr_assert_str_eq(get_str(tp, 0, "url.full"), "http://example.com:8080/a%20b/file.txt?a=1&q=x+y");
+	cr_assert_str_eq(get_str(tp, 0, "user_agent.original"), "test/1.0");
+	cr_assert_str_eq(get_str(tp, 0, "http.version"), "1.1");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.method"), "GET");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.referrer"), "http://example.com/");
+	cr_assert_eq(get_int(tp, 0, "http.request.body.bytes"), 0);
+	cr_assert_eq(get_int(tp, 0, "http.request.headers.content-length"), 0);
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 404);
+	cr_assert_str_eq(get_str(tp, 0, "http.response.status_phrase"), "not found");
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 3);
+	cr_assert_eq(get_int(tp, 0, "http.response.bytes"), 74);
+	cr_assert_str_eq(get_str(tp, 0, "http.response.headers.content-type"), "text/plain");
+	cr_assert_str_eq(get_str(tp, 0, "destination.domain"), "example.com");
+	cr_assert_null(tp_get(tp, 0, "request"));
+	cr_assert_null(tp_get(tp, 0, "http.response.body.content"));
+	tp_free(tp);
+}
+
+Test(http, timestamps_first_and_last_byte)
+{
+	struct tp *tp = http_tp(NULL);
+	uint64_t t0;
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nHo");
+	t0 = tp->ts;
+	send_str(tp, C2S, "st: x\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
+	send_str(tp, S2C, "cd");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	/* start = first request byte, end = last response byte: 3 packets later, 1 ms each */
+	cr_assert_eq(get_int(tp, 0, "event.duration"), 3000000);
+	(void)t0;
+	tp_free(tp);
+}
+
+Test(http, pipelined_three_requests)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S,
+		 "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+		 "POST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz");
+	send_str(tp, S2C,
+		 "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nBB"
+		 "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/a");
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
+	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
+	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 404);
+	cr_assert_eq(get_int(tp, 2, "http.response.status_code"), 500);
+	cr_assert_eq(get_int(tp, 2, "http.request.body.bytes"), 3);
+	cr_assert_str_eq(get_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(get_str(tp, 2, "status"), "Error");
+	tp_free(tp);
+}
+
+Test(http, chunked_with_extensions_and_trailers)
+{
+	static const char resp[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+				   "a;name=\"v\"\r\n0123456789\r\n3\r\nabc\r\n0\r\nExpires: never\r\nX-T: 1\r\n\r\n";
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(tp, S2C, resp);
+	send_str(tp, C2S, "GET /d HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 13);
+	cr_assert_eq(get_int(tp, 0, "http.response.bytes"), (long long)strlen(resp));
+	cr_assert_eq(get_int(tp, 0, "http.response.headers.content-length"), 13);
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/d");
+	tp_free(tp);
+}
+
+Test(http, body_until_close)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /old HTTP/1.0\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst part ");
+	send_str(tp, S2C, "second part");
+	cr_assert_eq(tp_count(tp), 0);
+	tp_tcp(tp, S2C, XB_TCP_FIN, NULL, 0);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 22);
+	cr_assert_str_eq(get_str(tp, 0, "http.version"), "1.0");
+	tp_free(tp);
+}
+
+Test(http, head_response_has_no_body)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "HEAD /big HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+	send_str(tp, C2S, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(get_str(tp, 0, "method"), "HEAD");
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 0);
+	cr_assert_eq(get_int(tp, 0, "http.response.headers.content-length"), 100000);
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
+	cr_assert_eq(get_int(tp, 1, "http.response.body.bytes"), 2);
+	tp_free(tp);
+}
+
+Test(http, not_modified_and_no_content)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /a HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 50\r\n\r\n");
+	send_str(tp, C2S, "DELETE /b HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 204 No Content\r\n\r\n");
+	send_str(tp, C2S, "GET /c HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 304);
+	cr_assert_str_eq(get_str(tp, 0, "http.response.status_phrase"), "not modified");
+	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 204);
+	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
+	tp_free(tp);
+}
+
+Test(http, expect_100_continue)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "PUT /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 100 Continue\r\n\r\n");
+	send_str(tp, C2S, "12345");
+	send_str(tp, S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 201);
+	cr_assert_eq(get_int(tp, 0, "http.request.body.bytes"), 5);
+	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
+	tp_free(tp);
+}
+
+Test(http, too_large_body_is_skipped_not_buffered)
+{
+	struct tp *tp = http_tp("    max_message_size: 1000\n    include_body_for: [text/plain]\n"
+				"    send_response: true\n");
+	char chunk[1000];
+
+	memset(chunk, 'z', sizeof(chunk));
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /big HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n");
+	for (int i = 0; i < 5; i++)
+		tp_tcp(tp, S2C, 0, chunk, sizeof(chunk));
+	send_str(tp, C2S, "GET /after HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_eq(pstat(tp, PSTAT_TOO_LARGE), 1);
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 5000);
+	cr_assert_leq(strlen(get_str(tp, 0, "response")), 1000);
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/after");
+	tp_free(tp);
+}
+
+Test(http, headers_cookies_and_redaction)
+{
+	struct tp *tp = http_tp("    send_headers: [X-Custom, Cookie, Authorization, X-Secret]\n"
+				"    split_cookie: true\n    redact_authorization: true\n"
+				"    redact_headers: [x-secret]\n    send_request: true\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S,
+		 "GET / HTTP/1.1\r\nX-Custom: one\r\nX-Custom: two\r\nCookie: a=1; B=\"2\"\r\n"
+		 "Authorization: Basic dXNlcjpwYXNz\r\nX-Secret: s3cr3t\r\nX-Other: no\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-custom"), "one, two");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.cookie.a"), "1");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.cookie.b"), "2");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.authorization"), "*");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-secret"), "REDACTED");
+	cr_assert_null(tp_get(tp, 0, "http.request.headers.x-other"));
+	cr_assert_null(tp_get(tp, 0, "user.name"));
+	cr_assert(strstr(get_str(tp, 0, "request"), "Authorization:*******************\r\n"), "%s",
+		  get_str(tp, 0, "request"));
+	cr_assert_null(strstr(get_str(tp, 0, "request"), "dXNlcjpwYXNz"));
+	tp_free(tp);
+}
+
+Test(http, basic_auth_user_without_redaction)
+{
+	struct tp *tp = http_tp("    send_all_headers: true\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nAuthorization: Basic dXNlcjpwYXNz\r\nX-Folded: a\r\n  b\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: x=1\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "user.name"), "user");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-folded"), "a    b");
+	cr_assert_str_eq(get_str(tp, 0, "http.response.headers.set-cookie"), "x=1");
+	tp_free(tp);
+}
+
+Test(http, hide_keywords_in_query_and_form)
+{
+	struct tp *tp = http_tp("    hide_keywords: [pass, secret]\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "POST /login?secret=abc&user=me HTTP/1.1\r\nHost: h\r\n"
+			  "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 21\r\n\r\n"
+			  "user=bob&pass=hunter2");
+	send_str(tp, S2C, "HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "url.query"), "pass=xxxxx&secret=xxxxx&user=bob");
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/login");
+	cr_assert_str_eq(get_str(tp, 0, "status"), "OK");
+	tp_free(tp);
+}
+
+Test(http, real_ip_header)
+{
+	struct tp *tp = http_tp("    real_ip_header: X-Forwarded-For\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nx-forwarded-for: 192.0.2.7, 10.1.1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "network.forwarded_ip"), "192.0.2.7");
+	cr_assert_str_eq(get_str(tp, 0, "network.transport"), "tcp");
+	tp_free(tp);
+}
+
+Test(http, include_body_for)
+{
+	struct tp *tp = http_tp("    include_body_for: [text/html, application/json]\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "POST /api HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n"
+			  "{\"a\": 1}\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 22\r\n\r\n"
+			  "<html><p>hi</p></html>");
+	send_str(tp, C2S, "GET /img HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(get_str(tp, 0, "http.request.body.content"), "{\"a\": 1}\n");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.mime_type"), "text/plain; charset=utf-8");
+	cr_assert_str_eq(get_str(tp, 0, "http.response.body.content"), "<html><p>hi</p></html>");
+	cr_assert_str_eq(get_str(tp, 0, "http.response.mime_type"), "text/html; charset=utf-8");
+	cr_assert_null(tp_get(tp, 1, "http.response.body.content"));
+	cr_assert_eq(get_int(tp, 1, "http.response.body.bytes"), 4);
+	tp_free(tp);
+}
+
+Test(http, upgrade_stops_parsing)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+	tp_tcp(tp, C2S, XB_TCP_PSH, "\x81\x85\x00\x00\x00\x00hello", 11);
+	tp_tcp(tp, S2C, XB_TCP_PSH, "\x81\x05hello", 7);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 101);
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
+	tp_free(tp);
+}
+
+Test(http, garbage_is_a_counted_parse_error)
+{
+	struct tp *tp = http_tp(NULL);
+	uint8_t junk[3000];
+
+	srand(7);
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)rand();
+	tp_handshake(tp);
+	tp_tcp(tp, C2S, XB_TCP_PSH, junk, sizeof(junk));
+	tp_tcp(tp, S2C, XB_TCP_PSH, "\x16\x03\x01\x02\x00", 5);
+	send_str(tp, C2S, "GET / HTTP/9.9\r\n\r\n");
+	send_str(tp, C2S, "GET /bad\r\n\r\n");
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nno colon here\r\n\r\n");
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n");
+	/* the stream recovers at the next message boundary */
+	send_str(tp, C2S, "GET /ok HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_geq(pstat(tp, PSTAT_PARSE_ERRORS), 6);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/ok");
+	tp_free(tp);
+}
+
+Test(http, header_section_cap)
+{
+	struct tp *tp = http_tp(NULL);
+	char line[1000];
+
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "X-Pad: ", 7);
+	line[sizeof(line) - 2] = '\r';
+	line[sizeof(line) - 1] = '\n';
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\n");
+	for (int i = 0; i < 70; i++)
+		tp_tcp(tp, C2S, 0, line, sizeof(line));
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 1);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 0);
+	tp_free(tp);
+}
+
+Test(http, unmatched_response_is_counted)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 0);
+	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 1);
+	tp_free(tp);
+}
+
+Test(http, params_encoding)
+{
+	struct strlist hide = { 0 };
+	char *s = http_params_encode("b=2&a=%41+1&b=1&bad=%zz&x;y=1&flag", 34, NULL, 0, &hide);
+
+	cr_assert_str_eq(s, "a=A+1&b=2&b=1&flag=");
+	free(s);
+	s = http_params_encode("", 0, "k=v%2F&e=%E2%82%AC", 18, &hide);
+	cr_assert_str_eq(s, "e=%E2%82%AC&k=v%2F");
+	free(s);
+}
+
+Test(http, mime_sniffing)
+{
+	cr_assert_str_eq(http_sniff_mime((const uint8_t *)"  <!DOCTYPE html>", 17), "text/html; charset=utf-8");
+	cr_assert_str_eq(http_sniff_mime((const uint8_t *)"<?xml version", 13), "text/xml; charset=utf-8");
+	cr_assert_str_eq(http_sniff_mime((const uint8_t *)"%PDF-1.4", 8), "application/pdf");
+	cr_assert_str_eq(http_sniff_mime((const uint8_t *)"\x1f\x8b\x08\x00", 4), "application/x-gzip");
+	cr_assert_str_eq(http_sniff_mime((const uint8_t *)"{\"a\":1}", 7), "text/plain; charset=utf-8");
+	cr_assert_str_eq(http_sniff_mime((const uint8_t *)"\x01\x02", 2), "application/octet-stream");
+}
