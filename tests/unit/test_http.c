@@ -505,3 +505,36 @@ Test(http, mime_sniffing)
 	cr_assert_str_eq(http_sniff_mime((const uint8_t *)"{\"a\":1}", 7), "text/plain; charset=utf-8");
 	cr_assert_str_eq(http_sniff_mime((const uint8_t *)"\x01\x02", 2), "application/octet-stream");
 }
+
+Test(http, gap_in_body_keeps_the_transaction)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n";
+	struct tp *tp = http_tp(NULL);
+	char body[100];
+
+	memset(body, 'b', sizeof(body));
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /lossy HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, head);
+	tp_tcp(tp, S2C, 0, body, sizeof(body));
+	/* bytes 100..199 of the body never arrive */
+	tp_tcp_at(tp, S2C, 0, (uint32_t)strlen(head) + 200, body, sizeof(body));
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 300);
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
+	tp_free(tp);
+}
+
+Test(http, gap_in_headers_drops_the_message)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /x HTTP/1.1\r\nHo");
+	tp_tcp_at(tp, C2S, 0, 40, "st: y\r\n\r\n", 9);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 0);
+	cr_assert_eq(tp->st.v[STAT_DROP_GAP], 1);
+	tp_free(tp);
+}
