@@ -5,10 +5,12 @@
 
 extern const struct output_ops console_output_ops;
 extern const struct output_ops file_output_ops;
+extern const struct output_ops elasticsearch_output_ops;
 
 const struct output_ops *const output_registry[] = {
 	&console_output_ops,
 	&file_output_ops,
+	&elasticsearch_output_ops,
 	NULL,
 };
 

@@ -1,0 +1,112 @@
+/*
+ * Index template of the Elasticsearch output: the composable template in
+ * config/xdpbeat.template.json (built into the binary, or read from
+ * setup.template.path), installed with PUT _index_template/<name> before the
+ * first bulk request unless it exists and setup.template.overwrite is off.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "es.h"
+
+/* The template file, embedded at build time (make runs from the repo root). */
+__asm__(".section .rodata\n"
+	".global es_template_builtin\n"
+	".type es_template_builtin, @object\n"
+	"es_template_builtin:\n"
+	".incbin \"config/xdpbeat.template.json\"\n"
+	".byte 0\n"
+	".previous\n");
+extern const char es_template_builtin[];
+
+const struct cfg_field es_template_fields[] = {
+	{ "enabled", CFG_BOOL, offsetof(struct es_template_cfg, enabled), 0, 0, NULL, NULL },
+	{ "name", CFG_STRING, offsetof(struct es_template_cfg, name), 0, 0, NULL, NULL },
+	{ "pattern", CFG_STRING, offsetof(struct es_template_cfg, pattern), 0, 0, NULL, NULL },
+	{ "overwrite", CFG_BOOL, offsetof(struct es_template_cfg, overwrite), 0, 0, NULL, NULL },
+	{ "path", CFG_STRING, offsetof(struct es_template_cfg, path), 0, 0, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+
+char *es_template_body(const struct es_template_cfg *t, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root;
+	char *out;
+
+	if (t->path)
+		root = json_load_file(t->path, 0, &je);
+	else
+		root = json_loads(es_template_builtin, 0, &je);
+	if (!root || !json_is_object(root)) {
+		snprintf(err, errlen, "index template %s: %s (line %d)", t->path ? t->path : "(built in)",
+			 root ? "not a JSON object" : je.text, root ? 0 : je.line);
+		json_decref(root);
+		return NULL;
+	}
+	if (t->pattern && json_object_set_new(root, "index_patterns", json_pack("[s]", t->pattern))) {
+		json_decref(root);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	out = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!out)
+		snprintf(err, errlen, "out of memory");
+	return out;
+}
+
+static int template_request(struct es_client *c, struct es_req *r, const char *method, const char *name,
+			    const char *body, const volatile int *stop)
+{
+	r->method = method;
+	snprintf(r->path, sizeof(r->path), "/_index_template/%s", name);
+	r->body = body;
+	r->len = body ? strlen(body) : 0;
+	r->ctype = body ? "application/json" : NULL;
+	r->compress = false;
+	es_client_run(c, &r, 1, stop);
+	return r->err;
+}
+
+static int explain(struct es_req *r, const char *what, char *err, size_t errlen)
+{
+	char why[300];
+
+	if (r->err) {
+		snprintf(err, errlen, "%s: %s: %s", what, r->host ? r->host : "", r->errmsg);
+		return -EAGAIN;
+	}
+	es_error_summary(r->resp.p, r->resp.len, why, sizeof(why));
+	snprintf(err, errlen, "%s: HTTP %ld%s%s", what, r->status, why[0] ? ": " : "", why);
+	if (r->status == 401 || r->status == 403)
+		snprintf(err + strlen(err), errlen - strlen(err), " (check username/password/api_key)");
+	return es_req_verdict(r->status) == ES_REQ_SPLIT ? -EINVAL : -EAGAIN;
+}
+
+int es_template_ensure(struct es_client *c, const struct es_template_cfg *t, const char *body,
+		       const volatile int *stop, char *err, size_t errlen)
+{
+	struct es_req r = { 0 };
+	int rc = 0;
+
+	if (!t->overwrite) {
+		template_request(c, &r, "HEAD", t->name, NULL, stop);
+		if (!r.err && r.status == 200)
+			goto out;
+		if (r.err || r.status != 404) {
+			rc = explain(&r, "checking index template", err, errlen);
+			goto out;
+		}
+	}
+	template_request(c, &r, "PUT", t->name, body, stop);
+	if (r.err || r.status < 200 || r.status >= 300)
+		rc = explain(&r, "installing index template", err, errlen);
+out:
+	es_buf_free(&r.resp);
+	return rc;
+}
