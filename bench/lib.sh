@@ -27,6 +27,7 @@ start_nginx() {
 	local port=$1
 	NGINX_DIR=$(mktemp -d /tmp/xdpbeat-nginx.XXXXXX)
 	mkdir -p "$NGINX_DIR/html" "$NGINX_DIR/logs"
+	chmod 755 "$NGINX_DIR" "$NGINX_DIR/html"
 	printf 'hello from xdpbeat bench\n' > "$NGINX_DIR/html/index.html"
 	head -c 2000 /dev/zero | tr '\0' 'x' > "$NGINX_DIR/html/2k.txt"
 	cat > "$NGINX_DIR/nginx.conf" <<CONF

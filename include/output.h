@@ -16,13 +16,23 @@
 #include "stats.h"
 
 struct event {
-	json_t *doc; /* the event object (owned) */
+	json_t *doc; /* the event object (owned), NULL once serialized by publisher_put */
 	uint64_t ts; /* ns: @timestamp, for date-patterned index names */
 	char *line; /* doc serialized compactly, no newline (owned, lazily made) */
 	size_t len;
 };
 
-/* Serialize e->doc into e->line once; returns e->line or NULL on ENOMEM. */
+/* Growing buffer for json_write(). */
+struct json_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Append v as compact JSON (no newline). 0 or -ENOMEM. */
+int json_write(struct json_buf *b, const json_t *v);
+void json_buf_free(struct json_buf *b);
+
+/* e->line (made from e->doc once if the producer did not serialize); NULL on ENOMEM. */
 const char *event_line(struct event *e);
 void event_clear(struct event *e);
 

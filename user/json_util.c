@@ -73,6 +73,11 @@ json_t *json_strn(const void *s, size_t len)
 	char *out;
 	json_t *j;
 
+	while (i < len && p[i] > 0 && p[i] < 0x80)
+		i++;
+	if (i == len) /* plain ASCII: no copy */
+		return json_stringn_nocheck(s, len);
+	i = 0;
 	out = malloc(len * 4 + 1);
 	if (!out)
 		return NULL;

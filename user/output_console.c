@@ -47,9 +47,12 @@ static size_t console_publish(void *out, struct event *ev, size_t n, const volat
 	struct console_out *o = out;
 
 	for (size_t i = 0; i < n; i++) {
-		if (o->pretty) {
-			json_dumpf(ev[i].doc, stdout, JSON_INDENT(2));
+		if (o->pretty && event_line(&ev[i])) {
+			json_t *doc = json_loadb(ev[i].line, ev[i].len, 0, NULL);
+
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fputc('\n', stdout);
+			json_decref(doc);
 		} else if (event_line(&ev[i])) {
 			fwrite(ev[i].line, 1, ev[i].len, stdout);
 			fputc('\n', stdout);
