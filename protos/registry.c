@@ -5,10 +5,12 @@
 
 extern const struct proto_ops http_ops;
 extern const struct proto_ops dns_ops;
+extern const struct proto_ops memcache_ops;
 
 const struct proto_ops *const proto_registry[] = {
 	&http_ops,
 	&dns_ops,
+	&memcache_ops,
 	NULL,
 };
 

@@ -1,0 +1,178 @@
+/*
+ * Memcache parser internals shared by protos/memcache*.c (not a public
+ * interface). One incremental state machine per direction handles both the
+ * text and the binary protocol; TCP feeds it stream bytes, UDP feeds it one
+ * reassembled message at a time.
+ */
+#ifndef XDPBEAT_PROTOS_MEMCACHE_H
+#define XDPBEAT_PROTOS_MEMCACHE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+#include "reader.h"
+
+#define MC_DEFAULT_PORT 11211
+#define MC_LINE_MAX 65536 /* longest text line waited for */
+#define MC_LIST_MAX 1024 /* keys / stats recorded per message */
+#define MC_VALUE_HARD_MAX (1u << 20) /* bytes kept per value whatever maxbytespervalue says */
+#define MC_VALUES_TOTAL_MAX (4u << 20) /* bytes of values kept per message */
+#define MC_SMALL_MAX 1024 /* counter value, version, stat value, error text */
+#define MC_BIN_HEADER 24
+#define MC_MAGIC_REQ 0x80
+#define MC_MAGIC_RESP 0x81
+
+/* UDP reassembly bounds. */
+#define MC_UDP_HEADER 8
+#define MC_UDP_MAX_DATAGRAMS 1024 /* per message */
+#define MC_UDP_MAX_MSG_BYTES (2u << 20) /* per reassembled message */
+#define MC_UDP_MAX_PENDING 256 /* messages being reassembled */
+#define MC_UDP_MAX_TOTAL_BYTES (16u << 20) /* over all pending messages */
+
+struct mc_udp;
+
+/* Settings (xdpbeat.protocols[].*) plus the UDP reassembly table. */
+struct mc_cfg {
+	bool parseunknown;
+	int64_t maxvalues; /* 0 none, -1 all, N at most N */
+	uint64_t maxbytespervalue; /* 0 = unlimited (MC_VALUE_HARD_MAX) */
+	uint64_t udptransactiontimeout; /* ns */
+	struct mc_udp *udp;
+};
+
+/* Command classification, as Packetbeat's memcache.*.type. */
+enum mc_type {
+	MC_T_UNKNOWN,
+	MC_T_LOAD,
+	MC_T_STORE,
+	MC_T_DELETE,
+	MC_T_COUNTER,
+	MC_T_INFO,
+	MC_T_SLABCTRL,
+	MC_T_LRUCRAWLER,
+	MC_T_STATS,
+	MC_T_SUCCESS,
+	MC_T_FAIL,
+	MC_T_AUTH,
+};
+
+const char *mc_type_name(enum mc_type t);
+
+/* What the bytes of a value/body are used for. */
+enum mc_body {
+	MC_B_VALUE, /* a data value: counted, maybe kept (maxvalues) */
+	MC_B_COUNTER, /* binary incr/decr response: 8-byte value */
+	MC_B_VERSION, /* binary version response */
+	MC_B_STAT, /* binary stat response value */
+	MC_B_ERROR, /* binary error response text */
+	MC_B_SKIP, /* ignored */
+};
+
+/* What finishes the message being assembled. */
+enum mc_agg {
+	MC_A_NONE, /* finished after its own bytes */
+	MC_A_VALUES, /* text VALUE ... END */
+	MC_A_STATS, /* text STAT ... END */
+	MC_A_BINSTATS, /* binary stat responses until the empty key */
+};
+
+/* A message being assembled. */
+struct mc_msg {
+	struct msg *m; /* NULL when nothing is open */
+	json_t *obj; /* memcache.request / memcache.response (borrowed from m->fields) */
+	json_t *keys, *values, *stats; /* borrowed arrays, created on demand */
+	enum mc_agg agg;
+	bool binary;
+	bool quiet;
+	uint8_t opcode;
+	uint32_t opaque;
+	uint32_t count_values;
+	uint64_t value_bytes; /* sum of the value lengths */
+	uint64_t kept_bytes; /* bytes of values stored in the event */
+};
+
+enum mc_state {
+	MC_ST_CMD, /* at a command line / binary header */
+	MC_ST_DATA, /* text data block */
+	MC_ST_DATA_CR, /* "\r" after a text data block */
+	MC_ST_DATA_LF, /* "\n" after a text data block */
+	MC_ST_BODY, /* binary value */
+};
+
+/* Parse state of one direction. */
+struct mc_dir {
+	enum mc_state st;
+	struct mc_msg cur;
+	uint64_t left; /* bytes of the current value still to come */
+	enum mc_body body;
+	bool lost; /* part of the current value was lost in a gap */
+	bool body_done_ends_msg; /* binary: message is complete after the body */
+	bool stat_open; /* binary: the body is the value of the last stats entry */
+	uint8_t *cap; /* capture of the current value (at most cap_want bytes) */
+	size_t cap_len, cap_want;
+};
+
+struct mc_ctx;
+/* Takes ownership of mm->m (mm is reset by the caller). */
+typedef void (*mc_emit_fn)(struct mc_ctx *x, struct msg *m, const struct mc_msg *mm);
+
+struct mc_ctx {
+	const struct mc_cfg *cfg;
+	struct mc_dir *d;
+	enum dir dir;
+	uint64_t ts;
+	size_t unit; /* bytes of the line/header being handled, not yet accounted */
+	mc_emit_fn emit;
+	void *arg; /* struct conn * (TCP) or struct mc_udp_ctx * (UDP) */
+};
+
+/* ---- memcache.c: shared machinery ---- */
+
+/* Run the state machine over data; returns bytes consumed or PARSE_ERROR. */
+ssize_t mc_feed(struct mc_ctx *x, const uint8_t *data, size_t len);
+void mc_dir_reset(struct mc_dir *d);
+/* Start a message: fields = {"memcache": {"protocol_type": ..., "request"|"response": {}}}. */
+int mc_msg_open(struct mc_ctx *x, bool binary);
+/* Hand the open message to x->emit (finishing counters, accounting x->unit). */
+void mc_msg_finish(struct mc_ctx *x);
+void mc_msg_drop(struct mc_msg *mm);
+int mc_add_key(struct mc_msg *mm, const void *key, size_t len);
+int mc_add_stat(struct mc_msg *mm, const void *name, size_t nlen, const void *value, size_t vlen);
+int mc_set_u64(struct mc_msg *mm, const char *key, uint64_t v);
+int mc_set_str(struct mc_msg *mm, const char *key, const char *s);
+int mc_set_strn(struct mc_msg *mm, const char *key, const void *s, size_t n);
+int mc_set_bool(struct mc_msg *mm, const char *key, bool v);
+/* command, type, top-level method and event.action (requests). */
+int mc_set_command(struct mc_ctx *x, const char *command, enum mc_type type);
+/* A value of n bytes follows: set up state st, capture and accounting. */
+void mc_begin_value(struct mc_ctx *x, enum mc_state st, uint64_t n, enum mc_body body);
+
+/* ---- memcache_text.c ---- */
+
+/* One text line (without CRLF). 0 or -EINVAL. May start a data block. */
+int mc_text_line(struct mc_ctx *x, const uint8_t *line, size_t len);
+
+/* ---- memcache_binary.c ---- */
+
+/* Parse a binary header (+extras+key) at data: >0 consumed, 0 need more, -EINVAL. */
+ssize_t mc_bin_header(struct mc_ctx *x, const uint8_t *data, size_t len);
+/* The body of the current binary message is complete. */
+void mc_bin_body_done(struct mc_ctx *x);
+bool mc_bin_opcode_quiet(uint8_t opcode);
+
+/* ---- memcache_udp.c ---- */
+
+struct mc_udp *mc_udp_new(void);
+void mc_udp_free(struct mc_udp *u);
+void mc_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, enum dir dir,
+		  const uint8_t *data, size_t len, uint64_t ts);
+void mc_expire(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now);
+
+/* Standard base64 of data into a new JSON string. */
+json_t *mc_base64(const uint8_t *data, size_t len);
+
+#endif

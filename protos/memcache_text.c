@@ -1,0 +1,510 @@
+/*
+ * Memcache text protocol: command lines from the client ("set k 0 0 5"),
+ * reply lines from the server ("STORED", "VALUE k 0 5", "END", ...).
+ * Data blocks are consumed by the state machine in memcache.c.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "memcache.h"
+
+#define MC_TOK_MAX (MC_LIST_MAX + 8)
+
+struct mc_tok {
+	const uint8_t *p;
+	size_t n;
+};
+
+struct mc_line {
+	const uint8_t *line;
+	size_t len;
+	struct mc_tok t[MC_TOK_MAX];
+	size_t nt;
+};
+
+/* Split on spaces; tokens past MC_TOK_MAX are ignored. */
+static void mc_tokenize(struct mc_line *l, const uint8_t *line, size_t len)
+{
+	size_t i = 0;
+
+	l->line = line;
+	l->len = len;
+	l->nt = 0;
+	while (i < len && l->nt < MC_TOK_MAX) {
+		size_t start;
+
+		while (i < len && line[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		while (i < len && line[i] != ' ')
+			i++;
+		l->t[l->nt].p = line + start;
+		l->t[l->nt].n = i - start;
+		l->nt++;
+	}
+}
+
+static bool tok_is(const struct mc_tok *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	return t->n == n && memcmp(t->p, s, n) == 0;
+}
+
+static bool tok_u64(const struct mc_tok *t, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (t->n == 0 || t->n > 20)
+		return false;
+	for (size_t i = 0; i < t->n; i++) {
+		unsigned d = (unsigned)t->p[i] - '0';
+
+		if (d > 9 || x > (UINT64_MAX - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return true;
+}
+
+static bool tok_i64(const struct mc_tok *t, int64_t *v)
+{
+	struct mc_tok u = *t;
+	uint64_t x;
+	bool neg = u.n > 0 && u.p[0] == '-';
+
+	if (neg) {
+		u.p++;
+		u.n--;
+	}
+	if (!tok_u64(&u, &x) || x > (uint64_t)INT64_MAX)
+		return false;
+	*v = neg ? -(int64_t)x : (int64_t)x;
+	return true;
+}
+
+/* Rest of the line after token i (with its leading spaces removed). */
+static void rest_after(const struct mc_line *l, size_t i, const uint8_t **p, size_t *n)
+{
+	const uint8_t *s = l->t[i].p + l->t[i].n;
+	const uint8_t *end = l->line + l->len;
+
+	while (s < end && *s == ' ')
+		s++;
+	*p = s;
+	*n = (size_t)(end - s);
+}
+
+/* ---- requests ---- */
+
+enum mc_args {
+	A_NONE,
+	A_KEYS, /* <key>* */
+	A_GAT, /* <exptime> <key>* */
+	A_STORE, /* <key> <flags> <exptime> <bytes> [noreply] + data */
+	A_CAS, /* <key> <flags> <exptime> <bytes> <cas unique> [noreply] + data */
+	A_COUNTER, /* <key> <delta> [noreply] */
+	A_TOUCH, /* <key> <exptime> [noreply] */
+	A_DELETE, /* <key> [0] [noreply] */
+	A_FLUSH, /* [exptime] [noreply] */
+	A_RAW, /* stats <args> */
+	A_VERBOSITY, /* <level> [noreply] */
+	A_QUIT,
+	A_SLABS,
+	A_LRU,
+};
+
+struct mc_textcmd {
+	const char *name;
+	enum mc_type type;
+	enum mc_args args;
+};
+
+static const struct mc_textcmd req_cmds[] = {
+	{ "get", MC_T_LOAD, A_KEYS },
+	{ "gets", MC_T_LOAD, A_KEYS },
+	{ "gat", MC_T_LOAD, A_GAT },
+	{ "gats", MC_T_LOAD, A_GAT },
+	{ "set", MC_T_STORE, A_STORE },
+	{ "add", MC_T_STORE, A_STORE },
+	{ "replace", MC_T_STORE, A_STORE },
+	{ "append", MC_T_STORE, A_STORE },
+	{ "prepend", MC_T_STORE, A_STORE },
+	{ "cas", MC_T_STORE, A_CAS },
+	{ "incr", MC_T_COUNTER, A_COUNTER },
+	{ "decr", MC_T_COUNTER, A_COUNTER },
+	{ "touch", MC_T_STORE, A_TOUCH },
+	{ "delete", MC_T_DELETE, A_DELETE },
+	{ "flush_all", MC_T_DELETE, A_FLUSH },
+	{ "stats", MC_T_STATS, A_RAW },
+	{ "verbosity", MC_T_INFO, A_VERBOSITY },
+	{ "version", MC_T_INFO, A_NONE },
+	{ "quit", MC_T_INFO, A_QUIT },
+	{ "slabs", MC_T_SLABCTRL, A_SLABS },
+	{ "lru_crawler", MC_T_LRUCRAWLER, A_LRU },
+};
+
+static const struct mc_textcmd *find_cmd(const struct mc_textcmd *tab, size_t n, const struct mc_tok *t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tok_is(t, tab[i].name))
+			return &tab[i];
+	return NULL;
+}
+
+/* "noreply" as one of the tokens from i on. */
+static int opt_noreply(struct mc_ctx *x, const struct mc_line *l, size_t i, bool field)
+{
+	bool nr = false;
+
+	for (; i < l->nt; i++)
+		if (tok_is(&l->t[i], "noreply"))
+			nr = true;
+	x->d->cur.m->noreply = nr;
+	return field ? mc_set_bool(&x->d->cur, "noreply", nr) : 0;
+}
+
+static int set_num(struct mc_ctx *x, const struct mc_line *l, size_t i, const char *key)
+{
+	uint64_t v;
+
+	if (i >= l->nt || !tok_u64(&l->t[i], &v))
+		return -EINVAL;
+	return mc_set_u64(&x->d->cur, key, v);
+}
+
+static int set_inum(struct mc_ctx *x, const struct mc_line *l, size_t i, const char *key)
+{
+	int64_t v;
+
+	if (i >= l->nt || !tok_i64(&l->t[i], &v))
+		return -EINVAL;
+	return json_object_set_new(x->d->cur.obj, key, json_integer(v)) ? -ENOMEM : 0;
+}
+
+static int add_keys(struct mc_ctx *x, const struct mc_line *l, size_t from)
+{
+	if (from >= l->nt)
+		return -EINVAL;
+	for (size_t i = from; i < l->nt; i++)
+		if (mc_add_key(&x->d->cur, l->t[i].p, l->t[i].n))
+			return -ENOMEM;
+	return 0;
+}
+
+static int add_key(struct mc_ctx *x, const struct mc_line *l, size_t i)
+{
+	if (i >= l->nt)
+		return -EINVAL;
+	return mc_add_key(&x->d->cur, l->t[i].p, l->t[i].n);
+}
+
+static int req_store(struct mc_ctx *x, const struct mc_line *l, bool cas)
+{
+	uint64_t bytes;
+	size_t nr = cas ? 6 : 5;
+
+	if (l->nt < nr || !tok_u64(&l->t[4], &bytes))
+		return -EINVAL;
+	if (add_key(x, l, 1) || set_num(x, l, 2, "flags") || set_num(x, l, 3, "exptime") ||
+	    mc_set_u64(&x->d->cur, "bytes", bytes) || (cas && set_num(x, l, 5, "cas_unique")) ||
+	    opt_noreply(x, l, nr, true))
+		return -EINVAL;
+	mc_begin_value(x, MC_ST_DATA, bytes, MC_B_VALUE);
+	return 0;
+}
+
+static int req_raw(struct mc_ctx *x, const struct mc_line *l, size_t i)
+{
+	const uint8_t *p = l->line + l->len;
+	size_t n = 0;
+
+	if (i < l->nt)
+		rest_after(l, i - 1, &p, &n);
+	return mc_set_strn(&x->d->cur, "raw_args", p, n);
+}
+
+static int req_unknown(struct mc_ctx *x, const struct mc_line *l)
+{
+	if (!x->cfg->parseunknown)
+		return -EINVAL;
+	if (mc_set_command(x, "UNKNOWN", MC_T_UNKNOWN))
+		return -ENOMEM;
+	return mc_set_strn(&x->d->cur, "line", l->line, l->len);
+}
+
+static int req_slabs(struct mc_ctx *x, const struct mc_line *l)
+{
+	int64_t v;
+	const char *mode;
+	char buf[24];
+
+	if (l->nt >= 4 && tok_is(&l->t[1], "reassign")) {
+		if (mc_set_command(x, "slabs reassign", MC_T_SLABCTRL))
+			return -ENOMEM;
+		return set_inum(x, l, 2, "source_class") || set_inum(x, l, 3, "dest_class") ? -EINVAL : 0;
+	}
+	if (l->nt >= 3 && tok_is(&l->t[1], "automove")) {
+		if (!tok_i64(&l->t[2], &v))
+			return -EINVAL;
+		if (v == 0)
+			mode = "standby";
+		else if (v == 1)
+			mode = "slow";
+		else if (v == 2)
+			mode = "aggressive";
+		else
+			mode = (snprintf(buf, sizeof(buf), "%lld", (long long)v), buf);
+		if (mc_set_command(x, "slabs automove", MC_T_SLABCTRL))
+			return -ENOMEM;
+		return mc_set_str(&x->d->cur, "automove", mode);
+	}
+	return req_unknown(x, l);
+}
+
+static int req_lru(struct mc_ctx *x, const struct mc_line *l)
+{
+	static const char *const subs[] = { "enable", "disable", "sleep", "tocrawl", "crawl" };
+	char cmd[32];
+	size_t i;
+
+	if (l->nt < 2)
+		return req_unknown(x, l);
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (tok_is(&l->t[1], subs[i]))
+			break;
+	if (i == sizeof(subs) / sizeof(subs[0]))
+		return req_unknown(x, l);
+	snprintf(cmd, sizeof(cmd), "lru_crawler %s", subs[i]);
+	if (mc_set_command(x, cmd, MC_T_LRUCRAWLER))
+		return -ENOMEM;
+	if (i == 2)
+		return set_num(x, l, 2, "sleep_us");
+	if (i == 3)
+		return set_num(x, l, 2, "value");
+	if (i == 4)
+		return req_raw(x, l, 2);
+	return 0;
+}
+
+static int req_args(struct mc_ctx *x, const struct mc_textcmd *c, const struct mc_line *l)
+{
+	switch (c->args) {
+	case A_NONE:
+		return 0;
+	case A_KEYS:
+		return add_keys(x, l, 1);
+	case A_GAT:
+		return set_num(x, l, 1, "exptime") || add_keys(x, l, 2) ? -EINVAL : 0;
+	case A_STORE:
+		return req_store(x, l, false);
+	case A_CAS:
+		return req_store(x, l, true);
+	case A_COUNTER:
+		return add_key(x, l, 1) || set_num(x, l, 2, "delta") || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
+	case A_TOUCH:
+		return add_key(x, l, 1) || set_num(x, l, 2, "exptime") || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
+	case A_DELETE:
+		return add_key(x, l, 1) || opt_noreply(x, l, 2, true) ? -EINVAL : 0;
+	case A_FLUSH:
+		if (l->nt > 1 && !tok_is(&l->t[1], "noreply") && set_inum(x, l, 1, "exptime"))
+			return -EINVAL;
+		return opt_noreply(x, l, 1, true);
+	case A_RAW:
+		return req_raw(x, l, 1);
+	case A_VERBOSITY:
+		return set_num(x, l, 1, "verbosity") || opt_noreply(x, l, 2, true) ? -EINVAL : 0;
+	case A_QUIT:
+		/* the server closes the connection: nothing to wait for */
+		x->d->cur.m->noreply = true;
+		return 0;
+	case A_SLABS:
+		return req_slabs(x, l);
+	case A_LRU:
+		return req_lru(x, l);
+	}
+	return -EINVAL;
+}
+
+static int text_request(struct mc_ctx *x, const struct mc_line *l)
+{
+	const struct mc_textcmd *c = l->nt ? find_cmd(req_cmds, sizeof(req_cmds) / sizeof(req_cmds[0]), &l->t[0]) : NULL;
+	int err;
+
+	if (!c && !x->cfg->parseunknown)
+		return -EINVAL;
+	if (mc_msg_open(x, false))
+		return -ENOMEM;
+	if (!c)
+		err = req_unknown(x, l);
+	else if (c->args == A_SLABS || c->args == A_LRU)
+		err = req_args(x, c, l);
+	else
+		err = mc_set_command(x, c->name, c->type) ? -ENOMEM : req_args(x, c, l);
+	if (err)
+		return err;
+	if (x->d->st == MC_ST_CMD)
+		mc_msg_finish(x);
+	return 0;
+}
+
+/* ---- responses ---- */
+
+struct mc_textresp {
+	const char *name;
+	enum mc_type type;
+	const char *status; /* NULL = OK */
+	bool msg; /* rest of the line is an error message */
+};
+
+static const struct mc_textresp resp_simple[] = {
+	{ "STORED", MC_T_SUCCESS, NULL, false },
+	{ "EXISTS", MC_T_SUCCESS, NULL, false },
+	{ "TOUCHED", MC_T_SUCCESS, NULL, false },
+	{ "DELETED", MC_T_SUCCESS, NULL, false },
+	{ "OK", MC_T_SUCCESS, NULL, false },
+	{ "RESET", MC_T_SUCCESS, NULL, false },
+	{ "NOT_STORED", MC_T_FAIL, "Error", false },
+	{ "NOT_FOUND", MC_T_FAIL, "Error", false },
+	{ "ERROR", MC_T_FAIL, "Error", true },
+	{ "CLIENT_ERROR", MC_T_FAIL, "Client Error", true },
+	{ "SAME", MC_T_FAIL, "Client Error", true },
+	{ "SERVER_ERROR", MC_T_FAIL, "Server Error", true },
+	{ "BUSY", MC_T_FAIL, "Server Error", true },
+	{ "BADCLASS", MC_T_FAIL, "Server Error", true },
+	{ "NOSPARE", MC_T_FAIL, "Server Error", true },
+	{ "NOTFULL", MC_T_FAIL, "Server Error", true },
+	{ "UNSAFE", MC_T_FAIL, "Server Error", true },
+};
+
+/* Publish the open VALUE/STAT aggregate that a different reply interrupts. */
+static void flush_open(struct mc_ctx *x)
+{
+	size_t unit = x->unit;
+
+	if (!x->d->cur.m)
+		return;
+	x->unit = 0;
+	mc_msg_finish(x);
+	x->unit = unit;
+}
+
+/* Continue the open aggregate of kind agg, or start one. */
+static int open_agg(struct mc_ctx *x, enum mc_agg agg, const char *command, enum mc_type type)
+{
+	if (x->d->cur.m && x->d->cur.agg == agg)
+		return 0;
+	flush_open(x);
+	if (mc_msg_open(x, false) || mc_set_command(x, command, type))
+		return -ENOMEM;
+	x->d->cur.agg = agg;
+	return 0;
+}
+
+static int resp_value(struct mc_ctx *x, const struct mc_line *l)
+{
+	uint64_t bytes;
+
+	if (l->nt < 4 || !tok_u64(&l->t[3], &bytes))
+		return -EINVAL;
+	if (open_agg(x, MC_A_VALUES, "VALUE", MC_T_LOAD))
+		return -ENOMEM;
+	if (add_key(x, l, 1) || set_num(x, l, 2, "flags") || (l->nt > 4 && set_num(x, l, 4, "cas_unique")))
+		return -EINVAL;
+	mc_begin_value(x, MC_ST_DATA, bytes, MC_B_VALUE);
+	return 0;
+}
+
+static int resp_stat(struct mc_ctx *x, const struct mc_line *l)
+{
+	const uint8_t *v = l->line + l->len;
+	size_t vn = 0;
+
+	if (l->nt < 2)
+		return -EINVAL;
+	if (l->nt > 2)
+		rest_after(l, 1, &v, &vn);
+	if (open_agg(x, MC_A_STATS, "STAT", MC_T_STATS))
+		return -ENOMEM;
+	return mc_add_stat(&x->d->cur, l->t[1].p, l->t[1].n, v, vn);
+}
+
+static int resp_single(struct mc_ctx *x, const char *command, enum mc_type type, const char *status)
+{
+	flush_open(x);
+	if (mc_msg_open(x, false) || mc_set_command(x, command, type))
+		return -ENOMEM;
+	x->d->cur.m->status = status;
+	return 0;
+}
+
+static int resp_other(struct mc_ctx *x, const struct mc_line *l)
+{
+	const struct mc_tok *t = &l->t[0];
+	const uint8_t *p;
+	size_t n;
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(resp_simple) / sizeof(resp_simple[0]); i++) {
+		const struct mc_textresp *r = &resp_simple[i];
+
+		if (!tok_is(t, r->name))
+			continue;
+		if (resp_single(x, r->name, r->type, r->status))
+			return -ENOMEM;
+		if (r->msg && l->nt > 1) {
+			rest_after(l, 0, &p, &n);
+			return mc_set_strn(&x->d->cur, "error_msg", p, n);
+		}
+		return 0;
+	}
+	if (tok_is(t, "VERSION")) {
+		rest_after(l, 0, &p, &n);
+		return resp_single(x, "VERSION", MC_T_INFO, NULL) || mc_set_strn(&x->d->cur, "version", p, n) ? -ENOMEM
+														 : 0;
+	}
+	if (tok_u64(t, &v))
+		return resp_single(x, "<counter_op_res>", MC_T_COUNTER, NULL) || mc_set_u64(&x->d->cur, "value", v)
+			       ? -ENOMEM
+			       : 0;
+	if (!x->cfg->parseunknown)
+		return -EINVAL;
+	if (resp_single(x, "UNKNOWN", MC_T_UNKNOWN, NULL))
+		return -ENOMEM;
+	return mc_set_strn(&x->d->cur, "line", l->line, l->len);
+}
+
+static int text_response(struct mc_ctx *x, const struct mc_line *l)
+{
+	int err;
+
+	if (l->nt == 0)
+		return -EINVAL;
+	if (tok_is(&l->t[0], "VALUE"))
+		return resp_value(x, l);
+	if (tok_is(&l->t[0], "STAT"))
+		return resp_stat(x, l);
+	if (tok_is(&l->t[0], "END")) {
+		if (!x->d->cur.m && (mc_msg_open(x, false) || mc_set_command(x, "END", MC_T_LOAD)))
+			return -ENOMEM;
+		mc_msg_finish(x);
+		return 0;
+	}
+	err = resp_other(x, l);
+	if (!err)
+		mc_msg_finish(x);
+	return err;
+}
+
+int mc_text_line(struct mc_ctx *x, const uint8_t *line, size_t len)
+{
+	static __thread struct mc_line l;
+
+	mc_tokenize(&l, line, len);
+	if (x->dir == DIR_C2S)
+		return text_request(x, &l);
+	return text_response(x, &l);
+}
