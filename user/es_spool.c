@@ -355,10 +355,10 @@ bool es_spool_wait_space(struct es_spool *s, size_t len, uint64_t wait_ns)
 
 	deadline_in(&ts, wait_ns);
 	pthread_mutex_lock(&s->mu);
-	while (!(ok = fits(s, len + 32)))
+	while (!(ok = fits(s, len + 22)))
 		if (pthread_cond_timedwait(&s->space, &s->mu, &ts) == ETIMEDOUT)
 			break;
-	ok = fits(s, len + 32);
+	ok = fits(s, len + 22);
 	pthread_mutex_unlock(&s->mu);
 	return ok;
 }
