@@ -41,6 +41,12 @@ struct http_dir {
 
 struct http_conn {
 	struct http_dir d[2];
+	/*
+	 * A response that ended before its request did (a server answering
+	 * before reading the body: early 4xx, 100-continue handlers that do not
+	 * wait): held until the request is complete, then paired.
+	 */
+	struct msg *early;
 };
 
 static const uint16_t http_default_ports[] = { 80, 8080, 8000, 5000, 8002 };
@@ -108,6 +114,7 @@ static void http_conn_free(void *pstate)
 		return;
 	dir_reset(&hc->d[0]);
 	dir_reset(&hc->d[1]);
+	msg_free(hc->early);
 	free(hc);
 }
 
@@ -124,6 +131,34 @@ static void set_raw(struct msg *m, const struct http_dir *d)
 		memcpy(raw + d->h.raw_len, d->cbuf, d->clen);
 	msg_set_raw(m, raw, d->h.raw_len + d->clen);
 	free(raw);
+}
+
+/* The held early response goes to the correlator (paired, or counted unmatched). */
+static void flush_early(struct conn *c)
+{
+	struct http_conn *hc = c->pstate;
+	struct msg *m = hc->early;
+
+	hc->early = NULL;
+	if (m)
+		corr_response(c, m);
+}
+
+static void deliver(struct conn *c, bool is_request, struct msg *m)
+{
+	struct http_conn *hc = c->pstate;
+
+	if (is_request) {
+		corr_request(c, m);
+		flush_early(c);
+		return;
+	}
+	if (!corr_oldest(c) && hc->d[DIR_C2S].have_head) {
+		flush_early(c);
+		hc->early = m;
+		return;
+	}
+	corr_response(c, m);
 }
 
 static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
@@ -143,10 +178,8 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 		if (d->h.raw)
 			set_raw(m, d);
 	}
-	if (m && d->h.is_request)
-		corr_request(c, m);
-	else if (m)
-		corr_response(c, m);
+	if (m)
+		deliver(c, d->h.is_request, m);
 	dir_reset(d);
 }
 
@@ -470,6 +503,8 @@ static ssize_t http_parse(struct conn *c, enum dir dir, const uint8_t *data, siz
 
 		if (n < 0) {
 			dir_reset(&hc->d[dir]);
+			if (dir == DIR_C2S)
+				flush_early(c);
 			return PARSE_ERROR;
 		}
 		if (n == 0)
@@ -519,6 +554,8 @@ static bool http_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 		return body_gap(c, d, n, ts);
 	default:
 		dir_reset(d);
+		if (dir == DIR_C2S)
+			flush_early(c);
 		return true;
 	}
 }
@@ -535,6 +572,8 @@ static void http_fin(struct conn *c, enum dir dir, uint64_t ts)
 		complete(c, d, ts);
 	else
 		dir_reset(d);
+	if (dir == DIR_C2S)
+		flush_early(c);
 }
 
 const struct proto_ops http_ops = {

@@ -538,3 +538,22 @@ Test(http, gap_in_headers_drops_the_message)
 	cr_assert_eq(tp->st.v[STAT_DROP_GAP], 1);
 	tp_free(tp);
 }
+
+Test(http, response_before_request_body_ends)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "POST /up HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+	send_str(tp, C2S, "abcd");
+	send_str(tp, C2S, "GET /next HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 413);
+	cr_assert_eq(get_int(tp, 0, "http.request.body.bytes"), 4);
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
+	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
+	tp_free(tp);
+}
