@@ -88,7 +88,7 @@ curl_session() {
 	curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$u/big.txt"
 	curl -s -o /dev/null -o /dev/null -o /dev/null "$u/" "$u/data.json" "$u/big.txt"
 	curl -s -o /dev/null -H "If-Modified-Since: $lm" "$u/index.html"
-	curl -s -o /dev/null -H 'Expect: 100-continue' --data-binary @"$tmp/html/big.txt" "$u/post"
+	curl -s -o /dev/null -H 'Expect: 100-continue' -H 'Content-Type: text/plain' --data-binary @"$tmp/html/big.txt" "$u/post"
 }
 
 wrk_session() {
