@@ -20,6 +20,8 @@ Admin API (never needs credentials):
      items   = fail_items: how many items of each bulk fail (default 1)
      status  = fail_items: item status (default 429; 400 = mapping error)
      delay   = slow: seconds before answering (default 2)
+     after   = let this many bulk requests through first (refuse: then
+               close the listener for `seconds`)
      store   = malformed/close_mid_response: store the docs first (default true)
   GET  /_test/stats   counters (bulk requests, docs, duplicates, templates...)
   POST /_test/reset   forget all documents, templates, counters and faults
@@ -60,6 +62,9 @@ class Fault:
         self.store = bool(spec.get("store", True))
         seconds = spec.get("seconds")
         self.until = time.time() + float(seconds) if seconds is not None else None
+        self.after = int(spec.get("after", 0))
+        self.started = False
+        self.seconds = float(seconds) if seconds is not None else None
         count = spec.get("count")
         if count is None and seconds is None:
             count = 1
@@ -118,6 +123,16 @@ class Store:
             return None
         if f.mode != "refuse" and f.scope != "all" and not is_bulk:
             return None
+        if f.after > 0:
+            if is_bulk:
+                f.after -= 1
+            return None
+        if f.mode == "refuse" and not f.started:
+            # a delayed refuse: the listener closes from now on
+            f.started = True
+            secs = f.seconds if f.seconds is not None else 3
+            f.until = time.time() + secs
+            SERVER.refuse_for(secs)
         if f.count is not None:
             f.count -= 1
         self.c["faults_applied"] += 1
@@ -674,7 +689,8 @@ class Handler(BaseHTTPRequestHandler):
             f = Fault(spec)
             with STORE.lock:
                 STORE.fault = f
-            if f.mode == "refuse":
+            if f.mode == "refuse" and f.after == 0:
+                f.started = True
                 SERVER.refuse_for(float(spec.get("seconds", 3)))
             return self.send(200, {"acknowledged": True, "mode": f.mode})
         if parts == ["_fault"] and method == "DELETE":
