@@ -841,7 +841,9 @@ static int opt_decode(const uint8_t *msg, size_t rdoff, uint16_t rdlen, uint16_t
 		if (!v)
 			return -EINVAL;
 		key = opt_option(code, v, n, &val);
-		if (text) {
+		if (text && key) {
+			dns_sb_printf(text, "; %s: %s\n", key, dns_sb_str(&val));
+		} else if (text) {
 			dns_sb_printf(text, "; OPTION %u: ", code);
 			sb_hex(text, v, n, false);
 			dns_sb_putc(text, '\n');
@@ -1136,6 +1138,8 @@ bool dns_etld_plus_one(const char *name, const char **etld1, const char **suffix
 	for (size_t i = 0; i < ARRAY_LEN(dns_suffixes); i++) {
 		size_t s = strlen(dns_suffixes[i]);
 
+		if (strcasecmp(name, dns_suffixes[i]) == 0)
+			return false; /* a public suffix itself */
 		if (s > slen && name_ends_with(name, n, dns_suffixes[i]))
 			slen = s;
 	}

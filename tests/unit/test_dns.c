@@ -1,0 +1,911 @@
+/*
+ * DNS tests: the decoder on crafted messages (every RR type, compression,
+ * hostile names and counts, EDNS) and the protocol through the pipeline
+ * (UDP pairing by flow + id, TCP framing split at every byte, several
+ * messages per segment, config options).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns.h"
+#include "proto.h"
+#include "testutil.h"
+
+/* ---- message builder ---- */
+
+struct mb {
+	uint8_t b[8192];
+	size_t n;
+	size_t rdlen_at; /* where the open record's rdlength goes */
+};
+
+static void u8(struct mb *m, uint8_t v)
+{
+	cr_assert(m->n < sizeof(m->b));
+	m->b[m->n++] = v;
+}
+
+static void u16(struct mb *m, uint16_t v)
+{
+	u8(m, (uint8_t)(v >> 8));
+	u8(m, (uint8_t)v);
+}
+
+static void u32(struct mb *m, uint32_t v)
+{
+	u16(m, (uint16_t)(v >> 16));
+	u16(m, (uint16_t)v);
+}
+
+static void raw(struct mb *m, const void *p, size_t n)
+{
+	cr_assert(m->n + n <= sizeof(m->b));
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+
+/* Uncompressed name from "a.b.c" ("" = root). */
+static void name(struct mb *m, const char *s)
+{
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t n = dot ? (size_t)(dot - s) : strlen(s);
+
+		u8(m, (uint8_t)n);
+		raw(m, s, n);
+		s += n + (dot ? 1 : 0);
+	}
+	u8(m, 0);
+}
+
+static void ptr(struct mb *m, uint16_t off)
+{
+	u16(m, 0xc000 | off);
+}
+
+/* Header: id, flags word, counts. */
+static void hdr(struct mb *m, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar)
+{
+	m->n = 0;
+	u16(m, id);
+	u16(m, flags);
+	u16(m, qd);
+	u16(m, an);
+	u16(m, ns);
+	u16(m, ar);
+}
+
+static void question(struct mb *m, const char *qname, uint16_t type)
+{
+	name(m, qname);
+	u16(m, type);
+	u16(m, 1);
+}
+
+/* Start a record whose owner is a pointer to the question name (offset 12). */
+static void rr_begin(struct mb *m, uint16_t type, uint32_t ttl)
+{
+	ptr(m, 12);
+	u16(m, type);
+	u16(m, 1);
+	u32(m, ttl);
+	m->rdlen_at = m->n;
+	u16(m, 0);
+}
+
+static void rr_end(struct mb *m)
+{
+	size_t len = m->n - m->rdlen_at - 2;
+
+	m->b[m->rdlen_at] = (uint8_t)(len >> 8);
+	m->b[m->rdlen_at + 1] = (uint8_t)len;
+}
+
+#define QUERY_FLAGS 0x0100 /* RD */
+#define RESP_FLAGS 0x8180 /* QR RD RA */
+
+/* Decode from an exact-size heap copy so ASan sees any over-read. */
+static int decode(const struct mb *m, bool text, struct dns_message *out)
+{
+	uint8_t *copy = malloc(m->n ? m->n : 1);
+	int rc;
+
+	memcpy(copy, m->b, m->n);
+	rc = dns_decode(copy, m->n, text, out);
+	free(copy);
+	return rc;
+}
+
+/* One answer of type `type` with rdata built by the caller between rr_begin/rr_end. */
+static json_t *first_answer(struct mb *m, struct dns_message *dm)
+{
+	cr_assert_eq(decode(m, true, dm), 0);
+	cr_assert_eq(dm->nsection[DNS_SEC_ANSWER], 1);
+	return json_array_get(dm->sections[DNS_SEC_ANSWER], 0);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	cr_assert(json_is_string(v), "%s is not a string", key);
+	return json_string_value(v);
+}
+
+static json_int_t jint(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	cr_assert(json_is_integer(v), "%s is not an integer", key);
+	return json_integer_value(v);
+}
+
+static void answer_msg(struct mb *m, uint16_t type)
+{
+	hdr(m, 0x1234, RESP_FLAGS, 1, 1, 0, 0);
+	question(m, "www.example.com", type);
+	rr_begin(m, type, 300);
+}
+
+/* ---- record types ---- */
+
+Test(dns, rr_a_and_aaaa)
+{
+	struct mb m;
+	struct dns_message dm;
+	json_t *a;
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+	answer_msg(&m, DNS_T_A);
+	raw(&m, "\xc0\x00\x02\x01", 4);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "192.0.2.1");
+	cr_assert_str_eq(jstr(a, "name"), "www.example.com");
+	cr_assert_str_eq(jstr(a, "type"), "A");
+	cr_assert_str_eq(jstr(a, "class"), "IN");
+	cr_assert_eq(jint(a, "ttl"), 300);
+	cr_assert_str_eq(json_string_value(json_array_get(dm.resolved_ip, 0)), "192.0.2.1");
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_AAAA);
+	raw(&m, v6, 16);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "2001:db8::1");
+	cr_assert_str_eq(jstr(a, "type"), "AAAA");
+	dns_message_clear(&dm);
+
+	/* an A record of 5 bytes is malformed */
+	answer_msg(&m, DNS_T_A);
+	raw(&m, "\x01\x02\x03\x04\x05", 5);
+	rr_end(&m);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+}
+
+Test(dns, rr_names_cname_ns_ptr)
+{
+	static const uint16_t types[] = { DNS_T_CNAME, DNS_T_NS, DNS_T_PTR };
+	static const char *const names[] = { "CNAME", "NS", "PTR" };
+
+	for (int i = 0; i < 3; i++) {
+		struct mb m;
+		struct dns_message dm;
+		json_t *a;
+
+		answer_msg(&m, types[i]);
+		u8(&m, 4);
+		raw(&m, "edge", 4);
+		ptr(&m, 16); /* "example.com" inside the question */
+		rr_end(&m);
+		a = first_answer(&m, &dm);
+		cr_assert_str_eq(jstr(a, "data"), "edge.example.com");
+		cr_assert_str_eq(jstr(a, "type"), names[i]);
+		cr_assert_null(dm.resolved_ip);
+		dns_message_clear(&dm);
+	}
+}
+
+Test(dns, rr_mx_txt_soa_srv)
+{
+	struct mb m;
+	struct dns_message dm;
+	json_t *a;
+
+	answer_msg(&m, DNS_T_MX);
+	u16(&m, 10);
+	name(&m, "mail.example.com");
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "mail.example.com");
+	cr_assert_eq(jint(a, "preference"), 10);
+	cr_assert(strstr(dm.text, "MX\t10 mail.example.com\n"), "%s", dm.text);
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_TXT);
+	raw(&m, "\x05hello\x07wor\"ld\x01", 14);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "hello wor\\\"ld\\001");
+	cr_assert(strstr(dm.text, "\"hello\" \"wor\\\"ld\\001\""), "%s", dm.text);
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_SOA);
+	name(&m, "ns1.example.com");
+	name(&m, "hostmaster.example.com");
+	u32(&m, 2024010101);
+	u32(&m, 7200);
+	u32(&m, 3600);
+	u32(&m, 1209600);
+	u32(&m, 300);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "ns1.example.com");
+	cr_assert_str_eq(jstr(a, "rname"), "hostmaster.example.com");
+	cr_assert_eq(jint(a, "serial"), 2024010101);
+	cr_assert_eq(jint(a, "refresh"), 7200);
+	cr_assert_eq(jint(a, "retry"), 3600);
+	cr_assert_eq(jint(a, "expire"), 1209600);
+	cr_assert_eq(jint(a, "minimum"), 300);
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_SRV);
+	u16(&m, 1);
+	u16(&m, 5);
+	u16(&m, 5060);
+	name(&m, "sip.example.com");
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "sip.example.com");
+	cr_assert_eq(jint(a, "priority"), 1);
+	cr_assert_eq(jint(a, "weight"), 5);
+	cr_assert_eq(jint(a, "port"), 5060);
+	dns_message_clear(&dm);
+}
+
+Test(dns, rr_caa_ds_dnskey)
+{
+	struct mb m;
+	struct dns_message dm;
+	json_t *a;
+
+	answer_msg(&m, DNS_T_CAA);
+	raw(&m, "\x00\x05issueletsencrypt.org", 22);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "0 issue \"letsencrypt.org\"");
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_DS);
+	u16(&m, 20326);
+	u8(&m, 8);
+	u8(&m, 2);
+	raw(&m, "\xe0\x6d\x44\xb8", 4);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "E06D44B8");
+	cr_assert_str_eq(jstr(a, "key_tag"), "20326");
+	cr_assert_str_eq(jstr(a, "algorithm"), "RSASHA256");
+	cr_assert_str_eq(jstr(a, "digest_type"), "SHA256");
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_DNSKEY);
+	u16(&m, 257);
+	u8(&m, 3);
+	u8(&m, 13);
+	raw(&m, "hello", 5);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "aGVsbG8=");
+	cr_assert_str_eq(jstr(a, "flags"), "257");
+	cr_assert_str_eq(jstr(a, "protocol"), "3");
+	cr_assert_str_eq(jstr(a, "algorithm"), "ECDSAP256SHA256");
+	dns_message_clear(&dm);
+}
+
+Test(dns, rr_rrsig_nsec)
+{
+	struct mb m;
+	struct dns_message dm;
+	json_t *a;
+
+	answer_msg(&m, DNS_T_RRSIG);
+	u16(&m, DNS_T_A);
+	u8(&m, 13);
+	u8(&m, 3);
+	u32(&m, 3600);
+	u32(&m, 1700000000); /* 2023-11-14 22:13:20 */
+	u32(&m, 1699000000); /* 2023-11-03 08:26:40 */
+	u16(&m, 12345);
+	ptr(&m, 16);
+	raw(&m, "sig", 3);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "type_covered"), "A");
+	cr_assert_str_eq(jstr(a, "algorithm"), "ECDSAP256SHA256");
+	cr_assert_str_eq(jstr(a, "labels"), "3");
+	cr_assert_str_eq(jstr(a, "original_ttl"), "3600");
+	cr_assert_str_eq(jstr(a, "expiration"), "20231114221320");
+	cr_assert_str_eq(jstr(a, "inception"), "20231103082640");
+	cr_assert_str_eq(jstr(a, "key_tag"), "12345");
+	cr_assert_str_eq(jstr(a, "signer_name"), "example.com");
+	cr_assert_str_eq(jstr(a, "data"), "c2ln");
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_NSEC);
+	name(&m, "z.example.com");
+	/* window 0: A(1) NS(2) SOA(6) MX(15) RRSIG(46) NSEC(47); window 1: CAA(257) */
+	raw(&m, "\x00\x06\x62\x01\x00\x00\x00\x03", 8);
+	raw(&m, "\x01\x01\x40", 3);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "z.example.com");
+	cr_assert_str_eq(jstr(a, "type_bits"), "A NS SOA MX RRSIG NSEC CAA");
+	dns_message_clear(&dm);
+}
+
+Test(dns, rr_https_and_unknown)
+{
+	struct mb m;
+	struct dns_message dm;
+	json_t *a;
+
+	answer_msg(&m, DNS_T_HTTPS);
+	u16(&m, 1);
+	u8(&m, 0); /* target "." */
+	u16(&m, 1); /* alpn h2,h3 */
+	u16(&m, 6);
+	raw(&m, "\x02h2\x02h3", 6);
+	u16(&m, 3); /* port 8443 */
+	u16(&m, 2);
+	u16(&m, 8443);
+	u16(&m, 4); /* ipv4hint */
+	u16(&m, 8);
+	raw(&m, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "1 . alpn=h2,h3 port=8443 ipv4hint=192.0.2.1,192.0.2.2");
+	cr_assert_str_eq(jstr(a, "type"), "HTTPS");
+	dns_message_clear(&dm);
+
+	answer_msg(&m, 65280);
+	raw(&m, "\xde\xad\xbe\xef", 4);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "data"), "deadbeef");
+	cr_assert_str_eq(jstr(a, "type"), "65280");
+	cr_assert(strstr(dm.text, "\\# 4 deadbeef"), "%s", dm.text);
+	dns_message_clear(&dm);
+}
+
+/* ---- names and hostile input ---- */
+
+Test(dns, name_compression_and_escapes)
+{
+	uint8_t msg[64] = { 0 };
+	char out[DNS_NAME_TEXT_MAX];
+	size_t off;
+
+	/* at 12: "a.b" ; at 17: "x" + ptr(12) ; at 21: ptr(17) */
+	memcpy(msg + 12, "\x01" "a\x01" "b\x00", 5);
+	memcpy(msg + 17, "\x01x\xc0\x0c", 4);
+	memcpy(msg + 21, "\xc0\x11", 2);
+	off = 21;
+	cr_assert_eq(dns_read_name(msg, 23, &off, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "x.a.b");
+	cr_assert_eq(off, 23);
+
+	/* escapes: a dot and a space inside a label */
+	memcpy(msg + 30, "\x03" "a.b\x02" "c \x00", 8);
+	off = 30;
+	cr_assert_eq(dns_read_name(msg, 38, &off, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "a\\.b.c\\032");
+
+	/* root */
+	msg[40] = 0;
+	off = 40;
+	cr_assert_eq(dns_read_name(msg, 41, &off, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, ".");
+}
+
+Test(dns, name_pointer_loop)
+{
+	struct mb m;
+	struct dns_message dm;
+
+	/* question name is a pointer to itself */
+	hdr(&m, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	ptr(&m, 12);
+	u16(&m, 1);
+	u16(&m, 1);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+
+	/* two names pointing at each other: label then pointer back to its own start */
+	hdr(&m, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	u8(&m, 1);
+	u8(&m, 'a');
+	ptr(&m, 12);
+	u16(&m, 1);
+	u16(&m, 1);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+}
+
+Test(dns, name_pointer_out_of_range_or_forward)
+{
+	struct mb m;
+	struct dns_message dm;
+
+	hdr(&m, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	ptr(&m, 0x3fff); /* past the end */
+	u16(&m, 1);
+	u16(&m, 1);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+
+	hdr(&m, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	ptr(&m, 18); /* forward, to a valid name */
+	u16(&m, 1);
+	u16(&m, 1);
+	name(&m, "a");
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+
+	/* truncated pointer (one byte) */
+	hdr(&m, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	u8(&m, 0xc0);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+}
+
+Test(dns, name_label_over_63_and_name_over_255)
+{
+	struct mb m;
+	struct dns_message dm;
+	char label[64];
+
+	hdr(&m, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	u8(&m, 64);
+	memset(label, 'a', sizeof(label));
+	raw(&m, label, 64);
+	u8(&m, 0);
+	u16(&m, 1);
+	u16(&m, 1);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+
+	/* 5 labels of 63 = 320 bytes on the wire */
+	hdr(&m, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	for (int i = 0; i < 5; i++) {
+		u8(&m, 63);
+		raw(&m, label, 63);
+	}
+	u8(&m, 0);
+	u16(&m, 1);
+	u16(&m, 1);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+
+	/* 3 x 63 + 61 + root = 255 exactly: fine */
+	hdr(&m, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		u8(&m, 63);
+		raw(&m, label, 63);
+	}
+	u8(&m, 61);
+	raw(&m, label, 61);
+	u8(&m, 0);
+	u16(&m, 1);
+	u16(&m, 1);
+	cr_assert_eq(decode(&m, false, &dm), 0);
+	cr_assert_eq(strlen(dm.qname), 63 * 3 + 61 + 3);
+	dns_message_clear(&dm);
+}
+
+Test(dns, truncated_and_huge_counts)
+{
+	struct mb m, full;
+	struct dns_message dm;
+
+	/* shorter than a header */
+	hdr(&m, 1, QUERY_FLAGS, 0, 0, 0, 0);
+	m.n = 11;
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+
+	/* every prefix of a valid response is rejected (TC clear) */
+	answer_msg(&full, DNS_T_MX);
+	u16(&full, 10);
+	name(&full, "mail.example.com");
+	rr_end(&full);
+	cr_assert_eq(decode(&full, false, &dm), 0);
+	dns_message_clear(&dm);
+	for (size_t n = 0; n < full.n; n++) {
+		m = full;
+		m.n = n;
+		cr_assert_eq(decode(&m, false, &dm), -EINVAL, "prefix %zu accepted", n);
+	}
+
+	/* counts far beyond the message */
+	hdr(&m, 1, RESP_FLAGS, 65535, 65535, 65535, 65535);
+	question(&m, "a.example", 1);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+
+	/* rdlength past the end */
+	answer_msg(&m, DNS_T_A);
+	raw(&m, "\x01\x02\x03\x04", 4);
+	rr_end(&m);
+	m.b[m.rdlen_at + 1] = 200;
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+}
+
+Test(dns, truncated_flag_keeps_complete_records)
+{
+	struct mb m;
+	struct dns_message dm;
+
+	/* TC set, 2 answers announced, only one present */
+	hdr(&m, 7, RESP_FLAGS | 0x0200, 1, 2, 0, 0);
+	question(&m, "big.example.com", DNS_T_TXT);
+	rr_begin(&m, DNS_T_TXT, 60);
+	raw(&m, "\x03" "abc", 4);
+	rr_end(&m);
+	cr_assert_eq(decode(&m, false, &dm), 0);
+	cr_assert(dm.tc);
+	cr_assert_eq(dm.nsection[DNS_SEC_ANSWER], 1);
+	dns_message_clear(&dm);
+}
+
+Test(dns, edns_opt)
+{
+	struct mb m;
+	struct dns_message dm;
+
+	hdr(&m, 9, RESP_FLAGS, 1, 0, 0, 1);
+	question(&m, "example.com", DNS_T_A);
+	u8(&m, 0); /* root */
+	u16(&m, DNS_T_OPT);
+	u16(&m, 1232); /* udp size */
+	u32(&m, 0x01008000); /* ext rcode 1 (-> BADVERS with rcode 0), version 0, DO */
+	u16(&m, 4 + 2 + 4 + 7);
+	u16(&m, 3); /* NSID "ab" */
+	u16(&m, 2);
+	raw(&m, "ab", 2);
+	u16(&m, 8); /* ECS 192.0.2.0/24/0 */
+	u16(&m, 7);
+	raw(&m, "\x00\x01\x18\x00\xc0\x00\x02", 7);
+	cr_assert_eq(decode(&m, true, &dm), 0);
+	cr_assert(dm.opt.present);
+	cr_assert_eq(dm.opt.udp_size, 1232);
+	cr_assert(dm.opt.do_bit);
+	cr_assert_eq(dm.rcode, 16);
+	cr_assert_eq(dm.nsection[DNS_SEC_ADDITIONAL], 0, "OPT is not an additional record");
+	cr_assert_str_eq(jstr(dm.opt.options, "nsid"), "6162");
+	cr_assert_str_eq(jstr(dm.opt.options, "subnet"), "192.0.2.0/24/0");
+	cr_assert(strstr(dm.text, "; EDNS: version: 0, flags: do; udp: 1232"), "%s", dm.text);
+	dns_message_clear(&dm);
+
+	/* an option longer than the OPT rdata */
+	m.b[m.n - 8] = 50;
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+}
+
+Test(dns, etld_plus_one)
+{
+	const char *e, *s;
+
+	cr_assert(dns_etld_plus_one("www.example.com", &e, &s));
+	cr_assert_str_eq(e, "example.com");
+	cr_assert_str_eq(s, "com");
+	cr_assert(dns_etld_plus_one("a.b.bbc.co.uk", &e, &s));
+	cr_assert_str_eq(e, "bbc.co.uk");
+	cr_assert_str_eq(s, "co.uk");
+	cr_assert(dns_etld_plus_one("1.0.0.127.in-addr.arpa", &e, &s));
+	cr_assert_str_eq(e, "127.in-addr.arpa");
+	cr_assert_not(dns_etld_plus_one("co.uk", &e, &s));
+	cr_assert_not(dns_etld_plus_one("localhost", &e, &s));
+	cr_assert_not(dns_etld_plus_one(".", &e, &s));
+}
+
+/* ---- through the pipeline ---- */
+
+static const char *yaml_dns(const char *extra, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "xdpbeat.protocols:\n  - type: dns\n    ports: [53]\n%s"
+		 "output.console.enabled: true\n",
+		 extra ? extra : "");
+	return buf;
+}
+
+static struct tp *dns_tp(const char *extra)
+{
+	char y[1024];
+
+	return tp_new(yaml_dns(extra, y, sizeof(y)), 53);
+}
+
+static void query_msg(struct mb *m, uint16_t id, const char *qname, uint16_t type)
+{
+	hdr(m, id, QUERY_FLAGS, 1, 0, 0, 0);
+	question(m, qname, type);
+}
+
+static void a_response(struct mb *m, uint16_t id, const char *qname, uint16_t rcode)
+{
+	hdr(m, id, RESP_FLAGS | rcode, 1, rcode ? 0 : 1, 0, 0);
+	question(m, qname, DNS_T_A);
+	if (!rcode) {
+		rr_begin(m, DNS_T_A, 60);
+		raw(m, "\xc0\x00\x02\x07", 4);
+		rr_end(m);
+	}
+}
+
+#define PSTAT(tp, id) ((tp)->st.proto[PROTO_DNS][PSTAT_##id])
+
+static const char *ev_str(struct tp *tp, size_t i, const char *path)
+{
+	json_t *v = tp_get(tp, i, path);
+
+	cr_assert(json_is_string(v), "%s missing", path);
+	return json_string_value(v);
+}
+
+Test(dns, udp_transaction_event)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q, r;
+
+	query_msg(&q, 0xbeef, "www.example.com", DNS_T_A);
+	a_response(&r, 0xbeef, "www.example.com", 0);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 1, r.b, r.n);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(ev_str(tp, 0, "type"), "dns");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(ev_str(tp, 0, "method"), "QUERY");
+	cr_assert_str_eq(ev_str(tp, 0, "query"), "class IN, type A, www.example.com");
+	cr_assert_str_eq(ev_str(tp, 0, "resource"), "www.example.com");
+	cr_assert_eq(json_integer_value(tp_get(tp, 0, "dns.id")), 0xbeef);
+	cr_assert_str_eq(ev_str(tp, 0, "dns.op_code"), "QUERY");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.response_code"), "NOERROR");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.type"), "answer");
+	cr_assert(json_is_true(tp_get(tp, 0, "dns.flags.recursion_available")));
+	cr_assert(json_is_false(tp_get(tp, 0, "dns.flags.authoritative")));
+	cr_assert_eq(json_array_size(tp_get(tp, 0, "dns.header_flags")), 2);
+	cr_assert_str_eq(ev_str(tp, 0, "dns.question.name"), "www.example.com");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.question.type"), "A");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.question.class"), "IN");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.question.etld_plus_one"), "example.com");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.question.subdomain"), "www");
+	cr_assert_eq(json_integer_value(tp_get(tp, 0, "dns.answers_count")), 1);
+	cr_assert_str_eq(json_string_value(json_array_get(tp_get(tp, 0, "dns.resolved_ip"), 0)), "192.0.2.7");
+	cr_assert_null(tp_get(tp, 0, "dns.authorities"));
+	cr_assert_str_eq(ev_str(tp, 0, "network.transport"), "udp");
+	cr_assert_eq(json_integer_value(tp_get(tp, 0, "source.bytes")), (json_int_t)q.n);
+	cr_assert_eq(json_integer_value(tp_get(tp, 0, "destination.bytes")), (json_int_t)r.n);
+	cr_assert_null(tp_get(tp, 0, "request"));
+	cr_assert_eq(PSTAT(tp, TXN), 1);
+	tp_free(tp);
+}
+
+Test(dns, udp_error_status_and_unanswered)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q, r;
+
+	query_msg(&q, 1, "nope.example.com", DNS_T_A);
+	a_response(&r, 1, "nope.example.com", 3);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 1, r.b, r.n);
+	query_msg(&q, 2, "lost.example.com", DNS_T_A);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.response_code"), "NXDOMAIN");
+	cr_assert_str_eq(ev_str(tp, 1, "status"), "Error");
+	cr_assert_str_eq(ev_str(tp, 1, "dns.type"), "query");
+	cr_assert_str_eq(ev_str(tp, 1, "resource"), "lost.example.com");
+	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
+	tp_free(tp);
+}
+
+/* A UDP datagram between client 10.0.0.<host>:port and 10.0.0.2:53. */
+static void udp_from(struct tp *tp, uint8_t host, uint16_t port, int dir, const struct mb *m)
+{
+	struct packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.src.family = p.dst.family = 4;
+	p.src.a[0] = p.dst.a[0] = 10;
+	p.src.a[3] = dir == 0 ? host : 2;
+	p.dst.a[3] = dir == 0 ? 2 : host;
+	p.sport = dir == 0 ? port : 53;
+	p.dport = dir == 0 ? 53 : port;
+	p.transport = IPPROTO_UDP;
+	tp->ts += 1000000;
+	p.ts = tp->ts;
+	p.payload = m->b;
+	p.payload_len = p.wire_len = (uint32_t)m->n;
+	pipeline_packet(tp->pl, &p);
+}
+
+Test(dns, udp_same_id_from_two_clients)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q1, q2, r1, r2;
+
+	query_msg(&q1, 77, "one.example.com", DNS_T_A);
+	query_msg(&q2, 77, "two.example.com", DNS_T_A);
+	a_response(&r1, 77, "one.example.com", 0);
+	a_response(&r2, 77, "two.example.com", 3);
+	udp_from(tp, 1, 1111, 0, &q1);
+	udp_from(tp, 3, 1111, 0, &q2);
+	udp_from(tp, 3, 1111, 1, &r2);
+	udp_from(tp, 1, 1111, 1, &r1);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(ev_str(tp, 0, "resource"), "two.example.com");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.response_code"), "NXDOMAIN");
+	cr_assert_str_eq(ev_str(tp, 0, "client.ip"), "10.0.0.3");
+	cr_assert_str_eq(ev_str(tp, 1, "resource"), "one.example.com");
+	cr_assert_str_eq(ev_str(tp, 1, "dns.response_code"), "NOERROR");
+	cr_assert_str_eq(ev_str(tp, 1, "client.ip"), "10.0.0.1");
+	tp_free(tp);
+}
+
+Test(dns, udp_malformed_counted)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q;
+
+	hdr(&q, 1, QUERY_FLAGS, 1, 0, 0, 0);
+	ptr(&q, 12);
+	u16(&q, 1);
+	u16(&q, 1);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 0, "xyz", 3);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 0);
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 2);
+	tp_free(tp);
+}
+
+Test(dns, include_sections_and_raw_text)
+{
+	struct tp *tp = dns_tp("    include_authorities: true\n    include_additionals: true\n"
+			       "    send_request: true\n    send_response: true\n");
+	struct mb q, r;
+
+	query_msg(&q, 5, "example.com", DNS_T_MX);
+	hdr(&r, 5, RESP_FLAGS | 0x0400, 1, 1, 1, 1);
+	question(&r, "example.com", DNS_T_MX);
+	rr_begin(&r, DNS_T_MX, 60);
+	u16(&r, 10);
+	name(&r, "mx.example.com");
+	rr_end(&r);
+	rr_begin(&r, DNS_T_NS, 60);
+	name(&r, "ns.example.com");
+	rr_end(&r);
+	rr_begin(&r, DNS_T_A, 60);
+	raw(&r, "\x0a\x00\x00\x09", 4);
+	rr_end(&r);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 1, r.b, r.n);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(json_array_size(tp_get(tp, 0, "dns.authorities")), 1);
+	cr_assert_eq(json_array_size(tp_get(tp, 0, "dns.additionals")), 1);
+	cr_assert_eq(json_integer_value(tp_get(tp, 0, "dns.additionals_count")), 1);
+	cr_assert(json_is_true(tp_get(tp, 0, "dns.flags.authoritative")));
+	cr_assert_null(tp_get(tp, 0, "dns.resolved_ip"), "only answers resolve");
+	cr_assert(strstr(ev_str(tp, 0, "request"), ";example.com\t\tIN\tMX"), "%s", ev_str(tp, 0, "request"));
+	cr_assert(strstr(ev_str(tp, 0, "response"), ";; AUTHORITY SECTION:\nexample.com\t60\tIN\tNS\tns.example.com"),
+		  "%s", ev_str(tp, 0, "response"));
+	tp_free(tp);
+}
+
+/* ---- TCP ---- */
+
+static size_t framed(const struct mb *m, uint8_t *out)
+{
+	out[0] = (uint8_t)(m->n >> 8);
+	out[1] = (uint8_t)m->n;
+	memcpy(out + 2, m->b, m->n);
+	return m->n + 2;
+}
+
+/* The parts of an event that do not depend on packet timing. */
+static char *stable_fields(struct tp *tp, size_t i)
+{
+	json_t *e = tp_event(tp, i);
+	json_t *o = json_pack("{s:O, s:O, s:O, s:O, s:O}", "dns", json_object_get(e, "dns"), "query",
+			      json_object_get(e, "query"), "status", json_object_get(e, "status"), "source",
+			      json_object_get(e, "source"), "destination", json_object_get(e, "destination"));
+	char *s;
+
+	cr_assert(o);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+static char *tcp_exchange(size_t split_q, size_t split_r)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q, r;
+	uint8_t fq[512], fr[512];
+	size_t nq, nr;
+	char *s;
+
+	query_msg(&q, 0x4242, "tcp.example.com", DNS_T_A);
+	a_response(&r, 0x4242, "tcp.example.com", 0);
+	nq = framed(&q, fq);
+	nr = framed(&r, fr);
+	tp_handshake(tp);
+	if (split_q > nq)
+		split_q = nq;
+	if (split_r > nr)
+		split_r = nr;
+	if (split_q)
+		tp_tcp(tp, 0, 0, fq, split_q);
+	if (split_q < nq)
+		tp_tcp(tp, 0, 0, fq + split_q, nq - split_q);
+	if (split_r)
+		tp_tcp(tp, 1, 0, fr, split_r);
+	if (split_r < nr)
+		tp_tcp(tp, 1, 0, fr + split_r, nr - split_r);
+	cr_assert_eq(tp_count(tp), 1, "split %zu/%zu", split_q, split_r);
+	cr_assert_str_eq(ev_str(tp, 0, "network.transport"), "tcp");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	s = stable_fields(tp, 0);
+	tp_free(tp);
+	return s;
+}
+
+Test(dns, tcp_split_at_every_byte)
+{
+	char *ref = tcp_exchange(0, 0);
+	size_t nq = 2 + 12 + 17 + 4, nr = nq + 16;
+
+	for (size_t i = 1; i < nq; i++) {
+		char *s = tcp_exchange(i, 0);
+
+		cr_assert_str_eq(s, ref, "query split at %zu", i);
+		free(s);
+	}
+	for (size_t i = 1; i < nr; i++) {
+		char *s = tcp_exchange(0, i);
+
+		cr_assert_str_eq(s, ref, "response split at %zu", i);
+		free(s);
+	}
+	free(ref);
+}
+
+Test(dns, tcp_two_messages_per_segment_and_id_check)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q1, q2, r1, r2, bad;
+	uint8_t buf[1024];
+	size_t n;
+
+	query_msg(&q1, 1, "a.example.com", DNS_T_A);
+	query_msg(&q2, 2, "b.example.com", DNS_T_A);
+	a_response(&r1, 1, "a.example.com", 0);
+	a_response(&r2, 9, "b.example.com", 0); /* id differs from the query's */
+	tp_handshake(tp);
+	n = framed(&q1, buf);
+	n += framed(&q2, buf + n);
+	tp_tcp(tp, 0, 0, buf, n);
+	/* a malformed message between the responses is skipped, framing continues */
+	hdr(&bad, 3, RESP_FLAGS, 1, 0, 0, 0);
+	ptr(&bad, 12);
+	n = framed(&r1, buf);
+	n += framed(&bad, buf + n);
+	n += framed(&r2, buf + n);
+	tp_tcp(tp, 1, 0, buf, n);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(ev_str(tp, 0, "resource"), "a.example.com");
+	cr_assert_str_eq(ev_str(tp, 1, "resource"), "b.example.com");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 1);
+	tp_free(tp);
+}
