@@ -13,26 +13,17 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "json_buf.h"
 #include "stats.h"
 
 struct event {
-	json_t *doc; /* the event object (owned), NULL once serialized by publisher_put */
+	json_t *doc; /* parsed form, only if an output asked for it (owned) */
 	uint64_t ts; /* ns: @timestamp, for date-patterned index names */
-	char *line; /* doc serialized compactly, no newline (owned, lazily made) */
+	char *line; /* the event as compact JSON, no newline (owned) */
 	size_t len;
 };
 
-/* Growing buffer for json_write(). */
-struct json_buf {
-	char *p;
-	size_t len, cap;
-};
-
-/* Append v as compact JSON (no newline). 0 or -ENOMEM. */
-int json_write(struct json_buf *b, const json_t *v);
-void json_buf_free(struct json_buf *b);
-
-/* e->line (made from e->doc once if the producer did not serialize); NULL on ENOMEM. */
+/* e->line; made from e->doc if only the tree is there (NULL on ENOMEM). */
 const char *event_line(struct event *e);
 void event_clear(struct event *e);
 
@@ -62,11 +53,11 @@ struct publisher;
 
 struct publisher *publisher_new(const struct config *cfg, struct stats *st);
 /*
- * Queue one event (takes ownership of doc). Blocks while the queue is full
+ * Queue one event (a copy of the json text is queued). Blocks while the queue is full
  * (backpressure) unless nonblock, in which case a full queue drops the event
  * and counts it. Returns 0 or -ENOSPC (dropped, counted).
  */
-int publisher_put(struct publisher *p, json_t *doc, uint64_t ts, bool nonblock);
+int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts, bool nonblock);
 /* Flush the queue to the outputs within cfg->shutdown_timeout, stop the thread, free. */
 void publisher_free(struct publisher *p);
 

@@ -15,8 +15,8 @@
 #include "proto.h"
 #include "stats.h"
 
-/* Receives every finished transaction event (takes ownership of doc). */
-typedef void (*event_sink_fn)(void *ctx, json_t *doc, uint64_t ts);
+/* Receives every finished transaction: one compact JSON object (not owned: copy it), and its @timestamp. */
+typedef void (*event_sink_fn)(void *ctx, const char *json, size_t len, uint64_t ts);
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx);
 /* Process one packet. Advances the clock to pkt->ts. */

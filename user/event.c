@@ -1,13 +1,43 @@
 /*
- * Event building: one JSON object per transaction with the ECS fields
- * Packetbeat 8 uses; the protocol's request/response fields are merged in.
+ * Event writing: one JSON object per transaction with the ECS fields
+ * Packetbeat 8 uses, written straight into a text buffer; the protocol's
+ * request and response fields (a jansson tree) are merged in: where they
+ * name a generic field they win, and their members of the generic objects
+ * (event, source, destination, client, server, network) join those objects.
  */
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
+#include "json_buf.h"
+
+#define FLOW_CACHE 256
+
+struct flow_strs {
+	bool valid;
+	struct flow flow;
+	char cip[48], sip[48], cid[40];
+	size_t cip_len, sip_len, cid_len;
+};
+
+struct event_writer {
+	struct flow_strs cache[FLOW_CACHE];
+	uint64_t sec; /* second of sec_str */
+	char sec_str[24];
+};
+
+struct event_writer *event_writer_new(void)
+{
+	return calloc(1, sizeof(struct event_writer));
+}
+
+void event_writer_free(struct event_writer *w)
+{
+	free(w);
+}
 
 void format_timestamp(uint64_t ns, char *buf, size_t len)
 {
@@ -18,14 +48,6 @@ void format_timestamp(uint64_t ns, char *buf, size_t len)
 	gmtime_r(&sec, &tm);
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, len - n, ".%03uZ", (unsigned)(ns / 1000000u % 1000u));
-}
-
-static json_t *json_time(uint64_t ns)
-{
-	char buf[40];
-
-	format_timestamp(ns, buf, sizeof(buf));
-	return json_string(buf);
 }
 
 static void base64(const uint8_t *in, size_t len, char *out)
@@ -45,7 +67,7 @@ static void base64(const uint8_t *in, size_t len, char *out)
 	out[o] = '\0';
 }
 
-/* Community ID v1, seed 0: https://github.com/corelight/community-id-spec (algorithm only). */
+/* Community ID v1 with seed 0 (the published algorithm): base64(SHA1(seed, addrs, proto, 0, ports)). */
 void community_id(const struct flow *f, char *buf, size_t len)
 {
 	const struct ip_addr *a = &f->client_ip, *b = &f->server_ip;
@@ -76,12 +98,117 @@ void community_id(const struct flow *f, char *buf, size_t len)
 	snprintf(buf, len, "1:%s", b64);
 }
 
-static json_t *endpoint(const struct ip_addr *ip, uint16_t port, uint64_t bytes)
+static bool flow_same(const struct flow *a, const struct flow *b)
 {
-	char buf[64];
+	return a->client_port == b->client_port && a->server_port == b->server_port &&
+	       a->transport == b->transport && ip_addr_eq(&a->client_ip, &b->client_ip) &&
+	       ip_addr_eq(&a->server_ip, &b->server_ip);
+}
 
-	return json_pack("{s:s, s:i, s:I}", "ip", ip_addr_str(ip, buf, sizeof(buf)), "port", port, "bytes",
-			 (json_int_t)bytes);
+/* Address strings and Community ID of f, computed once per flow while it stays in the cache. */
+static const struct flow_strs *flow_strings(struct event_writer *ew, const struct flow *f)
+{
+	uint32_t h = (uint32_t)f->client_port * 31u + f->server_port;
+	struct flow_strs *s;
+
+	for (int i = 0; i < 4; i++)
+		h = h * 131u + f->client_ip.a[i] + f->server_ip.a[15 - i];
+	s = &ew->cache[h % FLOW_CACHE];
+	if (s->valid && flow_same(&s->flow, f))
+		return s;
+	s->valid = true;
+	s->flow = *f;
+	s->cip_len = strlen(ip_addr_str(&f->client_ip, s->cip, sizeof(s->cip)));
+	s->sip_len = strlen(ip_addr_str(&f->server_ip, s->sip, sizeof(s->sip)));
+	community_id(f, s->cid, sizeof(s->cid));
+	s->cid_len = strlen(s->cid);
+	return s;
+}
+
+/* Writer state of one JSON object: its members may be overridden/extended by `over`. */
+struct obj {
+	struct json_buf *b;
+	const json_t *over;
+	int first;
+};
+
+static bool overridden(const struct obj *o, const char *key)
+{
+	return o->over && json_object_get(o->over, key);
+}
+
+static bool key(struct obj *o, const char *k)
+{
+	if (overridden(o, k))
+		return false;
+	json_buf_key(o->b, k, o->first);
+	o->first = 0;
+	return true;
+}
+
+static void put_str(struct obj *o, const char *k, const char *s, size_t n)
+{
+	if (key(o, k))
+		json_buf_str(o->b, s, n);
+}
+
+static void put_u64(struct obj *o, const char *k, uint64_t v)
+{
+	if (key(o, k))
+		json_buf_u64(o->b, v);
+}
+
+static void put_time(struct event_writer *ew, struct obj *o, const char *k, uint64_t ns)
+{
+	char buf[40];
+	uint64_t sec = ns / 1000000000u;
+
+	if (!key(o, k))
+		return;
+	if (sec != ew->sec || !ew->sec_str[0]) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(ew->sec_str, sizeof(ew->sec_str), "%Y-%m-%dT%H:%M:%S", &tm);
+		ew->sec = sec;
+	}
+	json_buf_put(o->b, "\"", 1);
+	json_buf_put(o->b, ew->sec_str, strlen(ew->sec_str));
+	snprintf(buf, sizeof(buf), ".%03uZ\"", (unsigned)(ns / 1000000u % 1000u));
+	json_buf_put(o->b, buf, strlen(buf));
+}
+
+/* Open member object k of parent; merged's members under k are appended at close. */
+static void open_obj(struct obj *parent, const char *k, const json_t *merged, struct obj *child)
+{
+	json_buf_key(parent->b, k, parent->first);
+	parent->first = 0;
+	json_buf_put(parent->b, "{", 1);
+	child->b = parent->b;
+	child->over = merged ? json_object_get(merged, k) : NULL;
+	if (child->over && !json_is_object(child->over))
+		child->over = NULL;
+	child->first = 1;
+}
+
+static void close_obj(struct obj *o)
+{
+	if (o->over)
+		json_write_members(o->b, o->over, o->first, NULL);
+	json_buf_put(o->b, "}", 1);
+}
+
+static void endpoint(struct obj *doc, const char *k, const json_t *merged, const char *ip, size_t iplen,
+		     uint16_t port, uint64_t bytes)
+{
+	struct obj o;
+
+	open_obj(doc, k, merged, &o);
+	put_str(&o, "ip", ip, iplen);
+	put_u64(&o, "port", port);
+	put_u64(&o, "bytes", bytes);
+	close_obj(&o);
 }
 
 static const char *outcome(const struct msg *req, const struct msg *resp)
@@ -98,48 +225,76 @@ static const char *status(const struct msg *req, const struct msg *resp)
 	return resp->status ? resp->status : "OK";
 }
 
-json_t *event_build(const struct proto_cfg *cfg, const struct flow *f, const struct msg *req,
-		    const struct msg *resp)
+static void event_object(struct event_writer *ew, struct obj *doc, const json_t *merged, const char *name,
+			 const struct msg *req, const struct msg *resp)
+{
+	uint64_t start = req->ts, end = resp ? (resp->ts_end ? resp->ts_end : resp->ts) : 0;
+	const char *oc = outcome(req, resp);
+	struct obj o;
+
+	open_obj(doc, "event", merged, &o);
+	put_str(&o, "kind", "event", 5);
+	if (key(&o, "category"))
+		json_buf_put(o.b, "[\"network\"]", 11);
+	if (key(&o, "type"))
+		json_buf_put(o.b, "[\"connection\",\"protocol\"]", 25);
+	put_str(&o, "dataset", name, strlen(name));
+	put_time(ew, &o, "start", start);
+	if (resp && end >= start) {
+		put_time(ew, &o, "end", end);
+		put_u64(&o, "duration", end - start);
+	}
+	put_str(&o, "outcome", oc, strlen(oc));
+	close_obj(&o);
+}
+
+static void raw_text(struct obj *doc, const char *k, const struct msg *m)
+{
+	json_t *s;
+
+	if (!m || !m->raw || !key(doc, k))
+		return;
+	s = json_strn(m->raw, m->raw_len); /* raw bytes: made valid UTF-8 */
+	json_write(doc->b, s);
+	json_decref(s);
+}
+
+static const char *const generic_objects[] = { "event", "source", "destination", "client", "server", "network",
+					       NULL };
+
+int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_cfg *cfg, const struct flow *f,
+		const struct msg *req, const struct msg *resp, const json_t *merged)
 {
 	const char *name = cfg->ops->name;
+	const struct flow_strs *fs = flow_strings(ew, f);
 	uint64_t req_bytes = req->bytes, resp_bytes = resp ? resp->bytes : 0;
-	uint64_t start = req->ts;
-	uint64_t end = resp ? (resp->ts_end ? resp->ts_end : resp->ts) : 0;
-	char cid[64];
-	json_t *doc, *ev;
+	const char *st = status(req, resp);
+	struct obj doc = { .b = b, .over = merged, .first = 1 }, o;
 
-	community_id(f, cid, sizeof(cid));
-	doc = json_object();
-	if (!doc)
-		return NULL;
-	json_object_set_new(doc, "@timestamp", json_time(start));
-	json_object_set_new(doc, "type", json_string(name));
-	json_object_set_new(doc, "status", json_string(status(req, resp)));
-	ev = json_pack("{s:s, s:[s], s:[s,s], s:s, s:o, s:s}", "kind", "event", "category", "network", "type",
-		       "connection", "protocol", "dataset", name, "start", json_time(start), "outcome",
-		       outcome(req, resp));
-	if (ev && resp && end >= start) {
-		json_object_set_new(ev, "end", json_time(end));
-		json_object_set_new(ev, "duration", json_integer((json_int_t)(end - start)));
-	}
-	json_object_set_new(doc, "event", ev);
-	json_object_set_new(doc, "source", endpoint(&f->client_ip, f->client_port, req_bytes));
-	json_object_set_new(doc, "destination", endpoint(&f->server_ip, f->server_port, resp_bytes));
-	json_object_set_new(doc, "client", endpoint(&f->client_ip, f->client_port, req_bytes));
-	json_object_set_new(doc, "server", endpoint(&f->server_ip, f->server_port, resp_bytes));
-	json_object_set_new(doc, "network",
-			    json_pack("{s:s, s:s, s:s, s:I, s:s}", "transport",
-				      f->transport == IPPROTO_UDP ? "udp" : "tcp", "protocol", name, "type",
-				      f->client_ip.family == 6 ? "ipv6" : "ipv4", "bytes",
-				      (json_int_t)(req_bytes + resp_bytes), "community_id", cid));
-	json_object_set_new(doc, "ecs", json_pack("{s:s}", "version", "8.0.0"));
-	if (cfg->send_request && req->raw)
-		json_object_set_new(doc, "request", json_strn(req->raw, req->raw_len));
-	if (cfg->send_response && resp && resp->raw)
-		json_object_set_new(doc, "response", json_strn(resp->raw, resp->raw_len));
-	if (req->fields)
-		json_object_update_recursive(doc, req->fields);
-	if (resp && resp->fields)
-		json_object_update_recursive(doc, resp->fields);
-	return doc;
+	b->len = 0;
+	json_buf_put(b, "{", 1);
+	put_time(ew, &doc, "@timestamp", req->ts);
+	put_str(&doc, "type", name, strlen(name));
+	put_str(&doc, "status", st, strlen(st));
+	event_object(ew, &doc, merged, name, req, resp);
+	endpoint(&doc, "source", merged, fs->cip, fs->cip_len, f->client_port, req_bytes);
+	endpoint(&doc, "destination", merged, fs->sip, fs->sip_len, f->server_port, resp_bytes);
+	endpoint(&doc, "client", merged, fs->cip, fs->cip_len, f->client_port, req_bytes);
+	endpoint(&doc, "server", merged, fs->sip, fs->sip_len, f->server_port, resp_bytes);
+	open_obj(&doc, "network", merged, &o);
+	put_str(&o, "transport", f->transport == IPPROTO_UDP ? "udp" : "tcp", 3);
+	put_str(&o, "protocol", name, strlen(name));
+	put_str(&o, "type", f->client_ip.family == 6 ? "ipv6" : "ipv4", 4);
+	put_u64(&o, "bytes", req_bytes + resp_bytes);
+	put_str(&o, "community_id", fs->cid, fs->cid_len);
+	close_obj(&o);
+	if (key(&doc, "ecs"))
+		json_buf_put(b, "{\"version\":\"8.0.0\"}", 19);
+	if (cfg->send_request)
+		raw_text(&doc, "request", req);
+	if (cfg->send_response)
+		raw_text(&doc, "response", resp);
+	if (merged)
+		json_write_members(b, merged, doc.first, generic_objects);
+	return json_buf_put(b, "}", 1);
 }

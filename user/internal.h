@@ -16,9 +16,14 @@ void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now);
 void corr_udp_free(struct pipeline *pl, struct corr_udp *u);
 struct corr_udp *pipeline_udp(struct pipeline *pl);
 
-/* Event building. */
-json_t *event_build(const struct proto_cfg *cfg, const struct flow *f, const struct msg *req,
-		    const struct msg *resp);
+/* Event writing (user/event.c): caches per-flow strings between events. */
+struct json_buf;
+struct event_writer;
+struct event_writer *event_writer_new(void);
+void event_writer_free(struct event_writer *w);
+/* The transaction as one compact JSON object in b (b is reset first); merged = req+resp fields or NULL. */
+int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_cfg *cfg, const struct flow *f,
+		const struct msg *req, const struct msg *resp, const json_t *merged);
 /* "2026-11-25T14:18:09.123Z" */
 void format_timestamp(uint64_t ns, char *buf, size_t len);
 /* Community ID v1 ("1:base64") of the flow. */

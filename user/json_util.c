@@ -10,31 +10,24 @@ int json_set_path(json_t *obj, const char *dotted, json_t *value)
 {
 	const char *seg = dotted;
 	const char *dot;
-	char key[128];
 
 	if (!value)
 		return -ENOMEM;
 	while ((dot = strchr(seg, '.'))) {
 		size_t n = (size_t)(dot - seg);
-		json_t *child;
+		json_t *child = json_object_getn(obj, seg, n);
 
-		if (n >= sizeof(key))
-			goto err;
-		memcpy(key, seg, n);
-		key[n] = '\0';
-		child = json_object_get(obj, key);
 		if (!json_is_object(child)) {
 			child = json_object();
-			if (!child || json_object_set_new(obj, key, child))
-				goto err;
+			if (!child || json_object_setn_new(obj, seg, n, child)) {
+				json_decref(value);
+				return -ENOMEM;
+			}
 		}
 		obj = child;
 		seg = dot + 1;
 	}
 	return json_object_set_new(obj, seg, value) ? -ENOMEM : 0;
-err:
-	json_decref(value);
-	return -EINVAL;
 }
 
 static size_t utf8_seq_len(const unsigned char *p, size_t left)

@@ -1,17 +1,17 @@
 /*
- * Compact JSON serializer for events: one pass over the jansson tree into a
- * caller-owned growing buffer, no allocation per value (jansson's json_dumps
- * allocates per fragment, which dominated the event path).
+ * Compact JSON writing into a growing buffer: one pass, no allocation per
+ * value (jansson's json_dumps allocates per fragment, which dominated the
+ * event path).
  */
 #include <errno.h>
-#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "json_buf.h"
 
-static int jb_reserve(struct json_buf *b, size_t extra)
+int json_buf_reserve(struct json_buf *b, size_t extra)
 {
 	size_t cap;
 	char *p;
@@ -29,9 +29,9 @@ static int jb_reserve(struct json_buf *b, size_t extra)
 	return 0;
 }
 
-static int jb_put(struct json_buf *b, const char *s, size_t n)
+int json_buf_put(struct json_buf *b, const char *s, size_t n)
 {
-	if (jb_reserve(b, n))
+	if (json_buf_reserve(b, n))
 		return -ENOMEM;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -39,12 +39,12 @@ static int jb_put(struct json_buf *b, const char *s, size_t n)
 }
 
 /* Strings in a jansson tree are valid UTF-8: only quotes, backslashes and controls need escapes. */
-static int jb_string(struct json_buf *b, const char *s, size_t n)
+int json_buf_str(struct json_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	char *o;
 
-	if (jb_reserve(b, n * 6 + 2))
+	if (json_buf_reserve(b, n * 6 + 2))
 		return -ENOMEM;
 	o = b->p + b->len;
 	*o++ = '"';
@@ -80,52 +80,107 @@ static int jb_string(struct json_buf *b, const char *s, size_t n)
 	return 0;
 }
 
+int json_buf_key(struct json_buf *b, const char *key, int first)
+{
+	size_t n = strlen(key);
+	char *o;
+
+	if (json_buf_reserve(b, n + 4))
+		return -ENOMEM;
+	o = b->p + b->len;
+	if (!first)
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, key, n);
+	o += n;
+	*o++ = '"';
+	*o++ = ':';
+	b->len = (size_t)(o - b->p);
+	return 0;
+}
+
+int json_buf_u64(struct json_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return json_buf_put(b, tmp + sizeof(tmp) - n, n);
+}
+
+static int write_int(struct json_buf *b, json_int_t v)
+{
+	if (v < 0) {
+		if (json_buf_put(b, "-", 1))
+			return -ENOMEM;
+		return json_buf_u64(b, (uint64_t)0 - (uint64_t)v);
+	}
+	return json_buf_u64(b, (uint64_t)v);
+}
+
+static bool skipped(const char *key, const char *const *skip)
+{
+	for (; skip && *skip; skip++)
+		if (strcmp(key, *skip) == 0)
+			return true;
+	return false;
+}
+
+int json_write_members(struct json_buf *b, const json_t *v, int first, const char *const *skip)
+{
+	int rc = 0;
+
+	for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+		const char *key = json_object_iter_key(it);
+
+		if (skipped(key, skip))
+			continue;
+		if (!first)
+			rc |= json_buf_put(b, ",", 1);
+		first = 0;
+		rc |= json_buf_str(b, key, json_object_iter_key_len(it));
+		rc |= json_buf_put(b, ":", 1);
+		rc |= json_write(b, json_object_iter_value(it));
+	}
+	return rc;
+}
+
 int json_write(struct json_buf *b, const json_t *v)
 {
 	char num[64];
 	int n, rc = 0;
 
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		const char *key;
-		json_t *val;
-		bool first = true;
-
-		rc = jb_put(b, "{", 1);
-		json_object_foreach((json_t *)v, key, val) {
-			if (!first)
-				rc |= jb_put(b, ",", 1);
-			first = false;
-			rc |= jb_string(b, key, strlen(key));
-			rc |= jb_put(b, ":", 1);
-			rc |= json_write(b, val);
-		}
-		return rc | jb_put(b, "}", 1);
-	}
+	case JSON_OBJECT:
+		rc = json_buf_put(b, "{", 1);
+		rc |= json_write_members(b, v, 1, NULL);
+		return rc | json_buf_put(b, "}", 1);
 	case JSON_ARRAY:
-		rc = jb_put(b, "[", 1);
+		rc = json_buf_put(b, "[", 1);
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
-				rc |= jb_put(b, ",", 1);
+				rc |= json_buf_put(b, ",", 1);
 			rc |= json_write(b, json_array_get(v, i));
 		}
-		return rc | jb_put(b, "]", 1);
+		return rc | json_buf_put(b, "]", 1);
 	case JSON_STRING:
-		return jb_string(b, json_string_value(v), json_string_length(v));
+		return json_buf_str(b, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
-		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return jb_put(b, num, (size_t)n);
+		return write_int(b, json_integer_value(v));
 	case JSON_REAL:
 		n = snprintf(num, sizeof(num), "%.17g", json_real_value(v));
 		if (!strpbrk(num, ".eEn"))
 			num[n++] = '.', num[n++] = '0';
-		return jb_put(b, num, (size_t)n);
+		return json_buf_put(b, num, (size_t)n);
 	case JSON_TRUE:
-		return jb_put(b, "true", 4);
+		return json_buf_put(b, "true", 4);
 	case JSON_FALSE:
-		return jb_put(b, "false", 5);
+		return json_buf_put(b, "false", 5);
 	default:
-		return jb_put(b, "null", 4);
+		return json_buf_put(b, "null", 4);
 	}
 }
 

@@ -93,9 +93,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static void sink(void *ctx, json_t *doc, uint64_t ts)
+static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
 {
-	publisher_put(ctx, doc, ts, false);
+	publisher_put(ctx, json, len, ts, false);
 }
 
 static uint64_t wall_ns(void)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "json_buf.h"
 #include "tcp.h"
 
 #define SWEEP_NS 1000000000ull
@@ -19,6 +20,8 @@ struct pipeline {
 	void *sink_ctx;
 	struct tcp_tracker *tcp;
 	struct corr_udp *udp;
+	struct event_writer *ew;
+	struct json_buf jb;
 	uint64_t now;
 	uint64_t next_sweep;
 };
@@ -35,7 +38,8 @@ struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_
 	pl->sink_ctx = sink_ctx;
 	pl->tcp = tcp_new(&cfg->tcp, st, pl);
 	pl->udp = corr_udp_new();
-	if (!pl->tcp || !pl->udp) {
+	pl->ew = event_writer_new();
+	if (!pl->tcp || !pl->udp || !pl->ew) {
 		pipeline_free(pl);
 		errno = ENOMEM;
 		return NULL;
@@ -66,14 +70,20 @@ struct corr_udp *pipeline_udp(struct pipeline *pl)
 void pipeline_emit(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
 		   struct msg *resp)
 {
-	json_t *doc = event_build(cfg, f, req, resp);
-	uint64_t ts = req->ts;
+	json_t *merged = req->fields;
 
+	if (resp && resp->fields) {
+		if (merged)
+			json_object_update_recursive(merged, resp->fields);
+		else
+			merged = resp->fields;
+	}
+	if (event_write(pl->ew, &pl->jb, cfg, f, req, resp, merged) == 0)
+		pl->sink(pl->sink_ctx, pl->jb.p, pl->jb.len, req->ts);
+	else
+		stats_add(pl->st, STAT_EVENTS_FAILED, 1);
 	msg_free(req);
 	msg_free(resp);
-	if (!doc)
-		return;
-	pl->sink(pl->sink_ctx, doc, ts);
 }
 
 static void sweep(struct pipeline *pl, uint64_t now)
@@ -178,5 +188,7 @@ void pipeline_free(struct pipeline *pl)
 		return;
 	tcp_free(pl->tcp);
 	corr_udp_free(pl, pl->udp);
+	event_writer_free(pl->ew);
+	json_buf_free(&pl->jb);
 	free(pl);
 }

@@ -25,7 +25,6 @@ struct publisher {
 	size_t cap, head, count;
 	bool closing;
 	volatile int stop; /* outputs give up: the shutdown deadline passed */
-	struct json_buf jb; /* producer's serialization buffer (one producer thread) */
 	void *outs[4];
 	const struct output_ops *ops[4];
 	size_t nouts;
@@ -191,18 +190,17 @@ err:
 	return NULL;
 }
 
-int publisher_put(struct publisher *p, json_t *doc, uint64_t ts, bool nonblock)
+int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts, bool nonblock)
 {
+	char *line = malloc(len + 1);
 	struct event *e;
-	size_t len = 0;
-	/* Serialize and free the tree in the thread that built it: cross-thread frees are slow in glibc. */
-	char *line = serialize(&p->jb, doc, &len);
 
-	json_decref(doc);
 	if (!line) {
 		stats_add(p->st, STAT_EVENTS_FAILED, 1);
 		return -ENOMEM;
 	}
+	memcpy(line, json, len);
+	line[len] = '\0';
 	pthread_mutex_lock(&p->mu);
 	while (p->count == p->cap && !nonblock && !p->closing)
 		pthread_cond_wait(&p->not_full, &p->mu);
@@ -261,6 +259,5 @@ void publisher_free(struct publisher *p)
 	pthread_cond_destroy(&p->not_empty);
 	pthread_cond_destroy(&p->not_full);
 	free(p->ring);
-	json_buf_free(&p->jb);
 	free(p);
 }

@@ -11,11 +11,14 @@
 #define ISN_C 1000
 #define ISN_S 5000
 
-static void collect(void *ctx, json_t *doc, uint64_t ts)
+static void collect(void *ctx, const char *json, size_t len, uint64_t ts)
 {
 	struct tp *tp = ctx;
+	json_error_t err;
+	json_t *doc = json_loadb(json, len, 0, &err);
 
 	(void)ts;
+	cr_assert(doc, "event is not valid JSON: %s: %.*s", err.text, (int)len, json);
 	json_array_append_new(tp->events, doc);
 }
 

@@ -1,0 +1,27 @@
+/* A growing text buffer and compact JSON writing into it (user/json_write.c). */
+#ifndef XDPBEAT_JSON_BUF_H
+#define XDPBEAT_JSON_BUF_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_buf {
+	char *p;
+	size_t len, cap;
+};
+
+int json_buf_reserve(struct json_buf *b, size_t extra);
+int json_buf_put(struct json_buf *b, const char *s, size_t n);
+/* A JSON string literal (quotes, escapes) of n bytes of valid UTF-8. */
+int json_buf_str(struct json_buf *b, const char *s, size_t n);
+/* "key": for a literal key that needs no escaping; comma before unless first. */
+int json_buf_key(struct json_buf *b, const char *key, int first);
+int json_buf_u64(struct json_buf *b, uint64_t v);
+/* Append v as compact JSON. 0 or -ENOMEM. */
+int json_write(struct json_buf *b, const json_t *v);
+/* Members of object v without the braces, skipping keys in skip (NULL-terminated). */
+int json_write_members(struct json_buf *b, const json_t *v, int first, const char *const *skip);
+void json_buf_free(struct json_buf *b);
+
+#endif
