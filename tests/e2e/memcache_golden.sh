@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Memcache golden test: the committed pcaps (tests/pcaps/make-memcache.sh:
+# memcached + libmemcached-tools, text and --binary, a GETKQ...NOOP pipeline,
+# UDP framing with a multi-datagram response) read with
+# `xdpbeat -I -c tests/configs/memcache.yml` must give the committed events
+# tests/golden/memcache-{text,binary,udp}.ndjson, with no parse errors.
+#   tests/e2e/memcache_golden.sh            check
+#   tests/e2e/memcache_golden.sh --update   rewrite the golden files (review git diff)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${XDPBEAT:=$PWD/build/xdpbeat}"
+tmp=$(mktemp -d /tmp/xdpbeat-memcache-golden.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+update=0
+[ "${1:-}" = "--update" ] && update=1
+
+# One event per line, keys sorted, host-dependent keys removed.
+normalize() {
+	jq -c -S 'del(.agent, .host)'
+}
+
+check() { # description, 0 = ok
+	if [ "$2" = 0 ]; then
+		echo "ok: $1"
+	else
+		echo "FAIL: $1"
+		fail=1
+	fi
+}
+
+for name in memcache-text memcache-binary memcache-udp; do
+	pcap="tests/pcaps/$name.pcap"
+	golden="tests/golden/$name.ndjson"
+	"$XDPBEAT" -I "$pcap" -c tests/configs/memcache.yml 2>"$tmp/$name.err" >"$tmp/$name.out"
+	normalize <"$tmp/$name.out" >"$tmp/$name.ndjson"
+	if [ $update = 1 ]; then
+		cp "$tmp/$name.ndjson" "$golden"
+		echo "$golden: $(wc -l <"$golden") events"
+		continue
+	fi
+	rc=0
+	diff -u "$golden" "$tmp/$name.ndjson" >"$tmp/$name.diff" || rc=1
+	[ $rc = 0 ] || head -60 "$tmp/$name.diff"
+	check "$name: events equal $golden" $rc
+	if grep -q "memcache.parse_errors\|memcache.unmatched\|memcache.unanswered" "$tmp/$name.err"; then
+		grep stats "$tmp/$name.err"
+		check "$name: no parse errors, unmatched responses or unanswered requests" 1
+	fi
+done
+
+if [ $update = 0 ]; then
+	# Spot checks that a golden refresh must not silently lose.
+	jq_check() { # description, file, filter that must be true over all events
+		local rc=0
+		jq -e -s "$3" "$2" >/dev/null || rc=1
+		check "$1" $rc
+	}
+	t="$tmp/memcache-text.out"
+	b="$tmp/memcache-binary.out"
+	u="$tmp/memcache-udp.out"
+	jq_check "text: every event is text protocol over tcp" "$t" \
+		'length > 10 and all(.memcache.protocol_type == "text" and .network.transport == "tcp")'
+	jq_check "text: set and get of the 2931-byte value" "$t" \
+		'map(select(.memcache.request.bytes == 2931 or .memcache.response.bytes == 2931)) | length == 2'
+	jq_check "text: a miss (END) and a NOT_FOUND delete with status Error" "$t" \
+		'(map(select(.memcache.response.command == "END")) | length == 1) and
+		 (map(select(.memcache.response.command == "NOT_FOUND" and .status == "Error")) | length == 1)'
+	jq_check "text: stats listed" "$t" 'map(select((.memcache.response.stats | length) > 20)) | length == 1'
+	jq_check "binary: GETKQ x and y published without response, status OK" "$b" \
+		'map(select(.memcache.request.opcode == "GetKQ" and .memcache.response == null and .status == "OK"))
+		 | map(.memcache.request.keys[0]) == ["x", "y"]'
+	jq_check "binary: GETKQ k1 paired with its response, then the NOOP" "$b" \
+		'(map(select(.memcache.request.opcode == "GetKQ" and .memcache.response.opaque == 3)) | length == 1) and
+		 (map(select(.memcache.request.command == "noop" and .memcache.response.opaque == 5)) | length == 1)'
+	jq_check "binary: incr response value" "$b" 'map(select(.memcache.response.value == 8)) | length == 1'
+	jq_check "binary: Key not found is an Error" "$b" \
+		'map(select(.memcache.response.status_code == 1)) | all(.status == "Error")'
+	jq_check "udp: 6 transactions over udp" "$u" 'length == 6 and all(.network.transport == "udp")'
+	jq_check "udp: the 4000-byte value reassembled from several datagrams" "$u" \
+		'map(select(.memcache.response.bytes == 4000 and .memcache.response.count_values == 1)) | length == 1'
+	jq_check "udp: binary GetK over udp" "$u" \
+		'map(select(.memcache.protocol_type == "binary" and .memcache.response.opaque == 42)) | length == 1'
+fi
+exit $fail

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Regenerate the memcache pcaps on loopback: a private memcached on
+# 127.0.0.1:11311 (TCP and UDP), tcpdump on lo, libmemcached-tools and a small
+# python client (memcache-client.py).
+#   memcache-text.pcap    memccp/memccat/memcrm/memcflush/memcstat, text protocol
+#   memcache-binary.pcap  the same tools with --binary, plus a GETKQ...NOOP pipeline
+#   memcache-udp.pcap     UDP framing: set/get, a get answered in several datagrams,
+#                         a binary get, a delete
+# Then regenerates the golden events (tests/golden/memcache-*.ndjson) with
+# build/xdpbeat (or $XDPBEAT). Needs root (tcpdump), memcached, libmemcached-tools.
+# Usage: tests/pcaps/make-memcache.sh [outdir]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(cd "${1:-$here}" && pwd)
+port=11311
+srv=127.0.0.1:$port
+tmp=$(mktemp -d /tmp/xdpbeat-memcache-pcap.XXXXXX)
+mc_pid=""
+dump_pid=""
+
+cleanup() {
+	[ -n "$dump_pid" ] && kill "$dump_pid" 2>/dev/null && wait "$dump_pid" 2>/dev/null
+	[ -n "$mc_pid" ] && kill "$mc_pid" 2>/dev/null && wait "$mc_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Debian names the tools memc*; upstream names them mem*.
+tool() {
+	if command -v "memc$1" >/dev/null; then echo "memc$1"; else echo "mem$1"; fi
+}
+CP=$(tool cp)
+CAT=$(tool cat)
+RM=$(tool rm)
+FLUSH=$(tool flush)
+STAT=$(tool stat)
+
+user=()
+[ "$(id -u)" -eq 0 ] && user=(-u root)
+memcached "${user[@]}" -l 127.0.0.1 -p "$port" -U "$port" -m 16 -t 1 &
+mc_pid=$!
+for _ in $(seq 100); do
+	(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+	sleep 0.1
+done
+kill -0 "$mc_pid" 2>/dev/null || { echo "memcached did not start (port $port busy?)" >&2; exit 1; }
+
+capture_start() {
+	: >"$tmp/dump.log"
+	tcpdump -i lo --immediate-mode -U -s 0 -w "$1" "port $port" 2>"$tmp/dump.log" &
+	dump_pid=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" "$tmp/dump.log" && break
+		sleep 0.1
+	done
+	sleep 0.2
+}
+
+capture_stop() {
+	sleep 0.5
+	kill "$dump_pid"
+	wait "$dump_pid" 2>/dev/null || true
+	dump_pid=""
+	grep -E "packets captured" "$tmp/dump.log" || true
+}
+
+printf 'hello memcache\n' >"$tmp/small.txt"
+for i in $(seq 1 60); do echo "line $i of a value that needs a few TCP segments"; done >"$tmp/big.txt"
+
+tools_session() {
+	local -a bin=("$@")
+	(cd "$tmp" && $CP "${bin[@]}" --servers="$srv" small.txt big.txt)
+	$CAT "${bin[@]}" --servers="$srv" small.txt big.txt >/dev/null
+	$CAT "${bin[@]}" --servers="$srv" nosuchkey >/dev/null 2>&1 || true
+	$RM "${bin[@]}" --servers="$srv" small.txt
+	$RM "${bin[@]}" --servers="$srv" small.txt 2>/dev/null || true
+	$STAT "${bin[@]}" --servers="$srv" >/dev/null
+	$FLUSH "${bin[@]}" --servers="$srv"
+}
+
+capture_start "$out/memcache-text.pcap"
+tools_session
+capture_stop
+
+capture_start "$out/memcache-binary.pcap"
+tools_session --binary
+/usr/bin/python3 "$here/memcache-client.py" tcp-quiet "$port"
+capture_stop
+
+capture_start "$out/memcache-udp.pcap"
+/usr/bin/python3 "$here/memcache-client.py" udp "$port"
+capture_stop
+
+ls -l "$out"/memcache-*.pcap
+# Golden events from the new pcaps (review git diff tests/golden before committing).
+if [ "$out" = "$here" ]; then
+	XDPBEAT="${XDPBEAT:-$here/../../build/xdpbeat}" "$here/../e2e/memcache_golden.sh" --update
+fi
