@@ -309,8 +309,10 @@ static int to_portlist(const struct cfg_node *n, struct portlist *out, struct cf
 	for (; it; it = list_next(n, it)) {
 		int64_t port;
 
-		if (cfg_to_int(it, 1, 65535, &port, err))
+		if (cfg_to_int(it, 1, 65535, &port, NULL)) {
+			bad_value(it, "a port number from 1 to 65535", err);
 			goto fail;
+		}
 		for (size_t i = 0; i < l.n; i++) {
 			if (l.v[i] == port) {
 				cfg_error(err, it, "port %lld is listed twice", (long long)port);

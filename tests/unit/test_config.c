@@ -453,7 +453,7 @@ Test(config, apply_errors)
 	cr_assert_neq(apply("n: abc\n", &s, &err), 0);
 	assert_has(err.msg, "t.yml:1: n: expected an integer");
 	cr_assert_neq(apply("ports: [80, 0]\n", &s, &err), 0);
-	assert_has(err.msg, "t.yml:1: ports.1: expected an integer from 1 to 65535, got \"0\"");
+	assert_has(err.msg, "t.yml:1: ports.1: expected a port number from 1 to 65535, got \"0\"");
 	cr_assert_neq(apply("ports:\n  - 80\n  - 70000\n", &s, &err), 0);
 	assert_has(err.msg, "t.yml:3: ports.1:");
 	cr_assert_neq(apply("ports: [http]\n", &s, &err), 0);
@@ -721,7 +721,7 @@ Test(config, errors_types_and_values)
 Test(config, errors_ports)
 {
 	load_fails("xdpbeat.protocols:\n  - type: http\n    ports: [0]\n",
-		   "x.yml:3: xdpbeat.protocols.0.ports.0: expected an integer from 1 to 65535", "\"0\"");
+		   "x.yml:3: xdpbeat.protocols.0.ports.0: expected a port number from 1 to 65535", "\"0\"");
 	load_fails("xdpbeat.protocols:\n  - type: http\n    ports: [80, 65536]\n",
 		   "x.yml:3: xdpbeat.protocols.0.ports.1:", "\"65536\"");
 	load_fails("xdpbeat.protocols:\n  - type: http\n    ports:\n      - 80\n      - web\n",
@@ -861,7 +861,12 @@ Test(config, fixtures_fail_with_location)
 	struct cfg_err err;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct config *c = config_load(cases[i].file, NULL, 0, &err);
+		char path[256];
+		struct config *c;
+
+		/* run from tests/ (make unit) or from the top of the tree */
+		snprintf(path, sizeof(path), "%s%s", access(cases[i].file, R_OK) ? "tests/" : "", cases[i].file);
+		c = config_load(path, NULL, 0, &err);
 
 		cr_assert_null(c, "%s loaded", cases[i].file);
 		assert_has(err.msg, cases[i].want);
