@@ -7,7 +7,7 @@ PACKAGES=(
 	gcc make clang llvm pkg-config bpftool iproute2
 	libbpf-dev libelf-dev zlib1g-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libpcap-dev libcriterion-dev
 	tcpdump tshark nginx-light wrk curl iperf3 procps psmisc
-	dnsmasq dnsutils memcached libmemcached-tools
+	dnsmasq dnsutils dnsperf memcached libmemcached-tools
 	python3-elasticsearch jq
 )
 
