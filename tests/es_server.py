@@ -12,7 +12,7 @@ Prints "es_server listening on ADDR:PORT" once the socket accepts.
 
 Admin API (never needs credentials):
   POST /_fault  {"mode": M, "count": K, "seconds": S, ...}
-     M = none | refuse | hang | 429 | 503 | 500 | 401 | fail_items |
+     M = none | refuse | hang | 429 | 503 | 500 | 413 | 401 | fail_items |
          close_mid_response | malformed | slow
      count   = number of matching requests affected (default 1 unless seconds)
      seconds = fault lasts this long (refuse: listener closed this long)
@@ -650,7 +650,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(b)))
             self.end_headers()
-            self.wfile.write(b)
+            if method != "HEAD":
+                self.wfile.write(b)
             return
         if fault and self.pre_fault(fault):
             return
@@ -671,9 +672,9 @@ class Handler(BaseHTTPRequestHandler):
                     break
             self.close_connection = True
             return True
-        if f.mode in ("429", "503", "500"):
+        if f.mode in ("429", "503", "500", "413"):
             st = int(f.mode)
-            etype = "es_rejected_execution_exception" if st == 429 else "unavailable_shards_exception"
+            etype = {429: "es_rejected_execution_exception", 413: "request_entity_too_large"}.get(st, "unavailable_shards_exception")
             self.error(st, etype, "injected fault %s" % f.mode)
             return True
         if f.mode == "401":
@@ -938,6 +939,11 @@ class Server(ThreadingHTTPServer):
         self.closed = False
         self.running = True
         self.lock = threading.Lock()
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # clients that go away (timeouts, cut connections) are expected here
+        super().handle_error(request, client_address)
 
     def refuse_for(self, seconds):
         with self.lock:
