@@ -11,7 +11,7 @@ int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, cons
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	pcap_t *p;
-	int linktype, rc;
+	int linktype, rc = 0;
 
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!p) {

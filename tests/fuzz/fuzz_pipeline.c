@@ -29,27 +29,60 @@ static uint32_t rnd(void)
 	return (uint32_t)(rng_state >> 11);
 }
 
-static const char *const seeds[] = {
-	"GET /index.html?a=1&pass=x HTTP/1.1\r\nHost: example\r\nCookie: a=b; c=d\r\nUser-Agent: fz\r\n\r\n",
-	"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/html\r\n\r\nhello",
-	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n",
-	"POST /f HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
-	"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 404 Not Found\r\n\r\nbody until close",
-	"HEAD / HTTP/1.1\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n",
-	"set k 0 0 5\r\nhello\r\nget k j\r\nVALUE k 0 5\r\nhello\r\nEND\r\nincr n 5 noreply\r\n",
-	"\x80\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00k",
-	"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01",
-	"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01\xc0\x0c\x00\x01"
-	"\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01",
-	"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\xc0\x0c\x00\x01\x00\x01", /* compression loop */
+/* A seed message: its bytes, the protocol's port and which side sends it (0 client, 1 server). */
+#define SEED(port, dir, s) { s, sizeof(s) - 1, port, dir }
+static const struct {
+	const char *p;
+	size_t n;
+	uint16_t port;
+	int dir;
+} seeds[] = {
+	SEED(80, 0, "GET /index.html?a=1&pass=x HTTP/1.1\r\nHost: example\r\nCookie: a=b; c=d\r\nUser-Agent: fz\r\n\r\n"),
+	SEED(80, 1, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/html\r\n\r\nhello"),
+	SEED(80, 1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n"),
+	SEED(80, 0, "POST /f HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc"),
+	SEED(80, 1, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 404 Not Found\r\n\r\nbody until close"),
+	SEED(80, 0, "HEAD / HTTP/1.1\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"),
+	SEED(11211, 0, "set k 0 0 5\r\nhello\r\nget k j\r\nVALUE k 0 5\r\nhello\r\nEND\r\nincr n 5 noreply\r\n"),
+	SEED(11211, 0, "\x80\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	     "k"),
+	SEED(53, 0, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07"
+	     "example\x03"
+	     "com\x00\x00\x01\x00\x01"),
+	SEED(53, 1, "\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07"
+	     "example\x03"
+	     "com\x00\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01"),
+	/* compression loop */
+	SEED(53, 1, "\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\xc0\x0c\x00\x01\x00\x01"),
+	/* DNS over TCP: length prefix + query */
+	SEED(53, 0, "\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07"
+	     "example\x03"
+	     "com\x00\x00\x01\x00\x01"),
 };
-static const size_t seed_len[] = { 0, 0, 0, 0, 0, 0, 0, 25, 29, 45, 18 };
-static const uint16_t ports[] = { 80, 8080, 53, 11211, 6379, 3306, 5432, 27017, 9090, 1234 };
+static const uint16_t ports[] = { 80, 80, 80, 53, 53, 11211, 11211, 6379, 1234 };
 
-static size_t make_payload(uint8_t *buf, size_t cap)
+#define NSEEDS (sizeof(seeds) / sizeof(seeds[0]))
+
+/* A seed for port and dir (any seed now and then, or when none fits). */
+static size_t pick_seed(uint16_t port, int dir)
 {
-	size_t i = rnd() % (sizeof(seeds) / sizeof(seeds[0]));
-	size_t len = seed_len[i] ? seed_len[i] : strlen(seeds[i]);
+	size_t start = rnd() % NSEEDS;
+
+	if (rnd() % 8 == 0)
+		return start;
+	for (size_t k = 0; k < NSEEDS; k++) {
+		size_t i = (start + k) % NSEEDS;
+
+		if (seeds[i].port == port && seeds[i].dir == dir)
+			return i;
+	}
+	return start;
+}
+
+static size_t make_payload(uint8_t *buf, size_t cap, uint16_t port, int dir)
+{
+	size_t i = pick_seed(port, dir);
+	size_t len = seeds[i].n;
 	size_t n;
 
 	if (rnd() % 8 == 0) { /* pure noise */
@@ -59,7 +92,7 @@ static size_t make_payload(uint8_t *buf, size_t cap)
 		return n;
 	}
 	n = len < cap ? len : cap;
-	memcpy(buf, seeds[i], n);
+	memcpy(buf, seeds[i].p, n);
 	for (int m = rnd() % 4; m > 0 && n; m--) {
 		switch (rnd() % 4) {
 		case 0:
@@ -111,7 +144,8 @@ static size_t make_frame(uint8_t *f, const uint8_t *pl, size_t plen, int dir, ui
 		h[12] = 5 << 4;
 		h[13] = flags;
 	}
-	memcpy(f + ip + l4, pl, plen);
+	if (plen)
+		memcpy(f + ip + l4, pl, plen);
 	if (rnd() % 16 == 0)
 		f[rnd() % (ip + l4)] = (uint8_t)rnd(); /* damaged header */
 	return total;
@@ -154,7 +188,7 @@ static void conversation(struct pipeline *pl, const uint8_t *fixed, size_t fixed
 {
 	static uint8_t pl_buf[8192], frame[8192 + 100];
 	uint16_t port = ports[rnd() % (sizeof(ports) / sizeof(ports[0]))];
-	bool udp = rnd() % 4 == 0, v6 = rnd() % 4 == 0;
+	bool udp = (port == 53 || port == 11211) ? rnd() % 2 == 0 : rnd() % 8 == 0, v6 = rnd() % 4 == 0;
 	uint32_t seq[2] = { rnd(), rnd() };
 	int msgs = 1 + rnd() % 6;
 
@@ -166,8 +200,8 @@ static void conversation(struct pipeline *pl, const uint8_t *fixed, size_t fixed
 		feed_frame(pl, frame, n, (*ts)++);
 	}
 	for (int m = 0; m < msgs; m++) {
-		int dir = (m + (rnd() % 4 == 0)) & 1;
-		size_t len = fixed ? fixed_len : make_payload(pl_buf, sizeof(pl_buf) / 2);
+		int dir = (m + (rnd() % 8 == 0)) & 1;
+		size_t len = fixed ? fixed_len : make_payload(pl_buf, sizeof(pl_buf) / 2, port, dir);
 		const uint8_t *p = fixed ? fixed : pl_buf;
 		size_t off = 0;
 
