@@ -59,6 +59,34 @@ json_t *mc_base64(const uint8_t *data, size_t len)
 	return j;
 }
 
+/* JSON string from wire bytes: as json_strn, with NUL bytes spelled "\\x00" too. */
+json_t *mc_strn(const void *s, size_t n)
+{
+	const uint8_t *p = s;
+	size_t nul = 0, o = 0;
+	uint8_t *buf;
+	json_t *j;
+
+	for (size_t i = 0; i < n; i++)
+		nul += p[i] == 0;
+	if (!nul)
+		return json_strn(s, n);
+	buf = malloc(n + 3 * nul);
+	if (!buf)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i]) {
+			buf[o++] = p[i];
+		} else {
+			memcpy(buf + o, "\\x00", 4);
+			o += 4;
+		}
+	}
+	j = json_strn(buf, o);
+	free(buf);
+	return j;
+}
+
 /* ---- settings ---- */
 
 /* udptransactiontimeout: a bare number is milliseconds (Packetbeat), else a duration. */
@@ -163,7 +191,7 @@ int mc_set_str(struct mc_msg *mm, const char *key, const char *s)
 
 int mc_set_strn(struct mc_msg *mm, const char *key, const void *s, size_t n)
 {
-	return json_object_set_new(mm->obj, key, json_strn(s, n)) ? -ENOMEM : 0;
+	return json_object_set_new(mm->obj, key, mc_strn(s, n)) ? -ENOMEM : 0;
 }
 
 int mc_set_bool(struct mc_msg *mm, const char *key, bool v)
@@ -191,7 +219,7 @@ int mc_add_key(struct mc_msg *mm, const void *key, size_t len)
 		return -ENOMEM;
 	if (json_array_size(a) >= MC_LIST_MAX)
 		return 0;
-	return json_array_append_new(a, json_strn(key, len)) ? -ENOMEM : 0;
+	return json_array_append_new(a, mc_strn(key, len)) ? -ENOMEM : 0;
 }
 
 int mc_add_stat(struct mc_msg *mm, const void *name, size_t nlen, const void *value, size_t vlen)
@@ -204,8 +232,8 @@ int mc_add_stat(struct mc_msg *mm, const void *name, size_t nlen, const void *va
 	if (json_array_size(a) >= MC_LIST_MAX)
 		return 0;
 	e = json_object();
-	if (!e || json_object_set_new(e, "name", json_strn(name, nlen)) ||
-	    json_object_set_new(e, "value", json_strn(value, vlen)) || json_array_append_new(a, e))
+	if (!e || json_object_set_new(e, "name", mc_strn(name, nlen)) ||
+	    json_object_set_new(e, "value", mc_strn(value, vlen)) || json_array_append_new(a, e))
 		return -ENOMEM;
 	return 0;
 }

@@ -273,7 +273,8 @@ struct bin {
 static void put(struct bin *m, const void *p, size_t n)
 {
 	cr_assert(m->n + n <= sizeof(m->b));
-	memcpy(m->b + m->n, p, n);
+	if (n)
+		memcpy(m->b + m->n, p, n);
 	m->n += n;
 }
 
