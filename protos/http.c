@@ -64,6 +64,7 @@ static const struct cfg_field http_cfg_fields[] = {
 	HF("redact_authorization", CFG_BOOL, redact_authorization),
 	HF("hide_keywords", CFG_STRLIST, hide_keywords),
 	HF("redact_headers", CFG_STRLIST, redact_headers),
+	HF("decode_body", CFG_BOOL, decode_body),
 	{ .key = NULL },
 };
 
@@ -71,8 +72,10 @@ static void *http_cfg_new(void)
 {
 	struct http_cfg *hc = calloc(1, sizeof(*hc));
 
-	if (hc)
+	if (hc) {
 		hc->max_message_size = HTTP_DEFAULT_MAX_MESSAGE;
+		hc->decode_body = true;
+	}
 	return hc;
 }
 
@@ -86,7 +89,7 @@ static void http_cfg_free(void *priv)
 
 static const struct http_cfg *hcfg(const struct conn *c)
 {
-	static const struct http_cfg defaults = { .max_message_size = HTTP_DEFAULT_MAX_MESSAGE };
+	static const struct http_cfg defaults = { .max_message_size = HTTP_DEFAULT_MAX_MESSAGE, .decode_body = true };
 
 	return c->cfg->priv ? c->cfg->priv : &defaults;
 }
@@ -163,7 +166,12 @@ static void deliver(struct conn *c, bool is_request, struct msg *m)
 
 static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 {
-	struct http_body b = { .bytes = d->body, .data = d->cbuf, .len = d->clen, .send = d->send_body };
+	struct http_body b = { .bytes = d->body,
+			       .data = d->cbuf,
+			       .len = d->clen,
+			       .send = d->send_body,
+			       .decode = hcfg(c)->decode_body,
+			       .max = hcfg(c)->max_message_size };
 	struct msg *m = msg_new(d->start_ts);
 
 	if (m) {

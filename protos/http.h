@@ -31,6 +31,7 @@ struct http_cfg {
 	bool redact_authorization;
 	struct strlist hide_keywords;
 	struct strlist redact_headers;
+	bool decode_body; /* inflate gzip/deflate Content-Encoding of published bodies */
 };
 
 /* Facts about one message, taken from its header section. */
@@ -46,6 +47,7 @@ struct http_head {
 	uint64_t clen;
 	bool chunked;
 	char *content_type;
+	char *content_encoding;
 	char *host;
 	char *user_agent;
 	char *referer;
@@ -71,6 +73,8 @@ struct http_body {
 	const uint8_t *data; /* captured body, or NULL */
 	size_t len;
 	bool send; /* include_body_for matched: publish body.content */
+	bool decode; /* decode_body */
+	uint64_t max; /* max_message_size: cap of a decoded body */
 };
 
 /* Event fields of a finished request / response. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "http.h"
 #include "http_url.h"
@@ -30,19 +31,93 @@ static json_t *headers_json(const struct http_head *h, const struct http_body *b
 	return hd;
 }
 
+/* Inflate gzip/zlib (raw: bare deflate) into at most max bytes; a truncated stream gives what it holds. */
+static uint8_t *inflate_body(const uint8_t *in, size_t n, bool raw, uint64_t max, size_t *outlen)
+{
+	z_stream z;
+	size_t cap = n * 4 + 256, len = 0;
+	uint8_t *out;
+	int rc = Z_OK;
+
+	if (cap > max)
+		cap = max ? (size_t)max : 1;
+	memset(&z, 0, sizeof(z));
+	out = malloc(cap);
+	if (!out || inflateInit2(&z, raw ? -MAX_WBITS : MAX_WBITS + 32) != Z_OK) {
+		free(out);
+		return NULL;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)n;
+	for (;;) {
+		if (len == cap) {
+			size_t ncap = cap * 2 > max ? (size_t)max : cap * 2;
+			uint8_t *p = ncap > cap ? realloc(out, ncap) : NULL;
+
+			if (!p)
+				break;
+			out = p;
+			cap = ncap;
+		}
+		z.next_out = out + len;
+		z.avail_out = (uInt)(cap - len);
+		rc = inflate(&z, Z_NO_FLUSH);
+		len = cap - z.avail_out;
+		if (rc != Z_OK)
+			break;
+	}
+	inflateEnd(&z);
+	if (len == 0 && rc != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	*outlen = len;
+	return out;
+}
+
+/* Decoded copy of the body for Content-Encoding gzip / deflate, or NULL. */
+static uint8_t *decode_body(const struct http_head *h, const struct http_body *b, size_t *outlen)
+{
+	const char *enc = h->content_encoding;
+	uint8_t *out;
+
+	if (!b->decode || !enc)
+		return NULL;
+	if (!strcasecmp(enc, "gzip") || !strcasecmp(enc, "x-gzip"))
+		return inflate_body(b->data, b->len, false, b->max, outlen);
+	if (strcasecmp(enc, "deflate"))
+		return NULL;
+	out = inflate_body(b->data, b->len, false, b->max, outlen);
+	return out ? out : inflate_body(b->data, b->len, true, b->max, outlen);
+}
+
 /* body.bytes, body.content and mime_type under prefix ("http.request"). */
-static void body_fields(json_t *o, const char *prefix, const struct http_body *b)
+static void body_fields(json_t *o, const char *prefix, const struct http_head *h, const struct http_body *b)
 {
 	char path[64];
+	size_t dlen = 0;
+	uint8_t *dec = NULL;
+	const uint8_t *data = b->data;
+	size_t len = b->len;
+	uint64_t bytes = b->bytes;
 
+	if (b->send && data && len) {
+		dec = decode_body(h, b, &dlen);
+		if (dec) {
+			data = dec;
+			len = dlen;
+			bytes = dlen;
+		}
+	}
 	snprintf(path, sizeof(path), "%s.body.bytes", prefix);
-	json_set_path(o, path, json_integer((json_int_t)b->bytes));
-	if (!b->send || !b->data || !b->len)
-		return;
-	snprintf(path, sizeof(path), "%s.body.content", prefix);
-	json_set_path(o, path, json_strn(b->data, b->len));
-	snprintf(path, sizeof(path), "%s.mime_type", prefix);
-	json_set_path(o, path, json_string(http_sniff_mime(b->data, b->len)));
+	json_set_path(o, path, json_integer((json_int_t)bytes));
+	if (b->send && data && len) {
+		snprintf(path, sizeof(path), "%s.body.content", prefix);
+		json_set_path(o, path, json_strn(data, len));
+		snprintf(path, sizeof(path), "%s.mime_type", prefix);
+		json_set_path(o, path, json_string(http_sniff_mime(data, len)));
+	}
+	free(dec);
 }
 
 static void url_fields(json_t *o, const char *host, int port, const char *path, size_t plen, const char *params)
@@ -100,7 +175,7 @@ static void request_http(json_t *o, const struct http_head *h, const struct http
 	json_set_path(o, "http.version", json_string(ver));
 	json_set_path(o, "http.request.method", json_string(h->method));
 	json_set_path(o, "http.request.bytes", json_integer((json_int_t)wire_bytes));
-	body_fields(o, "http.request", b);
+	body_fields(o, "http.request", h, b);
 	set_str(o, "http.request.referrer", h->referer);
 	json_set_path(o, "http.request.headers", headers_json(h, b));
 	set_str(o, "user_agent.original", h->user_agent);
@@ -152,7 +227,7 @@ json_t *http_response_fields(const struct http_head *h, const struct http_body *
 	json_set_path(o, "http.response.status_code", json_integer(h->status));
 	set_str(o, "http.response.status_phrase", h->phrase);
 	json_set_path(o, "http.response.bytes", json_integer((json_int_t)wire_bytes));
-	body_fields(o, "http.response", b);
+	body_fields(o, "http.response", h, b);
 	json_set_path(o, "http.response.headers", headers_json(h, b));
 	return o;
 }

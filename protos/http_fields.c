@@ -246,6 +246,8 @@ static int header_field(struct http_head *h, const struct http_cfg *cfg, const c
 			return -EINVAL;
 	} else if (!strcmp(name, "content-type")) {
 		set_once(&h->content_type, v, n);
+	} else if (!strcmp(name, "content-encoding")) {
+		set_once(&h->content_encoding, v, n);
 	} else if (!strcmp(name, "host")) {
 		set_once(&h->host, v, n);
 	} else if (!strcmp(name, "user-agent")) {
@@ -461,6 +463,7 @@ void http_head_clear(struct http_head *h)
 	free(h->target);
 	free(h->phrase);
 	free(h->content_type);
+	free(h->content_encoding);
 	free(h->host);
 	free(h->user_agent);
 	free(h->referer);

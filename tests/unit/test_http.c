@@ -557,3 +557,26 @@ Test(http, response_before_request_body_ends)
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
 }
+
+Test(http, decode_body_gzip)
+{
+	/* gzip of "hello hello hello\n" */
+	static const uint8_t gz[] = { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48,
+				      0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x5c, 0x00, 0x3b, 0x7c, 0x8a,
+				      0xdf, 0x12, 0x00, 0x00, 0x00 };
+	struct tp *tp = http_tp("    include_body_for: [text/plain]\n");
+	char head[200];
+
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+		 sizeof(gz));
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /z HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n");
+	send_str(tp, S2C, head);
+	tp_tcp(tp, S2C, XB_TCP_PSH, gz, sizeof(gz));
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "http.response.body.content"), "hello hello hello\n");
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 18);
+	tp_free(tp);
+}
