@@ -18,11 +18,11 @@ cfg="-E xdpbeat.protocols=[{type:http,ports:[$PORT]}] -E output.console.enabled=
 # shellcheck disable=SC2086
 "$XDPBEAT" -I "$PCAP" $cfg 2> "$out/stats.txt"
 txns=$(grep -c . "$out/xdpbeat.ndjson" || true)
-responses=$(tshark -r "$PCAP" -Y 'http.response' -T fields -e frame.number 2> /dev/null | wc -l)
+responses=$(tshark -r "$PCAP" -d tcp.port==$PORT,http -Y http.response -T fields -e frame.number 2> /dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2> /dev/null | wc -l)
 # shellcheck disable=SC2086
 t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" $cfg)
-t_t=$(median_time 3 tshark -r "$PCAP" -Y http -T ek)
+t_t=$(median_time 3 tshark -r "$PCAP" -d tcp.port==$PORT,http -Y http -T ek)
 t_p=$(median_time 3 "$BUILD/bench/pcap_read" "$PCAP")
 rm -rf "$out"
 echo "### HTTP: pcap -> NDJSON, one core"
@@ -32,7 +32,7 @@ echo
 echo "| reader | median of 3 (s) | transactions/s | vs tshark |"
 echo "|---|---|---|---|"
 echo "| xdpbeat -I (events to a file) | $t_x | $(rate "$txns" "$t_x") | $(ratio "$t_t" "$t_x")x faster |"
-echo "| tshark -r -Y http -T ek > /dev/null | $t_t | $(rate "$responses" "$t_t") | 1.0 |"
+echo "| tshark -r -d tcp.port==PORT,http -Y http -T ek > /dev/null | $t_t | $(rate "$responses" "$t_t") | 1.0 |"
 echo "| bare libpcap read loop | $t_p | $(rate "$responses" "$t_p") | $(ratio "$t_t" "$t_p")x |"
 echo
 echo "Command: \`make bench\` (bench/http.sh). Target: xdpbeat >= 30x tshark."

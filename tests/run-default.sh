@@ -9,5 +9,5 @@ if [ "$(id -u)" -eq 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then
 	echo "xdpbeat: live on lo with the default config (config/xdpbeat.yml); try: curl http://127.0.0.1:8080/ ; Ctrl-C stops" >&2
 	exec "$XDPBEAT" "${@:2}"
 fi
-echo "xdpbeat: live capture needs root and a kernel with BTF; replaying tests/pcaps/http_curl.pcap instead" >&2
-exec "$XDPBEAT" -I tests/pcaps/http_curl.pcap -E 'xdpbeat.protocols.0.ports=[80,8080,8000,5000,8002,18080]' "${@:2}"
+echo "xdpbeat: live capture needs root and a kernel with BTF; replaying tests/pcaps/http-curl.pcap instead" >&2
+exec "$XDPBEAT" -I tests/pcaps/http-curl.pcap -E 'xdpbeat.protocols.0.ports=[80,8080,8000,5000,8002,18080]' "${@:2}"
