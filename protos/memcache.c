@@ -414,10 +414,18 @@ static ssize_t mc_step_cmd(struct mc_ctx *x, const uint8_t *p, size_t len)
 			x->unit = (size_t)used;
 		return used;
 	}
+	/* the unconsumed tail comes back with more data: scan only the new bytes */
 	rd_init(&r, p, len);
+	if (x->d->scanned > 1 && x->d->scanned <= len)
+		r.pos = x->d->scanned - 1;
 	n = rd_line(&r, &line);
-	if (n < 0)
+	if (n < 0) {
+		x->d->scanned = len;
 		return len > MC_LINE_MAX ? -EINVAL : 0;
+	}
+	line = p;
+	n = (long)(r.pos - 2);
+	x->d->scanned = 0;
 	used = (ssize_t)r.pos;
 	x->unit = (size_t)used;
 	if (mc_text_line(x, line, (size_t)n))

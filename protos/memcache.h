@@ -112,6 +112,7 @@ struct mc_dir {
 	bool lost; /* part of the current value was lost in a gap */
 	bool body_done_ends_msg; /* binary: message is complete after the body */
 	bool stat_open; /* binary: the body is the value of the last stats entry */
+	size_t scanned; /* bytes of an unfinished text line already searched for CRLF */
 	uint8_t *cap; /* capture of the current value (at most cap_want bytes) */
 	size_t cap_len, cap_want;
 };

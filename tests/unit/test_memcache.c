@@ -6,6 +6,7 @@
  * (bogus lengths, garbage, endless lines) counted as errors.
  */
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -794,5 +795,91 @@ Test(memcache, config_options)
 
 	tp_free(tp);
 	tp = mc_tp("    maxvalues: -1\n    parseunknown: false\n");
+	tp_free(tp);
+}
+
+/* A client segment whose capture was cut: wire bytes past cap are lost (a gap). */
+static void tcp_truncated(struct tp *tp, const void *data, uint32_t cap, uint32_t wire)
+{
+	struct packet p;
+	uint8_t *copy = malloc(cap);
+
+	memset(&p, 0, sizeof(p));
+	p.src.family = p.dst.family = 4;
+	memcpy(p.src.a, "\x0a\x00\x00\x01", 4);
+	memcpy(p.dst.a, "\x0a\x00\x00\x02", 4);
+	p.sport = 40000;
+	p.dport = PORT;
+	p.transport = IPPROTO_TCP;
+	p.tcp_flags = XB_TCP_ACK;
+	p.seq = tp->seq[0];
+	p.ack = tp->seq[1];
+	tp->ts += 1000000;
+	p.ts = tp->ts;
+	memcpy(copy, data, cap);
+	p.payload = copy;
+	p.payload_len = cap;
+	p.wire_len = wire;
+	pipeline_packet(tp->pl, &p);
+	free(copy);
+	tp->seq[0] += wire;
+}
+
+Test(memcache, gap_inside_value_keeps_the_stream)
+{
+	struct tp *tp = mc_tp("    maxvalues: -1\n");
+	static uint8_t chunk[4000];
+
+	memset(chunk, 'z', sizeof(chunk));
+	tp_handshake(tp);
+	tcp_str(tp, 0, "set k 0 0 10000\r\n");
+	tp_tcp(tp, 0, 0, chunk, 1000);
+	tcp_truncated(tp, chunk, 100, 4000); /* 3900 bytes lost */
+	tp_tcp(tp, 0, 0, chunk, 4000);
+	tp_tcp(tp, 0, 0, chunk, 1000);
+	tcp_str(tp, 0, "\r\nget k\r\n");
+	tcp_str(tp, 1, "STORED\r\nEND\r\n");
+	cr_assert_eq(PSTAT(tp, GAPS), 1);
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_eq(ev_int(tp, 0, "memcache.request.bytes"), 10000);
+	cr_assert_eq(ev_int(tp, 0, "memcache.request.count_values"), 1);
+	cr_assert_null(tp_get(tp, 0, "memcache.request.values"), "a value with a hole is not kept");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.command"), "get");
+	tp_free(tp);
+}
+
+Test(memcache, gap_in_command_line_drops_the_direction)
+{
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tcp_truncated(tp, "set k 0 0 1\r\n", 4, 13);
+	tcp_str(tp, 0, "get k\r\n");
+	tcp_str(tp, 1, "END\r\n");
+	cr_assert_eq(PSTAT(tp, GAPS), 1);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "get");
+	tp_free(tp);
+}
+
+Test(memcache, long_get_line_in_tiny_segments)
+{
+	struct tp *tp = mc_tp(NULL);
+	static char line[40000];
+	size_t n = 0;
+
+	n += (size_t)snprintf(line, sizeof(line), "get");
+	for (int i = 0; n < sizeof(line) - 16; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " key%d", i);
+	memcpy(line + n, "\r\n", 2);
+	n += 2;
+	tp_handshake(tp);
+	for (size_t i = 0; i < n; i += 7)
+		tp_tcp(tp, 0, 0, line + i, n - i < 7 ? n - i : 7);
+	tcp_str(tp, 1, "END\r\n");
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.request.keys")), 1024, "keys recorded are capped");
+	cr_assert_eq(ev_int(tp, 0, "source.bytes"), (json_int_t)n);
 	tp_free(tp);
 }
