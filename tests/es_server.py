@@ -306,6 +306,20 @@ def validate(index, src):
     return None
 
 
+def source_filter(src, include):
+    """Only the leaf fields matching the include patterns, nested again."""
+    out = {}
+    for path, value in flatten(src).items():
+        if not any(fnmatch.fnmatchcase(path, p) or path.startswith(p + ".") for p in include):
+            continue
+        node = out
+        parts = path.split(".")
+        for k in parts[:-1]:
+            node = node.setdefault(k, {})
+        node[parts[-1]] = value
+    return out
+
+
 def content_hash(src):
     return hashlib.sha1(json.dumps(src, sort_keys=True).encode()).hexdigest()
 
@@ -875,6 +889,13 @@ class Handler(BaseHTTPRequestHandler):
         size = int(params.get("size", q.get("size", 10)))
         start = int(params.get("from", q.get("from", 0)))
         page = hits[start:start + size]
+        inc = q.get("_source")
+        if isinstance(inc, dict):
+            inc = inc.get("includes")
+        if isinstance(inc, str):
+            inc = [inc]
+        if isinstance(inc, list):
+            page = [(n, i, source_filter(s, inc)) for n, i, s in page]
         return self.send(200, {
             "took": 1, "timed_out": False,
             "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
