@@ -580,3 +580,28 @@ Test(http, decode_body_gzip)
 	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 18);
 	tp_free(tp);
 }
+
+Test(http, connect_tunnel_and_absolute_form)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET http://example.org/x/y.css?v=1 HTTP/1.1\r\nHost: example.org\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(tp, C2S, "OPTIONS * HTTP/1.1\r\nHost: example.org\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(tp, C2S, "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 Connection established\r\n\r\n");
+	tp_tcp(tp, C2S, XB_TCP_PSH, "\x16\x03\x01\x00\x05hello", 10);
+	tp_tcp(tp, S2C, XB_TCP_PSH, "\x16\x03\x03\x00\x02hi", 7);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/x/y.css");
+	cr_assert_str_eq(get_str(tp, 0, "url.full"), "http://example.org:8080/x/y.css?v=1");
+	cr_assert_str_eq(get_str(tp, 0, "url.extension"), "css");
+	cr_assert_str_eq(get_str(tp, 1, "query"), "OPTIONS *");
+	cr_assert_str_eq(get_str(tp, 2, "method"), "CONNECT");
+	cr_assert_eq(get_int(tp, 2, "url.port"), 443);
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
+	tp_free(tp);
+}
