@@ -306,7 +306,7 @@ static int frame_response(struct conn *c, struct http_dir *d)
 		d->st = ST_CHUNK_SIZE;
 		return 0;
 	}
-	if (d->h.has_clen) {
+	if (d->h.has_clen && !d->h.te_other) {
 		d->st = ST_BODY_LEN;
 		d->left = d->h.clen;
 		return d->h.clen == 0;

@@ -46,6 +46,7 @@ struct http_head {
 	bool has_clen;
 	uint64_t clen;
 	bool chunked;
+	bool te_other; /* Transfer-Encoding without chunked last: body until close */
 	char *content_type;
 	char *content_encoding;
 	char *host;

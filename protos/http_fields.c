@@ -136,7 +136,7 @@ static int parse_clen(struct http_head *h, const uint8_t *v, size_t n)
 }
 
 /* Transfer-Encoding: the message is chunked when "chunked" is the last coding. */
-static int parse_te(struct http_head *h, const uint8_t *v, size_t n, bool *other)
+static void parse_te(struct http_head *h, const uint8_t *v, size_t n)
 {
 	const uint8_t *last = v;
 	size_t llen = n;
@@ -149,8 +149,7 @@ static int parse_te(struct http_head *h, const uint8_t *v, size_t n, bool *other
 	}
 	trim(&last, &llen);
 	h->chunked = llen == 7 && strncasecmp((const char *)last, "chunked", 7) == 0;
-	*other = !h->chunked;
-	return 0;
+	h->te_other = !h->chunked;
 }
 
 static void set_once(char **dst, const uint8_t *v, size_t n)
@@ -235,14 +234,12 @@ static int capture(json_t *headers, const char *name, const uint8_t *v, size_t n
 static int header_field(struct http_head *h, const struct http_cfg *cfg, const char *name, const uint8_t *v,
 			size_t n)
 {
-	bool te_other = false;
-
 	if (!strcmp(name, "content-length")) {
 		if (parse_clen(h, v, n))
 			return -EINVAL;
 	} else if (!strcmp(name, "transfer-encoding")) {
-		parse_te(h, v, n, &te_other);
-		if (te_other && h->is_request)
+		parse_te(h, v, n);
+		if (h->te_other && h->is_request)
 			return -EINVAL;
 	} else if (!strcmp(name, "content-type")) {
 		set_once(&h->content_type, v, n);

@@ -605,3 +605,17 @@ Test(http, connect_tunnel_and_absolute_form)
 	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
 	tp_free(tp);
 }
+
+Test(http, transfer_coding_without_chunked_reads_until_close)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef");
+	tp_tcp(tp, S2C, XB_TCP_FIN, NULL, 0);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 6);
+	tp_free(tp);
+}
