@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# DNS benchmark: record a large pcap of real DNS traffic on loopback
-# (dnsmasq on 127.0.0.1, queried by dnsperf, or by a bounded Python client
-# loop when dnsperf is missing), then time in the same run
-#   xdpbeat -I pcap  (dns on that port, events to the console -> /dev/null)
-#   tshark -r pcap -Y dns -T ek > /dev/null
-# and print a markdown table: transactions/s and the ratio.
-#   bench/dns.sh            DNS_BENCH_QUERIES=100000 DNS_BENCH_QPS=25000 by default
+# DNS transactions/s from a pcap of real DNS traffic on loopback (dnsmasq on
+# 127.0.0.1 queried by dnsperf, or by a bounded Python client loop when
+# dnsperf is missing): xdpbeat (pcap -> NDJSON file) vs
+# tshark -r pcap -Y dns -T ek > /dev/null vs a bare libpcap loop, one core
+# each, median of 3 runs, all in this run. Prints markdown.
+#   DNS_BENCH_QUERIES=100000 DNS_BENCH_QPS=20000 by default; the pcap is
+#   cached in $BENCH_CACHE (delete it to record a new one).
 # Needs root (tcpdump), dnsmasq, tshark; dnsperf optional.
-set -euo pipefail
+set -eu
 cd "$(dirname "$0")/.."
-: "${XDPBEAT:=$PWD/build/xdpbeat}"
+. bench/lib.sh
 queries=${DNS_BENCH_QUERIES:-100000}
-qps=${DNS_BENCH_QPS:-25000}
+qps=${DNS_BENCH_QPS:-20000}
+PCAP=$BENCH_CACHE/dns_perf.pcap
+PORTFILE=$BENCH_CACHE/dns_perf.port
+CLIENTFILE=$BENCH_CACHE/dns_perf.client
 tmp=$(mktemp -d /tmp/xdpbeat-dns-bench.XXXXXX)
 dns_pid=""
 dump_pid=""
@@ -23,6 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+record_pcap() {
 port=25353
 while ss -Hlnu "sport = :$port" | grep -q .; do port=$((port + 1)); done
 
@@ -46,7 +50,7 @@ printf '%s\n' "www.example.com A" "host.example.com AAAA" "example.com MX" "txt.
 	"alias.example.com A" "missing.example.com A" >"$tmp/queries.txt"
 
 pcap="$tmp/dns-bench.pcap"
-tcpdump -i lo -U --immediate-mode -B 65536 -s 0 -w "$pcap" "udp port $port" 2>"$tmp/tcpdump.err" &
+tcpdump -i lo -U -B 262144 -s 0 -w "$pcap" "udp port $port" 2>"$tmp/tcpdump.err" &
 dump_pid=$!
 for _ in $(seq 50); do
 	grep -q "listening on" "$tmp/tcpdump.err" 2>/dev/null && break
@@ -80,37 +84,51 @@ for i in range(n):
 PY
 fi
 sleep 1
-kill "$dump_pid"
+kill -INT "$dump_pid"
 wait "$dump_pid" 2>/dev/null || true
 dump_pid=""
-dropped=$(grep -o '[0-9]* packets dropped by kernel' "$tmp/tcpdump.err" | cut -d' ' -f1 || echo "?")
 
+cp "$tmp/dns-bench.pcap" "$PCAP"
+grep -q "^0 packets dropped by kernel" "$tmp/tcpdump.err" || echo "dns bench: tcpdump dropped packets: $(grep dropped "$tmp/tcpdump.err")" >&2
+echo "$port" >"$PORTFILE"
+echo "$client" >"$CLIENTFILE"
+kill "$dns_pid" 2>/dev/null || true
+wait "$dns_pid" 2>/dev/null || true
+dns_pid=""
+}
+
+[ -s "$PCAP" ] && [ -s "$PORTFILE" ] || record_pcap
+port=$(cat "$PORTFILE")
+client=$(cat "$CLIENTFILE" 2>/dev/null || echo "?")
 cat >"$tmp/dns.yml" <<EOF
 xdpbeat.protocols:
   - type: dns
     ports: [$port]
-output.console:
-  enabled: true
+output.console.enabled: false
+output.file:
+  path: $tmp
+  rotate_every_kb: 1048576
 EOF
-
-now() { date +%s.%N; }
-t0=$(now)
-"$XDPBEAT" -I "$pcap" -c "$tmp/dns.yml" >/dev/null 2>"$tmp/xdpbeat.err"
-t1=$(now)
-tshark -r "$pcap" -d udp.port=="$port",dns -Y dns -T ek >/dev/null 2>"$tmp/tshark.err"
-t2=$(now)
-
-packets=$(grep -o 'packets=[0-9]*' "$tmp/xdpbeat.err" | head -1 | cut -d= -f2)
-txn=$(grep -o ' transactions=[0-9]*' "$tmp/xdpbeat.err" | head -1 | cut -d= -f2)
-size=$(du -h "$pcap" | cut -f1)
-
-awk -v p="${packets:-0}" -v t="${txn:-0}" -v t0="$t0" -v t1="$t1" -v t2="$t2" \
-	-v client="$client" -v size="$size" -v dropped="$dropped" 'BEGIN {
-	x = t1 - t0; s = t2 - t1
-	printf "### DNS: xdpbeat -I vs tshark -T ek (same pcap)\n\n"
-	printf "pcap: %d packets (%s), %d DNS transactions over UDP from %s against dnsmasq on loopback (tcpdump dropped %s)\n\n", p, size, t, client, dropped
-	printf "| tool | seconds | transactions/s | packets/s |\n|---|---:|---:|---:|\n"
-	printf "| xdpbeat -I (events to /dev/null) | %.2f | %.0f | %.0f |\n", x, (x > 0 ? t / x : 0), (x > 0 ? p / x : 0)
-	printf "| tshark -Y dns -T ek | %.2f | %.0f | %.0f |\n", s, (s > 0 ? t / s : 0), (s > 0 ? p / s : 0)
-	printf "\nxdpbeat is **%.1fx** faster than tshark on this pcap.\n", (x > 0 ? s / x : 0)
-}'
+cfg="-c $tmp/dns.yml"
+# shellcheck disable=SC2086
+"$XDPBEAT" -I "$PCAP" $cfg 2>"$tmp/stats.txt"
+txns=$(grep -c . "$tmp/xdpbeat.ndjson" || true)
+responses=$(tshark -r "$PCAP" -d udp.port=="$port",dns -Y 'dns.flags.response == 1' -T fields -e frame.number 2>/dev/null | wc -l)
+pkts=$(tcpdump -r "$PCAP" 2>/dev/null | wc -l)
+# shellcheck disable=SC2086
+t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" $cfg)
+t_t=$(median_time 3 tshark -r "$PCAP" -d udp.port=="$port",dns -Y dns -T ek)
+t_p=n/a
+[ -x "$BUILD/bench/pcap_read" ] && t_p=$(median_time 3 "$BUILD/bench/pcap_read" "$PCAP")
+echo "### DNS: pcap -> NDJSON, one core"
+echo
+echo "pcap: $client against dnsmasq on loopback (UDP); $pkts packets, $responses DNS responses (tshark), $txns events from xdpbeat."
+echo
+echo "| reader | median of 3 (s) | transactions/s | vs tshark |"
+echo "|---|---|---|---|"
+echo "| xdpbeat -I (events to a file) | $t_x | $(rate "$txns" "$t_x") | $(ratio "$t_t" "$t_x")x faster |"
+echo "| tshark -r -Y dns -T ek > /dev/null | $t_t | $(rate "$responses" "$t_t") | 1.0 |"
+[ "$t_p" != n/a ] && echo "| bare libpcap read loop | $t_p | $(rate "$responses" "$t_p") | $(ratio "$t_t" "$t_p")x |"
+echo
+echo "Command: \`make bench\` (bench/dns.sh)."
+echo
