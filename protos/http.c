@@ -300,8 +300,6 @@ static int frame_response(struct conn *c, struct http_dir *d)
 
 	if (st == 204 || st == 304 || !strcmp(method, "HEAD"))
 		return 1;
-	if (!strcmp(method, "CONNECT") && st >= 200 && st < 300)
-		return 1;
 	if (d->h.chunked) {
 		d->st = ST_CHUNK_SIZE;
 		return 0;
