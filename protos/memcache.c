@@ -688,12 +688,38 @@ drop:
 	return true;
 }
 
+/* No more responses will come: queued binary quiet requests got none (status OK). */
+static void mc_publish_quiet(struct conn *c)
+{
+	struct msg **pp = &c->req_head, *prev = NULL;
+	struct mc_reqinfo ri;
+
+	while (*pp) {
+		struct msg *m = *pp;
+
+		mc_reqinfo(m, &ri);
+		if (!ri.binary || !ri.quiet) {
+			prev = m;
+			pp = &m->next;
+			continue;
+		}
+		*pp = m->next;
+		if (c->req_tail == m)
+			c->req_tail = prev;
+		m->next = NULL;
+		c->nreq--;
+		mc_publish_alone(c, m, true);
+	}
+}
+
 static void mc_fin(struct conn *c, enum dir dir, uint64_t ts)
 {
 	struct mc_conn *mc = c->pstate;
 
 	if (mc)
 		mc_dir_reset(&mc->dir[dir]);
+	if (dir == DIR_S2C)
+		mc_publish_quiet(c);
 }
 
 static const uint16_t mc_ports[] = { MC_DEFAULT_PORT };

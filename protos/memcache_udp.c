@@ -4,12 +4,16 @@
  * that spans several datagrams is reassembled by (flow, direction, request
  * id) in sequence-number order, within bounds on datagrams, bytes and
  * pending messages; unfinished ones expire after udptransactiontimeout.
- * Requests and responses are paired by the correlator on the request id.
+ * Requests and responses are paired by the correlator on the request id,
+ * except binary quiet requests: the server answers them only on error, so
+ * they wait here and are published alone (status OK) after
+ * udptransactiontimeout, as Packetbeat does.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "memcache.h"
+#include "pipeline.h"
 
 struct mc_frag {
 	struct mc_frag *next;
@@ -22,10 +26,20 @@ struct mc_frag {
 	uint16_t *plen;
 };
 
+/* A binary quiet request waiting for a possible error response. */
+struct mc_quiet {
+	struct mc_quiet *next;
+	struct flow flow;
+	uint16_t reqid;
+	struct msg *req;
+};
+
 struct mc_udp {
 	struct mc_frag *head;
 	size_t n;
 	size_t bytes;
+	struct mc_quiet *qhead, *qtail; /* arrival order */
+	size_t nquiet;
 };
 
 struct mc_udp *mc_udp_new(void)
@@ -62,6 +76,13 @@ void mc_udp_free(struct mc_udp *u)
 		return;
 	while (u->head)
 		frag_remove(u, &u->head);
+	while (u->qhead) {
+		struct mc_quiet *q = u->qhead;
+
+		u->qhead = q->next;
+		msg_free(q->req);
+		free(q);
+	}
 	free(u);
 }
 
@@ -128,17 +149,109 @@ struct mc_udp_ctx {
 	uint64_t ts_end;
 };
 
+/* ---- quiet requests ---- */
+
+/* Unlink *pp (prev is the entry before it, NULL at the head) and return its request. */
+static struct msg *quiet_take(struct mc_udp *u, struct mc_quiet **pp, struct mc_quiet *prev)
+{
+	struct mc_quiet *q = *pp;
+	struct msg *req = q->req;
+
+	*pp = q->next;
+	if (u->qtail == q)
+		u->qtail = prev;
+	u->nquiet--;
+	free(q);
+	return req;
+}
+
+/* Publish a quiet request that got no response: OK, as a noreply one. */
+static void quiet_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req)
+{
+	req->noreply = true;
+	stats_add(pipeline_stats(pl), STAT_TXN, 1);
+	proto_count(pl, cfg, PSTAT_TXN);
+	pipeline_emit(pl, cfg, f, req, NULL);
+}
+
+static void quiet_add(struct mc_udp *u, struct mc_udp_ctx *uc, struct msg *req)
+{
+	struct mc_quiet *q;
+
+	proto_count(uc->pl, uc->cfg, PSTAT_REQUESTS);
+	if (u->nquiet >= MC_UDP_MAX_PENDING) {
+		struct flow f = u->qhead->flow;
+
+		quiet_publish(uc->pl, uc->cfg, &f, quiet_take(u, &u->qhead, NULL));
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		msg_free(req);
+		return;
+	}
+	q->flow = *uc->f;
+	q->reqid = uc->reqid;
+	q->req = req;
+	if (u->qtail)
+		u->qtail->next = q;
+	else
+		u->qhead = q;
+	u->qtail = q;
+	u->nquiet++;
+}
+
+/* An (error) response to a waiting quiet request: publish the pair. */
+static bool quiet_answer(struct mc_udp *u, struct mc_udp_ctx *uc, struct msg *resp)
+{
+	struct mc_quiet **pp, *prev = NULL;
+
+	for (pp = &u->qhead; *pp; prev = *pp, pp = &(*pp)->next) {
+		if ((*pp)->reqid == uc->reqid && flow_same(&(*pp)->flow, uc->f)) {
+			struct msg *req = quiet_take(u, pp, prev);
+
+			proto_count(uc->pl, uc->cfg, PSTAT_RESPONSES);
+			stats_add(pipeline_stats(uc->pl), STAT_TXN, 1);
+			proto_count(uc->pl, uc->cfg, PSTAT_TXN);
+			pipeline_emit(uc->pl, uc->cfg, uc->f, req, resp);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void quiet_expire(struct pipeline *pl, const struct proto_cfg *cfg, struct mc_udp *u, uint64_t timeout,
+			 uint64_t now)
+{
+	struct mc_quiet **pp = &u->qhead, *prev = NULL;
+
+	while (*pp) {
+		if ((*pp)->req->ts + timeout <= now) {
+			struct flow f = (*pp)->flow;
+
+			quiet_publish(pl, cfg, &f, quiet_take(u, pp, prev));
+		} else {
+			prev = *pp;
+			pp = &(*pp)->next;
+		}
+	}
+}
+
 static void mc_udp_emit(struct mc_ctx *x, struct msg *m, const struct mc_msg *mm)
 {
-	struct mc_udp_ctx *u = x->arg;
+	struct mc_udp_ctx *uc = x->arg;
+	struct mc_udp *u = x->cfg->udp;
 
-	m->id = u->reqid;
-	if (m->ts_end < u->ts_end)
-		m->ts_end = u->ts_end;
-	if (x->dir == DIR_C2S)
-		corr_udp_request(u->pl, u->cfg, u->f, m);
-	else
-		corr_udp_response(u->pl, u->cfg, u->f, m);
+	m->id = uc->reqid;
+	if (m->ts_end < uc->ts_end)
+		m->ts_end = uc->ts_end;
+	if (x->dir == DIR_C2S) {
+		if (mm->binary && mm->quiet && !m->noreply)
+			quiet_add(u, uc, m);
+		else
+			corr_udp_request(uc->pl, uc->cfg, uc->f, m);
+	} else if (!quiet_answer(u, uc, m)) {
+		corr_udp_response(uc->pl, uc->cfg, uc->f, m);
+	}
 }
 
 static void mc_udp_message(struct mc_udp_ctx *uc, enum dir dir, const uint8_t *data, size_t len,
@@ -267,6 +380,7 @@ void mc_expire(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now)
 	struct mc_cfg *mc = cfg->priv;
 	struct mc_frag **pp = &mc->udp->head;
 
+	quiet_expire(pl, cfg, mc->udp, mc->udptransactiontimeout, now);
 	while (*pp) {
 		if ((*pp)->ts_last + mc->udptransactiontimeout <= now) {
 			proto_count(pl, cfg, PSTAT_GAPS);

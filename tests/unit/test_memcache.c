@@ -883,3 +883,51 @@ Test(memcache, long_get_line_in_tiny_segments)
 	cr_assert_eq(ev_int(tp, 0, "source.bytes"), (json_int_t)n);
 	tp_free(tp);
 }
+
+Test(memcache, quiet_requests_left_at_close_are_ok)
+{
+	struct tp *tp = mc_tp(NULL);
+	struct bin q = { .n = 0 }, r = { .n = 0 };
+
+	breq(&q, 0x0d, 1, NULL, 0, "a", NULL); /* GETKQ, never answered */
+	breq(&q, 0x00, 2, NULL, 0, "b", NULL); /* GET, never answered */
+	breq(&q, 0x11, 3, set_extras, 8, "c", "v"); /* SETQ, never answered */
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, q.b, q.n);
+	tp_tcp(tp, 1, XB_TCP_FIN, r.b, 0);
+	cr_assert_eq(tp_count(tp), 2, "quiet ones are published when the server closes");
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "GetKQ");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.opcode"), "SetQ");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.opcode"), "Get");
+	cr_assert_str_eq(ev_str(tp, 2, "status"), "Error", "a non-quiet request without response");
+	tp_free(tp);
+}
+
+Test(memcache, udp_quiet_requests)
+{
+	struct tp *tp = mc_tp("    udptransactiontimeout: 500ms\n");
+	struct bin a = { .n = 0 }, b = { .n = 0 }, r = { .n = 0 };
+	uint8_t buf[512];
+
+	breq(&a, 0x11, 0, set_extras, 8, "k", "v"); /* SETQ: no response when it works */
+	breq(&b, 0x14, 0, NULL, 0, "gone", NULL); /* DELETEQ: answered only on error */
+	bresp(&r, 0x14, 1, 0, 0, NULL, 0, NULL, "Not found", 9);
+	tp_udp(tp, 0, buf, udp_frame(buf, 1, 0, 1, a.b, a.n));
+	tp_udp(tp, 0, buf, udp_frame(buf, 2, 0, 1, b.b, b.n));
+	tp_udp(tp, 1, buf, udp_frame(buf, 2, 0, 1, r.b, r.n));
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "DeleteQ");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.error_msg"), "Not found");
+	pipeline_tick(tp->pl, tp->ts + 100000000ull);
+	cr_assert_eq(tp_count(tp), 1, "the SETQ waits udptransactiontimeout");
+	pipeline_tick(tp->pl, tp->ts + 5000000000ull);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.opcode"), "SetQ");
+	cr_assert_str_eq(ev_str(tp, 1, "status"), "OK");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	tp_free(tp);
+}
