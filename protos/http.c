@@ -36,7 +36,7 @@ struct http_dir {
 	uint64_t trailer; /* trailer bytes so far */
 	uint8_t *cbuf; /* captured body */
 	size_t clen, ccap, cmax;
-	bool capture, send_body, too_large;
+	bool capture, send_body, too_large, lost;
 };
 
 struct http_conn {
@@ -171,6 +171,7 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 			       .len = d->clen,
 			       .send = d->send_body,
 			       .decode = hcfg(c)->decode_body,
+			       .lost = d->lost,
 			       .max = hcfg(c)->max_message_size };
 	struct msg *m = msg_new(d->start_ts);
 
@@ -253,6 +254,7 @@ static void body_lost(struct conn *c, struct http_dir *d, uint64_t n)
 	d->body += n;
 	d->capture = false;
 	d->send_body = false;
+	d->lost = true;
 }
 
 /* ---- header section ---- */

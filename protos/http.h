@@ -75,6 +75,7 @@ struct http_body {
 	size_t len;
 	bool send; /* include_body_for matched: publish body.content */
 	bool decode; /* decode_body */
+	bool lost; /* packet loss inside the body */
 	uint64_t max; /* max_message_size: cap of a decoded body */
 };
 

@@ -18,6 +18,20 @@ static void set_str(json_t *o, const char *path, const char *s)
 		json_set_path(o, path, json_strn(s, strlen(s)));
 }
 
+/* error.message: Packetbeat's notes on a message (an array). */
+static void note(json_t *o, const char *text)
+{
+	json_t *err = json_object_get(o, "error");
+	json_t *arr = json_object_get(err, "message");
+
+	if (!json_is_array(arr)) {
+		arr = json_array();
+		if (json_set_path(o, "error.message", arr))
+			return;
+	}
+	json_array_append_new(arr, json_string(text));
+}
+
 /* Captured headers plus content-length (always) and content-type, as Packetbeat. */
 static json_t *headers_json(const struct http_head *h, const struct http_body *b)
 {
@@ -206,6 +220,10 @@ json_t *http_request_fields(const struct http_head *h, const struct http_body *b
 		goto out;
 	if (!port)
 		port = f->server_port;
+	else if (port != f->server_port)
+		note(o, "Host header port number mismatch");
+	if (b->lost)
+		note(o, "Packet loss while capturing the request");
 	root_fields(o, h, path, plen);
 	url_fields(o, host, port, path, plen, params);
 	if (!http_is_ip(host))
@@ -224,6 +242,8 @@ json_t *http_response_fields(const struct http_head *h, const struct http_body *
 
 	if (!o)
 		return NULL;
+	if (b->lost)
+		note(o, "Packet loss while capturing the response");
 	json_set_path(o, "http.response.status_code", json_integer(h->status));
 	set_str(o, "http.response.status_phrase", h->phrase);
 	json_set_path(o, "http.response.bytes", json_integer((json_int_t)wire_bytes));

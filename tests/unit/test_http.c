@@ -523,6 +523,8 @@ Test(http, gap_in_body_keeps_the_transaction)
 	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 300);
 	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
+	cr_assert_str_eq(json_string_value(json_array_get(tp_get(tp, 0, "error.message"), 0)),
+			 "Packet loss while capturing the response");
 	tp_free(tp);
 }
 
