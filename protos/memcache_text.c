@@ -9,6 +9,8 @@
 #include "memcache.h"
 
 #define MC_TOK_MAX (MC_LIST_MAX + 8)
+/* memcached reads a data block length as a 32-bit int: anything larger is not memcache */
+#define MC_TEXT_BYTES_MAX 0x7fffffffull
 
 struct mc_tok {
 	const uint8_t *p;
@@ -207,9 +209,9 @@ static int req_store(struct mc_ctx *x, const struct mc_line *l, bool cas)
 	uint64_t bytes;
 	size_t nr = cas ? 6 : 5;
 
-	if (l->nt < nr || !tok_u64(&l->t[4], &bytes))
+	if (l->nt < nr || !tok_u64(&l->t[4], &bytes) || bytes > MC_TEXT_BYTES_MAX)
 		return -EINVAL;
-	if (add_key(x, l, 1) || set_num(x, l, 2, "flags") || set_num(x, l, 3, "exptime") ||
+	if (add_key(x, l, 1) || set_num(x, l, 2, "flags") || set_inum(x, l, 3, "exptime") ||
 	    mc_set_u64(&x->d->cur, "bytes", bytes) || (cas && set_num(x, l, 5, "cas_unique")) ||
 	    opt_noreply(x, l, nr, true))
 		return -EINVAL;
@@ -298,7 +300,7 @@ static int req_args(struct mc_ctx *x, const struct mc_textcmd *c, const struct m
 	case A_KEYS:
 		return add_keys(x, l, 1);
 	case A_GAT:
-		return set_num(x, l, 1, "exptime") || add_keys(x, l, 2) ? -EINVAL : 0;
+		return set_inum(x, l, 1, "exptime") || add_keys(x, l, 2) ? -EINVAL : 0;
 	case A_STORE:
 		return req_store(x, l, false);
 	case A_CAS:
@@ -306,7 +308,7 @@ static int req_args(struct mc_ctx *x, const struct mc_textcmd *c, const struct m
 	case A_COUNTER:
 		return add_key(x, l, 1) || set_num(x, l, 2, "delta") || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
 	case A_TOUCH:
-		return add_key(x, l, 1) || set_num(x, l, 2, "exptime") || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
+		return add_key(x, l, 1) || set_inum(x, l, 2, "exptime") || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
 	case A_DELETE:
 		return add_key(x, l, 1) || opt_noreply(x, l, 2, true) ? -EINVAL : 0;
 	case A_FLUSH:
@@ -408,7 +410,7 @@ static int resp_value(struct mc_ctx *x, const struct mc_line *l)
 {
 	uint64_t bytes;
 
-	if (l->nt < 4 || !tok_u64(&l->t[3], &bytes))
+	if (l->nt < 4 || !tok_u64(&l->t[3], &bytes) || bytes > MC_TEXT_BYTES_MAX)
 		return -EINVAL;
 	if (open_agg(x, MC_A_VALUES, "VALUE", MC_T_LOAD))
 		return -ENOMEM;

@@ -627,13 +627,18 @@ Test(memcache, garbage_and_endless_lines)
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 2);
 	tcp_str(tp, 0, "get\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 3);
+	tcp_str(tp, 0, "set k 0 0 4294967296\r\n");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 4, "memcached's lengths are 32-bit");
+	tcp_str(tp, 0, "set k 0 -1 1\r\nx\r\n");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 4, "a negative exptime is valid");
 	memset(line, 'a', sizeof(line));
 	tp_tcp(tp, 0, 0, line, sizeof(line));
-	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 4, "a line past 64 KiB is an error, not a buffer");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 5, "a line past 64 KiB is an error, not a buffer");
 	tcp_str(tp, 1, "VALUE k 0 3\r\nabcdef\r\nEND\r\n");
-	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 5, "a data block longer than announced");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 6, "a data block longer than announced");
 	tp_flush(tp);
-	cr_assert_eq(tp_count(tp), 0);
+	cr_assert_eq(tp_count(tp), 1, "the set with exptime -1, unanswered");
+	cr_assert_eq(ev_int(tp, 0, "memcache.request.exptime"), -1);
 	tp_free(tp);
 }
 
