@@ -10,3 +10,9 @@ int empty_xdp(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
+
+SEC("tc")
+int empty_tc(struct __sk_buff *skb)
+{
+	return 0; /* TC_ACT_OK */
+}

@@ -42,18 +42,24 @@ struct hdr_cursor {
 	void *pos;
 };
 
-/* Header facts of one TCP/UDP packet. Offsets are from the packet start. */
+/*
+ * What the port match needs of one TCP/UDP packet, plus the (bounds-checked)
+ * IP and L4 headers so that a matching packet's other fields are read only
+ * then. Offsets are from the packet start.
+ */
 struct xb_meta {
+	/*
+	 * One pointer per header type, NULL when absent: the verifier knows
+	 * each one's checked range, whatever path led here.
+	 */
+	struct iphdr *ip4;
+	struct ipv6hdr *ip6;
+	struct tcphdr *th;
 	__u8 family;
 	__u8 l4proto;
-	__u8 tcp_flags;
-	__u8 pad;
 	__u16 sport, dport; /* host order */
-	__u32 seq, ack; /* host order */
 	__u32 payload_off; /* L4 payload offset */
 	__u32 payload_len; /* L4 payload length the headers declare, XB_LEN_UNKNOWN (GSO/BIG TCP) */
-	__u8 saddr[16];
-	__u8 daddr[16];
 };
 
 struct xb_vlan_hdr {
@@ -113,8 +119,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *c, void *data, void *en
 		return -1;
 	*ip_end = tot ? (__u32)(c->pos - data) + tot : 0;
 	m->family = 4;
-	__builtin_memcpy(m->saddr, &ip->saddr, 4);
-	__builtin_memcpy(m->daddr, &ip->daddr, 4);
+	m->ip4 = ip;
 	c->pos += hlen;
 	return ip->protocol;
 }
@@ -162,8 +167,7 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, void *data, void *en
 	/* payload_len 0: jumbogram / IPv6 BIG TCP; the packet length decides. */
 	*ip_end = plen ? (__u32)(c->pos - data) + sizeof(*ip6) + plen : 0;
 	m->family = 6;
-	__builtin_memcpy(m->saddr, &ip6->saddr, 16);
-	__builtin_memcpy(m->daddr, &ip6->daddr, 16);
+	m->ip6 = ip6;
 	nh = ip6->nexthdr;
 	c->pos = ip6 + 1;
 	for (i = 0; i < XB_IPV6_EXT_MAX; i++) {
@@ -190,9 +194,7 @@ static __always_inline bool parse_tcp(struct hdr_cursor *c, void *end, struct xb
 		return false;
 	m->sport = bpf_ntohs(th->source);
 	m->dport = bpf_ntohs(th->dest);
-	m->seq = bpf_ntohl(th->seq);
-	m->ack = bpf_ntohl(th->ack_seq);
-	m->tcp_flags = ((__u8 *)th)[13];
+	m->th = th;
 	c->pos += hlen;
 	return true;
 }
@@ -213,15 +215,12 @@ static __always_inline bool parse_udp(struct hdr_cursor *c, void *end, struct xb
 		*l4_end = l4_off + ulen;
 	m->sport = bpf_ntohs(uh->source);
 	m->dport = bpf_ntohs(uh->dest);
-	m->seq = 0;
-	m->ack = 0;
-	m->tcp_flags = 0;
 	c->pos = uh + 1;
 	return true;
 }
 
 /*
- * Parse one frame. On success m holds the addresses, ports, TCP fields,
+ * Parse one frame. On success m holds the header pointers, ports,
  * payload offset and declared payload length (XB_LEN_UNKNOWN when the
  * headers declare none, e.g. GSO with tot_len 0) and true is returned.
  */
@@ -232,6 +231,9 @@ static __always_inline bool xb_parse(void *data, void *end, struct xb_meta *m)
 	__be16 eth_proto;
 	int l4;
 
+	m->ip4 = NULL;
+	m->ip6 = NULL;
+	m->th = NULL;
 	eth_proto = parse_eth(&c, end);
 	if (eth_proto == bpf_htons(XB_ETH_P_IP))
 		l4 = parse_ipv4(&c, data, end, m, &ip_end);
