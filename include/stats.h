@@ -40,6 +40,9 @@
 	X(OUTPUT_BATCHES, "output.batches")                                           \
 	X(OUTPUT_ERRORS, "output.errors")                                             \
 	X(OUTPUT_BULK_LATENCY_US, "output.bulk_latency_us_total")                     \
+	X(EVENTS_DEAD_LETTER, "events.dead_letter")                                   \
+	X(OUTPUT_BYTES, "output.bytes")                                               \
+	X(OUTPUT_AUTH_ERRORS, "output.auth_errors")                                   \
 	X(KERN_SEEN, "kernel.seen")                                                   \
 	X(KERN_MATCHED, "kernel.matched")                                             \
 	X(KERN_SENT, "kernel.sent")                                                   \

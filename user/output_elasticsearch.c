@@ -398,7 +398,8 @@ static void doc_failed(struct es_out *o, struct ship_doc *d, const struct es_ite
 
 static void doc_acked(struct es_out *o, struct ship_doc *d, bool dup)
 {
-	stats_add(o->st, STAT_EVENTS_ACKED, 1);
+	/* stored in the dead-letter index: handled, but not acked as the event */
+	stats_add(o->st, d->dlq ? STAT_EVENTS_DEAD_LETTER : STAT_EVENTS_ACKED, 1);
 	if (dup)
 		stats_add(o->st, STAT_EVENTS_DUPLICATES, 1);
 	doc_done(d);
@@ -517,6 +518,7 @@ static enum round_result chunk_result(struct es_out *o, struct chunk *c, struct 
 		return ROUND_RETRY;
 	stats_add(o->st, STAT_OUTPUT_BATCHES, 1);
 	stats_add(o->st, STAT_OUTPUT_BULK_LATENCY_US, c->req.latency_us);
+	stats_add(o->st, STAT_OUTPUT_BYTES, c->req.sent_bytes);
 	if (c->req.err) {
 		stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
 		log_err(o, "_bulk to %s failed: %s; retrying with backoff", c->req.host, c->req.errmsg);
@@ -529,6 +531,7 @@ static enum round_result chunk_result(struct es_out *o, struct chunk *c, struct 
 		return chunk_items(o, c, docs, logged) ? ROUND_RETRY : ROUND_OK;
 	case ES_REQ_AUTH:
 		stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
+		stats_add(o->st, STAT_OUTPUT_AUTH_ERRORS, 1);
 		es_error_summary(c->req.resp.p, c->req.resp.len, why, sizeof(why));
 		log_err(o, "%s rejected the credentials (HTTP %ld%s%s): check output.elasticsearch.username/"
 			   "password/api_key; events are kept and retried with backoff",

@@ -80,6 +80,8 @@ run dlq '{"mode":"fail_items","items":4,"status":400,"count":1}' -E output.elast
 check "dlq: $((N - 4)) in xdpbeat-*" eq "$(es_count 'xdpbeat-*')" $((N - 4))
 check "dlq: 4 in deadletter" eq "$(es_count deadletter)" 4
 check "dlq: events.failed = 0" eq "$(xb_stat dlq events.failed)" 0
+check "dlq: events.dead_letter = 4" eq "$(xb_stat dlq events.dead_letter)" 4
+check "dlq: events.acked = $((N - 4))" eq "$(xb_stat dlq events.acked)" $((N - 4))
 check "dlq: reason kept" eq "$(curl -s "$ES_URL/deadletter/_search" -H 'Content-Type: application/json' \
 	-d '{"query":{"term":{"error.type":"mapper_parsing_exception"}}}' |
 	$PY -c 'import json,sys; h=json.load(sys.stdin)["hits"]; print(h["total"]["value"], json.loads(h["hits"][0]["_source"]["message"])["type"])')" "4 http"
@@ -130,6 +132,7 @@ xb_run badauth2 "$ES_TMP/small.pcap" -E xdpbeat.shutdown_timeout=2s -E setup.tem
 check "badauth (bulk): clear error" grep -q 'rejected the credentials (HTTP 401' "$ES_TMP/badauth2.err"
 check "badauth (bulk): nothing stored" eq "$(es_stat docs_stored)" 0
 check "badauth (bulk): events kept, not failed" eq "$(xb_stat badauth2 events.failed)" 0
+check "badauth (bulk): output.auth_errors counted" ge "$(xb_stat badauth2 output.auth_errors)" 1
 show_err badauth2 1
 xb_run goodauth "$ES_TMP/small.pcap" -E output.elasticsearch.username=elastic -E output.elasticsearch.password=secret
 check "basic auth: stored $N" eq "$(es_stat docs_stored)" $N
