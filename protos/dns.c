@@ -52,16 +52,31 @@ static void dns_cfg_free(void *priv)
 
 /* ---- event fields ---- */
 
+/*
+ * Every string the decoder produces is ASCII (names and text are escaped),
+ * and keys are literals: the _nocheck variants skip UTF-8 validation.
+ */
 static int set(json_t *obj, const char *key, json_t *v)
 {
-	return json_object_set_new(obj, key, v) ? -ENOMEM : 0;
+	return json_object_set_new_nocheck(obj, key, v) ? -ENOMEM : 0;
+}
+
+static int set_str(json_t *obj, const char *key, const char *s)
+{
+	return set(obj, key, json_string_nocheck(s));
 }
 
 static json_t *flags_json(const struct dns_message *m)
 {
-	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b}", "authoritative", m->aa, "recursion_desired", m->rd,
-			 "recursion_available", m->ra, "truncated_response", m->tc, "checking_disabled", m->cd,
-			 "authentic_data", m->ad);
+	json_t *f = json_object();
+
+	if (!f || set(f, "authoritative", json_boolean(m->aa)) || set(f, "recursion_desired", json_boolean(m->rd)) ||
+	    set(f, "recursion_available", json_boolean(m->ra)) || set(f, "truncated_response", json_boolean(m->tc)) ||
+	    set(f, "checking_disabled", json_boolean(m->cd)) || set(f, "authentic_data", json_boolean(m->ad))) {
+		json_decref(f);
+		return NULL;
+	}
+	return f;
 }
 
 /* ECS dns.header_flags: NULL when no flag is set (Packetbeat leaves it out). */
@@ -78,7 +93,7 @@ static json_t *header_flags_json(const struct dns_message *m)
 			continue;
 		if (!a && !(a = json_array()))
 			return NULL;
-		json_array_append_new(a, json_string(f[i].name));
+		json_array_append_new(a, json_string_nocheck(f[i].name));
 	}
 	return a;
 }
@@ -89,29 +104,31 @@ static int question_json(const struct dns_message *m, json_t *dns)
 	const char *etld1, *suffix;
 	json_t *q;
 
-	q = json_pack("{s:s, s:s, s:s}", "name", m->qname, "type", dns_type_str(m->qtype, tb, sizeof(tb)), "class",
-		      dns_class_str(m->qclass, cb, sizeof(cb)));
-	if (!q || set(dns, "question", q))
+	q = json_object();
+	if (!q || set(dns, "question", q) || set_str(q, "name", m->qname) ||
+	    set_str(q, "type", dns_type_str(m->qtype, tb, sizeof(tb))) ||
+	    set_str(q, "class", dns_class_str(m->qclass, cb, sizeof(cb))))
 		return -ENOMEM;
 	if (!dns_etld_plus_one(m->qname, &etld1, &suffix))
 		return 0;
-	if (set(q, "etld_plus_one", json_string(etld1)) || set(q, "registered_domain", json_string(etld1)) ||
-	    set(q, "top_level_domain", json_string(suffix)))
+	if (set_str(q, "etld_plus_one", etld1) || set_str(q, "registered_domain", etld1) ||
+	    set_str(q, "top_level_domain", suffix))
 		return -ENOMEM;
-	if (etld1 > m->qname + 1 && set(q, "subdomain", json_stringn(m->qname, (size_t)(etld1 - m->qname - 1))))
+	if (etld1 > m->qname + 1 &&
+	    set(q, "subdomain", json_stringn_nocheck(m->qname, (size_t)(etld1 - m->qname - 1))))
 		return -ENOMEM;
 	return 0;
 }
 
 static int opt_json(const struct dns_message *m, json_t *dns)
 {
-	char rb[16];
-	json_t *o;
+	char rb[16], vb[8];
+	json_t *o = json_object();
 
-	o = json_pack("{s:o, s:b, s:i, s:s}", "version", json_sprintf("%u", m->opt.version), "do", m->opt.do_bit,
-		      "udp_size", m->opt.udp_size, "ext_rcode",
-		      dns_rcode_str((uint16_t)(m->opt.ext_rcode << 4), rb, sizeof(rb)));
-	if (!o || set(dns, "opt", o))
+	snprintf(vb, sizeof(vb), "%u", m->opt.version);
+	if (!o || set(dns, "opt", o) || set_str(o, "version", vb) || set(o, "do", json_boolean(m->opt.do_bit)) ||
+	    set(o, "udp_size", json_integer(m->opt.udp_size)) ||
+	    set_str(o, "ext_rcode", dns_rcode_str((uint16_t)(m->opt.ext_rcode << 4), rb, sizeof(rb))))
 		return -ENOMEM;
 	if (m->opt.options && json_object_update(o, m->opt.options))
 		return -ENOMEM;
@@ -134,13 +151,17 @@ static json_t *dns_json(const struct dns_message *m, const struct dns_cfg *pc)
 	json_t *dns, *hf;
 	int err;
 
-	dns = json_pack("{s:i, s:s, s:o*, s:s, s:s}", "id", m->id, "op_code", dns_opcode_str(m->opcode, ob, sizeof(ob)),
-			"flags", flags_json(m), "response_code", dns_rcode_str(m->rcode, rb, sizeof(rb)), "type",
-			m->qr ? "answer" : "query");
+	dns = json_object();
 	if (!dns)
 		return NULL;
-	hf = header_flags_json(m);
-	err = hf ? set(dns, "header_flags", hf) : 0;
+	err = set(dns, "id", json_integer(m->id)) ||
+	      set_str(dns, "op_code", dns_opcode_str(m->opcode, ob, sizeof(ob))) ||
+	      set(dns, "flags", flags_json(m)) ||
+	      set_str(dns, "response_code", dns_rcode_str(m->rcode, rb, sizeof(rb))) ||
+	      set_str(dns, "type", m->qr ? "answer" : "query");
+	hf = err ? NULL : header_flags_json(m);
+	if (hf)
+		err = set(dns, "header_flags", hf);
 	if (!err && m->has_question)
 		err = question_json(m, dns);
 	if (!err && m->opt.present)
@@ -164,16 +185,15 @@ static json_t *dns_json(const struct dns_message *m, const struct dns_cfg *pc)
 /* method/query/resource come from the query, as in Packetbeat: only queries set them. */
 static int request_fields(const struct dns_message *m, json_t *fields)
 {
-	char ob[16], tb[16], cb[16];
+	char ob[16], tb[16], cb[16], query[DNS_NAME_TEXT_MAX + 64];
 
-	if (set(fields, "method", json_string(dns_opcode_str(m->opcode, ob, sizeof(ob)))))
+	if (set_str(fields, "method", dns_opcode_str(m->opcode, ob, sizeof(ob))))
 		return -ENOMEM;
 	if (!m->has_question)
 		return 0;
-	if (set(fields, "query",
-		json_sprintf("class %s, type %s, %s", dns_class_str(m->qclass, cb, sizeof(cb)),
-			     dns_type_str(m->qtype, tb, sizeof(tb)), m->qname)) ||
-	    set(fields, "resource", json_string(m->qname)))
+	snprintf(query, sizeof(query), "class %s, type %s, %s", dns_class_str(m->qclass, cb, sizeof(cb)),
+		 dns_type_str(m->qtype, tb, sizeof(tb)), m->qname);
+	if (set_str(fields, "query", query) || set_str(fields, "resource", m->qname))
 		return -ENOMEM;
 	return 0;
 }

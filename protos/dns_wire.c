@@ -325,7 +325,7 @@ static int rd_name(struct rdata *x, char *out, size_t outlen)
 
 static int obj_set(json_t *obj, const char *key, json_t *v)
 {
-	return json_object_set_new(obj, key, v) ? -ENOMEM : 0;
+	return json_object_set_new_nocheck(obj, key, v) ? -ENOMEM : 0; /* keys are literals */
 }
 
 static int obj_int(json_t *obj, const char *key, int64_t v)
@@ -335,7 +335,7 @@ static int obj_int(json_t *obj, const char *key, int64_t v)
 
 static int obj_str(json_t *obj, const char *key, const char *s)
 {
-	return obj_set(obj, key, json_string(s));
+	return obj_set(obj, key, json_string_nocheck(s)); /* decoder output is ASCII */
 }
 
 static int obj_uint_str(json_t *obj, const char *key, unsigned v)
@@ -359,7 +359,7 @@ static int rr_address(struct rdata *x, int family, size_t n)
 		return 0;
 	if (!m->resolved_ip && !(m->resolved_ip = json_array()))
 		return -ENOMEM;
-	return json_array_append_new(m->resolved_ip, json_string(buf)) ? -ENOMEM : 0;
+	return json_array_append_new(m->resolved_ip, json_string_nocheck(buf)) ? -ENOMEM : 0;
 }
 
 static int rr_name_only(struct rdata *x)
@@ -850,7 +850,7 @@ static int opt_decode(const uint8_t *msg, size_t rdoff, uint16_t rdlen, uint16_t
 		}
 		if (key && !o->options)
 			o->options = json_object();
-		if (key && (!o->options || json_object_set_new(o->options, key, json_string(dns_sb_str(&val))))) {
+		if (key && (!o->options || obj_str(o->options, key, dns_sb_str(&val)))) {
 			dns_sb_free(&val);
 			return -ENOMEM;
 		}
@@ -888,10 +888,14 @@ static int record_json(struct decoder *d, enum dns_section sec, const char *name
 
 	rd_init(&x.r, d->msg, rdoff + rdlen);
 	x.r.pos = rdoff;
-	x.obj = json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type", ts, "class", cs, "ttl", (json_int_t)ttl);
+	x.obj = json_object();
 	if (!x.obj)
 		return -ENOMEM;
-	err = rdata_decode(&x);
+	err = obj_str(x.obj, "name", name);
+	if (!err)
+		err = obj_str(x.obj, "type", ts) || obj_str(x.obj, "class", cs) || obj_int(x.obj, "ttl", ttl) ? -ENOMEM : 0;
+	if (!err)
+		err = rdata_decode(&x);
 	if (!err && (x.r.err || x.r.pos != x.r.len))
 		err = -EINVAL; /* rdata shorter or longer than its fields */
 	if (!err)
@@ -1138,7 +1142,7 @@ bool dns_etld_plus_one(const char *name, const char **etld1, const char **suffix
 	for (size_t i = 0; i < ARRAY_LEN(dns_suffixes); i++) {
 		size_t s = strlen(dns_suffixes[i]);
 
-		if (strcasecmp(name, dns_suffixes[i]) == 0)
+		if (s == n && strcasecmp(name, dns_suffixes[i]) == 0)
 			return false; /* a public suffix itself */
 		if (s > slen && name_ends_with(name, n, dns_suffixes[i]))
 			slen = s;

@@ -909,3 +909,93 @@ Test(dns, tcp_two_messages_per_segment_and_id_check)
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 1);
 	tp_free(tp);
 }
+
+/* ---- mutations ---- */
+
+/* A response with most record types, compression and EDNS, as the seed. */
+static void rich_message(struct mb *m)
+{
+	answer_msg(m, DNS_T_A);
+	m->b[7] = 6; /* ancount */
+	m->b[9] = 1; /* nscount */
+	m->b[11] = 1; /* arcount */
+	raw(m, "\xc0\x00\x02\x01", 4);
+	rr_end(m);
+	rr_begin(m, DNS_T_MX, 60);
+	u16(m, 10);
+	u8(m, 2);
+	raw(m, "mx", 2);
+	ptr(m, 16);
+	rr_end(m);
+	rr_begin(m, DNS_T_TXT, 60);
+	raw(m, "\x03" "abc\x02" "de", 7);
+	rr_end(m);
+	rr_begin(m, DNS_T_RRSIG, 60);
+	raw(m, "\x00\x01\x0d\x03\x00\x00\x0e\x10\x65\x53\xf1\x00\x65\x44\x9e\xc0\x30\x39", 18);
+	ptr(m, 16);
+	raw(m, "sig", 3);
+	rr_end(m);
+	rr_begin(m, DNS_T_HTTPS, 60);
+	raw(m, "\x00\x01\x00\x00\x01\x00\x03\x02h2\x00\x04\x00\x04\xc0\x00\x02\x01", 18);
+	rr_end(m);
+	rr_begin(m, DNS_T_NSEC, 60);
+	ptr(m, 16);
+	raw(m, "\x00\x06\x62\x01\x00\x00\x00\x03", 8);
+	rr_end(m);
+	rr_begin(m, DNS_T_SOA, 60);
+	ptr(m, 16);
+	ptr(m, 12);
+	raw(m, "\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00\x04\x00\x00\x00\x05", 20);
+	rr_end(m);
+	u8(m, 0);
+	u16(m, DNS_T_OPT);
+	u16(m, 1232);
+	u32(m, 0x8000);
+	u16(m, 11);
+	raw(m, "\x00\x08\x00\x07\x00\x01\x18\x00\xc0\x00\x02", 11);
+}
+
+Test(dns, mutated_messages_never_crash)
+{
+	struct mb seed, m;
+	struct dns_message dm;
+	uint32_t rng = 12345;
+	int accepted = 0;
+
+	rich_message(&seed);
+	cr_assert_eq(decode(&seed, true, &dm), 0);
+	cr_assert_eq(dm.nsection[DNS_SEC_ANSWER], 6);
+	cr_assert_eq(dm.nsection[DNS_SEC_AUTHORITY], 1);
+	cr_assert(dm.opt.present);
+	dns_message_clear(&dm);
+	for (int i = 0; i < 20000; i++) {
+		m = seed;
+		for (int k = 0; k < 1 + i % 5; k++) {
+			rng = rng * 1103515245u + 12345u;
+			size_t pos = (rng >> 8) % m.n;
+
+			switch ((rng >> 4) % 4) {
+			case 0:
+				m.b[pos] = (uint8_t)(rng >> 16);
+				break;
+			case 1:
+				m.b[pos] ^= (uint8_t)(1u << ((rng >> 20) % 8));
+				break;
+			case 2:
+				m.b[pos] = (rng >> 20) & 1 ? 0xc0 : 0x3f;
+				break;
+			default:
+				m.n = pos + 1;
+				break;
+			}
+		}
+		int rc = decode(&m, i & 1, &dm);
+
+		cr_assert(rc == 0 || rc == -EINVAL, "iteration %d: rc %d", i, rc);
+		if (rc == 0) {
+			accepted++;
+			dns_message_clear(&dm);
+		}
+	}
+	cr_assert_gt(accepted, 0);
+}
