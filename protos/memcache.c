@@ -166,15 +166,18 @@ int mc_msg_open(struct mc_ctx *x, bool binary)
 		return -ENOMEM;
 	mm->m->fields = json_object();
 	obj = json_object();
+	/* json_set_path steals obj: on success it is owned (and kept alive) by fields */
 	if (!mm->m->fields || !obj ||
-	    json_set_path(mm->m->fields, "memcache.protocol_type", json_string(binary ? "binary" : "text")) ||
-	    json_set_path(mm->m->fields, req ? "memcache.request" : "memcache.response", obj)) {
-		if (!mm->m->fields)
-			json_decref(obj);
+	    json_set_path(mm->m->fields, "memcache.protocol_type", json_string(binary ? "binary" : "text"))) {
+		json_decref(obj);
 		mc_msg_drop(mm);
 		return -ENOMEM;
 	}
-	mm->obj = obj; /* borrowed: owned by fields */
+	if (json_set_path(mm->m->fields, req ? "memcache.request" : "memcache.response", obj)) {
+		mc_msg_drop(mm);
+		return -ENOMEM;
+	}
+	mm->obj = obj;
 	mm->binary = binary;
 	return 0;
 }
@@ -306,10 +309,12 @@ void mc_begin_value(struct mc_ctx *x, enum mc_state st, uint64_t n, enum mc_body
 {
 	struct mc_dir *d = x->d;
 	size_t want = 0;
+	bool keep = false;
 
 	switch (body) {
 	case MC_B_VALUE:
-		want = mc_keep_value(x) ? mc_value_cap(x, n) : 0;
+		keep = mc_keep_value(x);
+		want = keep ? mc_value_cap(x, n) : 0;
 		d->cur.count_values++;
 		d->cur.value_bytes += n;
 		break;
@@ -330,6 +335,7 @@ void mc_begin_value(struct mc_ctx *x, enum mc_state st, uint64_t n, enum mc_body
 	d->lost = false;
 	d->cap_len = 0;
 	d->cap_want = want;
+	d->keep = keep;
 }
 
 /* Consume up to len bytes of the current value. */
@@ -364,7 +370,7 @@ static int mc_value_done(struct mc_ctx *x)
 	struct mc_msg *mm = &d->cur;
 	json_t *a;
 
-	if (d->body != MC_B_VALUE || d->lost || !d->cap_want || !mm->m)
+	if (d->body != MC_B_VALUE || d->lost || !d->keep || !mm->m)
 		return 0;
 	a = mc_array(mm, &mm->values, "values");
 	if (!a || json_array_append_new(a, mc_base64(d->cap, d->cap_len)))

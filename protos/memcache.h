@@ -110,6 +110,7 @@ struct mc_dir {
 	uint64_t left; /* bytes of the current value still to come */
 	enum mc_body body;
 	bool lost; /* part of the current value was lost in a gap */
+	bool keep; /* the current value goes into the event (maxvalues) */
 	bool body_done_ends_msg; /* binary: message is complete after the body */
 	bool stat_open; /* binary: the body is the value of the last stats entry */
 	size_t scanned; /* bytes of an unfinished text line already searched for CRLF */

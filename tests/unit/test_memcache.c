@@ -151,7 +151,9 @@ Test(memcache, text_multi_get_and_values)
 	tcp_str(tp, 0, "gets x k1 k2 k3 y\r\n");
 	tcp_str(tp, 1,
 		"VALUE k1 0 10 7\r\n0123456789\r\nVALUE k2 1 2 8\r\nab\r\nVALUE k3 2 0 9\r\n\r\nEND\r\n");
-	cr_assert_eq(tp_count(tp), 1);
+	tcp_str(tp, 0, "get e\r\n");
+	tcp_str(tp, 1, "VALUE e 0 0\r\n\r\nEND\r\n");
+	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.request.keys")), 5);
 	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "gets");
 	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.response.keys")), 3);
@@ -162,6 +164,7 @@ Test(memcache, text_multi_get_and_values)
 	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.values.0"), "MDEyMw=="); /* "0123" */
 	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.values.1"), "YWI="); /* "ab" */
 	cr_assert_eq(ev_int(tp, 0, "memcache.response.cas_unique"), 9);
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.values.0"), "", "an empty value is kept as such");
 	tp_free(tp);
 }
 
