@@ -999,3 +999,40 @@ Test(dns, mutated_messages_never_crash)
 	}
 	cr_assert_gt(accepted, 0);
 }
+
+Test(dns, udp_query_from_the_server_port_turns_the_flow)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q, r;
+
+	/* 10.0.0.2:53 asks 10.0.0.1:40000 (e.g. a server-to-server query) */
+	query_msg(&q, 11, "back.example.com", DNS_T_A);
+	a_response(&r, 11, "back.example.com", 0);
+	tp_udp(tp, 1, q.b, q.n);
+	tp_udp(tp, 0, r.b, r.n);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(ev_str(tp, 0, "client.ip"), "10.0.0.2");
+	cr_assert_eq(json_integer_value(tp_get(tp, 0, "client.port")), 53);
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	tp_free(tp);
+}
+
+Test(dns, tcp_fin_inside_a_message)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q;
+	uint8_t fq[512];
+	size_t nq;
+
+	query_msg(&q, 3, "cut.example.com", DNS_T_A);
+	nq = framed(&q, fq);
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, fq, nq - 5);
+	tp_tcp(tp, 0, XB_TCP_FIN, NULL, 0);
+	tp_tcp(tp, 1, XB_TCP_FIN, NULL, 0);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 0, "half a query is no transaction");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	tp_free(tp);
+}
