@@ -145,6 +145,8 @@ struct es_client;
 struct es_client *es_client_new(const struct es_client_cfg *cfg, char *err, size_t errlen);
 /* Run n (<= conns) requests in parallel; returns when all finished or *stop. */
 void es_client_run(struct es_client *c, struct es_req *const *reqs, size_t n, const volatile int *stop);
+/* Hosts not marked down by a recent connection failure. */
+size_t es_client_hosts_up(const struct es_client *c);
 /* Normalized base URL of host i ("http://h:9200"). */
 const char *es_client_host(const struct es_client *c, size_t i);
 void es_client_free(struct es_client *c);

@@ -21,15 +21,22 @@ struct es_conn {
 	CURL *h;
 	struct curl_slist *hdrs;
 	struct es_req *req;
+	size_t host;
 	struct es_buf gz;
 	char errbuf[CURL_ERROR_SIZE];
 	uint64_t t0;
 	bool busy;
 };
 
+struct es_host_state {
+	uint64_t dead_until_us; /* monotonic: skip while other hosts are up */
+	unsigned fails; /* consecutive connection failures */
+};
+
 struct es_client {
 	CURLM *multi;
 	char **urls;
+	struct es_host_state *hs;
 	size_t nurls;
 	size_t next_host;
 	struct curl_slist *base_hdrs; /* auth + custom headers */
@@ -177,9 +184,10 @@ struct es_client *es_client_new(const struct es_client_cfg *cfg, char *err, size
 		goto fail;
 	}
 	c->urls = calloc(cfg->hosts->n, sizeof(*c->urls));
+	c->hs = calloc(cfg->hosts->n, sizeof(*c->hs));
 	c->conns = calloc((size_t)c->nconns, sizeof(*c->conns));
 	c->multi = curl_multi_init();
-	if (!c->urls || !c->conns || !c->multi)
+	if (!c->urls || !c->hs || !c->conns || !c->multi)
 		goto nomem;
 	for (size_t i = 0; i < cfg->hosts->n; i++) {
 		c->urls[i] = normalize_url(cfg->hosts->v[i]);
@@ -247,9 +255,56 @@ static struct curl_slist *req_headers(struct es_client *c, const struct es_req *
 	return l;
 }
 
+/* Round-robin over hosts, skipping those that failed recently while others are up. */
+static size_t pick_host(struct es_client *c)
+{
+	uint64_t now = mono_us();
+	size_t best = c->next_host % c->nurls;
+
+	for (size_t i = 0; i < c->nurls; i++) {
+		size_t h = (c->next_host + i) % c->nurls;
+
+		if (c->hs[h].dead_until_us <= now) {
+			best = h;
+			break;
+		}
+		if (c->hs[h].dead_until_us < c->hs[best].dead_until_us)
+			best = h;
+	}
+	c->next_host = best + 1;
+	return best;
+}
+
+static void host_result(struct es_client *c, size_t h, bool ok)
+{
+	struct es_host_state *s = &c->hs[h];
+
+	if (ok) {
+		s->fails = 0;
+		s->dead_until_us = 0;
+		return;
+	}
+	if (s->fails < 10)
+		s->fails++;
+	/* 0.5 s, 1 s, 2 s ... up to 30 s */
+	s->dead_until_us = mono_us() + ((500000ULL << (s->fails - 1)) < 30000000ULL ? (500000ULL << (s->fails - 1))
+										       : 30000000ULL);
+}
+
+size_t es_client_hosts_up(const struct es_client *c)
+{
+	uint64_t now = mono_us();
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nurls; i++)
+		n += c->hs[i].dead_until_us <= now;
+	return n;
+}
+
 static int start_req(struct es_client *c, struct es_conn *k, struct es_req *r)
 {
-	const char *url = c->urls[c->next_host++ % c->nurls];
+	size_t host = pick_host(c);
+	const char *url = c->urls[host];
 	bool gz = r->compress && c->cfg.compression_level > 0 && r->len > 0;
 	const char *body = r->body;
 	size_t blen = r->len;
@@ -283,6 +338,7 @@ static int start_req(struct es_client *c, struct es_conn *k, struct es_req *r)
 		curl_easy_setopt(k->h, CURLOPT_CUSTOMREQUEST, strcmp(r->method, "POST") ? r->method : NULL);
 	}
 	r->sent_bytes = blen;
+	k->host = host;
 	k->errbuf[0] = '\0';
 	k->req = r;
 	k->t0 = mono_us();
@@ -317,7 +373,11 @@ static void finish_req(struct es_client *c, struct es_conn *k, CURLcode cc)
 	r->latency_us = mono_us() - k->t0;
 	if (cc == CURLE_OK) {
 		curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &r->status);
+		host_result(c, k->host, true);
 	} else {
+		/* refused/unreachable: another host may take the next request */
+		if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
+			host_result(c, k->host, false);
 		r->status = 0;
 		r->err = curl_errno(cc);
 		snprintf(r->errmsg, sizeof(r->errmsg), "%s", k->errbuf[0] ? k->errbuf : curl_easy_strerror(cc));
@@ -410,6 +470,7 @@ void es_client_free(struct es_client *c)
 	for (size_t i = 0; i < c->nurls; i++)
 		free(c->urls[i]);
 	free(c->urls);
+	free(c->hs);
 	curl_slist_free_all(c->base_hdrs);
 	free(c->username);
 	free(c->password);

@@ -89,6 +89,7 @@ struct es_out {
 	struct chunk *chunks;
 	struct es_req **reqs;
 	int nchunks;
+	bool all_hosts_tried; /* one immediate retry on other hosts per failure */
 	uint64_t rng;
 	/* logging */
 	char last_err[512];
@@ -521,7 +522,7 @@ static enum round_result chunk_result(struct es_out *o, struct chunk *c, struct 
 	stats_add(o->st, STAT_OUTPUT_BYTES, c->req.sent_bytes);
 	if (c->req.err) {
 		stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
-		log_err(o, "_bulk to %s failed: %s; retrying with backoff", c->req.host, c->req.errmsg);
+		log_err(o, "_bulk to %s failed: %s; will retry", c->req.host, c->req.errmsg);
 		for (size_t i = 0; i < c->n; i++)
 			retry |= doc_retry(o, &docs[c->idx[i]], c->req.errmsg, logged);
 		return retry ? ROUND_RETRY : ROUND_OK;
@@ -593,6 +594,15 @@ static bool ensure_template(struct es_out *o, const volatile int *stop)
 	return true;
 }
 
+/* After a failure: true if another host is up and gets one try at once. */
+static bool other_host_now(struct es_out *o)
+{
+	if (o->cfg->hosts.n < 2 || o->all_hosts_tried || !es_client_hosts_up(o->client))
+		return false;
+	o->all_hosts_tried = true;
+	return true;
+}
+
 /* Events handled for good, counted from the first. */
 static size_t done_prefix(const struct ship_doc *docs, size_t n)
 {
@@ -640,6 +650,12 @@ static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const vola
 	size_t limit = (size_t)o->cfg->bulk_max_size;
 	unsigned attempt = 0;
 
+	/* with several workers, a batch is spread over them */
+	if (o->nchunks > 1 && (n + (size_t)o->nchunks - 1) / (size_t)o->nchunks < limit)
+		limit = (n + (size_t)o->nchunks - 1) / (size_t)o->nchunks;
+	if (!limit)
+		limit = 1;
+
 	for (size_t i = 0; i < n; i++) {
 		if (docs[i].bad || es_index_format(o->cfg->index, docs[i].ts, docs[i].index, sizeof(docs[i].index))) {
 			struct es_item it = { .status = 0 };
@@ -658,10 +674,14 @@ static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const vola
 		enum round_result r;
 
 		if (!ensure_template(o, stop)) {
-			backoff(o, &attempt, stop);
+			if (!other_host_now(o))
+				backoff(o, &attempt, stop);
 			continue;
 		}
 		r = ship_round(o, docs, n, &limit, stop);
+		if (r == ROUND_RETRY && other_host_now(o))
+			continue;
+		o->all_hosts_tried = false;
 		if (r == ROUND_RETRY)
 			backoff(o, &attempt, stop);
 		else if (r == ROUND_OK)

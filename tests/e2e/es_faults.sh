@@ -115,6 +115,21 @@ echo "es_faults: 413 request too large -> split"
 run split '{"mode":"413","count":1}'
 all_stored split
 
+echo "es_faults: two hosts, one of them down: the other takes everything at once"
+es_reset
+DEAD=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+t0=$(date +%s%N)
+xb_run failover "$ES_TMP/big.pcap" -E "output.elasticsearch.hosts=[\"127.0.0.1:$DEAD\", \"http://127.0.0.1:$ES_PORT/\"]" \
+	-E output.elasticsearch.bulk_max_size=100 -E output.elasticsearch.backoff.init=2s -E output.elasticsearch.backoff.max=4s
+XB_RC=$? XB_N=1000
+all_stored failover
+check "failover: no backoff pauses (< 2 s)" le $((($(date +%s%N) - t0) / 1000000)) 2000
+
+echo "es_faults: 2 workers share a batch"
+run workers '' -E output.elasticsearch.worker=2
+all_stored workers
+check "workers: 2 bulk requests for one batch" eq "$(es_stat bulk_requests)" 2
+
 kill "$ES_SERVER_PID" 2>/dev/null
 echo "es_faults: wrong credentials (server wants elastic:secret)"
 es_start --user elastic:secret --api-key kid:kval
