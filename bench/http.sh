@@ -14,14 +14,12 @@ if [ ! -s "$PCAP" ]; then
 	stop_nginx
 fi
 out=$(mktemp -d)
-cfg="-E xdpbeat.protocols=[{type:http,ports:[$PORT]}] -E output.console.enabled=false -E output.file.path=$out -E output.file.rotate_every_kb=1048576"
-# shellcheck disable=SC2086
-"$XDPBEAT" -I "$PCAP" $cfg 2> "$out/stats.txt"
+cfg=(-E "xdpbeat.protocols=[{type: http, ports: [$PORT]}]" -E output.console.enabled=false -E "output.file.path=$out" -E output.file.rotate_every_kb=1048576)
+"$XDPBEAT" -I "$PCAP" "${cfg[@]}" 2> "$out/stats.txt"
 txns=$(grep -c . "$out/xdpbeat.ndjson" || true)
 responses=$(tshark -r "$PCAP" -d tcp.port==$PORT,http -Y http.response -T fields -e frame.number 2> /dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2> /dev/null | wc -l)
-# shellcheck disable=SC2086
-t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" $cfg)
+t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" "${cfg[@]}")
 t_t=$(median_time 3 tshark -r "$PCAP" -d tcp.port==$PORT,http -Y http -T ek)
 t_p=$(median_time 3 "$BUILD/bench/pcap_read" "$PCAP")
 rm -rf "$out"

@@ -373,7 +373,7 @@ static void stream_drain(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 
 		if (d > 0)
 			break;
-		skip = (uint32_t)-d;
+		skip = s->next_seq - g->seq;
 		if (skip < g->wire_len) {
 			uint32_t cap = skip < g->len ? g->len - skip : 0;
 
@@ -472,7 +472,7 @@ static void stream_segment(struct tcp_tracker *t, struct tcp_conn *c, enum dir d
 		return;
 	d = (int32_t)(seq - s->next_seq);
 	if (d < 0) {
-		uint32_t skip = (uint32_t)-d;
+		uint32_t skip = s->next_seq - seq;
 
 		if (skip >= wire) {
 			stats_add(t->st, STAT_TCP_RETRANS, 1);
@@ -542,7 +542,8 @@ void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct
 
 	c = conn_lookup(t, p, h, &dir);
 	if (!c) {
-		if (p->tcp_flags & XB_TCP_RST)
+		/* Only a SYN or data opens a connection: not the last ACK/FIN/RST of one already closed. */
+		if ((p->tcp_flags & (XB_TCP_RST | XB_TCP_FIN)) || (!syn && p->wire_len == 0))
 			return;
 		if (syn)
 			server_is_dst = !(p->tcp_flags & XB_TCP_ACK);
