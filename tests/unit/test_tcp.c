@@ -285,3 +285,32 @@ Test(tcp, sequence_wraparound)
 	cr_assert_str_eq(last_log[0], "abc\n[fin]");
 	rec_free(tp);
 }
+
+Test(tcp, last_ack_after_close_opens_no_connection)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "a\n", 2);
+	tp_tcp(tp, 0, XB_TCP_FIN, NULL, 0);
+	tp_tcp(tp, 1, XB_TCP_FIN, NULL, 0);
+	tp_tcp(tp, 0, 0, NULL, 0); /* final ACK */
+	tp_tcp(tp, 1, XB_TCP_RST, NULL, 0);
+	cr_assert_eq(STAT(tp, TCP_CONNS), 1);
+	cr_assert_eq(STAT(tp, TCP_CONNS_OPEN), 0);
+	rec_free(tp);
+}
+
+Test(tcp, segment_half_the_sequence_space_behind)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "a\n", 2);
+	/* exactly 2^31 behind next_seq: must count as old, not overflow */
+	tp_tcp_at(tp, 0, 0, 2u - 0x80000000u, "zz\n", 3);
+	tp_tcp(tp, 0, 0, "b\n", 2);
+	tp_flush(tp);
+	cr_assert_str_eq(last_log[0], "a\nb\n[fin]");
+	rec_free(tp);
+}
