@@ -7,7 +7,7 @@ _doc, _count, _search (term/terms/match/range/exists/bool, size/from/sort),
 plus a test-only admin API to inject faults and read counters.
 
 Usage: es_server.py [--port N] [--bind ADDR] [--user U:P] [--api-key ID:KEY]
-                    [--port-file F] [--refuse-for SECONDS]
+                    [--port-file F] [--refuse-for SECONDS] [--tls CERT KEY] [--fast]
 Prints "es_server listening on ADDR:PORT" once the socket accepts.
 
 Admin API (never needs credentials):
@@ -145,6 +145,7 @@ STORE = Store()
 SERVER = None
 FAST = False  # --fast: no mapping checks, no content hashes (benchmarks)
 AUTH = {"basic": None, "apikey": None}
+TLS = {"ctx": None}
 
 
 def now_iso():
@@ -1006,6 +1007,8 @@ class Server(ThreadingHTTPServer):
 
     def server_bind(self):
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if TLS["ctx"] is not None:
+            self.socket = TLS["ctx"].wrap_socket(self.socket, server_side=True)
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.socket.getsockname()[:2]
 
@@ -1018,11 +1021,17 @@ def main():
     ap.add_argument("--user", help="require basic auth user:password")
     ap.add_argument("--api-key", help="require ApiKey id:key")
     ap.add_argument("--port-file", help="write the chosen port here")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     ap.add_argument("--fast", action="store_true", help="skip mapping checks and content hashes (benchmarks)")
     ap.add_argument("--refuse-for", type=float, default=0, help="start with the listener closed this long")
     a = ap.parse_args()
     global FAST
     FAST = a.fast
+    if a.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
+        TLS["ctx"] = ctx
     AUTH["basic"] = a.user
     AUTH["apikey"] = a.api_key
     SERVER = Server((a.bind, a.port))
