@@ -777,7 +777,7 @@ Test(memcache, udp_bogus_frames_and_expiry)
 	udp_str(tp, 1, 3, 0, 2, "VALUE a 0 1\r\n");
 	pipeline_tick(tp->pl, tp->ts + 100000000ull);
 	cr_assert_eq(PSTAT(tp, GAPS), 0);
-	pipeline_tick(tp->pl, tp->ts + 30ull * 1000000000ull);
+	pipeline_tick(tp->pl, tp->ts + 1500000000ull); /* 200 is milliseconds, not seconds */
 	cr_assert_eq(PSTAT(tp, GAPS), 1);
 	/* the second half alone starts a new reassembly, which expires too */
 	udp_str(tp, 1, 3, 1, 2, "a\r\nEND\r\n");
