@@ -223,7 +223,7 @@ static int capture(json_t *headers, const char *name, const uint8_t *v, size_t n
 		memcpy(buf, s, olen);
 		memcpy(buf + olen, ", ", 2);
 		memcpy(buf + olen + 2, v, n);
-		val = json_stringn_nocheck(buf, olen + 2 + n);
+		val = json_strn(buf, olen + 2 + n); /* old is valid UTF-8 already; v may not be */
 		free(buf);
 	} else {
 		val = json_strn(v, n);

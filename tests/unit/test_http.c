@@ -621,3 +621,16 @@ Test(http, transfer_coding_without_chunked_reads_until_close)
 	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 6);
 	tp_free(tp);
 }
+
+Test(http, invalid_utf8_in_repeated_header)
+{
+	struct tp *tp = http_tp("    send_all_headers: true\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nX-A: one\r\nX-A: t\xb1o\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-a"), "one, t\\xb1o");
+	tp_free(tp);
+}
