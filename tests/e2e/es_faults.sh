@@ -116,6 +116,18 @@ echo "es_faults: 413 request too large -> split"
 run split '{"mode":"413","count":1}'
 all_stored split
 
+echo "es_faults: max_retries=2 gives up after 3 attempts (503 x 5)"
+EXPECT=0 run giveup '{"mode":"503","count":5}' -E output.elasticsearch.max_retries=2
+check "giveup: nothing stored" eq "$(es_stat docs_stored)" 0
+check "giveup: events.failed = $N" eq "$(xb_stat giveup events.failed)" $N
+check "giveup: 3 bulk attempts" eq "$(es_stat faults_applied)" 3
+check "giveup: reason logged" grep -q 'max_retries: gave up after 3 attempts' "$ES_TMP/giveup.err"
+
+echo "es_faults: document_id=auto: a cut answer makes Elasticsearch store duplicates (why ids are content hashes)"
+run autoid '{"mode":"close_mid_response","count":1}' -E output.elasticsearch.document_id=auto
+check "autoid: every event stored twice" eq "$(es_stat duplicates_content)" $N
+check "autoid: xdpbeat cannot tell (0 duplicates counted)" eq "$(xb_stat autoid events.duplicates)" 0
+
 echo "es_faults: two hosts, one of them down: the other takes everything at once"
 es_reset
 DEAD=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
