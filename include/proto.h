@@ -131,6 +131,13 @@ void corr_request(struct conn *c, struct msg *req);
 void corr_response(struct conn *c, struct msg *resp);
 /* Oldest unanswered request of c, or NULL (e.g. HTTP checks for HEAD). */
 struct msg *corr_oldest(struct conn *c);
+/* Unlink queued request m from c (NULL: the oldest) and return it (NULL if not queued). */
+struct msg *corr_take(struct conn *c, struct msg *m);
+/* Publish a transaction and count it: with a response, as noreply, or unanswered (takes both). */
+void corr_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
+		  struct msg *resp);
+/* A response that answers nothing: counted and freed. */
+void corr_unmatched(struct pipeline *pl, const struct proto_cfg *cfg, struct msg *resp);
 /* UDP: match by (flow, id) (takes ownership). */
 void corr_udp_request(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req);
 void corr_udp_response(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *resp);

@@ -572,32 +572,11 @@ static bool mc_req_matches(const struct mc_reqinfo *ri, const struct mc_msg *res
 	return !ri->key || !rkey || strcmp(ri->key, rkey) == 0;
 }
 
-/* Publish a queued request that will get no response of its own. */
+/* Publish a queued request that will get no response of its own: OK when quiet, else unanswered. */
 static void mc_publish_alone(struct conn *c, struct msg *req, bool quiet)
 {
-	struct stats *st = pipeline_stats(c->pl);
-
-	if (quiet) {
-		req->noreply = true;
-		stats_add(st, STAT_TXN, 1);
-		proto_count(c->pl, c->cfg, PSTAT_TXN);
-	} else {
-		stats_add(st, STAT_TXN_UNANSWERED, 1);
-		proto_count(c->pl, c->cfg, PSTAT_UNANSWERED);
-	}
-	pipeline_emit(c->pl, c->cfg, &c->flow, req, NULL);
-}
-
-static struct msg *mc_pop_oldest(struct conn *c)
-{
-	struct msg *m = c->req_head;
-
-	c->req_head = m->next;
-	if (!c->req_head)
-		c->req_tail = NULL;
-	m->next = NULL;
-	c->nreq--;
-	return m;
+	req->noreply = quiet;
+	corr_publish(c->pl, c->cfg, &c->flow, req, NULL);
 }
 
 /*
@@ -619,15 +598,12 @@ static void mc_tcp_bin_response(struct conn *c, struct msg *resp, const struct m
 			break;
 	}
 	if (!q && c->req_head) {
-		proto_count(c->pl, c->cfg, PSTAT_RESPONSES);
-		proto_count(c->pl, c->cfg, PSTAT_UNMATCHED);
-		stats_add(pipeline_stats(c->pl), STAT_TXN_UNMATCHED_RESP, 1);
-		msg_free(resp);
+		corr_unmatched(c->pl, c->cfg, resp);
 		return;
 	}
 	while (skip--) {
 		mc_reqinfo(c->req_head, &ri);
-		mc_publish_alone(c, mc_pop_oldest(c), ri.quiet);
+		mc_publish_alone(c, corr_take(c, NULL), ri.quiet);
 	}
 	corr_response(c, resp);
 }
@@ -697,24 +673,14 @@ drop:
 /* No more responses will come: queued binary quiet requests got none (status OK). */
 static void mc_publish_quiet(struct conn *c)
 {
-	struct msg **pp = &c->req_head, *prev = NULL;
 	struct mc_reqinfo ri;
+	struct msg *m, *next;
 
-	while (*pp) {
-		struct msg *m = *pp;
-
+	for (m = c->req_head; m; m = next) {
+		next = m->next;
 		mc_reqinfo(m, &ri);
-		if (!ri.binary || !ri.quiet) {
-			prev = m;
-			pp = &m->next;
-			continue;
-		}
-		*pp = m->next;
-		if (c->req_tail == m)
-			c->req_tail = prev;
-		m->next = NULL;
-		c->nreq--;
-		mc_publish_alone(c, m, true);
+		if (ri.binary && ri.quiet)
+			mc_publish_alone(c, corr_take(c, m), true);
 	}
 }
 

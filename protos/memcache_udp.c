@@ -169,9 +169,7 @@ static struct msg *quiet_take(struct mc_udp *u, struct mc_quiet **pp, struct mc_
 static void quiet_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req)
 {
 	req->noreply = true;
-	stats_add(pipeline_stats(pl), STAT_TXN, 1);
-	proto_count(pl, cfg, PSTAT_TXN);
-	pipeline_emit(pl, cfg, f, req, NULL);
+	corr_publish(pl, cfg, f, req, NULL);
 }
 
 static void quiet_add(struct mc_udp *u, struct mc_udp_ctx *uc, struct msg *req)
@@ -209,10 +207,7 @@ static bool quiet_answer(struct mc_udp *u, struct mc_udp_ctx *uc, struct msg *re
 		if ((*pp)->reqid == uc->reqid && flow_same(&(*pp)->flow, uc->f)) {
 			struct msg *req = quiet_take(u, pp, prev);
 
-			proto_count(uc->pl, uc->cfg, PSTAT_RESPONSES);
-			stats_add(pipeline_stats(uc->pl), STAT_TXN, 1);
-			proto_count(uc->pl, uc->cfg, PSTAT_TXN);
-			pipeline_emit(uc->pl, uc->cfg, uc->f, req, resp);
+			corr_publish(uc->pl, uc->cfg, uc->f, req, resp);
 			return true;
 		}
 	}

@@ -20,33 +20,45 @@ void proto_count(struct pipeline *pl, const struct proto_cfg *cfg, enum pstat_id
 	stats_proto_add(pipeline_stats(pl), cfg->ops->id, id, 1);
 }
 
-static void publish_unanswered(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f,
-			       struct msg *req)
+void corr_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
+		  struct msg *resp)
 {
-	stats_add(pipeline_stats(pl), STAT_TXN_UNANSWERED, 1);
-	proto_count(pl, cfg, PSTAT_UNANSWERED);
-	pipeline_emit(pl, cfg, f, req, NULL);
-}
+	struct stats *st = pipeline_stats(pl);
 
-static void publish_pair(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
-			 struct msg *resp)
-{
-	stats_add(pipeline_stats(pl), STAT_TXN, 1);
-	proto_count(pl, cfg, PSTAT_TXN);
+	if (resp)
+		proto_count(pl, cfg, PSTAT_RESPONSES);
+	if (resp || req->noreply) {
+		stats_add(st, STAT_TXN, 1);
+		proto_count(pl, cfg, PSTAT_TXN);
+	} else {
+		stats_add(st, STAT_TXN_UNANSWERED, 1);
+		proto_count(pl, cfg, PSTAT_UNANSWERED);
+	}
 	pipeline_emit(pl, cfg, f, req, resp);
 }
 
-static struct msg *conn_pop(struct conn *c)
+void corr_unmatched(struct pipeline *pl, const struct proto_cfg *cfg, struct msg *resp)
 {
-	struct msg *m = c->req_head;
+	proto_count(pl, cfg, PSTAT_RESPONSES);
+	proto_count(pl, cfg, PSTAT_UNMATCHED);
+	stats_add(pipeline_stats(pl), STAT_TXN_UNMATCHED_RESP, 1);
+	msg_free(resp);
+}
 
-	if (m) {
-		c->req_head = m->next;
-		if (!c->req_head)
-			c->req_tail = NULL;
-		m->next = NULL;
-		c->nreq--;
-	}
+struct msg *corr_take(struct conn *c, struct msg *m)
+{
+	struct msg **pp, *prev = NULL;
+
+	for (pp = &c->req_head; *pp && (m ? *pp != m : false); pp = &(*pp)->next)
+		prev = *pp;
+	if (!*pp)
+		return NULL;
+	m = *pp;
+	*pp = m->next;
+	if (c->req_tail == m)
+		c->req_tail = prev;
+	m->next = NULL;
+	c->nreq--;
 	return m;
 }
 
@@ -54,11 +66,11 @@ void corr_request(struct conn *c, struct msg *req)
 {
 	proto_count(c->pl, c->cfg, PSTAT_REQUESTS);
 	if (req->noreply) {
-		publish_pair(c->pl, c->cfg, &c->flow, req, NULL);
+		corr_publish(c->pl, c->cfg, &c->flow, req, NULL);
 		return;
 	}
 	if (c->nreq >= CORR_MAX_PENDING)
-		publish_unanswered(c->pl, c->cfg, &c->flow, conn_pop(c));
+		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
 	req->next = NULL;
 	if (c->req_tail)
 		c->req_tail->next = req;
@@ -70,16 +82,13 @@ void corr_request(struct conn *c, struct msg *req)
 
 void corr_response(struct conn *c, struct msg *resp)
 {
-	struct msg *req = conn_pop(c);
+	struct msg *req = corr_take(c, NULL);
 
-	proto_count(c->pl, c->cfg, PSTAT_RESPONSES);
 	if (!req) {
-		stats_add(pipeline_stats(c->pl), STAT_TXN_UNMATCHED_RESP, 1);
-		proto_count(c->pl, c->cfg, PSTAT_UNMATCHED);
-		msg_free(resp);
+		corr_unmatched(c->pl, c->cfg, resp);
 		return;
 	}
-	publish_pair(c->pl, c->cfg, &c->flow, req, resp);
+	corr_publish(c->pl, c->cfg, &c->flow, req, resp);
 }
 
 struct msg *corr_oldest(struct conn *c)
@@ -92,13 +101,13 @@ void corr_conn_expire(struct conn *c, uint64_t now)
 	uint64_t timeout = c->cfg->transaction_timeout;
 
 	while (c->req_head && c->req_head->ts + timeout <= now)
-		publish_unanswered(c->pl, c->cfg, &c->flow, conn_pop(c));
+		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
 }
 
 void corr_conn_close(struct conn *c)
 {
 	while (c->req_head)
-		publish_unanswered(c->pl, c->cfg, &c->flow, conn_pop(c));
+		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
 }
 
 /* ---- UDP ---- */
@@ -196,7 +205,7 @@ static void udp_expire_oldest(struct pipeline *pl, struct corr_udp *u)
 	struct flow f = e->flow;
 	struct udp_entry **pp = udp_find(u, e->hash, &e->flow, e->cfg, e->req->id);
 
-	publish_unanswered(pl, cfg, &f, udp_take(u, pp));
+	corr_publish(pl, cfg, &f, udp_take(u, pp), NULL);
 }
 
 void corr_udp_request(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req)
@@ -207,12 +216,12 @@ void corr_udp_request(struct pipeline *pl, const struct proto_cfg *cfg, const st
 
 	proto_count(pl, cfg, PSTAT_REQUESTS);
 	if (req->noreply) {
-		publish_pair(pl, cfg, f, req, NULL);
+		corr_publish(pl, cfg, f, req, NULL);
 		return;
 	}
 	pp = udp_find(u, h, f, cfg, req->id);
 	if (*pp) /* same id again from the same client: the first one went unanswered */
-		publish_unanswered(pl, cfg, f, udp_take(u, pp));
+		corr_publish(pl, cfg, f, udp_take(u, pp), NULL);
 	if (u->n >= CORR_UDP_MAX)
 		udp_expire_oldest(pl, u);
 	e = calloc(1, sizeof(*e));
@@ -241,14 +250,11 @@ void corr_udp_response(struct pipeline *pl, const struct proto_cfg *cfg, const s
 	struct corr_udp *u = pipeline_udp(pl);
 	struct udp_entry **pp = udp_find(u, udp_hash(f, cfg, resp->id), f, cfg, resp->id);
 
-	proto_count(pl, cfg, PSTAT_RESPONSES);
 	if (!*pp) {
-		stats_add(pipeline_stats(pl), STAT_TXN_UNMATCHED_RESP, 1);
-		proto_count(pl, cfg, PSTAT_UNMATCHED);
-		msg_free(resp);
+		corr_unmatched(pl, cfg, resp);
 		return;
 	}
-	publish_pair(pl, cfg, f, udp_take(u, pp), resp);
+	corr_publish(pl, cfg, f, udp_take(u, pp), resp);
 }
 
 void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now)
@@ -263,7 +269,7 @@ void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now)
 			const struct proto_cfg *cfg = e->cfg;
 			struct flow f = e->flow;
 
-			publish_unanswered(pl, cfg, &f, udp_take(u, udp_find(u, e->hash, &e->flow, cfg, e->req->id)));
+			corr_publish(pl, cfg, &f, udp_take(u, udp_find(u, e->hash, &e->flow, cfg, e->req->id)), NULL);
 		}
 		e = next;
 	}

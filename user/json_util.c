@@ -35,6 +35,8 @@ static size_t utf8_seq_len(const unsigned char *p, size_t left)
 	size_t n;
 	uint32_t cp;
 
+	if (p[0] == 0)
+		return 0; /* NUL: escaped like invalid bytes */
 	if (p[0] < 0x80)
 		return 1;
 	if ((p[0] & 0xe0) == 0xc0)
