@@ -386,11 +386,12 @@ static int batch_push(struct es_spool_batch *b, size_t off, size_t len, uint64_t
 	return 0;
 }
 
-/* Parse "<ts> <json>" lines of b->data; returns bytes consumed. */
-static size_t parse_lines(struct es_spool_batch *b, uint64_t base, size_t max)
+/* Parse "<ts> <json>" lines of b->data; returns bytes consumed, damaged lines in *skipped. */
+static size_t parse_lines(struct es_spool_batch *b, uint64_t base, size_t max, size_t *skipped)
 {
 	size_t pos = 0;
 
+	*skipped = 0;
 	while (b->n < max && pos < b->data.len) {
 		char *nl = memchr(b->data.p + pos, '\n', b->data.len - pos);
 		char *sp, *end;
@@ -405,14 +406,17 @@ static size_t parse_lines(struct es_spool_batch *b, uint64_t base, size_t max)
 
 			if (batch_push(b, off, (size_t)(nl - sp - 1), ts, base + (size_t)(nl - b->data.p) + 1))
 				break;
-		} /* else: a damaged line; skipped (it is acked with the next one) */
+		} else {
+			(*skipped)++; /* a damaged line: never sent, acked with the next one */
+		}
 		pos = (size_t)(nl - b->data.p) + 1;
 	}
 	return pos;
 }
 
 /* Read from (seg, off) into b; 0 docs if the segment has nothing complete there. */
-static int read_segment(struct es_spool *s, uint32_t seg, uint64_t off, struct es_spool_batch *b, size_t max)
+static int read_segment(struct es_spool *s, uint32_t seg, uint64_t off, struct es_spool_batch *b, size_t max,
+			size_t *consumed, size_t *skipped)
 {
 	char path[4200];
 	size_t want = READ_CHUNK;
@@ -437,7 +441,7 @@ static int read_segment(struct es_spool *s, uint32_t seg, uint64_t off, struct e
 			return -errno;
 		}
 		b->data.len = (size_t)r;
-		parse_lines(b, off, max);
+		*consumed = parse_lines(b, off, max, skipped);
 		/* a line longer than the chunk: read more at once */
 		if (b->n || (size_t)r < want || want >= LINE_MAX_BYTES)
 			break;
@@ -453,6 +457,7 @@ static int read_segment(struct es_spool *s, uint32_t seg, uint64_t off, struct e
 
 int es_spool_read(struct es_spool *s, struct es_spool_batch *b, size_t max, uint64_t wait_ns)
 {
+	size_t consumed = 0, skipped = 0;
 	struct timespec ts;
 	uint32_t seg;
 	uint64_t off;
@@ -482,12 +487,15 @@ int es_spool_read(struct es_spool *s, struct es_spool_batch *b, size_t max, uint
 	seg = s->rseg;
 	off = s->roff;
 	pthread_mutex_unlock(&s->mu);
-	rc = read_segment(s, seg, off, b, max);
+	rc = read_segment(s, seg, off, b, max, &consumed, &skipped);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&s->mu);
+	s->appended -= skipped <= s->appended ? skipped : s->appended;
 	if (b->n) {
 		s->roff = b->ends[b->n - 1];
+	} else if (consumed) {
+		s->roff = off + consumed; /* only damaged lines: step over them */
 	} else {
 		/* nothing whole after off: skip damaged bytes of an older segment */
 		if (seg < s->wseg) {

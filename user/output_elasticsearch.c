@@ -91,7 +91,8 @@ struct es_out {
 	int nchunks;
 	bool all_hosts_tried; /* one immediate retry on other hosts per failure */
 	uint64_t rng;
-	/* logging */
+	/* logging (publisher and sender threads) */
+	pthread_mutex_t log_mu;
 	char last_err[512];
 	uint64_t last_err_ns;
 	uint64_t suppressed;
@@ -310,8 +311,10 @@ static void log_err(struct es_out *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&o->log_mu);
 	if (!strcmp(msg, o->last_err) && now - o->last_err_ns < 10000000000ULL) {
 		o->suppressed++;
+		pthread_mutex_unlock(&o->log_mu);
 		return;
 	}
 	if (o->suppressed)
@@ -320,6 +323,7 @@ static void log_err(struct es_out *o, const char *fmt, ...)
 	snprintf(o->last_err, sizeof(o->last_err), "%s", msg);
 	o->last_err_ns = now;
 	o->suppressed = 0;
+	pthread_mutex_unlock(&o->log_mu);
 }
 
 /* Sleep d ns, waking early when *stop is set. */
@@ -648,6 +652,8 @@ static enum round_result ship_round(struct es_out *o, struct ship_doc *docs, siz
 static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const volatile int *stop)
 {
 	size_t limit = (size_t)o->cfg->bulk_max_size;
+	const char *prev = NULL;
+	uint64_t prev_sec = 0;
 	unsigned attempt = 0;
 
 	/* with several workers, a batch is spread over them */
@@ -657,7 +663,13 @@ static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const vola
 		limit = 1;
 
 	for (size_t i = 0; i < n; i++) {
-		if (docs[i].bad || es_index_format(o->cfg->index, docs[i].ts, docs[i].index, sizeof(docs[i].index))) {
+		uint64_t sec = docs[i].ts / 1000000000ULL;
+
+		/* same second as the last formatted name: same index */
+		if (!docs[i].bad && prev && sec == prev_sec) {
+			memcpy(docs[i].index, prev, sizeof(docs[i].index));
+		} else if (docs[i].bad ||
+			   es_index_format(o->cfg->index, docs[i].ts, docs[i].index, sizeof(docs[i].index))) {
 			struct es_item it = { .status = 0 };
 			int logged = 0;
 
@@ -666,6 +678,9 @@ static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const vola
 				 docs[i].bad ? "event could not be serialized" : "index name could not be formatted");
 			doc_failed(o, &docs[i], &it, &logged);
 			continue;
+		} else {
+			prev = docs[i].index;
+			prev_sec = sec;
 		}
 		if (o->cfg->id_mode == ES_ID_CONTENT)
 			es_doc_id(docs[i].line, docs[i].len, docs[i].id);
@@ -840,6 +855,7 @@ static void *es_open(const void *priv, const struct config *cfg, struct stats *s
 		return NULL;
 	o->cfg = c;
 	o->st = st;
+	pthread_mutex_init(&o->log_mu, NULL);
 	o->rng = now_ns(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)o;
 	o->rng |= 1;
 	o->shutdown_timeout = cfg->shutdown_timeout;
@@ -925,6 +941,7 @@ static void es_close(void *out)
 	es_client_free(o->client);
 	free(o->tpl_body);
 	cfg_fields_free(es_template_fields, &o->tpl);
+	pthread_mutex_destroy(&o->log_mu);
 	free(o);
 }
 

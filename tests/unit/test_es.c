@@ -473,3 +473,31 @@ Test(es, spool_rotates_segments_and_deletes_acked)
 	rmdir_all(dir);
 	free(dir);
 }
+
+Test(es, spool_skips_damaged_lines)
+{
+	char *dir = tmpdir();
+	struct es_spool *s;
+	struct es_spool_batch b = { 0 };
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seg-00000000.ndjson", dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs("garbage\n7 {\"ok\":1}\nnope\n", f);
+	fclose(f);
+	s = spool_open(dir, 0);
+	cr_assert_eq(es_spool_pending(s), 3); /* lines, as far as it knows */
+	cr_assert_eq(es_spool_read(s, &b, 10, 0), 1);
+	cr_assert_eq(b.docs[0].ts, 7);
+	cr_assert_eq(es_spool_ack(s, &b, 1), 0);
+	/* only a damaged line left: stepped over, nothing pending, no busy loop */
+	cr_assert_eq(es_spool_read(s, &b, 10, 0), 0);
+	cr_assert_eq(es_spool_pending(s), 0);
+	cr_assert_eq(es_spool_read(s, &b, 10, 0), 0);
+	es_spool_batch_free(&b);
+	es_spool_close(s);
+	rmdir_all(dir);
+	free(dir);
+}
