@@ -110,29 +110,55 @@ static __always_inline int emit_chunk(void *ctx, const int hook, const struct xb
 	return 0;
 }
 
-/* Send the first `send` of `wire` payload bytes in records of at most XB_CHUNK_MAX bytes. */
+/*
+ * Send the first `send` (<= XB_PAYLOAD_MAX) of `wire` payload bytes: full
+ * XB_CHUNK_MAX records, then one last record sized to what is left (flagged
+ * truncated when send < wire). Only the last record has size classes, which
+ * keeps the loop body small for the verifier.
+ */
 static __always_inline void emit_payload(void *ctx, const int hook, const struct xb_record *hdr, __u32 payload_off,
 					 __u32 wire, __u32 send)
 {
+	__u8 flags = send < wire ? XB_F_TRUNCATED : 0;
 	__u32 off = 0, n;
-	__u8 flags;
-	int i, err;
+	int i;
 
-	for (i = 0; i < XB_CHUNKS; i++) {
-		n = send - off;
-		if (n > XB_CHUNK_MAX)
-			n = XB_CHUNK_MAX;
-		flags = (off + n >= send && send < wire) ? XB_F_TRUNCATED : 0;
-		if (n == 0)
-			err = emit_chunk(ctx, hook, hdr, payload_off, off, 0, flags, 0);
-		else if (n <= XB_SMALL_ROOM)
-			err = emit_chunk(ctx, hook, hdr, payload_off, off, n, flags, XB_SMALL_ROOM);
-		else
-			err = emit_chunk(ctx, hook, hdr, payload_off, off, n, flags, XB_CHUNK_MAX);
-		off += n;
-		if (err || off >= send)
+	for (i = 0; i < XB_CHUNKS - 1; i++) {
+		if (send - off <= XB_CHUNK_MAX)
 			break;
+		if (emit_chunk(ctx, hook, hdr, payload_off, off, XB_CHUNK_MAX, 0, XB_CHUNK_MAX))
+			return;
+		off += XB_CHUNK_MAX;
 	}
+	n = send - off;
+	if (n > XB_CHUNK_MAX)
+		n = XB_CHUNK_MAX; /* not reached: send <= XB_CHUNKS * XB_CHUNK_MAX */
+	if (n == 0)
+		emit_chunk(ctx, hook, hdr, payload_off, off, 0, flags, 0);
+	else if (n <= XB_SMALL_ROOM)
+		emit_chunk(ctx, hook, hdr, payload_off, off, n, flags, XB_SMALL_ROOM);
+	else
+		emit_chunk(ctx, hook, hdr, payload_off, off, n, flags, XB_CHUNK_MAX);
+}
+
+/*
+ * Global (non-static) functions are verified once, on their own, instead of
+ * once for every parse path that reaches them: this keeps loading fast.
+ */
+__noinline int emit_xdp(struct xdp_md *ctx, const struct xb_record *hdr, __u32 payload_off, __u32 wire, __u32 send)
+{
+	if (!ctx || !hdr)
+		return 0;
+	emit_payload(ctx, XB_HOOK_XDP, hdr, payload_off, wire, send);
+	return 0;
+}
+
+__noinline int emit_tc(struct __sk_buff *skb, const struct xb_record *hdr, __u32 payload_off, __u32 wire, __u32 send)
+{
+	if (!skb || !hdr)
+		return 0;
+	emit_payload(skb, XB_HOOK_TC, hdr, payload_off, wire, send);
+	return 0;
 }
 
 /* TCP flags byte of a matched TCP packet (0 for UDP). */
@@ -210,7 +236,10 @@ static __always_inline void xb_send(void *ctx, const int hook, const struct xb_m
 	if (wire > send)
 		stat_add(XB_STAT_TRUNC_BYTES, wire - send);
 	fill_header(&hdr, m, hook, ifindex, proto, match, wire);
-	emit_payload(ctx, hook, &hdr, m->payload_off, wire, send);
+	if (hook == XB_HOOK_XDP)
+		emit_xdp(ctx, &hdr, m->payload_off, wire, send);
+	else
+		emit_tc(ctx, &hdr, m->payload_off, wire, send);
 }
 
 /* The shared path of both hooks. data..end is the linear part of the packet. */

@@ -945,7 +945,7 @@ Test(bpf, live_loopback_udp_and_set_ports)
 {
 	struct config *cfg, *cfg2;
 	struct stats st = {};
-	struct capture *c;
+	struct capture *c = NULL;
 	struct got g = { 0 };
 	char err[512];
 
@@ -953,7 +953,13 @@ Test(bpf, live_loopback_udp_and_set_ports)
 		cr_skip_test("live capture needs root");
 	cfg = config_yaml("xdpbeat.interfaces: [lo]\nxdpbeat.protocols:\n  - type: dns\n    ports: [53531]\n");
 	cfg2 = config_yaml("xdpbeat.interfaces: [lo]\nxdpbeat.protocols:\n  - type: dns\n    ports: [53532]\n");
-	c = capture_open(cfg, &st, err, sizeof(err));
+	/* A concurrent live test may hold lo for a moment: retry, 10 s at most. */
+	for (int i = 0; i < 10; i++) {
+		c = capture_open(cfg, &st, err, sizeof(err));
+		if (c || errno != EBUSY)
+			break;
+		sleep(1);
+	}
 	cr_assert_not_null(c, "capture_open: %s", err);
 
 	send_udp(53531, "hello-xdpbeat");
