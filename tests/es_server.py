@@ -117,6 +117,8 @@ class Store:
             "template_gets": 0,
         }
         self.unmapped = set()
+        self.last_bulk_headers = {}
+        self.pipelines = {}  # ingest pipeline named in bulk actions -> items
         self.first_bulk_before_template = False
 
     def take_fault(self, is_bulk):
@@ -734,6 +736,8 @@ class Handler(BaseHTTPRequestHandler):
                 out["docs_stored"] = sum(out["indices"].values())
                 out["templates"] = sorted(STORE.templates)
                 out["unmapped_fields"] = sorted(STORE.unmapped)
+                out["last_bulk_headers"] = STORE.last_bulk_headers
+                out["pipelines"] = STORE.pipelines
                 out["log"] = STORE.log[:50]
                 out["first_bulk_before_template"] = STORE.first_bulk_before_template
                 out["fault_active"] = bool(STORE.fault and STORE.fault.active())
@@ -821,6 +825,8 @@ class Handler(BaseHTTPRequestHandler):
             STORE.c["bulk_bytes_raw"] += len(body)
             STORE.c["bulk_header_bytes"] += len(str(self.headers)) + len(self.requestline) + 2
             STORE.c["bulk_gzip"] += 1 if gz else 0
+            STORE.last_bulk_headers = {k.lower(): v for k, v in self.headers.items()
+                                       if k.lower().startswith("x-") or k.lower() in ("user-agent", "content-type")}
             if not STORE.templates and not any(e[0] == "bulk" for e in STORE.log):
                 STORE.first_bulk_before_template = True
             if len([e for e in STORE.log if e[0] == "bulk"]) < 20:
@@ -840,6 +846,8 @@ class Handler(BaseHTTPRequestHandler):
                 if i + 1 >= len(lines):
                     return self.error(400, "illegal_argument_exception", "Validation Failed: 1: no requests added;")
                 index = meta.get("_index", default_index)
+                if meta.get("pipeline"):
+                    STORE.pipelines[meta["pipeline"]] = STORE.pipelines.get(meta["pipeline"], 0) + 1
                 doc_id = meta.get("_id")
                 STORE.c["bulk_items"] += 1
                 item = {"_index": index, "_id": doc_id}

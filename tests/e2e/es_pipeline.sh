@@ -49,6 +49,14 @@ check "stored in net-2026" eq "$(es_count net-2026)" $N
 check "template net installed" eq "$(es_eval 's["templates"]')" "['net']"
 check ">= 15 bulk requests" ge "$(es_stat bulk_requests)" 15
 
+echo "es_pipeline: custom headers and an ingest pipeline name"
+es_reset
+xb_run run5 "$ES_TMP/day.pcap" -E 'output.elasticsearch.headers={X-Team: netops, X-Env: test}' \
+	-E output.elasticsearch.pipeline=geoip
+check "headers sent" eq "$(es_eval 's["last_bulk_headers"].get("x-team"), s["last_bulk_headers"].get("x-env")')" "('netops', 'test')"
+check "content type ndjson" eq "$(es_eval 's["last_bulk_headers"].get("content-type")')" "application/x-ndjson"
+check "pipeline named on every item" eq "$(es_eval 's["pipelines"]')" "{'geoip': $N}"
+
 echo "es_pipeline: setup.template.enabled=false"
 es_reset
 xb_run run4 "$ES_TMP/day.pcap" -E setup.template.enabled=false
