@@ -501,3 +501,38 @@ Test(es, spool_skips_damaged_lines)
 	rmdir_all(dir);
 	free(dir);
 }
+
+/* ---- index template ---- */
+
+Test(es, template_builtin_matches_file_and_pattern_override)
+{
+	struct es_template_cfg t = { .enabled = true, .name = "xdpbeat", .pattern = NULL };
+	char err[256], *a, *b;
+	json_t *ja, *jb;
+
+	a = es_template_body(&t, err, sizeof(err));
+	cr_assert(a, "%s", err);
+	t.path = "../config/xdpbeat.template.json"; /* unit tests run from tests/ */
+	b = es_template_body(&t, err, sizeof(err));
+	cr_assert(b, "%s", err);
+	ja = json_loads(a, 0, NULL);
+	jb = json_loads(b, 0, NULL);
+	/* a mismatch means build/user/es_template.o is older than the JSON file: rebuild it */
+	cr_assert(json_equal(ja, jb), "built-in template differs from config/xdpbeat.template.json");
+	cr_assert(json_object_get(json_object_get(json_object_get(ja, "template"), "mappings"), "properties"));
+	json_decref(ja);
+	json_decref(jb);
+	free(a);
+	free(b);
+	t.path = NULL;
+	t.pattern = "net-*";
+	a = es_template_body(&t, err, sizeof(err));
+	ja = json_loads(a, 0, NULL);
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(ja, "index_patterns"), 0)), "net-*");
+	cr_assert_eq(json_array_size(json_object_get(ja, "index_patterns")), 1);
+	json_decref(ja);
+	free(a);
+	t.path = "/nonexistent/template.json";
+	cr_assert_null(es_template_body(&t, err, sizeof(err)));
+	cr_assert(strstr(err, "/nonexistent/template.json"));
+}
