@@ -29,14 +29,22 @@ void capture_ports_from_config(const struct config *cfg, uint16_t *tcp, uint16_t
 
 /* ---- attach (user/capture_attach.c) ---- */
 
+enum {
+	CAPTURE_TC_IN = 0,
+	CAPTURE_TC_OUT = 1,
+};
+
 struct capture_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	bool loopback; /* one hook only: XDP generic ingress sees every packet */
-	int xdp_link; /* bpf_link fd or -1 */
-	int tc_link; /* tcx bpf_link fd or -1 */
-	bool tc_netlink; /* fallback: clsact filter at our handle/priority */
-	bool tc_hook_created; /* we created the clsact qdisc: destroy it on detach */
+	bool loopback; /* one hook only: ingress sees every packet */
+	bool physical; /* has a sysfs device: native XDP on ingress */
+	int xdp_link; /* XDP bpf_link fd or -1 */
+	struct {
+		int link; /* tcx bpf_link fd or -1 */
+		bool netlink; /* fallback: clsact filter at our handle/priority */
+	} tc[2]; /* CAPTURE_TC_IN, CAPTURE_TC_OUT */
+	bool clsact_created; /* we created the clsact qdisc: destroy it on detach */
 };
 
 struct capture_ifaces {
@@ -46,7 +54,11 @@ struct capture_ifaces {
 
 /* Names ("any" = every interface that is up) -> ifindexes. 0 or -errno + err. */
 int capture_ifaces_resolve(struct capture_ifaces *l, const struct strlist *names, char *err, size_t errlen);
-/* Attach XDP (ingress) and TC (egress; not on loopback) to every interface. 0 or -errno + err. */
+/*
+ * Attach to every interface: ingress XDP (physical NICs) or TC (virtual
+ * devices; XDPBEAT_INGRESS=xdp|tc forces one), egress TC (not on loopback).
+ * 0 or -errno + err.
+ */
 int capture_ifaces_attach(struct capture_ifaces *l, int xdp_fd, int tc_fd, char *err, size_t errlen);
 /* Detach everything attached and free the list. */
 void capture_ifaces_free(struct capture_ifaces *l);

@@ -110,3 +110,14 @@ events_on_port() {
 final_stat() {
 	grep 'stats (final)' "$1" | tail -1 | grep -o " $2=[0-9]*" | cut -d= -f2 | grep . || echo 0
 }
+
+# The daemon's bpf_links, one per line: "<link_type> <attach_type or -> <ifindex>"
+# e.g. "xdp - 5", "tcx ingress 5", "tcx egress 5".
+xb_links() {
+	local f
+	for f in /proc/"$1"/fdinfo/*; do
+		grep -q '^link_type:' "$f" 2>/dev/null || continue
+		awk '/^link_type:/ {t=$2} /^attach_type:/ {a=$3; gsub(/[()]/, "", a)} /^ifindex:/ {i=$2}
+			END {print t, (a == "" ? "-" : a), i}' "$f"
+	done | sort
+}

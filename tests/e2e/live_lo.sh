@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Live capture on loopback (one hook: XDP generic ingress). lo has MTU 64 KiB
-# and TSO, so one segment carries up to 64 KiB: the kernel side must send it
-# whole in chunks. Checks:
+# Live capture on loopback (one hook: ingress, TC by default, generic XDP with
+# XDPBEAT_INGRESS=xdp; both are run). lo has MTU 64 KiB and TSO, so one
+# segment carries up to 64 KiB: the kernel side must send it whole in
+# chunks. Checks, each time:
 #   - N small requests give N transactions;
 #   - 1 MiB downloads give transactions with the exact body size, no TCP
 #     gaps, nothing truncated or lost in the ring buffer;
-#   - one XDP program on lo, no tc filter; gone after exit.
+#   - exactly one hook on lo; gone after exit.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/e2e/live_lib.bash
@@ -33,39 +34,48 @@ output.console.enabled: false
 output.file.path: $LIVE_TMP/out
 EOF
 
-xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err"
-check "daemon attached to lo" $?
-ip link show dev lo | grep -q "prog/xdp.*xdpbeat_xdp"
-check "XDP program on lo" $?
-check "no tc filter on lo (one hook only)" $([ -z "$(tc filter show dev lo egress 2>/dev/null)" ]; echo $?)
-ids=$(xb_prog_ids "$XB_PID")
+scenario() { # ingress mode: auto | xdp
+	local mode=$1
+	echo "--- ingress: $mode"
+	if [ "$mode" = xdp ]; then export XDPBEAT_INGRESS=xdp; else unset XDPBEAT_INGRESS; fi
+	rm -f "$LIVE_TMP/out"/* "$LIVE_TMP/err"
+	xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err"
+	check "daemon attached to lo" $?
+	if [ "$mode" = xdp ]; then want="xdp - 1"; else want="tcx ingress 1"; fi
+	got=$(xb_links "$XB_PID")
+	check "one hook on lo: $got" $([ "$got" = "$want" ]; echo $?)
+	ids=$(xb_prog_ids "$XB_PID")
 
-ok=0
-for i in $(seq $N); do
-	curl -sf -o /dev/null "http://127.0.0.1:$PORT/" && ok=$((ok + 1))
-done
-for i in $(seq $BIG); do
-	curl -sf -o /dev/null "http://127.0.0.1:$PORT/big.bin" && ok=$((ok + 1))
-done
-check "$((N + BIG)) requests answered" $([ $ok -eq $((N + BIG)) ]; echo $?)
-sleep 0.5
+	ok=0
+	for i in $(seq $N); do
+		curl -sf -o /dev/null "http://127.0.0.1:$PORT/" && ok=$((ok + 1))
+	done
+	for i in $(seq $BIG); do
+		curl -sf -o /dev/null "http://127.0.0.1:$PORT/big.bin" && ok=$((ok + 1))
+	done
+	check "$((N + BIG)) requests answered" $([ $ok -eq $((N + BIG)) ]; echo $?)
+	sleep 0.5
 
-xb_stop
-check "SIGINT: exit status 0" $?
-ev="$LIVE_TMP/out/xdpbeat.ndjson"
-grep 'stats (final)' "$LIVE_TMP/err" | sed 's/^/  /'
-total=$(events_on_port "$ev" "$PORT")
-check "$((N + BIG)) transactions (got $total)" $([ "$total" -eq $((N + BIG)) ]; echo $?)
-big=$(jq -c 'select(.http.response.body.bytes == 1048576 and .status == "OK")' "$ev" | grep -c .)
-check "$BIG 1 MiB responses seen whole (got $big)" $([ "$big" -eq $BIG ]; echo $?)
-check "no TCP gaps" $([ "$(final_stat "$LIVE_TMP/err" tcp.gaps)" -eq 0 ]; echo $?)
-check "nothing truncated by the kernel" $([ "$(final_stat "$LIVE_TMP/err" kernel.truncated_bytes)" -eq 0 ]; echo $?)
-check "ring buffer never full" $([ "$(final_stat "$LIVE_TMP/err" kernel.ringbuf_full)" -eq 0 ]; echo $?)
+	xb_stop
+	check "SIGINT: exit status 0" $?
+	ev="$LIVE_TMP/out/xdpbeat.ndjson"
+	grep 'stats (final)' "$LIVE_TMP/err" | sed 's/^/  /'
+	total=$(events_on_port "$ev" "$PORT")
+	check "$((N + BIG)) transactions (got $total)" $([ "$total" -eq $((N + BIG)) ]; echo $?)
+	big=$(jq -c 'select(.http.response.body.bytes == 1048576 and .status == "OK")' "$ev" | grep -c .)
+	check "$BIG 1 MiB responses seen whole (got $big)" $([ "$big" -eq $BIG ]; echo $?)
+	check "no TCP gaps" $([ "$(final_stat "$LIVE_TMP/err" tcp.gaps)" -eq 0 ]; echo $?)
+	check "nothing truncated by the kernel" $([ "$(final_stat "$LIVE_TMP/err" kernel.truncated_bytes)" -eq 0 ]; echo $?)
+	check "ring buffer never full" $([ "$(final_stat "$LIVE_TMP/err" kernel.ringbuf_full)" -eq 0 ]; echo $?)
 
-wait_for 5 progs_gone $ids
-check "after exit: the daemon's programs are gone" $?
-ip link show dev lo | grep -q xdp
-check "after exit: no XDP program on lo" $([ $? -ne 0 ]; echo $?)
+	wait_for 5 progs_gone $ids
+	check "after exit: the daemon's programs are gone" $?
+	ip link show dev lo | grep -q xdp
+	check "after exit: no XDP program on lo" $([ $? -ne 0 ]; echo $?)
+}
+
+scenario auto
+scenario xdp
 
 [ $fail -eq 0 ] && echo "live_lo: all checks passed"
 exit $fail

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Live capture on a veth pair: an HTTP server in a network namespace, curl
-# from the host, xdpbeat attached to the host end (XDP sees the responses,
-# TC egress the requests). Checks:
+# from the host, xdpbeat attached to the host end (ingress sees the
+# responses, TC egress the requests). Run twice: with the default ingress
+# hook for a virtual device (TC) and with XDPBEAT_INGRESS=xdp (native XDP on
+# veth). Checks, each time:
 #   - N requests on the watched port give N transactions;
 #   - traffic on an unwatched port gives nothing and kernel.sent stays put;
 #   - SIGHUP with the port added starts capturing it;
@@ -52,79 +54,93 @@ output.file.path: $LIVE_TMP/out
 EOF
 }
 
-# Warm-up requests above went out before capture started: start clean.
-write_config 8080
-xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err1"
-check "daemon attached to $H" $?
-ip link show dev "$H" | grep -q "prog/xdp.*xdpbeat_xdp"
-check "XDP program on $H" $?
-ids=$(xb_prog_ids "$XB_PID")
-check "daemon holds its programs ($(echo $ids | wc -w))" $([ "$(echo $ids | wc -w)" -ge 2 ]; echo $?)
+scenario() { # ingress mode: auto | xdp
+	local mode=$1
+	echo "--- ingress: $mode"
+	if [ "$mode" = xdp ]; then export XDPBEAT_INGRESS=xdp; else unset XDPBEAT_INGRESS; fi
+	# Warm-up requests above went out before capture started: start clean.
+	write_config 8080
+	rm -f "$LIVE_TMP/out"/* "$LIVE_TMP"/err*
+	xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err1"
+	check "daemon attached to $H" $?
+	ifx=$(cat /sys/class/net/"$H"/ifindex)
+	if [ "$mode" = xdp ]; then
+		want=$(printf 'tcx egress %s\nxdp - %s' "$ifx" "$ifx")
+	else
+		want=$(printf 'tcx egress %s\ntcx ingress %s' "$ifx" "$ifx")
+	fi
+	got=$(xb_links "$XB_PID")
+	check "hooks on $H: $(echo $got)" $([ "$got" = "$want" ]; echo $?)
+	ids=$(xb_prog_ids "$XB_PID")
+	check "daemon holds its programs ($(echo $ids | wc -w))" $([ "$(echo $ids | wc -w)" -ge 2 ]; echo $?)
 
-ok=0
-for i in $(seq $N); do
-	curl -sf -o /dev/null "http://$NET.2:8080/" && ok=$((ok + 1))
-done
-check "$N requests on the watched port answered" $([ $ok -eq $N ]; echo $?)
+	ok=0
+	for i in $(seq $N); do
+		curl -sf -o /dev/null "http://$NET.2:8080/" && ok=$((ok + 1))
+	done
+	check "$N requests on the watched port answered" $([ $ok -eq $N ]; echo $?)
 
-# kernel.sent once the watched traffic is in, then unwatched traffic.
-sleep 1
-sent1=$(periodic_sent "$LIVE_TMP/err1")
-for i in $(seq 10); do
-	curl -sf -o /dev/null "http://$NET.2:8081/"
-done
-sleep 1
-sent2=$(periodic_sent "$LIVE_TMP/err1")
-check "watched traffic was sent by the kernel (kernel.sent=$sent1)" $([ "$sent1" -gt 0 ]; echo $?)
-check "unwatched port: kernel.sent does not grow ($sent1 -> $sent2)" $([ "$sent1" = "$sent2" ]; echo $?)
+	# kernel.sent once the watched traffic is in, then unwatched traffic.
+	sleep 1
+	sent1=$(periodic_sent "$LIVE_TMP/err1")
+	for i in $(seq 10); do
+		curl -sf -o /dev/null "http://$NET.2:8081/"
+	done
+	sleep 1
+	sent2=$(periodic_sent "$LIVE_TMP/err1")
+	check "watched traffic was sent by the kernel (kernel.sent=$sent1)" $([ "$sent1" -gt 0 ]; echo $?)
+	check "unwatched port: kernel.sent does not grow ($sent1 -> $sent2)" $([ "$sent1" = "$sent2" ]; echo $?)
 
-# SIGHUP adds 8081.
-write_config 8080 8081
-kill -HUP "$XB_PID"
-wait_for 10 grep -q "configuration reloaded" "$LIVE_TMP/err1"
-check "SIGHUP reloads the config" $?
-for i in $(seq 5); do
-	curl -sf -o /dev/null "http://$NET.2:8081/"
-done
-sleep 0.5
+	# SIGHUP adds 8081.
+	write_config 8080 8081
+	kill -HUP "$XB_PID"
+	wait_for 10 grep -q "configuration reloaded" "$LIVE_TMP/err1"
+	check "SIGHUP reloads the config" $?
+	for i in $(seq 5); do
+		curl -sf -o /dev/null "http://$NET.2:8081/"
+	done
+	sleep 0.5
 
-xb_stop
-check "SIGINT: exit status 0" $?
-ev="$LIVE_TMP/out/xdpbeat.ndjson"
-n8080=$(events_on_port "$ev" 8080)
-n8081=$(events_on_port "$ev" 8081)
-check "$N transactions on 8080 (got $n8080)" $([ "$n8080" -eq $N ]; echo $?)
-check "5 transactions on 8081 after SIGHUP, none before (got $n8081)" $([ "$n8081" -eq 5 ]; echo $?)
-status_ok=$(jq -c 'select(.status == "OK" and .http.response.status_code == 200)' "$ev" | grep -c .)
-check "all transactions complete with status 200 ($status_ok)" $([ "$status_ok" -eq $((N + 5)) ]; echo $?)
-grep 'stats (final)' "$LIVE_TMP/err1" | sed 's/^/  /'
-check "final stats line with kernel counters" $(grep 'stats (final)' "$LIVE_TMP/err1" | grep -q 'kernel.matched='; echo $?)
+	xb_stop
+	check "SIGINT: exit status 0" $?
+	ev="$LIVE_TMP/out/xdpbeat.ndjson"
+	n8080=$(events_on_port "$ev" 8080)
+	n8081=$(events_on_port "$ev" 8081)
+	check "$N transactions on 8080 (got $n8080)" $([ "$n8080" -eq $N ]; echo $?)
+	check "5 transactions on 8081 after SIGHUP, none before (got $n8081)" $([ "$n8081" -eq 5 ]; echo $?)
+	status_ok=$(jq -c 'select(.status == "OK" and .http.response.status_code == 200)' "$ev" | grep -c .)
+	check "all transactions complete with status 200 ($status_ok)" $([ "$status_ok" -eq $((N + 5)) ]; echo $?)
+	grep 'stats (final)' "$LIVE_TMP/err1" | sed 's/^/  /'
+	check "final stats line with kernel counters" $(grep 'stats (final)' "$LIVE_TMP/err1" | grep -q 'kernel.matched='; echo $?)
 
-# Lifecycle: after a normal exit nothing is attached.
-wait_for 5 progs_gone $ids
-check "normal exit: the daemon's programs are gone" $?
-ip link show dev "$H" | grep -q xdp
-check "normal exit: no XDP program on $H" $([ $? -ne 0 ]; echo $?)
-check "normal exit: no tc filter on $H" $([ -z "$(tc filter show dev "$H" egress 2>/dev/null)" ]; echo $?)
+	# Lifecycle: after a normal exit nothing is attached.
+	wait_for 5 progs_gone $ids
+	check "normal exit: the daemon's programs are gone" $?
+	ip link show dev "$H" | grep -q xdp
+	check "normal exit: no XDP program on $H" $([ $? -ne 0 ]; echo $?)
+	check "normal exit: no tc filter on $H" $([ -z "$(tc filter show dev "$H" egress 2>/dev/null)" ]; echo $?)
 
-# kill -9: the kernel drops the links with the process.
-xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err2"
-check "second start" $?
-ids=$(xb_prog_ids "$XB_PID")
-kill -9 "$XB_PID"
-wait "$XB_PID" 2>/dev/null
-wait_for 5 progs_gone $ids
-check "kill -9: no program left behind" $?
-ip link show dev "$H" | grep -q xdp
-check "kill -9: no XDP program on $H" $([ $? -ne 0 ]; echo $?)
+	# kill -9: the kernel drops the links with the process.
+	xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err2"
+	check "second start" $?
+	ids=$(xb_prog_ids "$XB_PID")
+	kill -9 "$XB_PID"
+	wait "$XB_PID" 2>/dev/null
+	wait_for 5 progs_gone $ids
+	check "kill -9: no program left behind" $?
+	ip link show dev "$H" | grep -q xdp
+	check "kill -9: no XDP program on $H" $([ $? -ne 0 ]; echo $?)
 
-xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err3"
-check "start after kill -9" $?
-curl -sf -o /dev/null "http://$NET.2:8080/"
-sleep 0.5
-xb_stop
-check "stop after restart: exit status 0" $?
-check "capture works after restart" $([ "$(final_stat "$LIVE_TMP/err3" transactions)" -ge 1 ]; echo $?)
+	xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err3"
+	check "start after kill -9" $?
+	curl -sf -o /dev/null "http://$NET.2:8080/"
+	sleep 0.5
+	xb_stop
+	check "stop after restart: exit status 0" $?
+	check "capture works after restart" $([ "$(final_stat "$LIVE_TMP/err3" transactions)" -ge 1 ]; echo $?)
+}
 
+scenario auto
+scenario xdp
 [ $fail -eq 0 ] && echo "live_veth: all checks passed"
 exit $fail
