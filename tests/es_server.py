@@ -12,11 +12,12 @@ Prints "es_server listening on ADDR:PORT" once the socket accepts.
 
 Admin API (never needs credentials):
   POST /_fault  {"mode": M, "count": K, "seconds": S, ...}
-     M = none | refuse | hang | 429 | 503 | 500 | 413 | 401 | fail_items |
+     M = none | refuse | hang | 429 | 503 | 500 | 413 | 401 | 403 | fail_items |
          close_mid_response | malformed | slow
      count   = number of matching requests affected (default 1 unless seconds)
      seconds = fault lasts this long (refuse: listener closed this long)
      scope   = "bulk" (default) or "all" (every non-admin request)
+     path    = only requests whose path contains this (e.g. "_index_template")
      items   = fail_items: how many items of each bulk fail (default 1)
      status  = fail_items: item status (default 429; 400 = mapping error)
      delay   = slow: seconds before answering (default 2)
@@ -63,6 +64,7 @@ class Fault:
         self.store = bool(spec.get("store", True))
         seconds = spec.get("seconds")
         self.until = time.time() + float(seconds) if seconds is not None else None
+        self.path = spec.get("path")  # only requests whose path contains this
         self.after = int(spec.get("after", 0))
         self.started = False
         self.seconds = float(seconds) if seconds is not None else None
@@ -121,11 +123,14 @@ class Store:
         self.pipelines = {}  # ingest pipeline named in bulk actions -> items
         self.first_bulk_before_template = False
 
-    def take_fault(self, is_bulk):
+    def take_fault(self, is_bulk, path=""):
         f = self.fault
         if f is None or not f.active():
             return None
-        if f.mode != "refuse" and f.scope != "all" and not is_bulk:
+        if f.path is not None:
+            if f.path not in path:
+                return None
+        elif f.mode != "refuse" and f.scope != "all" and not is_bulk:
             return None
         if f.after > 0:
             if is_bulk:
@@ -665,7 +670,7 @@ class Handler(BaseHTTPRequestHandler):
         is_bulk = bool(parts) and parts[-1] == "_bulk"
         with STORE.lock:
             STORE.c["requests"] += 1
-            fault = STORE.take_fault(is_bulk)
+            fault = STORE.take_fault(is_bulk, path)
         if fault and fault.mode == "refuse":
             return self.reset_connection()
         if not self.authorized():
@@ -710,6 +715,9 @@ class Handler(BaseHTTPRequestHandler):
             return True
         if f.mode == "401":
             self.error(401, "security_exception", "injected authentication failure")
+            return True
+        if f.mode == "403":
+            self.error(403, "security_exception", "action [%s] is unauthorized for user [xdpbeat]" % self.path)
             return True
         if f.mode == "slow":
             time.sleep(f.delay)

@@ -83,8 +83,15 @@ static int explain(struct es_req *r, const char *what, char *err, size_t errlen)
 	}
 	es_error_summary(r->resp.p, r->resp.len, why, sizeof(why));
 	snprintf(err, errlen, "%s: HTTP %ld%s%s", what, r->status, why[0] ? ": " : "", why);
-	if (r->status == 401 || r->status == 403)
+	if (r->status == 401)
 		snprintf(err + strlen(err), errlen - strlen(err), " (check username/password/api_key)");
+	/* 403: the user may write events but not manage templates: go on without */
+	if (r->status == 403) {
+		snprintf(err + strlen(err), errlen - strlen(err),
+			 " (no privilege to manage index templates; install it another way or set "
+			 "setup.template.enabled: false)");
+		return -EINVAL;
+	}
 	return es_req_verdict(r->status) == ES_REQ_SPLIT ? -EINVAL : -EAGAIN;
 }
 

@@ -428,6 +428,14 @@ static bool doc_retry(struct es_out *o, struct ship_doc *d, const char *why, int
 
 /* ---- bulk rounds ---- */
 
+/* Dead-letter documents keep the event's id, so a resend there is a 409 too. */
+static enum es_op item_op(const struct es_cfg *cfg, const struct ship_doc *d)
+{
+	if (d->dlq)
+		return cfg->id_mode == ES_ID_CONTENT ? ES_OP_CREATE : ES_OP_INDEX;
+	return cfg->op;
+}
+
 static int build_chunk(struct es_out *o, struct chunk *c, struct ship_doc *docs, size_t n, size_t *cursor,
 		       size_t limit)
 {
@@ -439,12 +447,12 @@ static int build_chunk(struct es_out *o, struct chunk *c, struct ship_doc *docs,
 		struct ship_doc *d = &docs[*cursor];
 		const char *line = d->dlq ? d->dlq : d->line;
 		size_t len = d->dlq ? d->dlq_len : d->len;
-		const char *id = cfg->id_mode == ES_ID_CONTENT && !d->dlq ? d->id : NULL;
+		const char *id = cfg->id_mode == ES_ID_CONTENT ? d->id : NULL;
 
 		if (d->done)
 			continue;
-		if (es_bulk_append(&c->body, d->dlq ? ES_OP_INDEX : cfg->op, d->index, id,
-				   d->dlq ? NULL : cfg->pipeline, line, len) ||
+		if (es_bulk_append(&c->body, item_op(cfg, d), d->index, id, d->dlq ? NULL : cfg->pipeline, line,
+				   len) ||
 		    chunk_add(c, *cursor))
 			return -ENOMEM;
 	}
@@ -486,9 +494,8 @@ static bool chunk_items(struct es_out *o, struct chunk *c, struct ship_doc *docs
 		struct es_item *it = &c->items[i];
 		enum es_verdict v = it->verdict;
 
-		/* the dead-letter index uses index: a 409 there is not a duplicate */
-		if (d->dlq && v == ES_DUP)
-			v = ES_FAIL;
+		if (it->status) /* judged by the op this item was sent with */
+			v = es_item_verdict(it->status, item_op(o->cfg, d));
 		switch (v) {
 		case ES_ACK:
 			doc_acked(o, d, false);

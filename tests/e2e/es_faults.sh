@@ -128,6 +128,12 @@ run autoid '{"mode":"close_mid_response","count":1}' -E output.elasticsearch.doc
 check "autoid: every event stored twice" eq "$(es_stat duplicates_content)" $N
 check "autoid: xdpbeat cannot tell (0 duplicates counted)" eq "$(xb_stat autoid events.duplicates)" 0
 
+echo "es_faults: no privilege for templates (403): events flow without it"
+run notpl '{"mode":"403","path":"_index_template","count":10}'
+all_stored notpl
+check "notpl: no template" eq "$(es_eval 'len(s["templates"])')" 0
+check "notpl: told why" grep -q '403.*no privilege to manage index templates' "$ES_TMP/notpl.err"
+
 echo "es_faults: two hosts, one of them down: the other takes everything at once"
 es_reset
 DEAD=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
