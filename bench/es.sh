@@ -64,5 +64,6 @@ es_run "elasticsearch, gzip level 1" -E output.elasticsearch.compression_level=1
 es_run "elasticsearch, gzip level 6" -E output.elasticsearch.compression_level=6
 es_run "elasticsearch, gzip 1, 2 workers, bulk 800" -E output.elasticsearch.compression_level=1 \
 	-E output.elasticsearch.worker=2 -E output.elasticsearch.bulk_max_size=800
+es_run "elasticsearch, gzip 1, disk spool" -E output.elasticsearch.compression_level=1 -E "queue.disk.path=$TMP/spool"
 echo
 echo "pcap: $BENCH_EVENTS HTTP transactions (tests/es_gen_pcap.py); $(nproc) CPUs; test server: Python $($PY -c 'import platform; print(platform.python_version())')."
