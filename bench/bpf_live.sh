@@ -100,19 +100,34 @@ wrk_requests() { # last wrk output's total requests
 	awk '/requests in/ {print $1}' "$WORK/wrk.txt"
 }
 
-iperf_gbps() {
-	iperf3 -c "$NET.2" -p 5201 -t "$SECS" -J 2>/dev/null |
+iperf_gbps() { # [-R]
+	iperf3 -c "$NET.2" -p 5201 -t "$SECS" ${1:-} -J 2>/dev/null |
 		jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | floor / 100'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# One row: label, then wrk req/s, iperf3 host->ns, iperf3 ns->host.
+ROWS=()
+row() {
+	ROWS+=("| $1 | $2 | $(ratio "$2" "$r_base") | $3 | $(ratio "$3" "$g_base") | $4 | $(ratio "$4" "$gr_base") |")
 }
 
 r_base=$(wrk_rps)
 g_base=$(iperf_gbps)
+gr_base=$(iperf_gbps -R)
+row "not running" "$r_base" "$g_base" "$gr_base"
 
 write_config 9999
 xb_up
-r_other=$(wrk_rps)
-g_other=$(iperf_gbps)
+row "attached, watching another port" "$(wrk_rps)" "$(iperf_gbps)" "$(iperf_gbps -R)"
 xb_down
+
+export XDPBEAT_INGRESS=xdp
+xb_up
+row "same, XDPBEAT_INGRESS=xdp (native XDP on veth)" "$(wrk_rps)" "$(iperf_gbps)" "$(iperf_gbps -R)"
+xb_down
+unset XDPBEAT_INGRESS
 
 write_config 8080
 xb_up
@@ -126,20 +141,20 @@ kstats=$(grep 'stats (final)' "$WORK/xb.err" | grep -o 'kernel\.[a-z_]*=[0-9]*' 
 write_config 5201
 xb_up
 g_watch=$(iperf_gbps)
+gr_watch=$(iperf_gbps -R)
 xb_down
 kstats_iperf=$(grep 'stats (final)' "$WORK/xb.err" | grep -o 'kernel\.[a-z_]*=[0-9]*' | tr '\n' ' ')
+row "attached, watching this traffic" "$r_watch" "$g_watch" "$gr_watch"
 
 echo "veth pair, nginx and iperf3 server in a namespace, clients on the host, ${SECS}s per run;"
-echo "xdpbeat on the host end (XDP ingress + TC egress)."
+echo "xdpbeat on the host end (default: TC ingress + TC egress on a virtual device)."
 echo
-echo "| xdpbeat | wrk -t1 -c8 (req/s) | vs none | iperf3 (Gbit/s) | vs none |"
-echo "|---|---:|---:|---:|---:|"
-echo "| not running | $r_base | 1.00 | $g_base | 1.00 |"
-echo "| attached, watching another port | $r_other | $(awk -v a="$r_other" -v b="$r_base" 'BEGIN{printf "%.2f", a/b}') | $g_other | $(awk -v a="$g_other" -v b="$g_base" 'BEGIN{printf "%.2f", (b>0)?a/b:0}') |"
-echo "| attached, watching this traffic | $r_watch | $(awk -v a="$r_watch" -v b="$r_base" 'BEGIN{printf "%.2f", a/b}') | $g_watch | $(awk -v a="$g_watch" -v b="$g_base" 'BEGIN{printf "%.2f", (b>0)?a/b:0}') |"
+echo "| xdpbeat | wrk -t1 -c8 (req/s) | vs none | iperf3 host->ns (Gbit/s) | vs none | iperf3 ns->host (Gbit/s) | vs none |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${ROWS[@]}"
 echo
 echo "Watched wrk run: $reqs requests completed, $events HTTP events written; $kstats"
-echo "Watched iperf3 run (port configured as http: every byte goes through the ring buffer): $kstats_iperf"
+echo "Watched iperf3 runs (port configured as http: every byte goes through the ring buffer): $kstats_iperf"
 echo
 echo "Command: \`make bench\` (bench/bpf_live.sh)."
 echo
