@@ -12,6 +12,7 @@ Prints "es_server listening on ADDR:PORT" once the socket accepts.
 
 Admin API (never needs credentials):
   POST /_fault  {"mode": M, "count": K, "seconds": S, ...}
+     (shorthands: {"fail_items": N, ...} and {"slow": SECONDS, ...})
      M = none | refuse | hang | 429 | 503 | 500 | 413 | 401 | 403 | fail_items |
          close_mid_response | malformed | slow
      count   = number of matching requests affected (default 1 unless seconds)
@@ -54,7 +55,10 @@ VERSION = "8.11.0"
 
 class Fault:
     def __init__(self, spec):
-        self.mode = str(spec.get("mode", "none"))
+        mode = spec.get("mode")
+        if mode is None:  # shorthand: {"fail_items": N} or {"slow": SECONDS}
+            mode = "fail_items" if "fail_items" in spec else "slow" if "slow" in spec else "none"
+        self.mode = str(mode)
         self.scope = spec.get("scope", "bulk")
         self.items = int(spec.get("items", spec.get("fail_items", 1)) or 1)
         if self.mode == "fail_items" and isinstance(spec.get("fail_items"), int):
