@@ -536,3 +536,90 @@ Test(es, template_builtin_matches_file_and_pattern_override)
 	cr_assert_null(es_template_body(&t, err, sizeof(err)));
 	cr_assert(strstr(err, "/nonexistent/template.json"));
 }
+
+/* ---- hostile input ---- */
+
+static uint32_t xs(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+Test(es, parse_survives_mutated_responses)
+{
+	const char *base = "{\"took\":3,\"errors\":true,\"items\":[{\"create\":{\"_index\":\"x\",\"status\":201}},"
+			   "{\"create\":{\"status\":429,\"error\":{\"type\":\"t\",\"reason\":\"r\",\"caused_by\":"
+			   "{\"reason\":\"c\"}}}},{\"index\":{\"status\":409,\"error\":\"s\"}}]}";
+	size_t len = strlen(base);
+	uint32_t seed = 12345;
+	struct es_item it[3];
+	char buf[512], sum[64];
+
+	for (int round = 0; round < 5000; round++) {
+		size_t n = len;
+		int rc;
+
+		memcpy(buf, base, len);
+		for (int k = 0, m = 1 + (int)(xs(&seed) % 4); k < m; k++) {
+			size_t at = xs(&seed) % n;
+
+			switch (xs(&seed) % 3) {
+			case 0: /* flip a byte */
+				buf[at] = (char)xs(&seed);
+				break;
+			case 1: /* cut */
+				n = at;
+				break;
+			default: /* duplicate a slice */
+				if (n + 16 < sizeof(buf)) {
+					memmove(buf + at + 16, buf + at, n - at);
+					n += 16;
+				}
+			}
+			if (!n)
+				n = 1;
+		}
+		rc = es_bulk_parse(buf, n, ES_OP_CREATE, it, 3);
+		cr_assert(rc == 0 || rc == -EBADMSG);
+		if (rc == 0)
+			for (int i = 0; i < 3; i++)
+				cr_assert(it[i].verdict <= ES_FAIL && strlen(it[i].reason) < sizeof(it[i].reason));
+		es_error_summary(buf, n, sum, sizeof(sum));
+		cr_assert_lt(strlen(sum), sizeof(sum));
+	}
+}
+
+Test(es, spool_survives_random_segment)
+{
+	char *dir = tmpdir();
+	struct es_spool *s;
+	struct es_spool_batch b = { 0 };
+	uint32_t seed = 777;
+	char path[512];
+	FILE *f;
+	int r, reads = 0;
+
+	snprintf(path, sizeof(path), "%s/seg-00000000.ndjson", dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	for (int i = 0; i < 20000; i++) {
+		uint32_t v = xs(&seed);
+
+		fputc(v % 5 == 0 ? '\n' : v % 7 == 0 ? ' ' : (int)(v >> 8), f);
+	}
+	fclose(f);
+	s = spool_open(dir, 0);
+	while ((r = es_spool_read(s, &b, 64, 0)) > 0 && reads++ < 100000) {
+		for (int i = 0; i < r; i++)
+			cr_assert(b.docs[i].line + b.docs[i].len <= b.data.p + b.data.len);
+		cr_assert_eq(es_spool_ack(s, &b, (size_t)r), 0);
+	}
+	cr_assert_geq(r, 0);
+	cr_assert_eq(es_spool_pending(s), 0);
+	es_spool_batch_free(&b);
+	es_spool_close(s);
+	rmdir_all(dir);
+	free(dir);
+}
