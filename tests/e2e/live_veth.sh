@@ -19,6 +19,7 @@ NS=xb-test-$$
 H=xbh$$
 N_IF=xbn$$
 NET=10.$((100 + $$ % 100)).$((($$ / 100) % 250))
+NET6=fd00:b0e7:$(printf %x $(($$ % 65536)))
 N=20
 LIVE_NETNS+=("$NS")
 
@@ -27,6 +28,8 @@ ip link add "$H" type veth peer name "$N_IF" netns "$NS"
 ip addr add "$NET.1/24" dev "$H"
 ip link set "$H" up
 ip -n "$NS" addr add "$NET.2/24" dev "$N_IF"
+ip addr add "$NET6::1/64" dev "$H" nodad
+ip -n "$NS" addr add "$NET6::2/64" dev "$N_IF" nodad
 ip -n "$NS" link set "$N_IF" up
 ip -n "$NS" link set lo up
 
@@ -37,7 +40,10 @@ for port in 8080 8081; do
 		>/dev/null 2>&1 &
 	LIVE_PIDS+=("$!")
 done
-wait_for 20 curl -sf -o /dev/null "http://$NET.2:8080/" && wait_for 20 curl -sf -o /dev/null "http://$NET.2:8081/"
+ip netns exec "$NS" $PY -m http.server 8080 --bind "$NET6::2" --directory "$LIVE_TMP/www" >/dev/null 2>&1 &
+LIVE_PIDS+=("$!")
+wait_for 20 curl -sf -o /dev/null "http://$NET.2:8080/" && wait_for 20 curl -sf -o /dev/null "http://$NET.2:8081/" &&
+	wait_for 20 curl -sf -o /dev/null "http://[$NET6::2]:8080/"
 check "servers up in namespace $NS" $?
 
 write_config() { # ports...
@@ -79,6 +85,11 @@ scenario() { # ingress mode: auto | xdp
 		curl -sf -o /dev/null "http://$NET.2:8080/" && ok=$((ok + 1))
 	done
 	check "$N requests on the watched port answered" $([ $ok -eq $N ]; echo $?)
+	ok=0
+	for i in $(seq 5); do
+		curl -sf -o /dev/null "http://[$NET6::2]:8080/" && ok=$((ok + 1))
+	done
+	check "5 requests over IPv6 answered" $([ $ok -eq 5 ]; echo $?)
 
 	# kernel.sent once the watched traffic is in, then unwatched traffic.
 	sleep 1
@@ -106,10 +117,12 @@ scenario() { # ingress mode: auto | xdp
 	ev="$LIVE_TMP/out/xdpbeat.ndjson"
 	n8080=$(events_on_port "$ev" 8080)
 	n8081=$(events_on_port "$ev" 8081)
-	check "$N transactions on 8080 (got $n8080)" $([ "$n8080" -eq $N ]; echo $?)
+	check "$N + 5 transactions on 8080 (got $n8080)" $([ "$n8080" -eq $((N + 5)) ]; echo $?)
+	n6=$(jq -c 'select(.network.type == "ipv6" and .server.ip == "'"$NET6::2"'")' "$ev" | grep -c .)
+	check "5 of them over IPv6 (got $n6)" $([ "$n6" -eq 5 ]; echo $?)
 	check "5 transactions on 8081 after SIGHUP, none before (got $n8081)" $([ "$n8081" -eq 5 ]; echo $?)
 	status_ok=$(jq -c 'select(.status == "OK" and .http.response.status_code == 200)' "$ev" | grep -c .)
-	check "all transactions complete with status 200 ($status_ok)" $([ "$status_ok" -eq $((N + 5)) ]; echo $?)
+	check "all transactions complete with status 200 ($status_ok)" $([ "$status_ok" -eq $((N + 10)) ]; echo $?)
 	grep 'stats (final)' "$LIVE_TMP/err1" | sed 's/^/  /'
 	check "final stats line with kernel counters" $(grep 'stats (final)' "$LIVE_TMP/err1" | grep -q 'kernel.matched='; echo $?)
 
