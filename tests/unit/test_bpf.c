@@ -758,6 +758,73 @@ Test(bpf, ring_full_counted)
 	free(p);
 }
 
+/* ---- hostile input ---- */
+
+static uint32_t rnd_state = 0x2545F491;
+
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* A valid frame with random bytes flipped in its headers, cut at a random length. */
+static size_t mutated_frame(uint8_t *buf, size_t cap)
+{
+	struct frame f = tcp4(rnd() % 2 ? 80 : 40000, rnd() % 2 ? 80 : 40001);
+	size_t poff, len, cut;
+
+	f.family = rnd() % 2 ? 4 : 6;
+	f.l4 = rnd() % 4 ? IPPROTO_TCP : IPPROTO_UDP;
+	f.vlans = rnd() % 3;
+	f.ip_opts = f.family == 4 ? 4 * (rnd() % 11) : 0;
+	f.v6_ext = f.family == 6 ? rnd() % 3 : 0;
+	f.v6_frag = f.family == 6 && rnd() % 4 == 0;
+	f.tcp_opts = 4 * (rnd() % 11);
+	f.flags = (uint8_t)rnd();
+	len = build(buf, cap, &f, &poff);
+	for (int i = rnd() % 6; i > 0; i--)
+		buf[12 + rnd() % (poff - 12)] = (uint8_t)rnd();
+	cut = 14 + rnd() % (len - 13);
+	return cut;
+}
+
+Test(bpf, mutated_frames_are_harmless)
+{
+	static uint8_t buf[1024];
+	size_t records = 0;
+
+	load(XB_PAYLOAD_MAX);
+	for (int i = 0; i < 3000; i++) {
+		size_t len = mutated_frame(buf, sizeof(buf));
+		uint32_t retval = 99;
+
+		cr_assert_eq(run_prog(fx.skel->progs.xdpbeat_xdp, buf, len, &retval), 0);
+		cr_assert_eq(retval, XDP_PASS_);
+		if (run_prog(fx.skel->progs.xdpbeat_tc, buf, len, &retval) == 0)
+			cr_assert_eq(retval, TC_ACT_OK_);
+		clear_recs();
+		ring_buffer__consume(fx.rb);
+		for (size_t j = 0; j < fx.n; j++) {
+			const struct xb_record *r = fx.recs[j].r;
+
+			cr_assert(r->family == 4 || r->family == 6);
+			cr_assert(r->l4proto == IPPROTO_TCP || r->l4proto == IPPROTO_UDP);
+			cr_assert(r->sport == 80 || r->dport == 80 || r->dport == 53 || r->sport == 53 ||
+				  r->sport == 6379 || r->dport == 6379);
+			cr_assert_leq(r->wire_len, len);
+			cr_assert_leq(r->cap_len, r->wire_len);
+			/* The payload is bytes of the frame. */
+			if (r->cap_len)
+				cr_assert_not_null(memmem(buf, len, r->data, r->cap_len), "frame %d", i);
+		}
+		records += fx.n;
+	}
+	cr_assert_gt(records, 100, "some mutated frames still match (%zu)", records);
+}
+
 /* ---- records -> struct packet (no root needed) ---- */
 
 static struct xb_record *mkrec(uint32_t offset, uint32_t cap, uint32_t wire, uint8_t tcpf, uint8_t flags)
