@@ -305,6 +305,9 @@ static int capture_load(struct capture *c, const struct config *cfg, char *err, 
 	uint32_t snap = cfg->snaplen && cfg->snaplen < XB_PAYLOAD_MAX ? cfg->snaplen : XB_PAYLOAD_MAX;
 	int ret;
 
+	if (cfg->ring_size && ring != cfg->ring_size)
+		fprintf(stderr, "xdpbeat: ring_size %llu raised to %u bytes (a record can be 4 KiB)\n",
+			(unsigned long long)cfg->ring_size, ring);
 	c->skel = xdpbeat_bpf__open();
 	if (!c->skel) {
 		snprintf(err, errlen, "opening BPF object: %s", strerror(errno));

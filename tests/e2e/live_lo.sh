@@ -77,5 +77,23 @@ scenario() { # ingress mode: auto | xdp
 scenario auto
 scenario xdp
 
+# A small snaplen cuts payloads: the cut is reported as a gap, never silent.
+echo "--- snaplen 100"
+unset XDPBEAT_INGRESS
+printf 'xdpbeat.snaplen: 100\n' >> "$LIVE_TMP/xdpbeat.yml"
+rm -f "$LIVE_TMP/out"/* "$LIVE_TMP/err"
+xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err"
+check "daemon started with snaplen 100" $?
+curl -sf -o /dev/null "http://127.0.0.1:$PORT/big.bin"
+check "download answered" $?
+sleep 0.5
+xb_stop
+check "SIGINT: exit status 0" $?
+grep 'stats (final)' "$LIVE_TMP/err" | sed 's/^/  /'
+cut=$(final_stat "$LIVE_TMP/err" kernel.truncated_bytes)
+check "kernel counted the cut bytes ($cut)" $([ "$cut" -gt 1000000 ]; echo $?)
+gaps=$(final_stat "$LIVE_TMP/err" tcp.gap_bytes)
+check "the TCP layer saw them as gaps ($gaps bytes)" $([ "$gaps" -gt 1000000 ]; echo $?)
+
 [ $fail -eq 0 ] && echo "live_lo: all checks passed"
 exit $fail
