@@ -1068,3 +1068,24 @@ Test(bpf, open_errors_are_clear)
 	cr_assert(strstr(err, "xb-no-such-if") && strstr(err, "not found"), "err: %s", err);
 	config_free(cfg);
 }
+
+Test(bpf, resolve_any_lists_up_interfaces)
+{
+	char *names[] = { "any" };
+	struct strlist any = { .v = names, .n = 1 };
+	struct capture_ifaces l = { 0 };
+	char err[256] = "";
+	bool lo = false;
+
+	cr_assert_eq(capture_ifaces_resolve(&l, &any, err, sizeof(err)), 0, "%s", err);
+	for (size_t i = 0; i < l.n; i++) {
+		cr_assert_eq(if_nametoindex(l.v[i].name), (unsigned)l.v[i].ifindex);
+		cr_assert_eq(l.v[i].xdp_link, -1);
+		if (l.v[i].loopback) {
+			lo = true;
+			cr_assert_not(l.v[i].physical, "lo is virtual");
+		}
+	}
+	cr_assert(lo, "any includes lo");
+	capture_ifaces_free(&l);
+}
