@@ -1,10 +1,15 @@
 # Helpers for the Elasticsearch e2e tests (tests/e2e/es_*.sh): sourced, not run.
 # Starts tests/es_server.py on a free port, runs xdpbeat from a pcap into it,
-# reads counters from both sides. Every process started here is killed on exit.
+# reads counters from both sides. Every process started here is killed on exit
+# (ES_KEEP=1 keeps the temporary directory with the logs).
 
 ES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${XDPBEAT:=$ES_ROOT/build/xdpbeat}"
 PY=/usr/bin/python3
+if [ ! -s "$XDPBEAT" ] || ! head -c 4 "$XDPBEAT" | grep -q ELF; then
+	echo "es tests: $XDPBEAT is not a built binary (run make)"
+	exit 1
+fi
 ES_TMP=$(mktemp -d /tmp/xdpbeat-es-e2e.XXXXXX)
 ES_PIDS=()
 ES_FAILS=0
@@ -16,7 +21,7 @@ es_cleanup() {
 	for p in "${ES_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$ES_TMP"
+	[ -n "${ES_KEEP:-}" ] && echo "kept $ES_TMP" || rm -rf "$ES_TMP"
 }
 trap es_cleanup EXIT
 

@@ -121,6 +121,7 @@ class Store:
             "auth_failures": 0,
             "template_puts": 0,
             "template_gets": 0,
+            "proxied_requests": 0,  # absolute-form request lines (sent to us as a proxy)
         }
         self.unmapped = set()
         self.last_bulk_headers = {}
@@ -660,6 +661,10 @@ class Handler(BaseHTTPRequestHandler):
         self.dispatch("DELETE")
 
     def dispatch(self, method):
+        if self.path.startswith(("http://", "https://")):  # absolute form: we are the client's proxy
+            with STORE.lock:
+                STORE.c["proxied_requests"] += 1
+            self.path = "/" + self.path.split("/", 3)[3] if self.path.count("/") >= 3 else "/"
         path, _, qs = self.path.partition("?")
         params = dict(p.partition("=")[::2] for p in qs.split("&") if p)
         parts = [p for p in path.split("/") if p]

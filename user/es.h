@@ -116,6 +116,8 @@ struct es_client_cfg {
 	const char *api_key; /* "id:key" */
 	const struct strlist *headers; /* "Name: value" */
 	const char *ca_file;
+	const char *proxy_url; /* NULL = curl's default (http_proxy/no_proxy env) */
+	bool proxy_disable; /* never use a proxy */
 	enum es_verify verify;
 	uint64_t timeout_ns;
 	int compression_level; /* 0 = none */

@@ -41,7 +41,7 @@ struct es_client {
 	size_t next_host;
 	struct curl_slist *base_hdrs; /* auth + custom headers */
 	struct es_client_cfg cfg;
-	char *username, *password, *ca_file;
+	char *username, *password, *ca_file, *proxy_url;
 	struct es_conn *conns;
 	int nconns;
 };
@@ -164,6 +164,10 @@ static int conn_init(struct es_client *c, struct es_conn *k)
 	}
 	if (c->ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	if (c->cfg.proxy_disable)
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+	else if (c->proxy_url)
+		curl_easy_setopt(h, CURLOPT_PROXY, c->proxy_url);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->cfg.verify == ES_VERIFY_NONE ? 0L : 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->cfg.verify == ES_VERIFY_FULL ? 2L : 0L);
 	return 0;
@@ -202,6 +206,8 @@ struct es_client *es_client_new(const struct es_client_cfg *cfg, char *err, size
 	if (cfg->password && !(c->password = strdup(cfg->password)))
 		goto nomem;
 	if (cfg->ca_file && !(c->ca_file = strdup(cfg->ca_file)))
+		goto nomem;
+	if (cfg->proxy_url && !(c->proxy_url = strdup(cfg->proxy_url)))
 		goto nomem;
 	c->cfg.hosts = NULL;
 	c->cfg.headers = NULL;
@@ -475,5 +481,6 @@ void es_client_free(struct es_client *c)
 	free(c->username);
 	free(c->password);
 	free(c->ca_file);
+	free(c->proxy_url);
 	free(c);
 }

@@ -53,6 +53,8 @@ struct es_cfg {
 	enum es_id_mode id_mode;
 	uint64_t backoff_init, backoff_max;
 	bool loadbalance; /* accepted for Beats compatibility: hosts are always round-robin */
+	char *proxy_url;
+	bool proxy_disable;
 };
 
 /* One event during a ship() call. */
@@ -236,6 +238,8 @@ static const struct cfg_field es_fields[] = {
 	FC("document_id", set_id_mode),
 	{ .key = "backoff", .type = CFG_SECTION, .sub = backoff_fields },
 	F("loadbalance", CFG_BOOL, loadbalance),
+	F("proxy_url", CFG_STRING, proxy_url),
+	F("proxy_disable", CFG_BOOL, proxy_disable),
 	{ 0 },
 };
 
@@ -876,6 +880,8 @@ static void *es_open(const void *priv, const struct config *cfg, struct stats *s
 	cc.headers = &c->headers;
 	cc.ca_file = c->ssl_cas.n ? c->ssl_cas.v[0] : NULL;
 	cc.verify = c->verify;
+	cc.proxy_url = c->proxy_url;
+	cc.proxy_disable = c->proxy_disable;
 	cc.timeout_ns = c->timeout;
 	cc.compression_level = (int)c->compression_level;
 	cc.conns = (int)c->worker;

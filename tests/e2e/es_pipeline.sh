@@ -57,6 +57,18 @@ check "headers sent" eq "$(es_eval 's["last_bulk_headers"].get("x-team"), s["las
 check "content type ndjson" eq "$(es_eval 's["last_bulk_headers"].get("content-type")')" "application/x-ndjson"
 check "pipeline named on every item" eq "$(es_eval 's["pipelines"]')" "{'geoip': $N}"
 
+echo "es_pipeline: proxy_url (the test server plays the proxy), proxy_disable against a bad http_proxy"
+es_reset
+xb_run proxy "$ES_TMP/day.pcap" -E 'output.elasticsearch.hosts=["http://es.invalid:9200"]' \
+	-E "output.elasticsearch.proxy_url=http://127.0.0.1:$ES_PORT"
+check "via proxy: stored $N" eq "$(es_stat docs_stored)" $N
+check "via proxy: requests in absolute form" ge "$(es_stat proxied_requests)" 2
+es_reset
+http_proxy=http://127.0.0.1:1 HTTP_PROXY=http://127.0.0.1:1 no_proxy= NO_PROXY= \
+	xb_run noproxy "$ES_TMP/day.pcap" -E output.elasticsearch.proxy_disable=true
+check "proxy_disable: stored $N" eq "$(es_stat docs_stored)" $N
+check "proxy_disable: direct" eq "$(es_stat proxied_requests)" 0
+
 echo "es_pipeline: setup.template.enabled=false"
 es_reset
 xb_run run4 "$ES_TMP/day.pcap" -E setup.template.enabled=false
