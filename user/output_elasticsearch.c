@@ -11,6 +11,21 @@
  * With queue.disk.path set, publish() appends the events to a disk spool
  * (user/es_spool.c) and a sender thread ships them from there, so an outage
  * or a restart loses nothing that was handed to the output.
+ *
+ * Settings (output.elasticsearch.*, defaults in es_cfg_new()):
+ *   hosts ["http://localhost:9200"]  round-robin; "host:port" means http://
+ *   worker 1, bulk_max_size 1600, compression_level 1 (gzip, 0 = off),
+ *   timeout 90s, max_retries -1 (retry until acknowledged; N = fail after N+1),
+ *   username/password, api_key "id:key", headers {Name: value},
+ *   ssl.certificate_authorities [file], ssl.verification_mode full|certificate|none,
+ *   index "xdpbeat-%{+yyyy.MM.dd}" (event time, UTC), op_type create|index,
+ *   pipeline, dead_letter_index, document_id content|auto,
+ *   backoff.init 1s, backoff.max 60s, proxy_url, proxy_disable, loadbalance.
+ * setup.template.{enabled true, name "xdpbeat", pattern "<name>-*",
+ *   overwrite false, path (default: config/xdpbeat.template.json, built in)}.
+ * Counters: events.acked (includes duplicates), events.duplicates,
+ *   events.failed, events.dead_letter, events.retried, output.batches,
+ *   output.errors, output.auth_errors, output.bytes, output.bulk_latency_us_total.
  */
 #include <errno.h>
 #include <inttypes.h>
