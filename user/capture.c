@@ -69,20 +69,33 @@ static void log_keep(const char *s, size_t n)
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char line[1024], *text = line;
+	va_list ap2;
 	int n;
 
 	if (level == LIBBPF_DEBUG && !getenv("XDPBEAT_DEBUG"))
 		return 0;
+	va_copy(ap2, ap);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n < 0)
-		return n;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (getenv("XDPBEAT_DEBUG"))
-		fputs(line, stderr);
-	else
-		log_keep(line, (size_t)n);
+	/* The verifier log comes in one piece, often megabytes: keep its end. */
+	if (n >= (int)sizeof(line)) {
+		text = malloc((size_t)n + 1);
+		if (text) {
+			vsnprintf(text, (size_t)n + 1, fmt, ap2);
+		} else {
+			text = line;
+			n = sizeof(line) - 1;
+		}
+	}
+	va_end(ap2);
+	if (n > 0) {
+		if (getenv("XDPBEAT_DEBUG"))
+			fputs(text, stderr);
+		else
+			log_keep(text, (size_t)n);
+	}
+	if (text != line)
+		free(text);
 	return n;
 }
 
