@@ -14,5 +14,5 @@ int empty_xdp(struct xdp_md *ctx)
 SEC("tc")
 int empty_tc(struct __sk_buff *skb)
 {
-	return 0; /* TC_ACT_OK */
+	return -1; /* TC_ACT_UNSPEC, as xdpbeat_tc */
 }

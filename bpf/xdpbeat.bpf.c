@@ -3,7 +3,10 @@
  * xdpbeat kernel side: XDP (ingress) and TC (egress) programs that keep the
  * TCP/UDP packets whose source or destination port is in the ports maps and
  * push a record (header facts + payload, chunked) into the ring buffer.
- * They never change traffic: XDP_PASS / TC_ACT_OK always.
+ * They never change traffic: XDP_PASS always; the TC program returns
+ * TC_ACT_UNSPEC (= TCX_NEXT), which lets the packet go on through any other
+ * tc filter or tcx program after ours (TC_ACT_OK would end the chain there
+ * and skip them).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -13,7 +16,7 @@
 #include "parse.bpf.h"
 #include "stats.bpf.h"
 
-#define XB_TC_ACT_OK 0
+#define XB_TC_ACT_UNSPEC (-1) /* TCX_NEXT for tcx links */
 /* Chunks per packet: XB_PAYLOAD_MAX / XB_CHUNK_MAX. */
 #define XB_CHUNKS (XB_PAYLOAD_MAX / XB_CHUNK_MAX)
 /* Payload room of the small record class (most requests fit). */
@@ -281,5 +284,5 @@ int xdpbeat_tc(struct __sk_buff *skb)
 	void *end = (void *)(long)skb->data_end;
 
 	xb_handle(skb, XB_HOOK_TC, data, end);
-	return XB_TC_ACT_OK;
+	return XB_TC_ACT_UNSPEC;
 }

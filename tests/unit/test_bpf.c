@@ -29,7 +29,7 @@
 #define SMALL_ROOM 512
 #define MAX_RECS 64
 #define XDP_PASS_ 2
-#define TC_ACT_OK_ 0
+#define TC_ACT_UNSPEC_ 0xffffffffu /* -1: next filter / TCX_NEXT */
 
 struct rec_copy {
 	struct xb_record *r;
@@ -289,7 +289,7 @@ static size_t run(enum hook_sel h, const uint8_t *data, size_t len)
 	} else {
 		ret = run_prog(fx.skel->progs.xdpbeat_tc, data, len, &retval);
 		cr_assert_eq(ret, 0, "tc test run: %d (%zu bytes)", ret, len);
-		cr_assert_eq(retval, TC_ACT_OK_);
+		cr_assert_eq(retval, TC_ACT_UNSPEC_);
 	}
 	ring_buffer__consume(fx.rb);
 	return fx.n;
@@ -804,7 +804,7 @@ Test(bpf, mutated_frames_are_harmless)
 		cr_assert_eq(run_prog(fx.skel->progs.xdpbeat_xdp, buf, len, &retval), 0);
 		cr_assert_eq(retval, XDP_PASS_);
 		if (run_prog(fx.skel->progs.xdpbeat_tc, buf, len, &retval) == 0)
-			cr_assert_eq(retval, TC_ACT_OK_);
+			cr_assert_eq(retval, TC_ACT_UNSPEC_);
 		clear_recs();
 		ring_buffer__consume(fx.rb);
 		for (size_t j = 0; j < fx.n; j++) {
