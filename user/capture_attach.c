@@ -35,6 +35,8 @@
 /* enum bpf_attach_type values newer than the installed uapi headers. */
 #define XB_ATTACH_TCX_INGRESS 46
 #define XB_ATTACH_TCX_EGRESS 47
+/* tcx (bpf_mprog) placement flags, newer than the installed uapi headers too. */
+#define XB_F_BEFORE (1U << 3)
 
 enum ingress_mode {
 	INGRESS_AUTO,
@@ -297,13 +299,19 @@ static int tc_attach_netlink(struct capture_iface *it, int dir, int prog_fd, cha
 	return 0;
 }
 
+/*
+ * tcx: on ingress first in the chain (see packets before other programs
+ * redirect or drop them), on egress last (see them as they leave). The
+ * program returns TCX_NEXT, so the others run as before.
+ */
 static int tc_attach(struct capture_iface *it, int dir, int prog_fd, char *err, size_t errlen)
 {
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = dir == CAPTURE_TC_IN ? XB_F_BEFORE : 0);
 	int fd;
 
 	tc_clear_stale(it, dir);
 	fd = bpf_link_create(prog_fd, it->ifindex, dir == CAPTURE_TC_IN ? XB_ATTACH_TCX_INGRESS : XB_ATTACH_TCX_EGRESS,
-			     NULL);
+			     &opts);
 	if (fd >= 0) {
 		it->tc[dir].link = fd;
 		return 0;

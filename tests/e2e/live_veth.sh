@@ -155,5 +155,28 @@ scenario() { # ingress mode: auto | xdp
 
 scenario auto
 scenario xdp
+
+# Two daemons on the same interface (tcx keeps both): each program hands the
+# packet on (TCX_NEXT), so both see all of the traffic.
+echo "--- two daemons"
+unset XDPBEAT_INGRESS
+write_config 8080
+mkdir -p "$LIVE_TMP/out2"
+sed "s|$LIVE_TMP/out\$|$LIVE_TMP/out2|" "$LIVE_TMP/xdpbeat.yml" > "$LIVE_TMP/xdpbeat2.yml"
+rm -f "$LIVE_TMP/out"/* "$LIVE_TMP"/err*
+xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/errA"
+pid_a=$XB_PID
+xb_start "$LIVE_TMP/xdpbeat2.yml" "$LIVE_TMP/errB"
+check "second daemon attached next to the first" $?
+for i in $(seq 10); do
+	curl -sf -o /dev/null "http://$NET.2:8080/"
+done
+sleep 0.5
+xb_stop
+XB_PID=$pid_a
+xb_stop
+na=$(events_on_port "$LIVE_TMP/out/xdpbeat.ndjson" 8080)
+nb=$(events_on_port "$LIVE_TMP/out2/xdpbeat.ndjson" 8080)
+check "both daemons saw the 10 transactions ($na, $nb)" $([ "$na" -eq 10 ] && [ "$nb" -eq 10 ]; echo $?)
 [ $fail -eq 0 ] && echo "live_veth: all checks passed"
 exit $fail
