@@ -156,6 +156,30 @@ scenario() { # ingress mode: auto | xdp
 scenario auto
 scenario xdp
 
+# A server on the host: its 1 MiB responses leave through TC egress as GSO
+# packets of up to 64 KiB, which the kernel side sends whole in chunks.
+echo "--- GSO egress"
+unset XDPBEAT_INGRESS
+head -c 1048576 /dev/urandom > "$LIVE_TMP/www/big.bin"
+$PY -m http.server 8082 --bind "$NET.1" --directory "$LIVE_TMP/www" >/dev/null 2>&1 &
+LIVE_PIDS+=("$!")
+wait_for 20 ip netns exec "$NS" curl -sf -o /dev/null "http://$NET.1:8082/"
+check "host server up" $?
+write_config 8082
+rm -f "$LIVE_TMP/out"/* "$LIVE_TMP"/err*
+xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err1"
+for i in 1 2; do
+	ip netns exec "$NS" curl -sf -o /dev/null "http://$NET.1:8082/big.bin"
+done
+sleep 0.5
+xb_stop
+grep 'stats (final)' "$LIVE_TMP/err1" | sed 's/^/  /'
+big=$(jq -c 'select(.http.response.body.bytes == 1048576 and .status == "OK")' "$LIVE_TMP/out/xdpbeat.ndjson" | grep -c .)
+check "2 x 1 MiB responses seen whole (got $big)" $([ "$big" -eq 2 ]; echo $?)
+check "no TCP gaps" $([ "$(final_stat "$LIVE_TMP/err1" tcp.gaps)" -eq 0 ]; echo $?)
+check "records outnumber packets (GSO chunks)" \
+	$([ "$(final_stat "$LIVE_TMP/err1" kernel.sent)" -gt "$(final_stat "$LIVE_TMP/err1" kernel.matched)" ]; echo $?)
+
 # Two daemons on the same interface (tcx keeps both): each program hands the
 # packet on (TCX_NEXT), so both see all of the traffic.
 echo "--- two daemons"
