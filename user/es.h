@@ -44,7 +44,10 @@ enum es_op {
 
 const char *es_op_name(enum es_op op);
 
-/* Document id derived from the content: same line, same id (dedup on resend). */
+/* SipHash-2-4 of data under key; outlen 8 or 16. */
+void es_siphash(const uint8_t key[16], const void *data, size_t len, uint8_t *out, size_t outlen);
+
+/* Document id derived from the content (SipHash-2-4-128, fixed key): same line, same id. */
 #define ES_ID_LEN 20
 void es_doc_id(const char *line, size_t len, char out[ES_ID_LEN + 1]);
 

@@ -283,13 +283,81 @@ void es_base64(const void *data, size_t n, char *out)
 	out[o] = '\0';
 }
 
+/* ---- SipHash-2-4 (Aumasson, Bernstein), 64- and 128-bit output ---- */
+
+static uint64_t rotl64(uint64_t x, int b)
+{
+	return x << b | x >> (64 - b);
+}
+
+static void sip_rounds(uint64_t v[4], int n)
+{
+	while (n--) {
+		v[0] += v[1];
+		v[1] = rotl64(v[1], 13) ^ v[0];
+		v[0] = rotl64(v[0], 32);
+		v[2] += v[3];
+		v[3] = rotl64(v[3], 16) ^ v[2];
+		v[0] += v[3];
+		v[3] = rotl64(v[3], 21) ^ v[0];
+		v[2] += v[1];
+		v[1] = rotl64(v[1], 17) ^ v[2];
+		v[2] = rotl64(v[2], 32);
+	}
+}
+
+static uint64_t le64(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+void es_siphash(const uint8_t key[16], const void *data, size_t len, uint8_t *out, size_t outlen)
+{
+	const uint8_t *p = data;
+	uint64_t k0 = le64(key, 8), k1 = le64(key + 8, 8), m;
+	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+			  k1 ^ 0x7465646279746573ULL };
+	size_t i;
+
+	if (outlen == 16)
+		v[1] ^= 0xee;
+	for (i = 0; i + 8 <= len; i += 8) {
+		m = le64(p + i, 8);
+		v[3] ^= m;
+		sip_rounds(v, 2);
+		v[0] ^= m;
+	}
+	m = le64(p + i, len - i) | (uint64_t)(len & 0xff) << 56;
+	v[3] ^= m;
+	sip_rounds(v, 2);
+	v[0] ^= m;
+	v[2] ^= outlen == 16 ? 0xee : 0xff;
+	sip_rounds(v, 4);
+	m = v[0] ^ v[1] ^ v[2] ^ v[3];
+	for (int b = 0; b < 8; b++)
+		out[b] = (uint8_t)(m >> (8 * b));
+	if (outlen != 16)
+		return;
+	v[1] ^= 0xdd;
+	sip_rounds(v, 4);
+	m = v[0] ^ v[1] ^ v[2] ^ v[3];
+	for (int b = 0; b < 8; b++)
+		out[8 + b] = (uint8_t)(m >> (8 * b));
+}
+
 void es_doc_id(const char *line, size_t len, char out[ES_ID_LEN + 1])
 {
+	/* a fixed key: the same event must get the same id after a restart */
+	static const uint8_t key[16] = "xdpbeat:doc-id:1";
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8_t h[20];
+	uint8_t h[16];
 	size_t o = 0;
 
-	sha1(line, len, h);
+	es_siphash(key, line, len, h, sizeof(h));
 	/* 15 bytes = 120 bits = 20 base64url characters */
 	for (size_t i = 0; i < 15; i += 3) {
 		uint32_t v = (uint32_t)h[i] << 16 | (uint32_t)h[i + 1] << 8 | h[i + 2];

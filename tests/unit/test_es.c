@@ -122,6 +122,27 @@ Test(es, doc_id_is_stable_and_content_derived)
 		cr_assert(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", a[i]));
 }
 
+Test(es, siphash_reference_vectors)
+{
+	uint8_t key[16], msg[64], out[16];
+	static const uint8_t empty64[8] = { 0x31, 0x0e, 0x0e, 0xdd, 0x47, 0xdb, 0x6f, 0x72 };
+	static const uint8_t empty128[16] = { 0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6,
+					      0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93 };
+	/* the paper's example: 15 bytes 00..0e */
+	static const uint8_t paper64[8] = { 0xe5, 0x45, 0xbe, 0x49, 0x61, 0xca, 0x29, 0xa1 };
+
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	es_siphash(key, msg, 0, out, 8);
+	cr_assert_eq(memcmp(out, empty64, 8), 0);
+	es_siphash(key, msg, 0, out, 16);
+	cr_assert_eq(memcmp(out, empty128, 16), 0);
+	es_siphash(key, msg, 15, out, 8);
+	cr_assert_eq(memcmp(out, paper64, 8), 0);
+}
+
 Test(es, dead_letter_doc_keeps_original)
 {
 	char *d = es_dead_letter_doc("{\"a\":\"x\"}", 9, 400, "mapper_parsing_exception", "bad ip", TS_2026);
