@@ -25,6 +25,7 @@ PORT=$(cat "$TMP/port")
 URL=http://127.0.0.1:$PORT
 
 now() { date +%s.%N; }
+elapsed() { $PY -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$1" "$2"; }
 stat() { curl -s "$URL/_test/stats" | $PY -c "import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 row() { # label seconds events wire_bytes bulks  (CPU from $TMP/cpu)
 	$PY -c "import sys; l,t,n,b,k,c=sys.argv[1:]; t=float(t); n=int(n); c=sum(map(float, c.split()))
@@ -43,7 +44,7 @@ $TIME "$XDPBEAT" -I "$TMP/big.pcap" -E output.console.enabled=false -E "output.f
 t1=$(now)
 cpu
 n=$(cat "$TMP"/file/* | wc -l)
-row "file (NDJSON)" "$(echo "$t1 - $t0" | bc)" "$n" "$(cat "$TMP"/file/* | wc -c)" "-"
+row "file (NDJSON)" "$(elapsed "$t0" "$t1")" "$n" "$(cat "$TMP"/file/* | wc -c)" "-"
 
 es_run() { # label -E...
 	local label=$1
@@ -55,7 +56,7 @@ es_run() { # label -E...
 		-E queue.mem.events=8192 -E queue.mem.flush.min_events=1600 "$@" 2>"$TMP/es.err" >/dev/null
 	t1=$(now)
 	cpu
-	row "$label" "$(echo "$t1 - $t0" | bc)" "$(stat 's["docs_stored"]')" \
+	row "$label" "$(elapsed "$t0" "$t1")" "$(stat 's["docs_stored"]')" \
 		"$(stat 's["bulk_bytes"] + s["bulk_header_bytes"]')" "$(stat 's["bulk_requests"]')"
 }
 
