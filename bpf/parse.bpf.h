@@ -211,7 +211,8 @@ static __always_inline bool parse_udp(struct hdr_cursor *c, void *end, struct xb
 	/* len 0 is legal for UDP over IPv6 jumbograms / GSO: IP decides. */
 	if (ulen && ulen < sizeof(*uh))
 		return false;
-	if (ulen)
+	/* The datagram ends where the shorter of the IP and UDP lengths says. */
+	if (ulen && (!*l4_end || l4_off + ulen < *l4_end))
 		*l4_end = l4_off + ulen;
 	m->sport = bpf_ntohs(uh->source);
 	m->dport = bpf_ntohs(uh->dest);

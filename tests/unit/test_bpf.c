@@ -418,6 +418,24 @@ Test(bpf, udp_match)
 	cr_assert_eq(fx.recs[0].r->tcp_flags, 0);
 }
 
+Test(bpf, udp_length_mismatch_uses_the_shorter)
+{
+	static uint8_t buf[256];
+	static const uint8_t q[] = "0123456789abcdefghij";
+	struct frame f = { .family = 4, .l4 = IPPROTO_UDP, .sport = 5353, .dport = 53, .payload = q, .len = 20,
+			   .pad_to = 120 /* trailer bytes after the datagram */ };
+	size_t poff, len;
+
+	load(XB_PAYLOAD_MAX);
+	len = build(buf, sizeof(buf), &f, &poff);
+	put16(buf + poff - 4, 8 + 12); /* UDP says 12 bytes of payload, IP 20 */
+	cr_assert_eq(run(XDP, buf, len), 1);
+	cr_assert_eq(fx.recs[0].r->wire_len, 12);
+	put16(buf + poff - 4, 8 + 200); /* UDP says more than IP carries */
+	cr_assert_eq(run(TC, buf, len), 1);
+	cr_assert_eq(fx.recs[0].r->wire_len, 20);
+}
+
 /* ---- headers ---- */
 
 Test(bpf, ipv6)
