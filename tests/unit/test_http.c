@@ -634,3 +634,120 @@ Test(http, invalid_utf8_in_repeated_header)
 	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-a"), "one, t\\xb1o");
 	tp_free(tp);
 }
+
+/* ---- randomized: generated messages, random segments, lost pieces, flipped bytes ---- */
+
+static size_t add_bytes(char *b, size_t len, size_t cap, const char *s, size_t n)
+{
+	if (len + n < cap) {
+		memcpy(b + len, s, n);
+		len += n;
+	}
+	return len;
+}
+
+static size_t add_str(char *b, size_t len, size_t cap, const char *s)
+{
+	return add_bytes(b, len, cap, s, strlen(s));
+}
+
+static size_t gen_body(char *b, size_t len, size_t cap, int framing, int blen, unsigned *seed)
+{
+	char tmp[64];
+
+	if (framing == 0) {
+		snprintf(tmp, sizeof(tmp), "Content-Length: %d\r\n\r\n", blen);
+		len = add_str(b, len, cap, tmp);
+		for (int i = 0; i < blen; i++)
+			len = add_bytes(b, len, cap, "password=y&" + i % 11, 1);
+		return len;
+	}
+	if (framing == 1) {
+		len = add_str(b, len, cap, "Transfer-Encoding: chunked\r\n\r\n");
+		for (int c = rand_r(seed) % 3; c > 0; c--) {
+			int n = 1 + rand_r(seed) % 20;
+
+			snprintf(tmp, sizeof(tmp), "%x;e=1\r\n", n);
+			len = add_str(b, len, cap, tmp);
+			for (int i = 0; i < n; i++)
+				len = add_str(b, len, cap, "z");
+			len = add_str(b, len, cap, "\r\n");
+		}
+		return add_str(b, len, cap, rand_r(seed) % 2 ? "0\r\n\r\n" : "0\r\nT: v\r\n\r\n");
+	}
+	len = add_str(b, len, cap, "\r\n");
+	for (int i = 0; framing == 3 && i < blen; i++)
+		len = add_str(b, len, cap, "c");
+	return len;
+}
+
+static size_t gen_msg(char *b, size_t cap, bool req, unsigned *seed)
+{
+	static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "CONNECT" };
+	static const char *const codes[] = { "200 OK",	   "204 No Content", "304 Not Modified", "404 Not Found",
+					     "100 Continue", "500 Oops",	     "101 Switching" };
+	static const char *const hdrs[] = { "Host: example.com:8080\r\n", "Cookie: a=1; b=\"2\"\r\n",
+					    "Set-Cookie: s=1\r\n", "Authorization: Basic Zm9vOmJhcg==\r\n",
+					    "X-Forwarded-For: 9.9.9.9, 1.1.1.1\r\n", "Content-Type: text/html\r\n",
+					    "Content-Type: application/x-www-form-urlencoded\r\n",
+					    "Content-Encoding: gzip\r\n", "X-Long: a\r\n\tb\r\n", "Expect: 100-continue\r\n" };
+	size_t len = 0;
+	char tmp[128];
+
+	if (req)
+		snprintf(tmp, sizeof(tmp), "%s /p%d?password=x&a=%%41 HTTP/1.%d\r\n", methods[rand_r(seed) % 6],
+			 rand_r(seed) % 9, rand_r(seed) % 2);
+	else
+		snprintf(tmp, sizeof(tmp), "HTTP/1.%d %s\r\n", rand_r(seed) % 2, codes[rand_r(seed) % 7]);
+	len = add_str(b, len, cap, tmp);
+	for (int i = rand_r(seed) % 5; i > 0; i--)
+		len = add_str(b, len, cap, hdrs[rand_r(seed) % 10]);
+	len = gen_body(b, len, cap, rand_r(seed) % 4, rand_r(seed) % 40, seed);
+	if (rand_r(seed) % 20 == 0 && len) {
+		size_t k = (size_t)rand_r(seed) % len;
+
+		b[k] = (char)(b[k] ^ (1 + rand_r(seed) % 255));
+	}
+	return len;
+}
+
+static void random_run(unsigned *seed)
+{
+	struct tp *tp = http_tp("    send_request: true\n    send_response: true\n    send_all_headers: true\n"
+				"    split_cookie: true\n    include_body_for: [text]\n    hide_keywords: [password]\n"
+				"    real_ip_header: x-forwarded-for\n    max_message_size: 100\n");
+	char buf[2][4096];
+	size_t len[2] = { 0, 0 }, off[2] = { 0, 0 };
+
+	tp_handshake(tp);
+	for (int d = 0; d < 2; d++)
+		for (int n = 1 + rand_r(seed) % 4; n > 0; n--)
+			len[d] += gen_msg(buf[d] + len[d], sizeof(buf[d]) - len[d], d == C2S, seed);
+	while (off[0] < len[0] || off[1] < len[1]) {
+		int d = rand_r(seed) % 2;
+		size_t n;
+
+		if (off[d] >= len[d])
+			d = !d;
+		n = 1 + (size_t)rand_r(seed) % (len[d] - off[d]);
+		if (rand_r(seed) % 25 == 0)
+			tp->seq[d] += (uint32_t)n; /* this piece is lost */
+		else
+			tp_tcp(tp, d, 0, buf[d] + off[d], n);
+		off[d] += n;
+	}
+	if (rand_r(seed) % 2)
+		tp_tcp(tp, S2C, XB_TCP_FIN, NULL, 0);
+	tp_flush(tp);
+	for (size_t i = 0; i < tp_count(tp); i++)
+		cr_assert_str_eq(get_str(tp, i, "type"), "http");
+	tp_free(tp);
+}
+
+Test(http, random_messages_and_segments)
+{
+	unsigned seed = 2026;
+
+	for (int i = 0; i < 400; i++)
+		random_run(&seed);
+}
