@@ -106,3 +106,4 @@ format:
 
 clean:
 	rm -rf build build-san
+$(BUILD)/user/es_template.o: config/xdpbeat.template.json

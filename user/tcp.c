@@ -531,6 +531,23 @@ static void conn_close(struct tcp_tracker *t, struct tcp_conn *c, enum stat_id r
 	free(c);
 }
 
+/*
+ * The sender of p acknowledges bytes of the other direction beyond a hole we
+ * are waiting to fill: the peer got them, so the hole is lost from our
+ * capture for good. Give up on it now, before p's own data is parsed, so the
+ * other side's messages (requests) are not overtaken by their answers.
+ */
+static void skip_acked_holes(struct tcp_tracker *t, struct tcp_conn *c, int dir, const struct packet *p)
+{
+	struct stream *o = &c->s[!dir];
+
+	if (!(p->tcp_flags & XB_TCP_ACK))
+		return;
+	while (o->ooo && (int32_t)(p->ack - o->ooo->seq) > 0) {
+		stream_skip_hole(t, c, !dir);
+	}
+}
+
 void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *p, bool server_is_dst)
 {
 	uint32_t h = tuple_hash(p);
@@ -568,6 +585,7 @@ void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct
 		}
 		seq++;
 	}
+	skip_acked_holes(t, c, dir, p);
 	if (p->wire_len)
 		stream_segment(t, c, dir, seq, p->payload, p->payload_len, p->wire_len, p->ts);
 	if (p->tcp_flags & XB_TCP_RST) {

@@ -36,6 +36,8 @@ static void rec_append(struct rec *r, int dir, const char *s, size_t n)
 
 /* Log of the last closed connection (conn_free is too late to look at). */
 static char last_log[2][4096];
+/* Both directions in delivery order, each line prefixed with its direction. */
+static char order_log[4096];
 
 static ssize_t rec_parse(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
@@ -46,6 +48,10 @@ static ssize_t rec_parse(struct conn *c, enum dir dir, const uint8_t *data, size
 	if (data[0] == '!')
 		return PARSE_ERROR;
 	rec_append(c->pstate, dir, (const char *)data, (size_t)(nl - data) + 1);
+	if (strlen(order_log) + (size_t)(nl - data) + 4 < sizeof(order_log)) {
+		strcat(order_log, dir == DIR_C2S ? "c:" : "s:");
+		strncat(order_log, (const char *)data, (size_t)(nl - data) + 1);
+	}
 	return nl - data + 1;
 }
 
@@ -93,6 +99,7 @@ static struct tp *rec_new(const char *extra)
 	saved_ops = tp->cfg->protos[0].ops;
 	tp->cfg->protos[0].ops = &rec_ops;
 	memset(last_log, 0, sizeof(last_log));
+	memset(order_log, 0, sizeof(order_log));
 	return tp;
 }
 
@@ -312,5 +319,21 @@ Test(tcp, segment_half_the_sequence_space_behind)
 	tp_tcp(tp, 0, 0, "b\n", 2);
 	tp_flush(tp);
 	cr_assert_str_eq(last_log[0], "a\nb\n[fin]");
+	rec_free(tp);
+}
+
+Test(tcp, hole_acked_by_the_peer_is_skipped_before_its_answer)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	/* the request's first segment is lost from the capture, its second is queued */
+	tp_tcp_at(tp, 0, 0, 4, "req\n", 4);
+	tp->seq[0] = 1001 + 8;
+	/* the server acknowledges all 8 request bytes and answers */
+	tp_tcp(tp, 1, 0, "resp\n", 5);
+	cr_assert_str_eq(order_log, "c:req\ns:resp\n");
+	cr_assert_eq(STAT(tp, TCP_GAPS), 1);
+	tp_flush(tp);
 	rec_free(tp);
 }
