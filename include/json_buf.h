@@ -1,4 +1,7 @@
-/* A growing text buffer and compact JSON writing into it (user/json_write.c). */
+/*
+ * A growing byte buffer, always NUL-terminated after len, capped at 1 GiB,
+ * and compact JSON writing into it (user/json_write.c).
+ */
 #ifndef XDPBEAT_JSON_BUF_H
 #define XDPBEAT_JSON_BUF_H
 
@@ -12,7 +15,8 @@ struct json_buf {
 };
 
 int json_buf_reserve(struct json_buf *b, size_t extra);
-int json_buf_put(struct json_buf *b, const char *s, size_t n);
+int json_buf_put(struct json_buf *b, const void *s, size_t n);
+int json_buf_puts(struct json_buf *b, const char *s);
 /* A JSON string literal (quotes, escapes) of n bytes of valid UTF-8. */
 int json_buf_str(struct json_buf *b, const char *s, size_t n);
 /* "key": for a literal key that needs no escaping; comma before unless first. */

@@ -11,20 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
-
-/* ---- growable byte buffer ---- */
-
-struct es_buf {
-	char *p;
-	size_t len, cap;
-};
-
-int es_buf_reserve(struct es_buf *b, size_t extra);
-int es_buf_add(struct es_buf *b, const void *data, size_t n);
-int es_buf_adds(struct es_buf *b, const char *s);
-/* Append s as the inside of a JSON string (no quotes). */
-int es_buf_add_json_str(struct es_buf *b, const char *s, size_t n);
-void es_buf_free(struct es_buf *b);
+#include "json_buf.h"
 
 /* ---- index names: "xdpbeat-%{+yyyy.MM.dd}" ---- */
 
@@ -52,7 +39,7 @@ void es_siphash(const uint8_t key[16], const void *data, size_t len, uint8_t *ou
 void es_doc_id(const char *line, size_t len, char out[ES_ID_LEN + 1]);
 
 /* One action line + document line. id and pipeline may be NULL. */
-int es_bulk_append(struct es_buf *b, enum es_op op, const char *index, const char *id, const char *pipeline,
+int es_bulk_append(struct json_buf *b, enum es_op op, const char *index, const char *id, const char *pipeline,
 		   const char *line, size_t len);
 
 /* Dead-letter document for a line that was rejected (caller frees). */
@@ -139,7 +126,7 @@ struct es_req {
 	long status; /* 0 = no HTTP answer */
 	int err; /* 0 or -errno (ECONNREFUSED, ETIMEDOUT, ECANCELED, EIO) */
 	char errmsg[256];
-	struct es_buf resp;
+	struct json_buf resp;
 	uint64_t latency_us;
 	size_t sent_bytes; /* body bytes on the wire */
 	const char *host; /* which host answered */
@@ -158,7 +145,7 @@ void es_client_free(struct es_client *c);
 void es_req_reset(struct es_req *r);
 
 /* Gzip data at level (1..9) into out. */
-int es_gzip(const void *data, size_t len, int level, struct es_buf *out);
+int es_gzip(const void *data, size_t len, int level, struct json_buf *out);
 
 /* ---- index template ---- */
 
@@ -196,7 +183,7 @@ struct es_spool_batch {
 	size_t n, cap;
 	uint32_t seg;
 	uint64_t start; /* offset in seg of the first doc */
-	struct es_buf data;
+	struct json_buf data;
 };
 
 struct es_spool *es_spool_open(const char *dir, uint64_t max_size, char *err, size_t errlen);

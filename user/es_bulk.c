@@ -14,95 +14,6 @@
 #include "es.h"
 #include "internal.h"
 
-/* Largest buffer we agree to grow to (a bulk body, a response). */
-#define ES_BUF_MAX (1024UL * 1024 * 1024)
-
-/* ---- buffer ---- */
-
-int es_buf_reserve(struct es_buf *b, size_t extra)
-{
-	size_t need, cap;
-	char *p;
-
-	if (extra > ES_BUF_MAX || b->len > ES_BUF_MAX - extra)
-		return -ENOMEM;
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-int es_buf_add(struct es_buf *b, const void *data, size_t n)
-{
-	if (es_buf_reserve(b, n))
-		return -ENOMEM;
-	if (n)
-		memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int es_buf_adds(struct es_buf *b, const char *s)
-{
-	return es_buf_add(b, s, strlen(s));
-}
-
-int es_buf_add_json_str(struct es_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7] = { '\\', 0 };
-		size_t el = 2;
-
-		switch (c) {
-		case '"':
-		case '\\':
-			esc[1] = (char)c;
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		default:
-			if (c >= 0x20) {
-				if (es_buf_add(b, &s[i], 1))
-					return -ENOMEM;
-				continue;
-			}
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			el = 6;
-		}
-		if (es_buf_add(b, esc, el))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-void es_buf_free(struct es_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
 /* ---- index names ---- */
 
 struct date_tok {
@@ -149,7 +60,7 @@ static int date_value(const struct tm *tm, int which)
 }
 
 /* Expand one date format (inside %{+...}); tm NULL = only validate. */
-static int expand_date(const char *f, size_t n, const struct tm *tm, struct es_buf *out, char *why, size_t whylen)
+static int expand_date(const char *f, size_t n, const struct tm *tm, struct json_buf *out, char *why, size_t whylen)
 {
 	size_t i = 0;
 
@@ -161,7 +72,7 @@ static int expand_date(const char *f, size_t n, const struct tm *tm, struct es_b
 
 			if (tm) {
 				snprintf(num, sizeof(num), t->fmt, date_value(tm, t->which));
-				if (es_buf_adds(out, num))
+				if (json_buf_puts(out, num))
 					return -ENOMEM;
 			}
 			i += strlen(t->tok);
@@ -172,14 +83,14 @@ static int expand_date(const char *f, size_t n, const struct tm *tm, struct es_b
 				snprintf(why, whylen, "unsupported date token '%c' (use yyyy yy MM dd HH mm ss)", f[i]);
 			return -EINVAL;
 		}
-		if (tm && es_buf_add(out, &f[i], 1))
+		if (tm && json_buf_put(out, &f[i], 1))
 			return -ENOMEM;
 		i++;
 	}
 	return 0;
 }
 
-static int expand_index(const char *pattern, const struct tm *tm, struct es_buf *out, char *why, size_t whylen)
+static int expand_index(const char *pattern, const struct tm *tm, struct json_buf *out, char *why, size_t whylen)
 {
 	const char *p = pattern;
 
@@ -188,7 +99,7 @@ static int expand_index(const char *pattern, const struct tm *tm, struct es_buf 
 		int rc;
 
 		if (p[0] != '%' || p[1] != '{') {
-			if (tm && es_buf_add(out, p, 1))
+			if (tm && json_buf_put(out, p, 1))
 				return -ENOMEM;
 			p++;
 			continue;
@@ -210,7 +121,7 @@ static int expand_index(const char *pattern, const struct tm *tm, struct es_buf 
 int es_index_check(const char *pattern, char *why, size_t whylen)
 {
 	struct tm tm = { .tm_year = 126, .tm_mon = 0, .tm_mday = 1 };
-	struct es_buf b = { 0 };
+	struct json_buf b = { 0 };
 	int rc;
 
 	if (!pattern || !*pattern) {
@@ -230,14 +141,14 @@ int es_index_check(const char *pattern, char *why, size_t whylen)
 		snprintf(why, whylen, "index name longer than %d bytes", ES_INDEX_MAX - 1);
 		rc = -EINVAL;
 	}
-	es_buf_free(&b);
+	json_buf_free(&b);
 	return rc;
 }
 
 int es_index_format(const char *pattern, uint64_t ts_ns, char *out, size_t outlen)
 {
 	time_t secs = (time_t)(ts_ns / 1000000000ULL);
-	struct es_buf b = { 0 };
+	struct json_buf b = { 0 };
 	struct tm tm;
 	int rc;
 
@@ -251,7 +162,7 @@ int es_index_format(const char *pattern, uint64_t ts_ns, char *out, size_t outle
 			out[i] = (char)tolower((unsigned char)b.p[i]);
 		out[b.len] = '\0';
 	}
-	es_buf_free(&b);
+	json_buf_free(&b);
 	return rc;
 }
 
@@ -370,27 +281,27 @@ void es_doc_id(const char *line, size_t len, char out[ES_ID_LEN + 1])
 	out[o] = '\0';
 }
 
-int es_bulk_append(struct es_buf *b, enum es_op op, const char *index, const char *id, const char *pipeline,
+int es_bulk_append(struct json_buf *b, enum es_op op, const char *index, const char *id, const char *pipeline,
 		   const char *line, size_t len)
 {
 	size_t mark = b->len;
 	int rc = 0;
 
-	rc |= es_buf_adds(b, "{\"");
-	rc |= es_buf_adds(b, es_op_name(op));
-	rc |= es_buf_adds(b, "\":{\"_index\":\"");
-	rc |= es_buf_add_json_str(b, index, strlen(index));
+	rc |= json_buf_puts(b, "{\"");
+	rc |= json_buf_puts(b, es_op_name(op));
+	rc |= json_buf_puts(b, "\":{\"_index\":");
+	rc |= json_buf_str(b, index, strlen(index));
 	if (id) {
-		rc |= es_buf_adds(b, "\",\"_id\":\"");
-		rc |= es_buf_add_json_str(b, id, strlen(id));
+		rc |= json_buf_puts(b, ",\"_id\":");
+		rc |= json_buf_str(b, id, strlen(id));
 	}
 	if (pipeline) {
-		rc |= es_buf_adds(b, "\",\"pipeline\":\"");
-		rc |= es_buf_add_json_str(b, pipeline, strlen(pipeline));
+		rc |= json_buf_puts(b, ",\"pipeline\":");
+		rc |= json_buf_str(b, pipeline, strlen(pipeline));
 	}
-	rc |= es_buf_adds(b, "\"}}\n");
-	rc |= es_buf_add(b, line, len);
-	rc |= es_buf_adds(b, "\n");
+	rc |= json_buf_puts(b, "}}\n");
+	rc |= json_buf_put(b, line, len);
+	rc |= json_buf_puts(b, "\n");
 	if (rc) {
 		b->len = mark; /* never leave half an item behind */
 		if (b->p)

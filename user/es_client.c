@@ -22,7 +22,7 @@ struct es_conn {
 	struct curl_slist *hdrs;
 	struct es_req *req;
 	size_t host;
-	struct es_buf gz;
+	struct json_buf gz;
 	char errbuf[CURL_ERROR_SIZE];
 	uint64_t t0;
 	bool busy;
@@ -79,7 +79,7 @@ static char *normalize_url(const char *h)
 	return u;
 }
 
-int es_gzip(const void *data, size_t len, int level, struct es_buf *out)
+int es_gzip(const void *data, size_t len, int level, struct json_buf *out)
 {
 	z_stream z = { 0 };
 	int rc;
@@ -87,7 +87,7 @@ int es_gzip(const void *data, size_t len, int level, struct es_buf *out)
 	out->len = 0;
 	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
-	if (es_buf_reserve(out, deflateBound(&z, len))) {
+	if (json_buf_reserve(out, deflateBound(&z, len))) {
 		deflateEnd(&z);
 		return -ENOMEM;
 	}
@@ -106,7 +106,7 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 	struct es_req *r = ud;
 	size_t n = sz * nm;
 
-	if (r->resp.len + n > ES_RESP_MAX || es_buf_add(&r->resp, p, n))
+	if (r->resp.len + n > ES_RESP_MAX || json_buf_put(&r->resp, p, n))
 		return 0; /* curl reports a write error */
 	return n;
 }
@@ -468,7 +468,7 @@ void es_client_free(struct es_client *c)
 			curl_easy_cleanup(k->h);
 		}
 		curl_slist_free_all(k->hdrs);
-		es_buf_free(&k->gz);
+		json_buf_free(&k->gz);
 	}
 	free(c->conns);
 	if (c->multi)

@@ -431,7 +431,7 @@ static int read_segment(struct es_spool *s, uint32_t seg, uint64_t off, struct e
 
 		b->data.len = 0;
 		b->n = 0;
-		if (es_buf_reserve(&b->data, want)) {
+		if (json_buf_reserve(&b->data, want)) {
 			close(fd);
 			return -ENOMEM;
 		}
@@ -566,7 +566,7 @@ void es_spool_batch_free(struct es_spool_batch *b)
 {
 	free(b->docs);
 	free(b->ends);
-	es_buf_free(&b->data);
+	json_buf_free(&b->data);
 	memset(b, 0, sizeof(*b));
 }
 

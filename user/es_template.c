@@ -114,6 +114,6 @@ int es_template_ensure(struct es_client *c, const struct es_template_cfg *t, con
 	if (r.err || r.status < 200 || r.status >= 300)
 		rc = explain(&r, "installing index template", err, errlen);
 out:
-	es_buf_free(&r.resp);
+	json_buf_free(&r.resp);
 	return rc;
 }

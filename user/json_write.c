@@ -11,11 +11,16 @@
 
 #include "json_buf.h"
 
+/* Largest buffer we agree to grow to (an event, a bulk body, a response). */
+#define JSON_BUF_MAX (1024UL * 1024 * 1024)
+
 int json_buf_reserve(struct json_buf *b, size_t extra)
 {
 	size_t cap;
 	char *p;
 
+	if (extra > JSON_BUF_MAX || b->len > JSON_BUF_MAX - extra)
+		return -ENOMEM;
 	if (b->len + extra + 1 <= b->cap)
 		return 0;
 	cap = b->cap ? b->cap : 1024;
@@ -29,13 +34,20 @@ int json_buf_reserve(struct json_buf *b, size_t extra)
 	return 0;
 }
 
-int json_buf_put(struct json_buf *b, const char *s, size_t n)
+int json_buf_put(struct json_buf *b, const void *s, size_t n)
 {
 	if (json_buf_reserve(b, n))
 		return -ENOMEM;
-	memcpy(b->p + b->len, s, n);
+	if (n)
+		memcpy(b->p + b->len, s, n);
 	b->len += n;
+	b->p[b->len] = '\0';
 	return 0;
+}
+
+int json_buf_puts(struct json_buf *b, const char *s)
+{
+	return json_buf_put(b, s, strlen(s));
 }
 
 /* Strings in a jansson tree are valid UTF-8: only quotes, backslashes and controls need escapes. */
@@ -76,6 +88,7 @@ int json_buf_str(struct json_buf *b, const char *s, size_t n)
 		}
 	}
 	*o++ = '"';
+	*o = '\0';
 	b->len = (size_t)(o - b->p);
 	return 0;
 }
@@ -95,6 +108,7 @@ int json_buf_key(struct json_buf *b, const char *key, int first)
 	o += n;
 	*o++ = '"';
 	*o++ = ':';
+	*o = '\0';
 	b->len = (size_t)(o - b->p);
 	return 0;
 }

@@ -89,7 +89,7 @@ struct ship_doc {
 /* One bulk request of a round. */
 struct chunk {
 	struct es_req req;
-	struct es_buf body;
+	struct json_buf body;
 	size_t *idx; /* ship_doc indices in this request */
 	size_t n, cap;
 	struct es_item *items;
@@ -959,8 +959,8 @@ static void es_close(void *out)
 	}
 	es_spool_close(o->spool);
 	for (int i = 0; o->chunks && i < o->nchunks; i++) {
-		es_buf_free(&o->chunks[i].body);
-		es_buf_free(&o->chunks[i].req.resp);
+		json_buf_free(&o->chunks[i].body);
+		json_buf_free(&o->chunks[i].req.resp);
 		free(o->chunks[i].idx);
 		free(o->chunks[i].items);
 	}

@@ -71,29 +71,29 @@ Test(es, index_rejects_bad_patterns)
 
 Test(es, bulk_create_with_id_and_pipeline)
 {
-	struct es_buf b = { 0 };
+	struct json_buf b = { 0 };
 	const char *doc = "{\"a\":1}";
 
 	cr_assert_eq(es_bulk_append(&b, ES_OP_CREATE, "xdpbeat-2026.01.02", "ID1", "geo", doc, strlen(doc)), 0);
 	cr_assert_str_eq(b.p, "{\"create\":{\"_index\":\"xdpbeat-2026.01.02\",\"_id\":\"ID1\",\"pipeline\":\"geo\"}}\n"
 			      "{\"a\":1}\n");
-	es_buf_free(&b);
+	json_buf_free(&b);
 }
 
 Test(es, bulk_index_without_id_and_appends)
 {
-	struct es_buf b = { 0 };
+	struct json_buf b = { 0 };
 
 	cr_assert_eq(es_bulk_append(&b, ES_OP_INDEX, "i", NULL, NULL, "{}", 2), 0);
 	cr_assert_eq(es_bulk_append(&b, ES_OP_INDEX, "i", NULL, NULL, "{\"b\":2}", 7), 0);
 	cr_assert_str_eq(b.p, "{\"index\":{\"_index\":\"i\"}}\n{}\n{\"index\":{\"_index\":\"i\"}}\n{\"b\":2}\n");
 	cr_assert_eq(b.len, strlen(b.p));
-	es_buf_free(&b);
+	json_buf_free(&b);
 }
 
 Test(es, bulk_body_is_valid_ndjson_with_escaping)
 {
-	struct es_buf b = { 0 };
+	struct json_buf b = { 0 };
 	json_t *action;
 	char *nl;
 
@@ -105,7 +105,7 @@ Test(es, bulk_body_is_valid_ndjson_with_escaping)
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(action, "create"), "_index")), "we\"ird\\");
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(action, "create"), "_id")), "i\n1");
 	json_decref(action);
-	es_buf_free(&b);
+	json_buf_free(&b);
 }
 
 Test(es, doc_id_is_stable_and_content_derived)
@@ -172,7 +172,7 @@ Test(es, base64_api_key)
 
 Test(es, gzip_roundtrip)
 {
-	struct es_buf z = { 0 };
+	struct json_buf z = { 0 };
 	char in[4096], back[4096];
 	z_stream s = { 0 };
 
@@ -191,7 +191,7 @@ Test(es, gzip_roundtrip)
 	cr_assert_eq(s.total_out, sizeof(in));
 	cr_assert_eq(memcmp(in, back, sizeof(in)), 0);
 	inflateEnd(&s);
-	es_buf_free(&z);
+	json_buf_free(&z);
 }
 
 /* ---- responses ---- */
