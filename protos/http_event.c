@@ -12,10 +12,23 @@
 #include "http.h"
 #include "http_url.h"
 
-static void set_str(json_t *o, const char *path, const char *s)
+/* o[key] = s when s is not empty (key is one segment: no path walk). */
+static void set_str(json_t *o, const char *key, const char *s)
 {
 	if (s && s[0])
-		json_set_path(o, path, json_strn(s, strlen(s)));
+		json_object_set_new(o, key, json_strn(s, strlen(s)));
+}
+
+/* Child object o[key], made if missing. */
+static json_t *child(json_t *o, const char *key)
+{
+	json_t *c = json_object_get(o, key);
+
+	if (!json_is_object(c)) {
+		c = json_object();
+		json_object_set_new(o, key, c);
+	}
+	return c;
 }
 
 /* error.message: Packetbeat's notes on a message (an array). */
@@ -32,10 +45,14 @@ static void note(json_t *o, const char *text)
 	json_array_append_new(arr, json_string(text));
 }
 
-/* Captured headers plus content-length (always) and content-type, as Packetbeat. */
+/*
+ * Captured headers plus content-length (always) and content-type, as
+ * Packetbeat. Takes a reference to the head's object: the head is reset
+ * right after its message is complete, so no copy is needed.
+ */
 static json_t *headers_json(const struct http_head *h, const struct http_body *b)
 {
-	json_t *hd = json_deep_copy(h->headers);
+	json_t *hd = json_incref(h->headers);
 
 	if (!hd)
 		return NULL;
@@ -105,15 +122,15 @@ static uint8_t *decode_body(const struct http_head *h, const struct http_body *b
 	return out ? out : inflate_body(b->data, b->len, true, b->max, outlen);
 }
 
-/* body.bytes, body.content and mime_type under prefix ("http.request"). */
-static void body_fields(json_t *o, const char *prefix, const struct http_head *h, const struct http_body *b)
+/* body.bytes, body.content and mime_type in the message object m (http.request / http.response). */
+static void body_fields(json_t *m, const struct http_head *h, const struct http_body *b)
 {
-	char path[64];
 	size_t dlen = 0;
 	uint8_t *dec = NULL;
 	const uint8_t *data = b->data;
 	size_t len = b->len;
 	uint64_t bytes = b->bytes;
+	json_t *body;
 
 	if (b->send && data && len) {
 		dec = decode_body(h, b, &dlen);
@@ -123,36 +140,35 @@ static void body_fields(json_t *o, const char *prefix, const struct http_head *h
 			bytes = dlen;
 		}
 	}
-	snprintf(path, sizeof(path), "%s.body.bytes", prefix);
-	json_set_path(o, path, json_integer((json_int_t)bytes));
+	body = child(m, "body");
+	json_object_set_new(body, "bytes", json_integer((json_int_t)bytes));
 	if (b->send && data && len) {
-		snprintf(path, sizeof(path), "%s.body.content", prefix);
-		json_set_path(o, path, json_strn(data, len));
-		snprintf(path, sizeof(path), "%s.mime_type", prefix);
-		json_set_path(o, path, json_string(http_sniff_mime(data, len)));
+		json_object_set_new(body, "content", json_strn(data, len));
+		json_object_set_new(m, "mime_type", json_string(http_sniff_mime(data, len)));
 	}
 	free(dec);
 }
 
 static void url_fields(json_t *o, const char *host, int port, const char *path, size_t plen, const char *params)
 {
+	json_t *url = child(o, "url");
 	const char *dot = NULL;
 	char *full;
 
-	json_set_path(o, "url.scheme", json_string("http"));
-	set_str(o, "url.domain", host);
+	json_object_set_new(url, "scheme", json_string("http"));
+	set_str(url, "domain", host);
 	if (port != 80)
-		json_set_path(o, "url.port", json_integer(port));
+		json_object_set_new(url, "port", json_integer(port));
 	if (plen)
-		json_set_path(o, "url.path", json_strn(path, plen));
-	set_str(o, "url.query", params);
+		json_object_set_new(url, "path", json_strn(path, plen));
+	set_str(url, "query", params);
 	for (size_t i = 0; i < plen; i++)
 		if (path[i] == '.')
 			dot = path + i;
 	if (dot && dot + 1 < path + plen)
-		json_set_path(o, "url.extension", json_strn(dot + 1, (size_t)(path + plen - dot - 1)));
+		json_object_set_new(url, "extension", json_strn(dot + 1, (size_t)(path + plen - dot - 1)));
 	full = http_full_url(host, port, path, plen, params);
-	set_str(o, "url.full", full);
+	set_str(url, "full", full);
 	free(full);
 }
 
@@ -170,31 +186,35 @@ static void root_fields(json_t *o, const struct http_head *h, const char *path, 
 	struct sbuf q = { 0 };
 	char *s;
 
-	json_set_path(o, "method", json_string(h->method));
-	json_set_path(o, "path", json_strn(path, plen));
+	json_object_set_new(o, "method", json_string(h->method));
+	json_object_set_new(o, "path", json_strn(path, plen));
 	sb_add(&q, h->method, strlen(h->method));
 	sb_addc(&q, ' ');
 	sb_add(&q, path, plen);
 	s = sb_take(&q);
 	if (s)
-		json_set_path(o, "query", json_strn(s, strlen(s)));
+		json_object_set_new(o, "query", json_strn(s, strlen(s)));
 	free(s);
 }
 
 static void request_http(json_t *o, const struct http_head *h, const struct http_body *b, uint64_t wire_bytes)
 {
+	json_t *http = child(o, "http"), *req = child(http, "request");
 	char ver[8];
 
 	snprintf(ver, sizeof(ver), "%u.%u", h->major, h->minor);
-	json_set_path(o, "http.version", json_string(ver));
-	json_set_path(o, "http.request.method", json_string(h->method));
-	json_set_path(o, "http.request.bytes", json_integer((json_int_t)wire_bytes));
-	body_fields(o, "http.request", h, b);
-	set_str(o, "http.request.referrer", h->referer);
-	json_set_path(o, "http.request.headers", headers_json(h, b));
-	set_str(o, "user_agent.original", h->user_agent);
-	set_str(o, "network.forwarded_ip", h->real_ip);
-	set_str(o, "user.name", h->user);
+	json_object_set_new(http, "version", json_string(ver));
+	json_object_set_new(req, "method", json_string(h->method));
+	json_object_set_new(req, "bytes", json_integer((json_int_t)wire_bytes));
+	body_fields(req, h, b);
+	set_str(req, "referrer", h->referer);
+	json_object_set_new(req, "headers", headers_json(h, b));
+	if (h->user_agent && h->user_agent[0])
+		set_str(child(o, "user_agent"), "original", h->user_agent);
+	if (h->real_ip && h->real_ip[0])
+		set_str(child(o, "network"), "forwarded_ip", h->real_ip);
+	if (h->user && h->user[0])
+		set_str(child(o, "user"), "name", h->user);
 }
 
 json_t *http_request_fields(const struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
@@ -226,8 +246,8 @@ json_t *http_request_fields(const struct http_head *h, const struct http_body *b
 		note(o, "Packet loss while capturing the request");
 	root_fields(o, h, path, plen);
 	url_fields(o, host, port, path, plen, params);
-	if (!http_is_ip(host))
-		set_str(o, "destination.domain", host);
+	if (!http_is_ip(host) && host[0])
+		set_str(child(o, "destination"), "domain", host);
 	request_http(o, h, b, wire_bytes);
 out:
 	free(path);
@@ -238,16 +258,17 @@ out:
 
 json_t *http_response_fields(const struct http_head *h, const struct http_body *b, uint64_t wire_bytes)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *resp;
 
 	if (!o)
 		return NULL;
 	if (b->lost)
 		note(o, "Packet loss while capturing the response");
-	json_set_path(o, "http.response.status_code", json_integer(h->status));
-	set_str(o, "http.response.status_phrase", h->phrase);
-	json_set_path(o, "http.response.bytes", json_integer((json_int_t)wire_bytes));
-	body_fields(o, "http.response", h, b);
-	json_set_path(o, "http.response.headers", headers_json(h, b));
+	resp = child(child(o, "http"), "response");
+	json_object_set_new(resp, "status_code", json_integer(h->status));
+	set_str(resp, "status_phrase", h->phrase);
+	json_object_set_new(resp, "bytes", json_integer((json_int_t)wire_bytes));
+	body_fields(resp, h, b);
+	json_object_set_new(resp, "headers", headers_json(h, b));
 	return o;
 }
