@@ -39,6 +39,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps test unit e2e run bench fuzz soak clean vmlinux format
+# Skeletons and BPF objects are kept (not intermediate files make deletes).
+.SECONDARY: $(SKELS) $(BPF_OBJ)
 
 all: $(BUILD)/xdpbeat $(BUILD)/unit_tests $(FUZZ_BIN) $(BENCH_BIN)
 
@@ -58,6 +60,8 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) $(wildcard protos/*.h) $(wildcard user
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/user/config_default.o: config/xdpbeat.yml
+# Sources that include a skeleton are rebuilt when a BPF program changes.
+$(BUILD)/user/capture.o $(BUILD)/tests/unit/test_bpf.o: $(SKELS)
 
 $(BUILD)/xdpbeat: $(USER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -67,11 +71,11 @@ $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJ) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 unit: $(BUILD)/unit_tests
 	cd tests && ../$(BUILD)/unit_tests --jobs 2 $(UNIT_ARGS)
