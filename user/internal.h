@@ -16,6 +16,9 @@ void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now);
 void corr_udp_free(struct pipeline *pl, struct corr_udp *u);
 struct corr_udp *pipeline_udp(struct pipeline *pl);
 
+/* Faster small allocations for jansson (user/json_alloc.c): call before any JSON is made. */
+void json_alloc_install(void);
+
 /* Event writing (user/event.c): caches per-flow strings between events. */
 struct json_buf;
 struct event_writer;

@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "input.h"
+#include "internal.h"
 #include "output.h"
 #include "pipeline.h"
 
@@ -193,6 +194,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
+	json_alloc_install();
 	cfg = config_load(o.config, o.overrides, o.noverrides, &err);
 	if (!cfg) {
 		fprintf(stderr, "xdpbeat: configuration error: %s\n", err.msg);
