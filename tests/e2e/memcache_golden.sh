@@ -8,54 +8,18 @@
 #   tests/e2e/memcache_golden.sh --update   rewrite the golden files (review git diff)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-: "${XDPBEAT:=$PWD/build/xdpbeat}"
-tmp=$(mktemp -d /tmp/xdpbeat-memcache-golden.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-update=0
-[ "${1:-}" = "--update" ] && update=1
-
-# One event per line, keys sorted, host-dependent keys removed.
-normalize() {
-	jq -c -S 'del(.agent, .host)'
-}
-
-check() { # description, 0 = ok
-	if [ "$2" = 0 ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1"
-		fail=1
-	fi
-}
+. tests/golden_lib.bash
+golden_init memcache "$@"
 
 for name in memcache-text memcache-binary memcache-udp; do
-	pcap="tests/pcaps/$name.pcap"
-	golden="tests/golden/$name.ndjson"
-	"$XDPBEAT" -I "$pcap" -c tests/configs/memcache.yml 2>"$tmp/$name.err" >"$tmp/$name.out"
-	normalize <"$tmp/$name.out" >"$tmp/$name.ndjson"
-	if [ $update = 1 ]; then
-		cp "$tmp/$name.ndjson" "$golden"
-		echo "$golden: $(wc -l <"$golden") events"
-		continue
-	fi
-	rc=0
-	diff -u "$golden" "$tmp/$name.ndjson" >"$tmp/$name.diff" || rc=1
-	[ $rc = 0 ] || head -60 "$tmp/$name.diff"
-	check "$name: events equal $golden" $rc
-	if grep -q "memcache.parse_errors\|memcache.unmatched\|memcache.unanswered" "$tmp/$name.err"; then
-		grep stats "$tmp/$name.err"
-		check "$name: no parse errors, unmatched responses or unanswered requests" 1
-	fi
+	golden_run $name tests/configs/memcache.yml
+	golden_compare $name
+	[ $update = 1 ] && continue
+	no_stats $name "memcache.parse_errors\|memcache.unmatched\|memcache.unanswered"
 done
 
 if [ $update = 0 ]; then
 	# Spot checks that a golden refresh must not silently lose.
-	jq_check() { # description, file, filter that must be true over all events
-		local rc=0
-		jq -e -s "$3" "$2" >/dev/null || rc=1
-		check "$1" $rc
-	}
 	t="$tmp/memcache-text.out"
 	b="$tmp/memcache-binary.out"
 	u="$tmp/memcache-udp.out"
@@ -82,4 +46,4 @@ if [ $update = 0 ]; then
 	jq_check "udp: binary GetK over udp" "$u" \
 		'map(select(.memcache.protocol_type == "binary" and .memcache.response.opaque == 42)) | length == 1'
 fi
-exit $fail
+golden_exit
