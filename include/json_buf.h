@@ -26,6 +26,12 @@ int json_buf_u64(struct json_buf *b, uint64_t v);
 int json_write(struct json_buf *b, const json_t *v);
 /* Members of object v without the braces, skipping keys in skip (NULL-terminated). */
 int json_write_members(struct json_buf *b, const json_t *v, int first, const char *const *skip);
+/*
+ * Members of a deep-merged with over (either may be NULL), as
+ * json_object_update_recursive(a, over) would give, without building it:
+ * over's values win, objects present in both are merged.
+ */
+int json_write_merged(struct json_buf *b, const json_t *a, const json_t *over, int first, const char *const *skip);
 void json_buf_free(struct json_buf *b);
 
 #endif

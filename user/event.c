@@ -1,9 +1,10 @@
 /*
  * Event writing: one JSON object per transaction with the ECS fields
  * Packetbeat 8 uses, written straight into a text buffer; the protocol's
- * request and response fields (a jansson tree) are merged in: where they
- * name a generic field they win, and their members of the generic objects
- * (event, source, destination, client, server, network) join those objects.
+ * request and response fields (jansson trees) are merged in as they are
+ * written (response over request): where they name a generic field they win,
+ * and their members of the generic objects (event, source, destination,
+ * client, server, network) join those objects.
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -125,16 +126,19 @@ static const struct flow_strs *flow_strings(struct event_writer *ew, const struc
 	return s;
 }
 
-/* Writer state of one JSON object: its members may be overridden/extended by `over`. */
+/*
+ * Writer state of one JSON object: its members may be overridden/extended
+ * by the request's and the response's fields for it (over[0], over[1]).
+ */
 struct obj {
 	struct json_buf *b;
-	const json_t *over;
+	const json_t *over[2];
 	int first;
 };
 
 static bool overridden(const struct obj *o, const char *key)
 {
-	return o->over && json_object_get(o->over, key);
+	return json_object_get(o->over[0], key) || json_object_get(o->over[1], key);
 }
 
 static bool key(struct obj *o, const char *k)
@@ -179,32 +183,36 @@ static void put_time(struct event_writer *ew, struct obj *o, const char *k, uint
 	json_buf_put(o->b, buf, strlen(buf));
 }
 
-/* Open member object k of parent; merged's members under k are appended at close. */
-static void open_obj(struct obj *parent, const char *k, const json_t *merged, struct obj *child)
+static const json_t *sub_object(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	return json_is_object(v) ? v : NULL;
+}
+
+/* Open member object k of parent; the messages' members under k are appended at close. */
+static void open_obj(struct obj *parent, const char *k, struct obj *child)
 {
 	json_buf_key(parent->b, k, parent->first);
 	parent->first = 0;
 	json_buf_put(parent->b, "{", 1);
 	child->b = parent->b;
-	child->over = merged ? json_object_get(merged, k) : NULL;
-	if (child->over && !json_is_object(child->over))
-		child->over = NULL;
+	child->over[0] = sub_object(parent->over[0], k);
+	child->over[1] = sub_object(parent->over[1], k);
 	child->first = 1;
 }
 
 static void close_obj(struct obj *o)
 {
-	if (o->over)
-		json_write_members(o->b, o->over, o->first, NULL);
+	json_write_merged(o->b, o->over[0], o->over[1], o->first, NULL);
 	json_buf_put(o->b, "}", 1);
 }
 
-static void endpoint(struct obj *doc, const char *k, const json_t *merged, const char *ip, size_t iplen,
-		     uint16_t port, uint64_t bytes)
+static void endpoint(struct obj *doc, const char *k, const char *ip, size_t iplen, uint16_t port, uint64_t bytes)
 {
 	struct obj o;
 
-	open_obj(doc, k, merged, &o);
+	open_obj(doc, k, &o);
 	put_str(&o, "ip", ip, iplen);
 	put_u64(&o, "port", port);
 	put_u64(&o, "bytes", bytes);
@@ -225,14 +233,14 @@ static const char *status(const struct msg *req, const struct msg *resp)
 	return resp->status ? resp->status : "OK";
 }
 
-static void event_object(struct event_writer *ew, struct obj *doc, const json_t *merged, const char *name,
-			 const struct msg *req, const struct msg *resp)
+static void event_object(struct event_writer *ew, struct obj *doc, const char *name, const struct msg *req,
+			 const struct msg *resp)
 {
 	uint64_t start = req->ts, end = resp ? (resp->ts_end ? resp->ts_end : resp->ts) : 0;
 	const char *oc = outcome(req, resp);
 	struct obj o;
 
-	open_obj(doc, "event", merged, &o);
+	open_obj(doc, "event", &o);
 	put_str(&o, "kind", "event", 5);
 	if (key(&o, "category"))
 		json_buf_put(o.b, "[\"network\"]", 11);
@@ -263,25 +271,25 @@ static const char *const generic_objects[] = { "event", "source", "destination",
 					       NULL };
 
 int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_cfg *cfg, const struct flow *f,
-		const struct msg *req, const struct msg *resp, const json_t *merged)
+		const struct msg *req, const struct msg *resp)
 {
 	const char *name = cfg->ops->name;
 	const struct flow_strs *fs = flow_strings(ew, f);
 	uint64_t req_bytes = req->bytes, resp_bytes = resp ? resp->bytes : 0;
 	const char *st = status(req, resp);
-	struct obj doc = { .b = b, .over = merged, .first = 1 }, o;
+	struct obj doc = { .b = b, .over = { req->fields, resp ? resp->fields : NULL }, .first = 1 }, o;
 
 	b->len = 0;
 	json_buf_put(b, "{", 1);
 	put_time(ew, &doc, "@timestamp", req->ts);
 	put_str(&doc, "type", name, strlen(name));
 	put_str(&doc, "status", st, strlen(st));
-	event_object(ew, &doc, merged, name, req, resp);
-	endpoint(&doc, "source", merged, fs->cip, fs->cip_len, f->client_port, req_bytes);
-	endpoint(&doc, "destination", merged, fs->sip, fs->sip_len, f->server_port, resp_bytes);
-	endpoint(&doc, "client", merged, fs->cip, fs->cip_len, f->client_port, req_bytes);
-	endpoint(&doc, "server", merged, fs->sip, fs->sip_len, f->server_port, resp_bytes);
-	open_obj(&doc, "network", merged, &o);
+	event_object(ew, &doc, name, req, resp);
+	endpoint(&doc, "source", fs->cip, fs->cip_len, f->client_port, req_bytes);
+	endpoint(&doc, "destination", fs->sip, fs->sip_len, f->server_port, resp_bytes);
+	endpoint(&doc, "client", fs->cip, fs->cip_len, f->client_port, req_bytes);
+	endpoint(&doc, "server", fs->sip, fs->sip_len, f->server_port, resp_bytes);
+	open_obj(&doc, "network", &o);
 	put_str(&o, "transport", f->transport == IPPROTO_UDP ? "udp" : "tcp", 3);
 	put_str(&o, "protocol", name, strlen(name));
 	put_str(&o, "type", f->client_ip.family == 6 ? "ipv6" : "ipv4", 4);
@@ -294,7 +302,6 @@ int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_
 		raw_text(&doc, "request", req);
 	if (cfg->send_response)
 		raw_text(&doc, "response", resp);
-	if (merged)
-		json_write_members(b, merged, doc.first, generic_objects);
+	json_write_merged(b, doc.over[0], doc.over[1], doc.first, generic_objects);
 	return json_buf_put(b, "}", 1);
 }

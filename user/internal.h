@@ -24,9 +24,9 @@ struct json_buf;
 struct event_writer;
 struct event_writer *event_writer_new(void);
 void event_writer_free(struct event_writer *w);
-/* The transaction as one compact JSON object in b (b is reset first); merged = req+resp fields or NULL. */
+/* The transaction as one compact JSON object in b (b is reset first). */
 int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_cfg *cfg, const struct flow *f,
-		const struct msg *req, const struct msg *resp, const json_t *merged);
+		const struct msg *req, const struct msg *resp);
 /* "2026-11-25T14:18:09.123Z" */
 void format_timestamp(uint64_t ns, char *buf, size_t len);
 /* Community ID v1 ("1:base64") of the flow. */

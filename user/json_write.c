@@ -143,23 +143,49 @@ static bool skipped(const char *key, const char *const *skip)
 	return false;
 }
 
-int json_write_members(struct json_buf *b, const json_t *v, int first, const char *const *skip)
+static int write_member(struct json_buf *b, const char *key, size_t klen, const json_t *va, const json_t *vb,
+			int first)
+{
+	int rc = first ? 0 : json_buf_put(b, ",", 1);
+
+	rc |= json_buf_str(b, key, klen);
+	rc |= json_buf_put(b, ":", 1);
+	if (json_is_object(va) && json_is_object(vb)) {
+		rc |= json_buf_put(b, "{", 1);
+		rc |= json_write_merged(b, va, vb, 1, NULL);
+		return rc | json_buf_put(b, "}", 1);
+	}
+	return rc | json_write(b, vb ? vb : va);
+}
+
+int json_write_merged(struct json_buf *b, const json_t *a, const json_t *over, int first, const char *const *skip)
 {
 	int rc = 0;
 
-	for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+	for (void *it = json_object_iter((json_t *)a); it; it = json_object_iter_next((json_t *)a, it)) {
 		const char *key = json_object_iter_key(it);
+		size_t klen = json_object_iter_key_len(it);
 
 		if (skipped(key, skip))
 			continue;
-		if (!first)
-			rc |= json_buf_put(b, ",", 1);
+		rc |= write_member(b, key, klen, json_object_iter_value(it), json_object_getn(over, key, klen), first);
 		first = 0;
-		rc |= json_buf_str(b, key, json_object_iter_key_len(it));
-		rc |= json_buf_put(b, ":", 1);
-		rc |= json_write(b, json_object_iter_value(it));
+	}
+	for (void *it = json_object_iter((json_t *)over); it; it = json_object_iter_next((json_t *)over, it)) {
+		const char *key = json_object_iter_key(it);
+		size_t klen = json_object_iter_key_len(it);
+
+		if (skipped(key, skip) || json_object_getn(a, key, klen))
+			continue;
+		rc |= write_member(b, key, klen, json_object_iter_value(it), NULL, first);
+		first = 0;
 	}
 	return rc;
+}
+
+int json_write_members(struct json_buf *b, const json_t *v, int first, const char *const *skip)
+{
+	return json_write_merged(b, v, NULL, first, skip);
 }
 
 int json_write(struct json_buf *b, const json_t *v)

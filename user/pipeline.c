@@ -70,15 +70,7 @@ struct corr_udp *pipeline_udp(struct pipeline *pl)
 void pipeline_emit(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
 		   struct msg *resp)
 {
-	json_t *merged = req->fields;
-
-	if (resp && resp->fields) {
-		if (merged)
-			json_object_update_recursive(merged, resp->fields);
-		else
-			merged = resp->fields;
-	}
-	if (event_write(pl->ew, &pl->jb, cfg, f, req, resp, merged) == 0)
+	if (event_write(pl->ew, &pl->jb, cfg, f, req, resp) == 0)
 		pl->sink(pl->sink_ctx, pl->jb.p, pl->jb.len, req->ts);
 	else
 		stats_add(pl->st, STAT_EVENTS_FAILED, 1);
