@@ -73,3 +73,117 @@ capture_lo() {
 	kill -INT "$tpid"
 	wait "$tpid" 2> /dev/null
 }
+
+# ---- live capture benches (bench/live_*.sh) ----
+
+# Median of the numbers given as arguments (mean of the middle two for an even count).
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
+		if (NR == 0) exit
+		if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# $1 / $2 as a percentage with one decimal ("97.3%"), or n/a.
+bench_pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "n/a" }'; }
+
+# 1 when $1 >= $2 * $3 (numbers), else 0.
+bench_at_least() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { print (a >= b * f) ? 1 : 0 }'; }
+
+# A private /24 for this process: prints "10.X.Y" (host .1, namespace .2).
+bench_subnet() { echo "10.$((150 + $$ % 50)).$((($$ / 50) % 250))"; }
+
+# Namespace $1 with veth end $3, host end $2, addresses $4.1 (host) and $4.2 (namespace).
+bench_veth_up() {
+	local ns=$1 host=$2 peer=$3 net=$4
+	ip netns add "$ns" || return 1
+	ip link add "$host" type veth peer name "$peer" netns "$ns" || return 1
+	ip addr add "$net.1/24" dev "$host"
+	ip link set "$host" up
+	ip -n "$ns" addr add "$net.2/24" dev "$peer"
+	ip -n "$ns" link set "$peer" up
+	ip -n "$ns" link set lo up
+}
+
+# Kill everything running in namespace $1 and delete it (the veth pair goes with it).
+bench_veth_down() {
+	ip netns pids "$1" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+}
+
+# Poll (0.1 s) until file $2 contains regex $3, for at most $1 seconds.
+bench_wait_grep() {
+	local n=$(($1 * 10))
+	for _ in $(seq "$n"); do
+		grep -q "$3" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Start $XDPBEAT -c $1 with stderr to $2, wait until it captures; sets XB_PID.
+# Retries for ~20 s while another xdpbeat holds the interface.
+bench_xb_start() {
+	local cfg=$1 err=$2
+	for _ in $(seq 10); do
+		"$XDPBEAT" -c "$cfg" 2> "$err" &
+		XB_PID=$!
+		bench_wait_grep 30 "$err" "capturing on" && return 0
+		kill -9 "$XB_PID" 2>/dev/null
+		wait "$XB_PID" 2>/dev/null
+		XB_PID=
+		grep -q "another xdpbeat\|already attached" "$err" || break
+		sleep 2
+	done
+	echo "xdpbeat did not start: $(cat "$err")" >&2
+	return 1
+}
+
+# SIGINT the daemon started by bench_xb_start and wait for it (30 s, then SIGKILL).
+bench_xb_stop() {
+	[ -n "${XB_PID:-}" ] || return 0
+	kill -INT "$XB_PID" 2>/dev/null
+	for _ in $(seq 300); do
+		kill -0 "$XB_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$XB_PID" 2>/dev/null && kill -9 "$XB_PID" 2>/dev/null
+	wait "$XB_PID" 2>/dev/null
+	XB_PID=
+}
+
+# Counter $2 (e.g. kernel.ringbuf_full) from the final stats line in stderr file $1; 0 when absent.
+bench_xb_stat() {
+	grep 'xdpbeat stats (final)' "$1" | tail -n 1 | tr ' ' '\n' |
+		awk -F= -v k="$2" '$1 == k {v = $2} END {print v + 0}'
+}
+
+# Start `tcpdump -i $1 -w /dev/null FILTER...` with stderr to $2, wait until it listens; sets TD_PID.
+bench_tcpdump_start() {
+	local ifc=$1 err=$2
+	shift 2
+	tcpdump -i "$ifc" -n -w /dev/null "$@" 2> "$err" &
+	TD_PID=$!
+	bench_wait_grep 10 "$err" "listening on" && return 0
+	echo "tcpdump did not start: $(cat "$err")" >&2
+	kill -9 "$TD_PID" 2>/dev/null
+	TD_PID=
+	return 1
+}
+
+# Stop the tcpdump started by bench_tcpdump_start (SIGINT, 5 s, then SIGKILL).
+bench_tcpdump_stop() {
+	[ -n "${TD_PID:-}" ] || return 0
+	kill -INT "$TD_PID" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$TD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$TD_PID" 2>/dev/null && kill -9 "$TD_PID" 2>/dev/null
+	wait "$TD_PID" 2>/dev/null
+	TD_PID=
+}
+
+# CPU seconds (user + system) process $1 has used so far.
+bench_cpu_secs() {
+	awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat" 2>/dev/null
+}
