@@ -32,6 +32,11 @@ int json_write_members(struct json_buf *b, const json_t *v, int first, const cha
  * over's values win, objects present in both are merged.
  */
 int json_write_merged(struct json_buf *b, const json_t *a, const json_t *over, int first, const char *const *skip);
+/*
+ * v as compact JSON in a malloc'ed string (free() it), or NULL. Use this, not
+ * json_dumps(): jansson's own allocations come from its allocator hooks.
+ */
+char *json_to_string(const json_t *v);
 void json_buf_free(struct json_buf *b);
 
 #endif

@@ -8,6 +8,7 @@
 #define XDPBEAT_OUTPUT_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,7 +52,8 @@ const struct output_ops *output_find(const char *name);
 
 struct publisher;
 
-struct publisher *publisher_new(const struct config *cfg, struct stats *st);
+/* exiting (may be NULL): once set, a full queue drops (and counts) instead of blocking. */
+struct publisher *publisher_new(const struct config *cfg, struct stats *st, const volatile sig_atomic_t *exiting);
 /*
  * Queue one event (a copy of the json text is queued). Blocks while the queue is full
  * (backpressure) unless nonblock, in which case a full queue drops the event

@@ -324,7 +324,7 @@ char *es_dead_letter_doc(const char *line, size_t len, int status, const char *t
 			status);
 	if (!doc)
 		return NULL;
-	out = json_dumps(doc, JSON_COMPACT);
+	out = json_to_string(doc);
 	json_decref(doc);
 	return out;
 }

@@ -53,7 +53,7 @@ char *es_template_body(const struct es_template_cfg *t, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	out = json_dumps(root, JSON_COMPACT);
+	out = json_to_string(root);
 	json_decref(root);
 	if (!out)
 		snprintf(err, errlen, "out of memory");

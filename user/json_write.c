@@ -224,6 +224,17 @@ int json_write(struct json_buf *b, const json_t *v)
 	}
 }
 
+char *json_to_string(const json_t *v)
+{
+	struct json_buf b = { 0 };
+
+	if (json_write(&b, v) != 0) {
+		json_buf_free(&b);
+		return NULL;
+	}
+	return b.p;
+}
+
 void json_buf_free(struct json_buf *b)
 {
 	free(b->p);

@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		goto cleanup;
-	pub = publisher_new(cfg, st);
+	pub = publisher_new(cfg, st, &exiting);
 	if (!pub)
 		goto cleanup;
 	pl = pipeline_new(cfg, st, sink, pub);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct publisher {
 	size_t cap, head, count;
 	bool closing;
 	volatile int stop; /* outputs give up: the shutdown deadline passed */
+	const volatile sig_atomic_t *exiting; /* set by a signal: a full queue stops holding the pipeline */
 	void *outs[4];
 	const struct output_ops *ops[4];
 	size_t nouts;
@@ -73,9 +75,14 @@ static void deadline_in(struct timespec *ts, uint64_t ns)
 	ts->tv_nsec = (long)(ns % 1000000000u);
 }
 
-/* Deliver batch to every output until each has handled all of it or stop is set. */
+/*
+ * Deliver batch to every output until each has handled all of it or stop is
+ * set. An event some output could not take is counted once as dropped.
+ */
 static void deliver(struct publisher *p, struct event *batch, size_t n)
 {
+	size_t least = n;
+
 	for (size_t i = 0; i < n; i++)
 		event_line(&batch[i]);
 	for (size_t o = 0; o < p->nouts; o++) {
@@ -83,10 +90,12 @@ static void deliver(struct publisher *p, struct event *batch, size_t n)
 
 		while (done < n && !p->stop)
 			done += p->ops[o]->publish(p->outs[o], batch + done, n - done, &p->stop);
-		if (done < n)
-			stats_add(p->st, STAT_DROP_QUEUE, n - done);
+		if (done < least)
+			least = done;
 	}
-	stats_add(p->st, STAT_EVENTS_PUBLISHED, n);
+	stats_add(p->st, STAT_EVENTS_PUBLISHED, least);
+	if (least < n)
+		stats_add(p->st, STAT_DROP_QUEUE, n - least);
 	for (size_t i = 0; i < n; i++)
 		event_clear(&batch[i]);
 }
@@ -103,29 +112,40 @@ static size_t take_batch(struct publisher *p, struct event *batch, size_t max)
 	return n;
 }
 
+/* Wait for a full batch, or until the first queued event has waited flush_timeout. */
+static void wait_for_batch(struct publisher *p, size_t max)
+{
+	struct timespec ts;
+
+	while (p->count == 0 && !p->closing)
+		pthread_cond_wait(&p->not_empty, &p->mu);
+	if (p->count >= max || p->closing || p->cfg->queue.flush_timeout == 0)
+		return;
+	deadline_in(&ts, p->cfg->queue.flush_timeout);
+	while (p->count < max && !p->closing)
+		if (pthread_cond_timedwait(&p->not_empty, &p->mu, &ts) == ETIMEDOUT)
+			break;
+}
+
 static void *publisher_main(void *arg)
 {
 	struct publisher *p = arg;
+	struct event one;
 	size_t max = (size_t)p->cfg->queue.flush_min_events;
 	struct event *batch;
 
 	if (max < 1)
 		max = 1;
 	batch = calloc(max, sizeof(*batch));
-	if (!batch)
-		return NULL;
+	if (!batch) {
+		batch = &one; /* degrade to one event at a time rather than stall */
+		max = 1;
+	}
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		size_t n;
 
-		if (p->count < max && !p->closing) {
-			struct timespec ts;
-
-			deadline_in(&ts, p->cfg->queue.flush_timeout);
-			while (p->count < max && !p->closing)
-				if (pthread_cond_timedwait(&p->not_empty, &p->mu, &ts) == ETIMEDOUT)
-					break;
-		}
+		wait_for_batch(p, max);
 		if (p->count == 0) {
 			if (p->closing)
 				break;
@@ -138,7 +158,8 @@ static void *publisher_main(void *arg)
 		pthread_mutex_lock(&p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
-	free(batch);
+	if (batch != &one)
+		free(batch);
 	return NULL;
 }
 
@@ -149,7 +170,7 @@ static void close_outputs(struct publisher *p)
 	p->nouts = 0;
 }
 
-struct publisher *publisher_new(const struct config *cfg, struct stats *st)
+struct publisher *publisher_new(const struct config *cfg, struct stats *st, const volatile sig_atomic_t *exiting)
 {
 	struct publisher *p = calloc(1, sizeof(*p));
 
@@ -157,6 +178,7 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st)
 		return NULL;
 	p->cfg = cfg;
 	p->st = st;
+	p->exiting = exiting;
 	p->cap = cfg->queue.events > 0 ? (size_t)cfg->queue.events : 4096;
 	p->ring = calloc(p->cap, sizeof(*p->ring));
 	pthread_mutex_init(&p->mu, NULL);
@@ -202,8 +224,13 @@ int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts
 	memcpy(line, json, len);
 	line[len] = '\0';
 	pthread_mutex_lock(&p->mu);
-	while (p->count == p->cap && !nonblock && !p->closing)
-		pthread_cond_wait(&p->not_full, &p->mu);
+	while (p->count == p->cap && !nonblock && !p->closing && !(p->exiting && *p->exiting)) {
+		struct timespec ts;
+
+		/* Slices, so a signal is noticed while the outputs are stuck. */
+		deadline_in(&ts, 100000000u);
+		pthread_cond_timedwait(&p->not_full, &p->mu, &ts);
+	}
 	if (p->count == p->cap || p->closing) {
 		pthread_mutex_unlock(&p->mu);
 		stats_add(p->st, STAT_DROP_QUEUE, 1);
@@ -216,7 +243,7 @@ int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts
 	e->len = len;
 	e->ts = ts;
 	p->count++;
-	if (p->count >= (size_t)p->cfg->queue.flush_min_events)
+	if (p->count == 1 || p->count >= (size_t)p->cfg->queue.flush_min_events)
 		pthread_cond_signal(&p->not_empty);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
