@@ -23,8 +23,9 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 stats=$(grep 'stats (final)' "$err")
 echo "$stats"
 # every transaction, answered or not, is an event
-txn=$(( $(echo "$stats" | grep -o ' transactions=[0-9]*' | cut -d= -f2) + \
-	$(echo "$stats" | grep -o ' transactions.unanswered=[0-9]*' | cut -d= -f2 || echo 0) ))
+answered=$(echo "$stats" | grep -o ' transactions=[0-9]*' | cut -d= -f2)
+unanswered=$(echo "$stats" | grep -o ' transactions.unanswered=[0-9]*' | cut -d= -f2)
+txn=$((${answered:-0} + ${unanswered:-0}))
 dropped=$(echo "$stats" | grep -o 'drops.queue_full=[0-9]*' | cut -d= -f2)
 fail=0
 [ $rc -eq 0 ] || { echo "FAIL: exit status $rc"; fail=1; }
