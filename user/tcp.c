@@ -27,6 +27,8 @@ struct seg {
 
 struct stream {
 	bool init;
+	bool syn_seen;
+	uint32_t isn; /* initial sequence number, when syn_seen */
 	bool fin;
 	bool fin_pending; /* FIN seen, but data before it is missing */
 	uint32_t next_seq;
@@ -266,8 +268,10 @@ static int stream_reserve(struct tcp_tracker *t, struct tcp_conn *c, enum dir di
 		while (cap < need)
 			cap *= 2;
 		nb = realloc(s->buf, cap);
-		if (!nb)
+		if (!nb) {
+			stream_gap(t, c, dir, s->len + add, ts); /* the bytes are lost: say so */
 			return -ENOMEM;
+		}
 		s->buf = nb;
 		s->cap = cap;
 	}
@@ -422,6 +426,12 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 		if (!s->ooo)
 			break;
 	}
+	if ((int32_t)(seq - s->next_seq) > 0 &&
+	    (t->buffered + cap > t->cfg->max_total_bytes || s->ooo_bytes + cap > t->cfg->max_stream_bytes)) {
+		/* No room to hold it: it will be a gap when the stream gets there. */
+		stats_add(t->st, STAT_DROP_TOTAL_LIMIT, 1);
+		return;
+	}
 	if ((int32_t)(seq - s->next_seq) <= 0) {
 		/* Skipping the hole reached this segment. */
 		uint32_t skip = s->next_seq - seq;
@@ -543,8 +553,15 @@ static void skip_acked_holes(struct tcp_tracker *t, struct tcp_conn *c, int dir,
 
 	if (!(p->tcp_flags & XB_TCP_ACK))
 		return;
-	while (o->ooo && (int32_t)(p->ack - o->ooo->seq) > 0) {
+	while (o->ooo && (int32_t)(p->ack - o->ooo->seq) > 0)
 		stream_skip_hole(t, c, !dir);
+	if (o->fin_pending && !o->ooo && (int32_t)(p->ack - o->fin_seq) > 0) {
+		/* The peer acknowledged the FIN: the data before it is lost for good. */
+		uint32_t hole = o->fin_seq - o->next_seq;
+
+		o->next_seq = o->fin_seq;
+		stream_gap(t, c, !dir, hole, p->ts);
+		stream_fin(t, c, !dir, p->ts);
 	}
 }
 
@@ -568,10 +585,13 @@ void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct
 		if (!c)
 			return;
 		dir = server_is_dst ? DIR_C2S : DIR_S2C;
-	} else if (syn && c->s[dir].fin && !(p->tcp_flags & XB_TCP_ACK)) {
-		/* Port reuse: a new connection on the same 5-tuple. */
+	} else if (syn && (c->s[dir].fin || (c->s[dir].syn_seen ? c->s[dir].isn != seq : c->s[dir].init))) {
+		/*
+		 * A new connection on the same 5-tuple (port reuse, or the old
+		 * one's end was never seen): a SYN with another initial sequence.
+		 */
 		conn_close(t, c, STAT_TCP_CLOSED_FIN);
-		tcp_packet(t, cfg, p, true);
+		tcp_packet(t, cfg, p, !(p->tcp_flags & XB_TCP_ACK));
 		return;
 	}
 	c->app.last_ts = p->ts;
@@ -579,10 +599,12 @@ void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct
 	lru_append(t, c);
 	s = &c->s[dir];
 	if (syn) {
-		if (!s->init || s->next_seq == seq) {
+		if (!s->init) {
 			s->init = true;
 			s->next_seq = seq + 1;
 		}
+		s->syn_seen = true;
+		s->isn = seq;
 		seq++;
 	}
 	skip_acked_holes(t, c, dir, p);

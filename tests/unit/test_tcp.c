@@ -337,3 +337,64 @@ Test(tcp, hole_acked_by_the_peer_is_skipped_before_its_answer)
 	tp_flush(tp);
 	rec_free(tp);
 }
+
+Test(tcp, new_syn_on_a_stale_tuple_starts_a_new_connection)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "old\n", 4);
+	/* the old connection's end was never captured; a new SYN with an ISN "behind" it */
+	tp->seq[0] = 100;
+	tp_tcp(tp, 0, XB_TCP_SYN, NULL, 0);
+	tp->seq[0] = 101;
+	tp_tcp(tp, 0, 0, "new\n", 4);
+	tp_flush(tp);
+	cr_assert_eq(STAT(tp, TCP_CONNS), 2);
+	cr_assert_str_eq(last_log[0], "new\n[fin]");
+	cr_assert_eq(STAT(tp, TCP_RETRANS), 0);
+	rec_free(tp);
+}
+
+Test(tcp, retransmitted_syn_keeps_the_connection)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "x\n", 2);
+	tp_flush(tp);
+	cr_assert_eq(STAT(tp, TCP_CONNS), 1);
+	cr_assert_str_eq(last_log[0], "x\n[fin]");
+	rec_free(tp);
+}
+
+Test(tcp, fin_acked_after_a_lost_tail_closes_the_direction)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "q\n", 2);
+	tp_tcp(tp, 1, 0, "a\n", 2);
+	tp->seq[1] += 10; /* 10 response bytes never captured */
+	tp_tcp(tp, 1, XB_TCP_FIN, NULL, 0);
+	cr_assert_str_eq(last_log[1], "");
+	tp_tcp(tp, 0, 0, NULL, 0); /* the client acknowledges the FIN */
+	cr_assert_str_eq(last_log[1], "a\n[gap 10][fin]");
+	cr_assert_eq(STAT(tp, TCP_GAPS), 1);
+	rec_free(tp);
+}
+
+Test(tcp, out_of_order_data_respects_the_stream_cap)
+{
+	struct tp *tp = rec_new(NULL);
+	char big[40];
+
+	memset(big, 'b', sizeof(big));
+	tp_handshake(tp);
+	tp_tcp_at(tp, 0, 0, 10, big, 40); /* queued: 40 of max_stream_bytes 64 */
+	tp_tcp_at(tp, 0, 0, 50, big, 40); /* 80 > 64: not held */
+	cr_assert_eq(STAT(tp, DROP_TOTAL_LIMIT), 1);
+	tp_flush(tp);
+	rec_free(tp);
+}
