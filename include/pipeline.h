@@ -27,6 +27,15 @@ void pipeline_tick(struct pipeline *pl, uint64_t now);
 void pipeline_flush(struct pipeline *pl);
 void pipeline_free(struct pipeline *pl);
 
+/*
+ * Use cfg's protocols for packets from now on (SIGHUP). Earlier configs
+ * must stay alive: their connections and pending requests still use them,
+ * and they are swept and flushed until the pipeline is freed. -ENOSPC after
+ * PIPELINE_MAX_CONFIGS configs.
+ */
+#define PIPELINE_MAX_CONFIGS 64
+int pipeline_set_config(struct pipeline *pl, const struct config *cfg);
+
 /* Current pipeline time (ns since epoch). */
 uint64_t pipeline_now(const struct pipeline *pl);
 const struct config *pipeline_config(const struct pipeline *pl);

@@ -7,6 +7,8 @@
  * load (verifier log tail on failure) -> ports maps -> attach -> ring buffer.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,8 +34,27 @@
 #define CAPTURE_POLL_MAX_MS 100
 #define CAPTURE_LOG_TAIL 8192
 
+/*
+ * A UDP datagram larger than one record arrives as several chunks (the
+ * records of one program run, possibly interleaved with other CPUs'
+ * records): they are put back together before the datagram is parsed.
+ */
+#define UDP_ASM_SLOTS 4
+
+struct udp_asm {
+	bool used;
+	uint64_t ts_ns;
+	uint32_t ifindex, wire_len, have;
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+	struct packet pkt; /* from the first chunk */
+	uint8_t buf[XB_PAYLOAD_MAX];
+};
+
 struct capture {
 	struct xdpbeat_bpf *skel;
+	struct udp_asm *udp; /* UDP_ASM_SLOTS, allocated on first use */
+	unsigned udp_next; /* slot to evict next */
 	struct ring_buffer *rb;
 	struct capture_ifaces ifaces;
 	struct stats *st;
@@ -229,19 +250,90 @@ int capture_record_to_packet(const void *data, size_t size, int64_t clock_off, s
 	return 0;
 }
 
+static void deliver(struct capture *c, const struct packet *pkt)
+{
+	c->handled++;
+	if (c->fn)
+		c->fn(c->fn_ctx, pkt);
+}
+
+static bool asm_is(const struct udp_asm *a, const struct xb_record *r)
+{
+	return a->used && a->ts_ns == r->ts_ns && a->ifindex == r->ifindex && a->sport == r->sport &&
+	       a->dport == r->dport && a->wire_len == r->wire_len && !memcmp(a->saddr, r->saddr, 16) &&
+	       !memcmp(a->daddr, r->daddr, 16);
+}
+
+static void count_error(struct capture *c)
+{
+	if (c->st)
+		stats_add(c->st, STAT_DECODE_ERRORS, 1);
+}
+
+/* Hand over what a slot holds (a cut datagram if not complete: its parser counts it) and free it. */
+static void asm_flush(struct capture *c, struct udp_asm *a)
+{
+	a->pkt.payload = a->buf;
+	a->pkt.payload_len = a->have;
+	a->pkt.wire_len = a->wire_len;
+	a->used = false;
+	deliver(c, &a->pkt);
+}
+
+/* One chunk (pkt, from record r) of a UDP datagram split over records. */
+static void udp_chunk(struct capture *c, const struct xb_record *r, const struct packet *pkt)
+{
+	struct udp_asm *a = NULL;
+
+	if (!c->udp && !(c->udp = calloc(UDP_ASM_SLOTS, sizeof(*c->udp)))) {
+		count_error(c);
+		return;
+	}
+	for (int i = 0; i < UDP_ASM_SLOTS && !a; i++)
+		if (asm_is(&c->udp[i], r))
+			a = &c->udp[i];
+	if (!a && r->offset == 0) {
+		a = &c->udp[c->udp_next++ % UDP_ASM_SLOTS];
+		if (a->used)
+			asm_flush(c, a); /* evicted: reaches the parser cut, and is counted there */
+		memset(a, 0, offsetof(struct udp_asm, buf));
+		a->pkt = *pkt;
+		a->used = true;
+		a->ts_ns = r->ts_ns;
+		a->ifindex = r->ifindex;
+		a->wire_len = r->wire_len;
+		a->sport = r->sport;
+		a->dport = r->dport;
+		memcpy(a->saddr, r->saddr, 16);
+		memcpy(a->daddr, r->daddr, 16);
+	}
+	if (!a || r->offset != a->have || r->offset + r->cap_len > sizeof(a->buf)) {
+		/* A chunk without its start, or out of order: the datagram cannot be rebuilt. */
+		count_error(c);
+		return;
+	}
+	memcpy(a->buf + a->have, r->data, r->cap_len);
+	a->have += r->cap_len;
+	if (a->have >= a->wire_len || (r->flags & XB_F_TRUNCATED))
+		asm_flush(c, a);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct capture *c = ctx;
+	const struct xb_record *r = data;
 	struct packet pkt;
 
 	if (capture_record_to_packet(data, size, c->clock_off, &pkt)) {
-		if (c->st)
-			stats_add(c->st, STAT_DECODE_ERRORS, 1);
+		count_error(c);
 		return 0;
 	}
-	c->handled++;
-	if (c->fn)
-		c->fn(c->fn_ctx, &pkt);
+	if (pkt.transport == IPPROTO_UDP && (r->offset || (r->offset + r->cap_len < r->wire_len &&
+							  !(r->flags & XB_F_TRUNCATED)))) {
+		udp_chunk(c, r, &pkt);
+		return 0;
+	}
+	deliver(c, &pkt);
 	return 0;
 }
 
@@ -252,7 +344,6 @@ int capture_poll(struct capture *c, int timeout_ms, packet_fn fn, void *ctx)
 	c->fn = fn;
 	c->fn_ctx = ctx;
 	c->handled = 0;
-	c->clock_off = capture_clock_offset();
 	if (timeout_ms < 0 || timeout_ms > CAPTURE_POLL_MAX_MS)
 		timeout_ms = CAPTURE_POLL_MAX_MS;
 	ret = ring_buffer__poll(c->rb, timeout_ms);
@@ -389,6 +480,14 @@ out_free:
 	return NULL;
 }
 
+uint64_t capture_now(const struct capture *c)
+{
+	struct timespec mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return (uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec + (uint64_t)c->clock_off;
+}
+
 void capture_close(struct capture *c)
 {
 	if (!c)
@@ -396,5 +495,6 @@ void capture_close(struct capture *c)
 	capture_ifaces_free(&c->ifaces);
 	ring_buffer__free(c->rb);
 	xdpbeat_bpf__destroy(c->skel);
+	free(c->udp);
 	free(c);
 }

@@ -99,21 +99,16 @@ static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
 	publisher_put(ctx, json, len, ts, false);
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void on_packet(void *ctx, const struct packet *pkt)
 {
 	pipeline_packet(ctx, pkt);
 }
 
-/* SIGHUP: load the config again and rewrite the kernel's ports maps. */
-static struct config *reload_config(const struct opts *o, struct capture *cap, struct config *old)
+/*
+ * SIGHUP: load the config again, rewrite the kernel's ports maps and hand
+ * the new protocols to the pipeline (new connections use them).
+ */
+static struct config *reload_config(const struct opts *o, struct capture *cap, struct pipeline *pl)
 {
 	struct cfg_err err;
 	struct config *cfg = config_load(o->config, o->overrides, o->noverrides, &err);
@@ -127,15 +122,25 @@ static struct config *reload_config(const struct opts *o, struct capture *cap, s
 		config_free(cfg);
 		return NULL;
 	}
-	(void)old;
-	fprintf(stderr, "xdpbeat: configuration reloaded\n");
+	if (pipeline_set_config(pl, cfg) != 0) {
+		fprintf(stderr, "xdpbeat: reload ignored: too many reloads, restart to apply more\n");
+		capture_set_ports(cap, pipeline_config(pl));
+		config_free(cfg);
+		return NULL;
+	}
+	fprintf(stderr, "xdpbeat: configuration reloaded (xdpbeat.tcp, queue and outputs need a restart)\n");
 	return cfg;
 }
 
-static int run_live(const struct opts *o, struct config *cfg, struct pipeline *pl, struct stats *st)
+/* Configs loaded by SIGHUP: alive until the pipeline is freed. */
+struct reloads {
+	struct config *v[MAX_RELOADS];
+	size_t n;
+};
+
+static int run_live(const struct opts *o, struct config *cfg, struct pipeline *pl, struct stats *st,
+		    struct reloads *rl)
 {
-	struct config *reloaded[MAX_RELOADS];
-	size_t nreloaded = 0;
 	char err[512] = "";
 	struct capture *cap;
 	uint64_t next_stats;
@@ -147,7 +152,7 @@ static int run_live(const struct opts *o, struct config *cfg, struct pipeline *p
 		return 1;
 	}
 	fprintf(stderr, "xdpbeat: capturing on %zu interface(s)\n", cfg->interfaces.n);
-	next_stats = wall_ns() + cfg->stats_period;
+	next_stats = capture_now(cap) + cfg->stats_period;
 	while (!exiting) {
 		int n = capture_poll(cap, 100, on_packet, pl);
 
@@ -156,34 +161,31 @@ static int run_live(const struct opts *o, struct config *cfg, struct pipeline *p
 			rc = 1;
 			break;
 		}
-		pipeline_tick(pl, wall_ns());
+		pipeline_tick(pl, capture_now(cap));
 		if (reload) {
 			struct config *nc;
 
 			reload = 0;
 			/* Connections keep the protocol config they started with, so old configs stay alive. */
-			if (nreloaded < MAX_RELOADS && (nc = reload_config(o, cap, cfg)))
-				reloaded[nreloaded++] = nc;
-			else if (nreloaded == MAX_RELOADS)
-				fprintf(stderr, "xdpbeat: reload ignored: restart after %d reloads\n", MAX_RELOADS);
+			if (rl->n < MAX_RELOADS && (nc = reload_config(o, cap, pl)))
+				rl->v[rl->n++] = nc;
 		}
-		if (cfg->stats_period && wall_ns() >= next_stats) {
+		if (cfg->stats_period && capture_now(cap) >= next_stats) {
 			capture_read_stats(cap, st);
 			stats_log(st, stderr, "periodic");
-			next_stats = wall_ns() + cfg->stats_period;
+			next_stats = capture_now(cap) + cfg->stats_period;
 		}
 	}
 	capture_poll(cap, 0, on_packet, pl);
 	capture_read_stats(cap, st);
 	capture_close(cap);
-	for (size_t i = 0; i < nreloaded; i++)
-		config_free(reloaded[i]);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
+	struct reloads rl = { .n = 0 };
 	struct stats *st = NULL;
 	struct config *cfg = NULL;
 	struct publisher *pub = NULL;
@@ -221,7 +223,7 @@ int main(int argc, char **argv)
 	if (o.pcap)
 		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;
 	else
-		rc = run_live(&o, cfg, pl, st);
+		rc = run_live(&o, cfg, pl, st, &rl);
 	pipeline_flush(pl);
 cleanup:
 	pipeline_free(pl);
@@ -229,6 +231,8 @@ cleanup:
 	if (st)
 		stats_log(st, stderr, "final");
 	free(st);
+	for (size_t i = 0; i < rl.n; i++)
+		config_free(rl.v[i]);
 	config_free(cfg);
 	return rc;
 }

@@ -14,7 +14,9 @@
 #define SWEEP_NS 1000000000ull
 
 struct pipeline {
-	const struct config *cfg;
+	const struct config *cfg; /* the newest */
+	const struct config *cfgs[PIPELINE_MAX_CONFIGS]; /* every config still in use, oldest first */
+	size_t ncfgs;
 	struct stats *st;
 	event_sink_fn sink;
 	void *sink_ctx;
@@ -33,6 +35,7 @@ struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_
 	if (!pl)
 		return NULL;
 	pl->cfg = cfg;
+	pl->cfgs[pl->ncfgs++] = cfg;
 	pl->st = st;
 	pl->sink = sink;
 	pl->sink_ctx = sink_ctx;
@@ -45,6 +48,15 @@ struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_
 		return NULL;
 	}
 	return pl;
+}
+
+int pipeline_set_config(struct pipeline *pl, const struct config *cfg)
+{
+	if (pl->ncfgs == PIPELINE_MAX_CONFIGS)
+		return -ENOSPC;
+	pl->cfgs[pl->ncfgs++] = cfg;
+	pl->cfg = cfg;
+	return 0;
 }
 
 uint64_t pipeline_now(const struct pipeline *pl)
@@ -78,16 +90,24 @@ void pipeline_emit(struct pipeline *pl, const struct proto_cfg *cfg, const struc
 	msg_free(resp);
 }
 
+/* Protocol-private expiry for every config still in use. */
+static void expire_protocols(struct pipeline *pl, uint64_t now)
+{
+	for (size_t c = 0; c < pl->ncfgs; c++) {
+		for (size_t i = 0; i < pl->cfgs[c]->nprotos; i++) {
+			const struct proto_cfg *pc = &pl->cfgs[c]->protos[i];
+
+			if (pc->ops->expire)
+				pc->ops->expire(pl, pc, now);
+		}
+	}
+}
+
 static void sweep(struct pipeline *pl, uint64_t now)
 {
 	tcp_expire(pl->tcp, now);
 	corr_udp_expire(pl, pl->udp, now);
-	for (size_t i = 0; i < pl->cfg->nprotos; i++) {
-		const struct proto_cfg *pc = &pl->cfg->protos[i];
-
-		if (pc->ops->expire)
-			pc->ops->expire(pl, pc, now);
-	}
+	expire_protocols(pl, now);
 }
 
 void pipeline_tick(struct pipeline *pl, uint64_t now)
@@ -166,12 +186,7 @@ void pipeline_flush(struct pipeline *pl)
 {
 	tcp_close_all(pl->tcp, pl->now);
 	corr_udp_expire(pl, pl->udp, UINT64_MAX / 2);
-	for (size_t i = 0; i < pl->cfg->nprotos; i++) {
-		const struct proto_cfg *pc = &pl->cfg->protos[i];
-
-		if (pc->ops->expire)
-			pc->ops->expire(pl, pc, UINT64_MAX / 2);
-	}
+	expire_protocols(pl, UINT64_MAX / 2);
 }
 
 void pipeline_free(struct pipeline *pl)
