@@ -6,7 +6,10 @@
 
 #include "pipeline.h"
 
-/* Returns 0 at end of file, -errno (message on stderr) on open/read errors. */
+/*
+ * Returns 0 at end of file, -errno (message on stderr) when the file cannot
+ * be opened or is damaged/cut (the packets before the damage are processed).
+ */
 int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, const volatile sig_atomic_t *stop);
 
 #endif

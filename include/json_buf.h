@@ -12,6 +12,7 @@
 struct json_buf {
 	char *p;
 	size_t len, cap;
+	int err; /* sticky: some append failed (-ENOMEM), the content is incomplete */
 };
 
 int json_buf_reserve(struct json_buf *b, size_t extra);

@@ -207,6 +207,9 @@ static bool want_header(const struct http_cfg *cfg, const char *name)
 	return cfg->send_all_headers || strlist_has(&cfg->send_headers, name, true);
 }
 
+/* A repeated header stops growing at this size: joining it again and again would be quadratic. */
+#define HTTP_JOINED_MAX 8192
+
 /* headers[name] = value, joining repeated fields with ", ". */
 static int capture(json_t *headers, const char *name, const uint8_t *v, size_t n)
 {
@@ -216,7 +219,11 @@ static int capture(json_t *headers, const char *name, const uint8_t *v, size_t n
 	if (old) {
 		const char *s = json_string_value(old);
 		size_t olen = json_string_length(old);
-		char *buf = malloc(olen + 2 + n);
+		char *buf;
+
+		if (olen + 2 + n > HTTP_JOINED_MAX)
+			return 0; /* the first values are kept */
+		buf = malloc(olen + 2 + n);
 
 		if (!buf)
 			return -ENOMEM;

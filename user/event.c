@@ -6,6 +6,7 @@
  * and their members of the generic objects (event, source, destination,
  * client, server, network) join those objects.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,10 @@ static void raw_text(struct obj *doc, const char *k, const struct msg *m)
 	if (!m || !m->raw || !key(doc, k))
 		return;
 	s = json_strn(m->raw, m->raw_len); /* raw bytes: made valid UTF-8 */
+	if (!s) {
+		doc->b->err = -ENOMEM;
+		return;
+	}
 	json_write(doc->b, s);
 	json_decref(s);
 }
@@ -280,6 +285,7 @@ int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_
 	struct obj doc = { .b = b, .over = { req->fields, resp ? resp->fields : NULL }, .first = 1 }, o;
 
 	b->len = 0;
+	b->err = 0;
 	json_buf_put(b, "{", 1);
 	put_time(ew, &doc, "@timestamp", req->ts);
 	put_str(&doc, "type", name, strlen(name));
@@ -303,5 +309,6 @@ int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_
 	if (cfg->send_response)
 		raw_text(&doc, "response", resp);
 	json_write_merged(b, doc.over[0], doc.over[1], doc.first, generic_objects);
-	return json_buf_put(b, "}", 1);
+	json_buf_put(b, "}", 1);
+	return b->err; /* any failed append makes the event incomplete: not published */
 }

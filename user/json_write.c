@@ -20,7 +20,7 @@ int json_buf_reserve(struct json_buf *b, size_t extra)
 	char *p;
 
 	if (extra > JSON_BUF_MAX || b->len > JSON_BUF_MAX - extra)
-		return -ENOMEM;
+		return b->err = -ENOMEM;
 	if (b->len + extra + 1 <= b->cap)
 		return 0;
 	cap = b->cap ? b->cap : 1024;
@@ -28,7 +28,7 @@ int json_buf_reserve(struct json_buf *b, size_t extra)
 		cap *= 2;
 	p = realloc(b->p, cap);
 	if (!p)
-		return -ENOMEM;
+		return b->err = -ENOMEM;
 	b->p = p;
 	b->cap = cap;
 	return 0;
@@ -228,7 +228,7 @@ char *json_to_string(const json_t *v)
 {
 	struct json_buf b = { 0 };
 
-	if (json_write(&b, v) != 0) {
+	if (json_write(&b, v) != 0 || b.err) {
 		json_buf_free(&b);
 		return NULL;
 	}
@@ -240,4 +240,5 @@ void json_buf_free(struct json_buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 }

@@ -171,31 +171,44 @@ err:
 	return NULL;
 }
 
+/* Write one line, rotating first when it would pass the size limit. 0 or -errno. */
+static int file_write(struct file_out *o, const struct event *e)
+{
+	uint64_t limit = (uint64_t)o->cfg->rotate_every_kb * 1024;
+	int rc;
+
+	if (!o->f && (rc = file_reopen(o, false)) != 0) /* an earlier reopen failed: try again */
+		return rc;
+	if (o->size > 0 && o->size + e->len + 1 > limit && (rc = file_reopen(o, true)) != 0)
+		return rc;
+	if (fwrite(e->line, 1, e->len, o->f) != e->len || fputc('\n', o->f) == EOF)
+		return -EIO;
+	o->size += e->len + 1;
+	return 0;
+}
+
+/* Events count as acknowledged only once they were flushed to the file. */
 static size_t file_publish(void *out, struct event *ev, size_t n, const volatile int *stop)
 {
 	struct file_out *o = out;
-	uint64_t limit = (uint64_t)o->cfg->rotate_every_kb * 1024;
+	size_t written = 0, failed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!event_line(&ev[i]) || !o->f) {
-			stats_add(o->st, STAT_EVENTS_FAILED, 1);
+		if (!event_line(&ev[i]) || file_write(o, &ev[i]) != 0) {
+			failed++;
 			continue;
 		}
-		if (o->size > 0 && o->size + ev[i].len + 1 > limit && file_reopen(o, true) != 0) {
-			stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
-			stats_add(o->st, STAT_EVENTS_FAILED, n - i);
-			return n;
-		}
-		if (fwrite(ev[i].line, 1, ev[i].len, o->f) != ev[i].len || fputc('\n', o->f) == EOF) {
-			stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
-			stats_add(o->st, STAT_EVENTS_FAILED, 1);
-			continue;
-		}
-		o->size += ev[i].len + 1;
-		stats_add(o->st, STAT_EVENTS_ACKED, 1);
+		written++;
 	}
-	if (o->f && fflush(o->f) != 0)
+	if (o->f && fflush(o->f) != 0) {
+		failed += written;
+		written = 0;
+	}
+	if (failed) {
 		stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
+		stats_add(o->st, STAT_EVENTS_FAILED, failed);
+	}
+	stats_add(o->st, STAT_EVENTS_ACKED, written);
 	return n;
 }
 

@@ -34,8 +34,11 @@ int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, cons
 		pipeline_packet(pl, &pkt);
 	}
 	if (!*stop && rc == -1) {
+		/* A damaged or cut file: what was read is processed, and the exit status says so. */
 		fprintf(stderr, "xdpbeat: %s: %s\n", path, pcap_geterr(p));
 		stats_add(st, STAT_DECODE_ERRORS, 1);
+		pcap_close(p);
+		return -EIO;
 	}
 	pcap_close(p);
 	return 0;
