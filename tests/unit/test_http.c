@@ -751,3 +751,25 @@ Test(http, random_messages_and_segments)
 	for (int i = 0; i < 400; i++)
 		random_run(&seed);
 }
+
+Test(http, repeated_header_join_is_capped)
+{
+	struct tp *tp = http_tp("    send_all_headers: true\n");
+	size_t n = 0, cap = 60000;
+	char *req = malloc(cap);
+	const char *v;
+
+	tp_handshake(tp);
+	n += (size_t)snprintf(req + n, cap - n, "GET / HTTP/1.1\r\nHost: h\r\n");
+	while (n + 64 < cap)
+		n += (size_t)snprintf(req + n, cap - n, "X-A: 0123456789\r\n");
+	n += (size_t)snprintf(req + n, cap - n, "\r\n");
+	tp_tcp(tp, C2S, XB_TCP_PSH, req, n);
+	send_str(tp, S2C, "HTTP/1.1 204 No Content\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	v = get_str(tp, 0, "http.request.headers.x-a");
+	cr_assert(v && strlen(v) <= 8192 && strncmp(v, "0123456789, 0123456789", 22) == 0);
+	free(req);
+	tp_free(tp);
+}
