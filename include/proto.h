@@ -144,6 +144,14 @@ void corr_udp_response(struct pipeline *pl, const struct proto_cfg *cfg, const s
 /* Count a per-protocol event (parse error, too large, ...). */
 void proto_count(struct pipeline *pl, const struct proto_cfg *cfg, enum pstat_id id);
 
+/* Same endpoints, same orientation. */
+bool flow_equal(const struct flow *a, const struct flow *b);
+/* The flow of pkt, oriented by which end is the server. */
+void flow_from_packet(struct flow *f, const struct packet *pkt, bool server_is_dst);
+/* Base64 (RFC 4648, padded) of len bytes into out, which holds base64_len(len) + 1 bytes; returns the length. */
+#define base64_len(len) (((len) + 2) / 3 * 4)
+size_t base64_encode(const uint8_t *in, size_t len, char *out);
+
 /* Small JSON helpers for parsers: set dotted path "http.request.method" in obj. */
 int json_set_path(json_t *obj, const char *dotted, json_t *value);
 json_t *json_strn(const void *s, size_t len); /* string from bytes; invalid UTF-8 escaped */

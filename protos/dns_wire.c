@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "dns.h"
+#include "proto.h"
 #include "reader.h"
 
 /* ---- capped string builder ---- */
@@ -105,20 +106,9 @@ static void sb_hex(struct dns_sb *sb, const uint8_t *p, size_t n, bool upper)
 
 static void sb_base64(struct dns_sb *sb, const uint8_t *in, size_t n)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	if (!sb_reserve(sb, (n + 2) / 3 * 4))
+	if (!sb_reserve(sb, base64_len(n)))
 		return;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
-			     (i + 2 < n ? in[i + 2] : 0);
-
-		sb->p[sb->len++] = tbl[v >> 18 & 63];
-		sb->p[sb->len++] = tbl[v >> 12 & 63];
-		sb->p[sb->len++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-		sb->p[sb->len++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	sb->p[sb->len] = '\0';
+	sb->len += base64_encode(in, n, sb->p + sb->len);
 }
 
 /* Character-string bytes: '"' and '\' escaped, non-printables as \DDD. */

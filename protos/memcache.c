@@ -31,59 +31,13 @@ const char *mc_type_name(enum mc_type t)
 
 json_t *mc_base64(const uint8_t *data, size_t len)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t olen = (len + 2) / 3 * 4, o = 0, i;
-	char *out = malloc(olen + 1);
+	char *out = malloc(base64_len(len) + 1);
 	json_t *j;
 
 	if (!out)
 		return NULL;
-	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = tab[v >> 6 & 63];
-		out[o++] = tab[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
-
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = i + 1 < len ? tab[v >> 6 & 63] : '=';
-		out[o++] = '=';
-	}
-	j = json_stringn_nocheck(out, o);
+	j = json_stringn_nocheck(out, base64_encode(data, len, out));
 	free(out);
-	return j;
-}
-
-/* JSON string from wire bytes: as json_strn, with NUL bytes spelled "\\x00" too. */
-json_t *mc_strn(const void *s, size_t n)
-{
-	const uint8_t *p = s;
-	size_t nul = 0, o = 0;
-	uint8_t *buf;
-	json_t *j;
-
-	for (size_t i = 0; i < n; i++)
-		nul += p[i] == 0;
-	if (!nul)
-		return json_strn(s, n);
-	buf = malloc(n + 3 * nul);
-	if (!buf)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i]) {
-			buf[o++] = p[i];
-		} else {
-			memcpy(buf + o, "\\x00", 4);
-			o += 4;
-		}
-	}
-	j = json_strn(buf, o);
-	free(buf);
 	return j;
 }
 
@@ -194,7 +148,7 @@ int mc_set_str(struct mc_msg *mm, const char *key, const char *s)
 
 int mc_set_strn(struct mc_msg *mm, const char *key, const void *s, size_t n)
 {
-	return json_object_set_new(mm->obj, key, mc_strn(s, n)) ? -ENOMEM : 0;
+	return json_object_set_new(mm->obj, key, json_strn(s, n)) ? -ENOMEM : 0;
 }
 
 int mc_set_bool(struct mc_msg *mm, const char *key, bool v)
@@ -222,7 +176,7 @@ int mc_add_key(struct mc_msg *mm, const void *key, size_t len)
 		return -ENOMEM;
 	if (json_array_size(a) >= MC_LIST_MAX)
 		return 0;
-	return json_array_append_new(a, mc_strn(key, len)) ? -ENOMEM : 0;
+	return json_array_append_new(a, json_strn(key, len)) ? -ENOMEM : 0;
 }
 
 int mc_add_stat(struct mc_msg *mm, const void *name, size_t nlen, const void *value, size_t vlen)
@@ -235,8 +189,8 @@ int mc_add_stat(struct mc_msg *mm, const void *name, size_t nlen, const void *va
 	if (json_array_size(a) >= MC_LIST_MAX)
 		return 0;
 	e = json_object();
-	if (!e || json_object_set_new(e, "name", mc_strn(name, nlen)) ||
-	    json_object_set_new(e, "value", mc_strn(value, vlen)) || json_array_append_new(a, e))
+	if (!e || json_object_set_new(e, "name", json_strn(name, nlen)) ||
+	    json_object_set_new(e, "value", json_strn(value, vlen)) || json_array_append_new(a, e))
 		return -ENOMEM;
 	return 0;
 }

@@ -174,8 +174,6 @@ void mc_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct
 		  const uint8_t *data, size_t len, uint64_t ts);
 void mc_expire(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now);
 
-/* JSON string from wire bytes (json_strn, NUL bytes escaped as "\\x00" as well). */
-json_t *mc_strn(const void *s, size_t n);
 /* Standard base64 of data into a new JSON string. */
 json_t *mc_base64(const uint8_t *data, size_t len);
 

@@ -327,7 +327,7 @@ void mc_bin_body_done(struct mc_ctx *x)
 		case MC_B_STAT:
 			last = json_array_get(mm->stats, json_array_size(mm->stats) - 1);
 			if (last && d->stat_open)
-				json_object_set_new(last, "value", mc_strn(d->cap, d->cap_len));
+				json_object_set_new(last, "value", json_strn(d->cap, d->cap_len));
 			break;
 		case MC_B_ERROR:
 			mc_set_strn(mm, "error_msg", d->cap, d->cap_len);

@@ -86,18 +86,12 @@ void mc_udp_free(struct mc_udp *u)
 	free(u);
 }
 
-static bool flow_same(const struct flow *a, const struct flow *b)
-{
-	return a->client_port == b->client_port && a->server_port == b->server_port &&
-	       ip_addr_eq(&a->client_ip, &b->client_ip) && ip_addr_eq(&a->server_ip, &b->server_ip);
-}
-
 static struct mc_frag **frag_find(struct mc_udp *u, const struct flow *f, enum dir dir, uint16_t reqid)
 {
 	struct mc_frag **pp;
 
 	for (pp = &u->head; *pp; pp = &(*pp)->next)
-		if ((*pp)->reqid == reqid && (*pp)->dir == dir && flow_same(&(*pp)->flow, f))
+		if ((*pp)->reqid == reqid && (*pp)->dir == dir && flow_equal(&(*pp)->flow, f))
 			return pp;
 	return pp;
 }
@@ -204,7 +198,7 @@ static bool quiet_answer(struct mc_udp *u, struct mc_udp_ctx *uc, struct msg *re
 	struct mc_quiet **pp, *prev = NULL;
 
 	for (pp = &u->qhead; *pp; prev = *pp, pp = &(*pp)->next) {
-		if ((*pp)->reqid == uc->reqid && flow_same(&(*pp)->flow, uc->f)) {
+		if ((*pp)->reqid == uc->reqid && flow_equal(&(*pp)->flow, uc->f)) {
 			struct msg *req = quiet_take(u, pp, prev);
 
 			corr_publish(uc->pl, uc->cfg, uc->f, req, resp);

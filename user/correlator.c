@@ -158,12 +158,6 @@ static uint32_t udp_hash(const struct flow *f, const struct proto_cfg *cfg, uint
 	return (h ^ (uint32_t)(id >> 32)) * 16777619u;
 }
 
-static bool flow_eq(const struct flow *a, const struct flow *b)
-{
-	return a->client_port == b->client_port && a->server_port == b->server_port &&
-	       ip_addr_eq(&a->client_ip, &b->client_ip) && ip_addr_eq(&a->server_ip, &b->server_ip);
-}
-
 static struct udp_entry **udp_find(struct corr_udp *u, uint32_t h, const struct flow *f,
 				   const struct proto_cfg *cfg, uint64_t id)
 {
@@ -172,7 +166,7 @@ static struct udp_entry **udp_find(struct corr_udp *u, uint32_t h, const struct 
 	for (pp = &u->table[h & (u->nbuckets - 1)]; *pp; pp = &(*pp)->hnext) {
 		struct udp_entry *e = *pp;
 
-		if (e->hash == h && e->cfg == cfg && e->req->id == id && flow_eq(&e->flow, f))
+		if (e->hash == h && e->cfg == cfg && e->req->id == id && flow_equal(&e->flow, f))
 			return pp;
 	}
 	return pp;

@@ -52,23 +52,6 @@ void format_timestamp(uint64_t ns, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03uZ", (unsigned)(ns / 1000000u % 1000u));
 }
 
-static void base64(const uint8_t *in, size_t len, char *out)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
-			     (i + 2 < len ? in[i + 2] : 0);
-
-		out[o++] = tbl[v >> 18 & 63];
-		out[o++] = tbl[v >> 12 & 63];
-		out[o++] = i + 1 < len ? tbl[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < len ? tbl[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* Community ID v1 with seed 0 (the published algorithm): base64(SHA1(seed, addrs, proto, 0, ports)). */
 void community_id(const struct flow *f, char *buf, size_t len)
 {
@@ -96,15 +79,8 @@ void community_id(const struct flow *f, char *buf, size_t len)
 	in[n++] = (uint8_t)(ap >> 8), in[n++] = (uint8_t)ap;
 	in[n++] = (uint8_t)(bp >> 8), in[n++] = (uint8_t)bp;
 	sha1(in, n, digest);
-	base64(digest, sizeof(digest), b64);
+	base64_encode(digest, sizeof(digest), b64);
 	snprintf(buf, len, "1:%s", b64);
-}
-
-static bool flow_same(const struct flow *a, const struct flow *b)
-{
-	return a->client_port == b->client_port && a->server_port == b->server_port &&
-	       a->transport == b->transport && ip_addr_eq(&a->client_ip, &b->client_ip) &&
-	       ip_addr_eq(&a->server_ip, &b->server_ip);
 }
 
 /* Address strings and Community ID of f, computed once per flow while it stays in the cache. */
@@ -116,7 +92,7 @@ static const struct flow_strs *flow_strings(struct event_writer *ew, const struc
 	for (int i = 0; i < 4; i++)
 		h = h * 131u + f->client_ip.a[i] + f->server_ip.a[15 - i];
 	s = &ew->cache[h % FLOW_CACHE];
-	if (s->valid && flow_same(&s->flow, f))
+	if (s->valid && flow_equal(&s->flow, f))
 		return s;
 	s->valid = true;
 	s->flow = *f;

@@ -1,4 +1,4 @@
-/* JSON helpers shared by the parsers and the event builder. */
+/* Helpers shared by the parsers and the core: JSON values, base64, flows. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +96,41 @@ json_t *json_strn(const void *s, size_t len)
 	j = json_stringn_nocheck(out, o);
 	free(out);
 	return j;
+}
+
+size_t base64_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+			     (i + 2 < len ? in[i + 2] : 0);
+
+		out[o++] = tbl[v >> 18 & 63];
+		out[o++] = tbl[v >> 12 & 63];
+		out[o++] = i + 1 < len ? tbl[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? tbl[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+bool flow_equal(const struct flow *a, const struct flow *b)
+{
+	return a->client_port == b->client_port && a->server_port == b->server_port &&
+	       a->transport == b->transport && ip_addr_eq(&a->client_ip, &b->client_ip) &&
+	       ip_addr_eq(&a->server_ip, &b->server_ip);
+}
+
+void flow_from_packet(struct flow *f, const struct packet *pkt, bool server_is_dst)
+{
+	f->transport = pkt->transport;
+	if (server_is_dst) {
+		f->client_ip = pkt->src, f->client_port = pkt->sport;
+		f->server_ip = pkt->dst, f->server_port = pkt->dport;
+	} else {
+		f->client_ip = pkt->dst, f->client_port = pkt->dport;
+		f->server_ip = pkt->src, f->server_port = pkt->sport;
+	}
 }

@@ -147,18 +147,12 @@ static const struct proto_cfg *classify(const struct config *cfg, const struct p
 static void udp_packet(struct pipeline *pl, const struct proto_cfg *pc, const struct packet *pkt,
 		       bool server_is_dst)
 {
-	struct flow f = { .transport = IPPROTO_UDP };
+	struct flow f;
 
 	stats_add(pl->st, STAT_UDP_PACKETS, 1);
 	if (!pc->ops->parse_udp || pkt->payload_len == 0)
 		return;
-	if (server_is_dst) {
-		f.client_ip = pkt->src, f.client_port = pkt->sport;
-		f.server_ip = pkt->dst, f.server_port = pkt->dport;
-	} else {
-		f.client_ip = pkt->dst, f.client_port = pkt->dport;
-		f.server_ip = pkt->src, f.server_port = pkt->sport;
-	}
+	flow_from_packet(&f, pkt, server_is_dst);
 	pc->ops->parse_udp(pl, pc, &f, server_is_dst ? DIR_C2S : DIR_S2C, pkt->payload, pkt->payload_len,
 			   pkt->ts);
 }

@@ -180,14 +180,7 @@ static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *
 	if (!c)
 		return NULL;
 	f = &c->app.flow;
-	f->transport = IPPROTO_TCP;
-	if (server_is_dst) {
-		f->client_ip = p->src, f->client_port = p->sport;
-		f->server_ip = p->dst, f->server_port = p->dport;
-	} else {
-		f->client_ip = p->dst, f->client_port = p->dport;
-		f->server_ip = p->src, f->server_port = p->sport;
-	}
+	flow_from_packet(f, p, server_is_dst);
 	c->app.cfg = cfg;
 	c->app.pl = t->pl;
 	c->app.stats = t->st;
