@@ -145,17 +145,14 @@ struct corr_udp *corr_udp_new(void)
 
 static uint32_t udp_hash(const struct flow *f, const struct proto_cfg *cfg, uint64_t id)
 {
-	uint32_t h = 2166136261u;
-	const uint8_t *parts[] = { f->client_ip.a, f->server_ip.a };
+	uint32_t h = fnv1a(FNV_SEED, f->client_ip.a, sizeof(f->client_ip.a));
+	uint32_t proto = (uint32_t)cfg->ops->id;
 
-	for (int p = 0; p < 2; p++)
-		for (int i = 0; i < 16; i++)
-			h = (h ^ parts[p][i]) * 16777619u;
-	h = (h ^ f->client_port) * 16777619u;
-	h = (h ^ f->server_port) * 16777619u;
-	h = (h ^ (uint32_t)cfg->ops->id) * 16777619u;
-	h = (h ^ (uint32_t)id) * 16777619u;
-	return (h ^ (uint32_t)(id >> 32)) * 16777619u;
+	h = fnv1a(h, f->server_ip.a, sizeof(f->server_ip.a));
+	h = fnv1a(h, &f->client_port, sizeof(f->client_port));
+	h = fnv1a(h, &f->server_port, sizeof(f->server_port));
+	h = fnv1a(h, &proto, sizeof(proto));
+	return fnv1a(h, &id, sizeof(id));
 }
 
 static struct udp_entry **udp_find(struct corr_udp *u, uint32_t h, const struct flow *f,

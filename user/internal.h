@@ -5,6 +5,17 @@
 #include "pipeline.h"
 #include "proto.h"
 
+/* FNV-1a over n bytes, continuing from h (start with FNV_SEED). */
+#define FNV_SEED 2166136261u
+static inline uint32_t fnv1a(uint32_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
 /* Correlator, per TCP connection. */
 void corr_conn_expire(struct conn *c, uint64_t now);
 void corr_conn_close(struct conn *c);

@@ -59,20 +59,11 @@ struct tcp_tracker {
 	struct tcp_conn *lru_head, *lru_tail; /* head = least recently seen */
 };
 
-static uint32_t hash_bytes(uint32_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
 static uint32_t endpoint_hash(const struct ip_addr *a, uint16_t port)
 {
-	uint32_t h = hash_bytes(2166136261u, a->a, a->family == 6 ? 16 : 4);
+	uint32_t h = fnv1a(FNV_SEED, a->a, a->family == 6 ? 16 : 4);
 
-	return hash_bytes(h, &port, sizeof(port));
+	return fnv1a(h, &port, sizeof(port));
 }
 
 /* Symmetric: both directions of a connection hash alike. */
