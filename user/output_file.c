@@ -125,6 +125,8 @@ static int file_reopen(struct file_out *o, bool rotate_first)
 		close(fd);
 		return -errno;
 	}
+	/* Batches are flushed as a whole: a large buffer means few write calls. */
+	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
 	o->size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 	return 0;
 }
