@@ -44,10 +44,12 @@ check "down_start: connection errors counted" ge "$(xb_stat down_start output.er
 check "down_start: template before first bulk" eq "$(es_eval 's["log"][0][0] == "template_put"')" True
 show_err down_start 3
 
-echo "es_faults: down in the middle (after 3 bulks, 4 s)"
-EXPECT=1000 PCAP=$ES_TMP/big.pcap run down_mid '{"mode":"refuse","after":3,"seconds":4}' \
+echo "es_faults: down in the middle (after 3 bulks, 30 s, as the issue asks)"
+t0=$(date +%s)
+EXPECT=1000 PCAP=$ES_TMP/big.pcap run down_mid '{"mode":"refuse","after":3,"seconds":30}' \
 	-E output.elasticsearch.bulk_max_size=50 -E queue.mem.flush.min_events=50
 all_stored down_mid
+check "down_mid: the outage lasted 30 s" ge $(($(date +%s) - t0)) 30
 check "down_mid: outage seen (output.errors)" ge "$(xb_stat down_mid output.errors)" 1
 check "down_mid: >= 20 bulks" ge "$(es_stat bulk_requests)" 20
 
