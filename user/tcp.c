@@ -338,7 +338,8 @@ static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir 
 		stream_gap(t, c, dir, wire - cap, ts);
 }
 
-static void seg_free_one(struct tcp_tracker *t, struct stream *s)
+/* Take the first queued segment off the queue (the caller frees it). */
+static struct seg *seg_unlink(struct tcp_tracker *t, struct stream *s)
 {
 	struct seg *g = s->ooo;
 
@@ -346,7 +347,7 @@ static void seg_free_one(struct tcp_tracker *t, struct stream *s)
 	s->nooo--;
 	s->ooo_bytes -= g->len;
 	t->buffered -= g->len;
-	free(g);
+	return g;
 }
 
 /* Deliver queued segments that have become in order. */
@@ -362,21 +363,13 @@ static void stream_drain(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 		if (d > 0)
 			break;
 		skip = s->next_seq - g->seq;
-		if (skip < g->wire_len) {
-			uint32_t cap = skip < g->len ? g->len - skip : 0;
-
-			/* Unlink before delivering: the parser may close nothing, but the list must be sane. */
-			s->ooo = g->next;
-			s->nooo--;
-			s->ooo_bytes -= g->len;
-			t->buffered -= g->len;
-			stream_in_order(t, c, dir, g->data + (skip < g->len ? skip : g->len), cap, g->wire_len - skip,
-					g->ts);
-			free(g);
-		} else {
+		seg_unlink(t, s); /* off the queue before the parser runs */
+		if (skip < g->wire_len)
+			stream_in_order(t, c, dir, g->data + (skip < g->len ? skip : g->len),
+					skip < g->len ? g->len - skip : 0, g->wire_len - skip, g->ts);
+		else
 			stats_add(t->st, STAT_TCP_RETRANS, 1);
-			seg_free_one(t, s);
-		}
+		free(g);
 	}
 	if (s->fin_pending && s->next_seq == s->fin_seq)
 		stream_fin(t, c, dir, c->app.last_ts);
@@ -489,7 +482,7 @@ static void stream_segment(struct tcp_tracker *t, struct tcp_conn *c, enum dir d
 static void stream_free(struct tcp_tracker *t, struct stream *s)
 {
 	while (s->ooo)
-		seg_free_one(t, s);
+		free(seg_unlink(t, s));
 	stream_drop_buf(t, s);
 	free(s->buf);
 	s->buf = NULL;
