@@ -45,7 +45,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 all: $(BUILD)/xdpbeat $(BUILD)/unit_tests $(FUZZ_BIN) $(BENCH_BIN)
 
 deps:
-	./tests/install-deps.sh
+	./scripts/install-deps.sh
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/record.h vmlinux.h
 	@mkdir -p $(@D)

@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/../es_lib.sh"
 
 if ! $PY -c 'import elasticsearch' 2>/dev/null; then
-	echo "es_client: python3-elasticsearch missing (tests/install-deps.sh)"
+	echo "es_client: python3-elasticsearch missing (scripts/install-deps.sh)"
 	exit 1
 fi
 es_start --user elastic:secret
