@@ -22,6 +22,7 @@
 	X(TCP_CLOSED_RST, "tcp.closed_rst")                                           \
 	X(TCP_CLOSED_IDLE, "tcp.closed_idle")                                         \
 	X(DROP_CONN_LIMIT, "drops.connection_limit")                                  \
+	X(TCP_EVICTED, "tcp.evicted_without_data")                                    \
 	X(DROP_STREAM_LIMIT, "drops.stream_limit")                                    \
 	X(DROP_TOTAL_LIMIT, "drops.total_limit")                                      \
 	X(DROP_OOO_LIMIT, "drops.ooo_limit")                                          \

@@ -42,6 +42,7 @@ struct stream {
 
 struct tcp_conn {
 	struct conn app; /* first: parsers see this */
+	bool data_seen; /* some payload in either direction */
 	struct tcp_conn *hnext;
 	struct tcp_conn *lru_prev, *lru_next;
 	uint32_t hash;
@@ -157,6 +158,8 @@ static void lru_append(struct tcp_tracker *t, struct tcp_conn *c)
 	t->lru_tail = c;
 }
 
+static void conn_close(struct tcp_tracker *t, struct tcp_conn *c, enum stat_id reason);
+
 static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *p,
 				 uint32_t h, bool server_is_dst)
 {
@@ -164,8 +167,16 @@ static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *
 	struct flow *f;
 
 	if (t->cfg->max_connections > 0 && t->nconns >= (size_t)t->cfg->max_connections) {
-		stats_add(t->st, STAT_DROP_CONN_LIMIT, 1);
-		return NULL;
+		/*
+		 * Full. The least recently seen connection makes room if it never
+		 * carried data (a SYN flood, a scan): it has nothing to lose.
+		 */
+		if (t->lru_head && !t->lru_head->data_seen) {
+			conn_close(t, t->lru_head, STAT_TCP_EVICTED);
+		} else {
+			stats_add(t->st, STAT_DROP_CONN_LIMIT, 1);
+			return NULL;
+		}
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -585,8 +596,10 @@ void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct
 		seq++;
 	}
 	skip_acked_holes(t, c, dir, p);
-	if (p->wire_len)
+	if (p->wire_len) {
+		c->data_seen = true;
 		stream_segment(t, c, dir, seq, p->payload, p->payload_len, p->wire_len, p->ts);
+	}
 	if (p->tcp_flags & XB_TCP_RST) {
 		conn_close(t, c, STAT_TCP_CLOSED_RST);
 		return;

@@ -398,3 +398,36 @@ Test(tcp, out_of_order_data_respects_the_stream_cap)
 	tp_flush(tp);
 	rec_free(tp);
 }
+
+Test(tcp, full_table_evicts_a_connection_that_never_carried_data)
+{
+	struct tp *tp = rec_new("  max_connections: 1\n");
+	struct packet p;
+
+	tp_handshake(tp); /* connection 1: handshake only */
+	memset(&p, 0, sizeof(p));
+	p.src.family = p.dst.family = 4;
+	p.src.a[0] = 10, p.src.a[3] = 3;
+	p.dst.a[0] = 10, p.dst.a[3] = 2;
+	p.sport = 40001, p.dport = 9000;
+	p.transport = IPPROTO_TCP;
+	p.tcp_flags = XB_TCP_SYN;
+	p.ts = tp->ts + 1;
+	pipeline_packet(tp->pl, &p); /* connection 2 takes its place */
+	cr_assert_eq(STAT(tp, TCP_EVICTED), 1);
+	cr_assert_eq(STAT(tp, DROP_CONN_LIMIT), 0);
+	cr_assert_eq(STAT(tp, TCP_CONNS_OPEN), 1);
+	/* connection 2 carries data: a third one is refused, not evicting it */
+	p.tcp_flags = XB_TCP_ACK;
+	p.seq = 1;
+	p.payload = (const uint8_t *)"d\n";
+	p.payload_len = p.wire_len = 2;
+	pipeline_packet(tp->pl, &p);
+	p.sport = 40002;
+	p.tcp_flags = XB_TCP_SYN;
+	p.payload_len = p.wire_len = 0;
+	pipeline_packet(tp->pl, &p);
+	cr_assert_eq(STAT(tp, DROP_CONN_LIMIT), 1);
+	cr_assert_eq(STAT(tp, TCP_EVICTED), 1);
+	rec_free(tp);
+}
