@@ -88,12 +88,13 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) e2e
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=15 ./tests/soak.sh
 
 fuzz: all
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
 
 soak: all
-	SOAK=1 XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/run-e2e.sh
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=$${SOAK_SECONDS:-600} ./tests/soak.sh
 
 run: deps
 	$(MAKE) all
