@@ -29,6 +29,7 @@ struct event_writer {
 	struct flow_strs cache[FLOW_CACHE];
 	uint64_t sec; /* second of sec_str */
 	char sec_str[24];
+	size_t sec_len; /* 0 until the first event */
 };
 
 struct event_writer *event_writer_new(void)
@@ -139,25 +140,34 @@ static void put_u64(struct obj *o, const char *k, uint64_t v)
 		json_buf_u64(o->b, v);
 }
 
+/* "2026-11-25T14:18:09.123Z": the seconds part is formatted once per second. */
 static void put_time(struct event_writer *ew, struct obj *o, const char *k, uint64_t ns)
 {
-	char buf[40];
 	uint64_t sec = ns / 1000000000u;
+	unsigned ms = (unsigned)(ns / 1000000u % 1000u);
+	char buf[48];
+	size_t n;
 
 	if (!key(o, k))
 		return;
-	if (sec != ew->sec || !ew->sec_str[0]) {
+	if (sec != ew->sec || !ew->sec_len) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 
 		gmtime_r(&t, &tm);
-		strftime(ew->sec_str, sizeof(ew->sec_str), "%Y-%m-%dT%H:%M:%S", &tm);
+		ew->sec_len = strftime(ew->sec_str, sizeof(ew->sec_str), "%Y-%m-%dT%H:%M:%S", &tm);
 		ew->sec = sec;
 	}
-	json_buf_put(o->b, "\"", 1);
-	json_buf_put(o->b, ew->sec_str, strlen(ew->sec_str));
-	snprintf(buf, sizeof(buf), ".%03uZ\"", (unsigned)(ns / 1000000u % 1000u));
-	json_buf_put(o->b, buf, strlen(buf));
+	buf[0] = '"';
+	memcpy(buf + 1, ew->sec_str, ew->sec_len);
+	n = 1 + ew->sec_len;
+	buf[n++] = '.';
+	buf[n++] = (char)('0' + ms / 100);
+	buf[n++] = (char)('0' + ms / 10 % 10);
+	buf[n++] = (char)('0' + ms % 10);
+	buf[n++] = 'Z';
+	buf[n++] = '"';
+	json_buf_put(o->b, buf, n);
 }
 
 static const json_t *sub_object(const json_t *o, const char *k)
