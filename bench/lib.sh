@@ -138,16 +138,21 @@ bench_xb_start() {
 	return 1
 }
 
+# stop_pid PID TENTHS: SIGINT, wait up to TENTHS x 0.1 s, then SIGKILL; returns PID's exit status.
+stop_pid() {
+	kill -INT "$1" 2>/dev/null
+	for _ in $(seq "$2"); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 # SIGINT the daemon started by bench_xb_start and wait for it (30 s, then SIGKILL).
 bench_xb_stop() {
 	[ -n "${XB_PID:-}" ] || return 0
-	kill -INT "$XB_PID" 2>/dev/null
-	for _ in $(seq 300); do
-		kill -0 "$XB_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$XB_PID" 2>/dev/null && kill -9 "$XB_PID" 2>/dev/null
-	wait "$XB_PID" 2>/dev/null
+	stop_pid "$XB_PID" 300
 	XB_PID=
 }
 
@@ -173,13 +178,7 @@ bench_tcpdump_start() {
 # Stop the tcpdump started by bench_tcpdump_start (SIGINT, 5 s, then SIGKILL).
 bench_tcpdump_stop() {
 	[ -n "${TD_PID:-}" ] || return 0
-	kill -INT "$TD_PID" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$TD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$TD_PID" 2>/dev/null && kill -9 "$TD_PID" 2>/dev/null
-	wait "$TD_PID" 2>/dev/null
+	stop_pid "$TD_PID" 50
 	TD_PID=
 }
 

@@ -52,12 +52,7 @@ while kill -0 $wrk_pid 2>/dev/null; do
 done
 wait $wrk_pid
 sleep 1
-kill -INT "$xb"
-for _ in $(seq 300); do
-	kill -0 "$xb" 2>/dev/null || break
-	sleep 0.1
-done
-wait "$xb"
+stop_pid "$xb" 300
 rc=$?
 xb=
 

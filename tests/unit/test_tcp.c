@@ -111,6 +111,22 @@ static void rec_free(struct tp *tp)
 
 #define STAT(tp, id) stats_get(&(tp)->st, STAT_##id)
 
+/* A TCP packet from client 10.0.0.<host>:<sport> to the server 10.0.0.2:9000, after everything sent so far. */
+static struct packet client_packet(const struct tp *tp, uint8_t host, uint16_t sport, uint8_t flags)
+{
+	struct packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.src.family = p.dst.family = 4;
+	p.src.a[0] = 10, p.src.a[3] = host;
+	p.dst.a[0] = 10, p.dst.a[3] = 2;
+	p.sport = sport, p.dport = 9000;
+	p.transport = IPPROTO_TCP;
+	p.tcp_flags = flags;
+	p.ts = tp->ts + 1;
+	return p;
+}
+
 Test(tcp, in_order_and_fin)
 {
 	struct tp *tp = rec_new(NULL);
@@ -195,18 +211,11 @@ Test(tcp, truncated_capture_is_a_gap)
 	struct packet p;
 
 	tp_handshake(tp);
-	memset(&p, 0, sizeof(p));
-	p.src.family = p.dst.family = 4;
-	p.src.a[0] = 10, p.src.a[3] = 1;
-	p.dst.a[0] = 10, p.dst.a[3] = 2;
-	p.sport = 40000, p.dport = 9000;
-	p.transport = IPPROTO_TCP;
-	p.tcp_flags = XB_TCP_ACK;
+	p = client_packet(tp, 1, 40000, XB_TCP_ACK);
 	p.seq = tp->seq[0];
 	p.payload = (const uint8_t *)"ab\ncd";
 	p.payload_len = 5;
 	p.wire_len = 20;
-	p.ts = tp->ts + 1;
 	pipeline_packet(tp->pl, &p);
 	tp->seq[0] += 20;
 	tp_tcp(tp, 0, 0, "next\n", 5);
@@ -264,14 +273,7 @@ Test(tcp, connection_cap_and_idle_timeout)
 
 	tp_handshake(tp);
 	tp_tcp(tp, 0, 0, "a\n", 2);
-	memset(&p, 0, sizeof(p));
-	p.src.family = p.dst.family = 4;
-	p.src.a[0] = 10, p.src.a[3] = 3;
-	p.dst.a[0] = 10, p.dst.a[3] = 2;
-	p.sport = 40001, p.dport = 9000;
-	p.transport = IPPROTO_TCP;
-	p.tcp_flags = XB_TCP_SYN;
-	p.ts = tp->ts + 1;
+	p = client_packet(tp, 3, 40001, XB_TCP_SYN);
 	pipeline_packet(tp->pl, &p);
 	cr_assert_eq(STAT(tp, DROP_CONN_LIMIT), 1);
 	cr_assert_eq(STAT(tp, TCP_CONNS_OPEN), 1);
@@ -405,14 +407,7 @@ Test(tcp, full_table_evicts_a_connection_that_never_carried_data)
 	struct packet p;
 
 	tp_handshake(tp); /* connection 1: handshake only */
-	memset(&p, 0, sizeof(p));
-	p.src.family = p.dst.family = 4;
-	p.src.a[0] = 10, p.src.a[3] = 3;
-	p.dst.a[0] = 10, p.dst.a[3] = 2;
-	p.sport = 40001, p.dport = 9000;
-	p.transport = IPPROTO_TCP;
-	p.tcp_flags = XB_TCP_SYN;
-	p.ts = tp->ts + 1;
+	p = client_packet(tp, 3, 40001, XB_TCP_SYN);
 	pipeline_packet(tp->pl, &p); /* connection 2 takes its place */
 	cr_assert_eq(STAT(tp, TCP_EVICTED), 1);
 	cr_assert_eq(STAT(tp, DROP_CONN_LIMIT), 0);
