@@ -3,6 +3,7 @@
 XDPBEAT=${XDPBEAT:-$BUILD/xdpbeat}
 BENCH_CACHE=${BENCH_CACHE:-$BUILD/bench-data}
 mkdir -p "$BENCH_CACHE"
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/free_port.bash"
 
 # Median wall time in seconds of N runs of a command (stdout discarded), pinned to one core.
 median_time() {

@@ -19,7 +19,7 @@ fi
 ROUNDS=${LIVE_IPERF_ROUNDS:-7}
 SECS=${LIVE_IPERF_SECS:-3}
 FILTER='tcp port 80 or tcp port 8080'
-LO_PORT=$((20000 + $$ % 20000)) # iperf3 on the host's loopback: a port of our own
+LO_PORT=$(free_ports 1) # iperf3 on the host's loopback: a port of our own
 NS_PORT=5201 # inside our namespace
 NS=xb-lipf-$$
 H=xblih$$

@@ -17,7 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "soak: skipped (live capture needs root)"
 	exit 0
 fi
-PORT=$((21000 + $$ % 10000))
+PORT=$(free_ports 1)
 work=$(mktemp -d /tmp/xdpbeat-soak.XXXXXX)
 xb=
 cleanup() {

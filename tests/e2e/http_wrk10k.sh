@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${XDPBEAT:=$PWD/build/xdpbeat}"
 . bench/lib.sh
-PORT=18082
+PORT=$(free_ports 1)
 tmp=$(mktemp -d /tmp/xdpbeat-wrk10k.XXXXXX)
 trap 'stop_nginx; rm -rf "$tmp"' EXIT
 start_nginx $PORT

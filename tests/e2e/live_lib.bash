@@ -2,6 +2,7 @@
 # Every wait is bounded; the caller's EXIT trap calls live_cleanup.
 
 : "${XDPBEAT:=$PWD/build/xdpbeat}"
+. "$(dirname "${BASH_SOURCE[0]}")/../free_port.bash"
 PY=/usr/bin/python3
 fail=0
 LIVE_PIDS=()
@@ -14,6 +15,7 @@ check() { # description, exit status (0 = ok)
 	else
 		echo "FAIL: $1"
 		fail=1
+		return 1
 	fi
 }
 

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 need_root
 trap live_cleanup EXIT
 
-PORT=$((20000 + $$ % 20000))
+PORT=$(free_ports 1)
 N=20
 BIG=3
 

@@ -11,10 +11,7 @@ cd "$(dirname "$0")/../.."
 need_root
 trap live_cleanup EXIT
 
-DNS_PORT=$((30000 + $$ % 20000))
-while ss -Hlnu "sport = :$DNS_PORT" | grep -q . || ss -Hlnt "sport = :$((DNS_PORT + 1))" | grep -q .; do
-	DNS_PORT=$((DNS_PORT + 2))
-done
+DNS_PORT=$(free_ports 3)
 MC_PORT=$((DNS_PORT + 1))
 BIG_PORT=$((DNS_PORT + 2))
 
@@ -27,7 +24,7 @@ LIVE_PIDS+=("$!")
 memcached -l 127.0.0.1 -p "$MC_PORT" -U "$MC_PORT" -u root -m 16 &
 LIVE_PIDS+=("$!")
 wait_for 20 dig @127.0.0.1 -p "$DNS_PORT" +tries=1 +time=1 +short www.example.com
-check "dnsmasq up on 127.0.0.1:$DNS_PORT" $?
+check "dnsmasq up on 127.0.0.1:$DNS_PORT" $? || cat "$LIVE_TMP/dnsmasq.log" >&2
 wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MC_PORT"
 check "memcached up on 127.0.0.1:$MC_PORT" $?
 
