@@ -65,6 +65,8 @@ struct msg {
 	const char *status; /* response: "OK" (NULL), "Error", "Server Error", ... */
 	uint64_t id; /* UDP matching key (DNS id, memcache request id) */
 	bool noreply; /* request that gets no response: published at once */
+	void *priv; /* the protocol's own decoded message, read by ops->write_fields (owned) */
+	void (*priv_free)(void *priv); /* frees priv (NULL: free()) */
 };
 
 struct msg *msg_new(uint64_t ts);
@@ -73,6 +75,7 @@ void msg_free(struct msg *m);
 void msg_set_raw(struct msg *m, const void *data, size_t len);
 
 struct pipeline;
+struct json_buf;
 
 /* Application view of one TCP connection (owned by the TCP layer). */
 struct conn {
@@ -116,6 +119,16 @@ struct proto_ops {
 			  const uint8_t *data, size_t len, uint64_t ts);
 	/* Periodic: expire protocol-private state older than now - timeout (UDP fragments etc). */
 	void (*expire)(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now);
+
+	/*
+	 * Optional: append the protocol's own members of a transaction's event
+	 * as JSON text, each preceded by a comma, from req->priv / resp->priv
+	 * (resp may be NULL). Written after the generic members and msg->fields,
+	 * so it must not repeat their keys. Without a tree this is the cheap
+	 * way; returns 0 or -ENOMEM.
+	 */
+	int (*write_fields)(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
+			    const struct msg *resp);
 };
 
 /* Registry (protos/registry.c). */

@@ -4,7 +4,8 @@
  * request and response fields (jansson trees) are merged in as they are
  * written (response over request): where they name a generic field they win,
  * and their members of the generic objects (event, source, destination,
- * client, server, network) join those objects.
+ * client, server, network) join those objects. A protocol may instead write
+ * its members as text itself (proto_ops.write_fields), which is cheaper.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -295,6 +296,8 @@ int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_
 	if (cfg->send_response)
 		raw_text(&doc, "response", resp);
 	json_write_merged(b, doc.over[0], doc.over[1], doc.first, generic_objects);
+	if (cfg->ops->write_fields && cfg->ops->write_fields(b, cfg, req, resp))
+		b->err = -ENOMEM;
 	json_buf_put(b, "}", 1);
 	return b->err; /* any failed append makes the event incomplete: not published */
 }

@@ -19,6 +19,10 @@ void msg_free(struct msg *m)
 		return;
 	json_decref(m->fields);
 	free(m->raw);
+	if (m->priv_free)
+		m->priv_free(m->priv);
+	else
+		free(m->priv);
 	free(m);
 }
 
