@@ -5,9 +5,11 @@
 #ifndef XDPBEAT_JSON_BUF_H
 #define XDPBEAT_JSON_BUF_H
 
+#include <errno.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct json_buf {
 	char *p;
@@ -15,13 +17,60 @@ struct json_buf {
 	int err; /* sticky: some append failed (-ENOMEM), the content is incomplete */
 };
 
-int json_buf_reserve(struct json_buf *b, size_t extra);
-int json_buf_put(struct json_buf *b, const void *s, size_t n);
-int json_buf_puts(struct json_buf *b, const char *s);
+/* Room for extra more bytes (and the NUL); the slow path of json_buf_reserve. 0 or -ENOMEM. */
+int json_buf_grow(struct json_buf *b, size_t extra);
+
+/* The appenders below are inline: events are a few hundred of these calls each. */
+static inline int json_buf_reserve(struct json_buf *b, size_t extra)
+{
+	if (extra < b->cap && b->len + extra < b->cap) /* no overflow: both below cap */
+		return 0;
+	return json_buf_grow(b, extra);
+}
+
+static inline int json_buf_put(struct json_buf *b, const void *s, size_t n)
+{
+	if (json_buf_reserve(b, n))
+		return -ENOMEM;
+	if (n)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static inline int json_buf_puts(struct json_buf *b, const char *s)
+{
+	return json_buf_put(b, s, strlen(s));
+}
+
+/* A JSON string literal of n arbitrary bytes, made valid UTF-8 as json_strn() does (user/json_util.c). */
+int json_buf_strn(struct json_buf *b, const void *s, size_t n);
+/* Bytes made valid UTF-8 as json_strn() does: invalid bytes and NUL as the text \xNN; out holds 4 * len bytes. */
+size_t utf8_sanitize(char *out, const void *s, size_t len);
+/* "key": for a literal key that needs no escaping; comma before unless first. */
+static inline int json_buf_key(struct json_buf *b, const char *key, int first)
+{
+	size_t n = strlen(key);
+	char *o;
+
+	if (json_buf_reserve(b, n + 4))
+		return -ENOMEM;
+	o = b->p + b->len;
+	if (!first)
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, key, n);
+	o += n;
+	*o++ = '"';
+	*o++ = ':';
+	*o = '\0';
+	b->len = (size_t)(o - b->p);
+	return 0;
+}
+
 /* A JSON string literal (quotes, escapes) of n bytes of valid UTF-8. */
 int json_buf_str(struct json_buf *b, const char *s, size_t n);
-/* "key": for a literal key that needs no escaping; comma before unless first. */
-int json_buf_key(struct json_buf *b, const char *key, int first);
 int json_buf_u64(struct json_buf *b, uint64_t v);
 /* Append v as compact JSON. 0 or -ENOMEM. */
 int json_write(struct json_buf *b, const json_t *v);

@@ -56,6 +56,8 @@ int decode_ip(const uint8_t *data, uint32_t caplen, uint32_t origlen, struct pac
 
 /* "192.0.2.1" / "2001:db8::1" into buf (>= 46 bytes). */
 const char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len);
+/* Dotted quad of a (at most 15 characters and a NUL); returns its length. */
+size_t ipv4_str(const uint8_t a[4], char buf[16]);
 bool ip_addr_eq(const struct ip_addr *a, const struct ip_addr *b);
 
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "dns.h"
+#include "json_buf.h"
 #include "proto.h"
 
 struct dns_cfg {
@@ -50,179 +51,202 @@ static void dns_cfg_free(void *priv)
 	free(priv);
 }
 
-/* ---- event fields ---- */
+/* ---- event fields, written as text from the decoded message (msg.priv) ---- */
 
-/*
- * Every string the decoder produces is ASCII (names and text are escaped),
- * and keys are literals: the _nocheck variants skip UTF-8 validation.
- */
-static int set(json_t *obj, const char *key, json_t *v)
+static void put_bool(struct json_buf *b, const char *key, bool v, int first)
 {
-	return json_object_set_new_nocheck(obj, key, v) ? -ENOMEM : 0;
+	json_buf_key(b, key, first);
+	json_buf_put(b, v ? "true" : "false", v ? 4 : 5);
 }
 
-static int set_str(json_t *obj, const char *key, const char *s)
+/* ,"key":"s" (key a literal, s ASCII from the decoder) */
+static void put_str(struct json_buf *b, const char *key, const char *s)
 {
-	return set(obj, key, json_string_nocheck(s));
+	json_buf_key(b, key, 0);
+	json_buf_str(b, s, strlen(s));
 }
 
-static json_t *flags_json(const struct dns_message *m)
+static void put_u64(struct json_buf *b, const char *key, uint64_t v, int first)
 {
-	json_t *f = json_object();
-
-	if (!f || set(f, "authoritative", json_boolean(m->aa)) || set(f, "recursion_desired", json_boolean(m->rd)) ||
-	    set(f, "recursion_available", json_boolean(m->ra)) || set(f, "truncated_response", json_boolean(m->tc)) ||
-	    set(f, "checking_disabled", json_boolean(m->cd)) || set(f, "authentic_data", json_boolean(m->ad))) {
-		json_decref(f);
-		return NULL;
-	}
-	return f;
+	json_buf_key(b, key, first);
+	json_buf_u64(b, v);
 }
 
-/* ECS dns.header_flags: NULL when no flag is set (Packetbeat leaves it out). */
-static json_t *header_flags_json(const struct dns_message *m)
+static void flags_write(struct json_buf *b, const struct dns_message *m)
+{
+	json_buf_key(b, "flags", 0);
+	json_buf_put(b, "{", 1);
+	put_bool(b, "authoritative", m->aa, 1);
+	put_bool(b, "recursion_desired", m->rd, 0);
+	put_bool(b, "recursion_available", m->ra, 0);
+	put_bool(b, "truncated_response", m->tc, 0);
+	put_bool(b, "checking_disabled", m->cd, 0);
+	put_bool(b, "authentic_data", m->ad, 0);
+	json_buf_put(b, "}", 1);
+}
+
+/* ECS dns.header_flags: left out when no flag is set, as Packetbeat does. */
+static void header_flags_write(struct json_buf *b, const struct dns_message *m)
 {
 	const struct {
 		bool on;
-		const char *name;
-	} f[] = { { m->aa, "AA" }, { m->tc, "TC" }, { m->rd, "RD" }, { m->ra, "RA" }, { m->ad, "AD" }, { m->cd, "CD" } };
-	json_t *a = NULL;
+		const char *json;
+	} f[] = { { m->aa, "\"AA\"" }, { m->tc, "\"TC\"" }, { m->rd, "\"RD\"" },
+		  { m->ra, "\"RA\"" }, { m->ad, "\"AD\"" }, { m->cd, "\"CD\"" } };
+	bool any = false;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (!f[i].on)
 			continue;
-		if (!a && !(a = json_array()))
-			return NULL;
-		json_array_append_new(a, json_string_nocheck(f[i].name));
+		if (!any)
+			json_buf_key(b, "header_flags", 0), json_buf_put(b, "[", 1);
+		else
+			json_buf_put(b, ",", 1);
+		json_buf_put(b, f[i].json, 4);
+		any = true;
 	}
-	return a;
+	if (any)
+		json_buf_put(b, "]", 1);
 }
 
-static int question_json(const struct dns_message *m, json_t *dns)
+static void question_write(struct json_buf *b, const struct dns_message *m)
 {
 	char tb[16], cb[16];
 	const char *etld1, *suffix;
-	json_t *q;
 
-	q = json_object();
-	if (!q || set(dns, "question", q) || set_str(q, "name", m->qname) ||
-	    set_str(q, "type", dns_type_str(m->qtype, tb, sizeof(tb))) ||
-	    set_str(q, "class", dns_class_str(m->qclass, cb, sizeof(cb))))
-		return -ENOMEM;
-	if (!dns_etld_plus_one(m->qname, &etld1, &suffix))
-		return 0;
-	if (set_str(q, "etld_plus_one", etld1) || set_str(q, "registered_domain", etld1) ||
-	    set_str(q, "top_level_domain", suffix))
-		return -ENOMEM;
-	if (etld1 > m->qname + 1 &&
-	    set(q, "subdomain", json_stringn_nocheck(m->qname, (size_t)(etld1 - m->qname - 1))))
-		return -ENOMEM;
-	return 0;
+	json_buf_key(b, "question", 0);
+	json_buf_put(b, "{\"name\":", 8);
+	json_buf_str(b, m->qname, strlen(m->qname));
+	put_str(b, "type", dns_type_str(m->qtype, tb, sizeof(tb)));
+	put_str(b, "class", dns_class_str(m->qclass, cb, sizeof(cb)));
+	if (dns_etld_plus_one(m->qname, &etld1, &suffix)) {
+		put_str(b, "etld_plus_one", etld1);
+		put_str(b, "registered_domain", etld1);
+		put_str(b, "top_level_domain", suffix);
+		if (etld1 > m->qname + 1) {
+			json_buf_key(b, "subdomain", 0);
+			json_buf_str(b, m->qname, (size_t)(etld1 - m->qname - 1));
+		}
+	}
+	json_buf_put(b, "}", 1);
 }
 
-static int opt_json(const struct dns_message *m, json_t *dns)
+static void opt_write(struct json_buf *b, const struct dns_message *m)
 {
-	char rb[16], vb[8];
-	json_t *o = json_object();
+	char rb[16];
 
-	snprintf(vb, sizeof(vb), "%u", m->opt.version);
-	if (!o || set(dns, "opt", o) || set_str(o, "version", vb) || set(o, "do", json_boolean(m->opt.do_bit)) ||
-	    set(o, "udp_size", json_integer(m->opt.udp_size)) ||
-	    set_str(o, "ext_rcode", dns_rcode_str((uint16_t)(m->opt.ext_rcode << 4), rb, sizeof(rb))))
-		return -ENOMEM;
-	if (m->opt.options && json_object_update(o, m->opt.options))
-		return -ENOMEM;
-	return 0;
+	json_buf_key(b, "opt", 0);
+	json_buf_put(b, "{\"version\":\"", 12);
+	json_buf_u64(b, m->opt.version);
+	json_buf_put(b, "\"", 1);
+	put_bool(b, "do", m->opt.do_bit, 0);
+	put_u64(b, "udp_size", m->opt.udp_size, 0);
+	put_str(b, "ext_rcode", dns_rcode_str((uint16_t)(m->opt.ext_rcode << 4), rb, sizeof(rb)));
+	if (m->opt.options.len) {
+		json_buf_put(b, ",", 1);
+		json_buf_put(b, m->opt.options.p, m->opt.options.len);
+	}
+	json_buf_put(b, "}", 1);
 }
 
-static int section_json(const struct dns_message *m, json_t *dns, enum dns_section s, const char *key,
-			const char *count_key, bool include)
+/* "<count_key>":n and, when include, "<key>":[records] */
+static void section_write(struct json_buf *b, const struct dns_message *m, enum dns_section s, const char *key,
+			  const char *count_key, bool include)
 {
-	if (set(dns, count_key, json_integer((json_int_t)m->nsection[s])))
-		return -ENOMEM;
-	if (include && m->nsection[s] && set(dns, key, json_incref(m->sections[s])))
-		return -ENOMEM;
-	return 0;
+	put_u64(b, count_key, m->nsection[s], 0);
+	if (!include || !m->nsection[s])
+		return;
+	json_buf_key(b, key, 0);
+	json_buf_put(b, "[", 1);
+	json_buf_put(b, m->sections[s].p, m->sections[s].len);
+	json_buf_put(b, "]", 1);
 }
 
-static json_t *dns_json(const struct dns_message *m, const struct dns_cfg *pc)
+/* ,"dns":{...} of one message. */
+static void dns_write(struct json_buf *b, const struct dns_message *m, const struct dns_cfg *pc)
 {
 	char ob[16], rb[16];
-	json_t *dns, *hf;
-	int err;
 
-	dns = json_object();
-	if (!dns)
-		return NULL;
-	err = set(dns, "id", json_integer(m->id)) ||
-	      set_str(dns, "op_code", dns_opcode_str(m->opcode, ob, sizeof(ob))) ||
-	      set(dns, "flags", flags_json(m)) ||
-	      set_str(dns, "response_code", dns_rcode_str(m->rcode, rb, sizeof(rb))) ||
-	      set_str(dns, "type", m->qr ? "answer" : "query");
-	hf = err ? NULL : header_flags_json(m);
-	if (hf)
-		err = set(dns, "header_flags", hf);
-	if (!err && m->has_question)
-		err = question_json(m, dns);
-	if (!err && m->opt.present)
-		err = opt_json(m, dns);
-	if (!err)
-		err = section_json(m, dns, DNS_SEC_ANSWER, "answers", "answers_count", true);
-	if (!err)
-		err = section_json(m, dns, DNS_SEC_AUTHORITY, "authorities", "authorities_count", pc->include_authorities);
-	if (!err)
-		err = section_json(m, dns, DNS_SEC_ADDITIONAL, "additionals", "additionals_count",
-				   pc->include_additionals);
-	if (!err && m->resolved_ip)
-		err = set(dns, "resolved_ip", json_incref(m->resolved_ip));
-	if (err) {
-		json_decref(dns);
-		return NULL;
+	json_buf_key(b, "dns", 0);
+	json_buf_put(b, "{", 1);
+	put_u64(b, "id", m->id, 1);
+	put_str(b, "op_code", dns_opcode_str(m->opcode, ob, sizeof(ob)));
+	flags_write(b, m);
+	put_str(b, "response_code", dns_rcode_str(m->rcode, rb, sizeof(rb)));
+	put_str(b, "type", m->qr ? "answer" : "query");
+	header_flags_write(b, m);
+	if (m->has_question)
+		question_write(b, m);
+	if (m->opt.present)
+		opt_write(b, m);
+	section_write(b, m, DNS_SEC_ANSWER, "answers", "answers_count", true);
+	section_write(b, m, DNS_SEC_AUTHORITY, "authorities", "authorities_count", pc->include_authorities);
+	section_write(b, m, DNS_SEC_ADDITIONAL, "additionals", "additionals_count", pc->include_additionals);
+	if (m->nresolved) {
+		json_buf_key(b, "resolved_ip", 0);
+		json_buf_put(b, "[", 1);
+		json_buf_put(b, m->resolved_ip.p, m->resolved_ip.len);
+		json_buf_put(b, "]", 1);
 	}
-	return dns;
+	json_buf_put(b, "}", 1);
 }
 
-/* method/query/resource come from the query, as in Packetbeat: only queries set them. */
-static int request_fields(const struct dns_message *m, json_t *fields)
+/* Append s to buf at *n (cap len, always leaves room for the NUL). */
+static void cat(char *buf, size_t len, size_t *n, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k > len - 1 - *n)
+		k = len - 1 - *n;
+	memcpy(buf + *n, s, k);
+	*n += k;
+	buf[*n] = '\0';
+}
+
+/* method/query/resource of the message that asked ("class IN, type A, name"). */
+static void request_write(struct json_buf *b, const struct dns_message *m)
 {
 	char ob[16], tb[16], cb[16], query[DNS_NAME_TEXT_MAX + 64];
+	size_t n = 0;
 
-	if (set_str(fields, "method", dns_opcode_str(m->opcode, ob, sizeof(ob))))
-		return -ENOMEM;
+	put_str(b, "method", dns_opcode_str(m->opcode, ob, sizeof(ob)));
 	if (!m->has_question)
-		return 0;
-	snprintf(query, sizeof(query), "class %s, type %s, %s", dns_class_str(m->qclass, cb, sizeof(cb)),
-		 dns_type_str(m->qtype, tb, sizeof(tb)), m->qname);
-	if (set_str(fields, "query", query) || set_str(fields, "resource", m->qname))
-		return -ENOMEM;
-	return 0;
+		return;
+	cat(query, sizeof(query), &n, "class ");
+	cat(query, sizeof(query), &n, dns_class_str(m->qclass, cb, sizeof(cb)));
+	cat(query, sizeof(query), &n, ", type ");
+	cat(query, sizeof(query), &n, dns_type_str(m->qtype, tb, sizeof(tb)));
+	cat(query, sizeof(query), &n, ", ");
+	cat(query, sizeof(query), &n, m->qname);
+	json_buf_key(b, "query", 0);
+	json_buf_str(b, query, n);
+	put_str(b, "resource", m->qname);
 }
 
-/* A struct msg for the correlator, or NULL (ENOMEM). */
-static struct msg *dns_msg_build(const struct proto_cfg *cfg, const struct dns_message *dm, uint64_t ts,
-				 uint64_t ts_end)
+/*
+ * As Packetbeat: dns.* describes the response when there is one, else the
+ * query; method/query/resource come from the query.
+ */
+static int dns_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
+			    const struct msg *resp)
 {
-	const struct dns_cfg *pc = cfg->priv;
 	static const struct dns_cfg defaults;
-	struct msg *m = msg_new(ts);
-	json_t *dns;
+	const struct dns_cfg *pc = cfg->priv ? cfg->priv : &defaults;
+	const struct dns_message *q = req ? req->priv : NULL, *r = resp ? resp->priv : NULL;
 
-	if (!m)
-		return NULL;
-	m->ts_end = ts_end;
-	m->bytes = dm->len;
-	m->id = dm->id;
-	m->fields = json_object();
-	dns = dns_json(dm, pc ? pc : &defaults);
-	if (!m->fields || !dns || set(m->fields, "dns", dns) || (!dm->qr && request_fields(dm, m->fields))) {
-		msg_free(m);
-		return NULL;
-	}
-	if (dm->qr && dm->rcode)
-		m->status = "Error";
-	if (dm->text)
-		msg_set_raw(m, dm->text, dm->text_len);
-	return m;
+	if (r || q)
+		dns_write(b, r ? r : q, pc);
+	if (q || r)
+		request_write(b, q ? q : r);
+	return b->err;
+}
+
+static void dns_message_free(void *p)
+{
+	if (!p)
+		return;
+	dns_message_clear(p);
+	free(p);
 }
 
 static bool want_text(const struct proto_cfg *cfg, const uint8_t *data, size_t len)
@@ -232,20 +256,38 @@ static bool want_text(const struct proto_cfg *cfg, const uint8_t *data, size_t l
 	return qr ? cfg->send_response : cfg->send_request;
 }
 
-/* Decode one message; NULL when malformed (counted) or out of memory. */
+/* Decode one message into a struct msg; NULL when malformed (counted) or out of memory. */
 static struct msg *dns_message_to_msg(struct pipeline *pl, const struct proto_cfg *cfg, const uint8_t *data,
 				      size_t len, uint64_t ts, uint64_t ts_end, bool *qr)
 {
-	struct dns_message dm;
+	struct dns_message *dm = malloc(sizeof(*dm));
 	struct msg *m;
 
-	if (dns_decode(data, len, want_text(cfg, data, len), &dm)) {
+	if (!dm)
+		return NULL;
+	if (dns_decode(data, len, want_text(cfg, data, len), dm)) {
+		free(dm);
 		proto_count(pl, cfg, PSTAT_PARSE_ERRORS);
 		return NULL;
 	}
-	*qr = dm.qr;
-	m = dns_msg_build(cfg, &dm, ts, ts_end);
-	dns_message_clear(&dm);
+	m = msg_new(ts);
+	if (!m) {
+		dns_message_free(dm);
+		return NULL;
+	}
+	*qr = dm->qr;
+	m->ts_end = ts_end;
+	m->bytes = dm->len;
+	m->id = dm->id;
+	if (dm->qr && dm->rcode)
+		m->status = "Error";
+	if (dm->text) {
+		m->raw = dm->text; /* the dig-like dump is the raw text: handed over */
+		m->raw_len = dm->text_len;
+		dm->text = NULL;
+	}
+	m->priv = dm;
+	m->priv_free = dns_message_free;
 	return m;
 }
 
@@ -365,4 +407,5 @@ const struct proto_ops dns_ops = {
 	.gap = dns_gap,
 	.fin = dns_fin,
 	.parse_udp = dns_parse_udp,
+	.write_fields = dns_write_fields,
 };

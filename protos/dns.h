@@ -4,7 +4,8 @@
  *
  * dns_decode() turns one whole message into a struct dns_message: header,
  * first question, and the answer/authority/additional sections already as
- * JSON arrays of Packetbeat-shaped records ({name,type,class,ttl,data,...}).
+ * JSON text: comma-separated Packetbeat-shaped records ({name,type,class,
+ * ttl,...,data}), ready to be written between brackets.
  * Malformed input (counts past the end, compression loops, forward or
  * out-of-range pointers, labels over 63 bytes, names over 255 bytes, rdata
  * that does not match its type) is rejected as a whole with -EINVAL.
@@ -16,10 +17,11 @@
 #ifndef XDPBEAT_DNS_H
 #define XDPBEAT_DNS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "json_buf.h"
 
 #define DNS_HEADER_LEN 12
 #define DNS_LABEL_MAX 63
@@ -84,7 +86,7 @@ struct dns_opt {
 	uint8_t ext_rcode; /* upper 8 bits of the 12-bit response code */
 	uint8_t version;
 	bool do_bit;
-	json_t *options; /* object of Packetbeat's dns.opt.* option keys (owned), NULL if none */
+	struct json_buf options; /* Packetbeat's dns.opt.* options as JSON members "key":"text",... (owned) */
 };
 
 struct dns_message {
@@ -96,9 +98,10 @@ struct dns_message {
 	bool has_question;
 	char qname[DNS_NAME_TEXT_MAX];
 	uint16_t qtype, qclass;
-	json_t *sections[DNS_SEC_MAX]; /* arrays of records (owned); OPT is not in additionals */
-	size_t nsection[DNS_SEC_MAX]; /* records in each array */
-	json_t *resolved_ip; /* addresses of A/AAAA answers (owned), NULL if none */
+	struct json_buf sections[DNS_SEC_MAX]; /* records as JSON objects, comma-separated (owned); no OPT */
+	size_t nsection[DNS_SEC_MAX]; /* records in each section */
+	struct json_buf resolved_ip; /* addresses of A/AAAA answers as JSON strings, comma-separated (owned) */
+	size_t nresolved;
 	struct dns_opt opt;
 	char *text; /* dig-like dump when asked for (owned), else NULL */
 	size_t text_len;

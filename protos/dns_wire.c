@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "dns.h"
+#include "json_buf.h"
 #include "proto.h"
 #include "reader.h"
 
@@ -297,7 +298,7 @@ struct rdata {
 	struct reader r; /* over msg, len = end of this rdata */
 	uint16_t type;
 	enum dns_section sec;
-	json_t *obj; /* the record's object: extra fields go here */
+	struct json_buf *out; /* the record's object, still open: extra members go here */
 	struct dns_sb data; /* dns.answers[].data */
 	struct dns_sb pres; /* full presentation, if it differs from data */
 	struct dns_message *m;
@@ -313,27 +314,34 @@ static int rd_name(struct rdata *x, char *out, size_t outlen)
 	return 0;
 }
 
-static int obj_set(json_t *obj, const char *key, json_t *v)
+/* Members of the open record object: ,"key":value (keys are literals; decoder text is ASCII). */
+static int obj_int(struct json_buf *o, const char *key, uint32_t v)
 {
-	return json_object_set_new_nocheck(obj, key, v) ? -ENOMEM : 0; /* keys are literals */
+	json_buf_key(o, key, 0);
+	json_buf_u64(o, v);
+	return o->err;
 }
 
-static int obj_int(json_t *obj, const char *key, int64_t v)
+static int obj_str(struct json_buf *o, const char *key, const char *s)
 {
-	return obj_set(obj, key, json_integer(v));
+	json_buf_key(o, key, 0);
+	json_buf_str(o, s, strlen(s));
+	return o->err;
 }
 
-static int obj_str(json_t *obj, const char *key, const char *s)
-{
-	return obj_set(obj, key, json_string_nocheck(s)); /* decoder output is ASCII */
-}
-
-static int obj_uint_str(json_t *obj, const char *key, unsigned v)
+static int obj_uint_str(struct json_buf *o, const char *key, unsigned v)
 {
 	char buf[16];
 
 	snprintf(buf, sizeof(buf), "%u", v);
-	return obj_str(obj, key, buf);
+	return obj_str(o, key, buf);
+}
+
+/* One more element of a comma-separated list. */
+static void list_sep(struct json_buf *b)
+{
+	if (b->len)
+		json_buf_put(b, ",", 1);
 }
 
 static int rr_address(struct rdata *x, int family, size_t n)
@@ -342,14 +350,19 @@ static int rr_address(struct rdata *x, int family, size_t n)
 	const uint8_t *p = rd_bytes(&x->r, n);
 	struct dns_message *m = x->m;
 
-	if (!p || !inet_ntop(family, p, buf, sizeof(buf)))
+	if (!p)
+		return -EINVAL;
+	if (family == AF_INET)
+		ipv4_str(p, buf);
+	else if (!inet_ntop(family, p, buf, sizeof(buf)))
 		return -EINVAL;
 	dns_sb_puts(&x->data, buf);
 	if (x->sec != DNS_SEC_ANSWER)
 		return 0;
-	if (!m->resolved_ip && !(m->resolved_ip = json_array()))
-		return -ENOMEM;
-	return json_array_append_new(m->resolved_ip, json_string_nocheck(buf)) ? -ENOMEM : 0;
+	list_sep(&m->resolved_ip);
+	json_buf_str(&m->resolved_ip, buf, strlen(buf));
+	m->nresolved++;
+	return m->resolved_ip.err;
 }
 
 static int rr_name_only(struct rdata *x)
@@ -371,7 +384,7 @@ static int rr_mx(struct rdata *x)
 		return -EINVAL;
 	dns_sb_puts(&x->data, name);
 	dns_sb_printf(&x->pres, "%u %s", pref, name);
-	return obj_int(x->obj, "preference", pref);
+	return obj_int(x->out, "preference", pref);
 }
 
 static int rr_txt(struct rdata *x)
@@ -414,9 +427,9 @@ static int rr_soa(struct rdata *x)
 		return -EINVAL;
 	dns_sb_puts(&x->data, mname);
 	dns_sb_printf(&x->pres, "%s %s %u %u %u %u %u", mname, rname, v[0], v[1], v[2], v[3], v[4]);
-	err = obj_str(x->obj, "rname", rname);
+	err = obj_str(x->out, "rname", rname);
 	for (int i = 0; i < 5 && !err; i++)
-		err = obj_int(x->obj, keys[i], v[i]);
+		err = obj_int(x->out, keys[i], v[i]);
 	return err;
 }
 
@@ -429,7 +442,7 @@ static int rr_srv(struct rdata *x)
 		return -EINVAL;
 	dns_sb_puts(&x->data, target);
 	dns_sb_printf(&x->pres, "%u %u %u %s", prio, weight, port, target);
-	if (obj_int(x->obj, "priority", prio) || obj_int(x->obj, "weight", weight) || obj_int(x->obj, "port", port))
+	if (obj_int(x->out, "priority", prio) || obj_int(x->out, "weight", weight) || obj_int(x->out, "port", port))
 		return -ENOMEM;
 	return 0;
 }
@@ -463,8 +476,8 @@ static int rr_ds(struct rdata *x)
 		return -EINVAL;
 	sb_hex(&x->data, dig, n, true);
 	dns_sb_printf(&x->pres, "%u %u %u %s", tag, alg, dt, dns_sb_str(&x->data));
-	if (obj_uint_str(x->obj, "key_tag", tag) || obj_str(x->obj, "algorithm", algorithm_str(alg, b1, sizeof(b1))) ||
-	    obj_str(x->obj, "digest_type", digest_str(dt, b2, sizeof(b2))))
+	if (obj_uint_str(x->out, "key_tag", tag) || obj_str(x->out, "algorithm", algorithm_str(alg, b1, sizeof(b1))) ||
+	    obj_str(x->out, "digest_type", digest_str(dt, b2, sizeof(b2))))
 		return -ENOMEM;
 	return 0;
 }
@@ -482,8 +495,8 @@ static int rr_dnskey(struct rdata *x)
 	sb_base64(&x->data, key, n);
 	dns_sb_printf(&x->pres, "%u %u %u ", flags, proto, alg);
 	dns_sb_puts(&x->pres, dns_sb_str(&x->data));
-	if (obj_uint_str(x->obj, "flags", flags) || obj_uint_str(x->obj, "protocol", proto) ||
-	    obj_str(x->obj, "algorithm", algorithm_str(alg, b1, sizeof(b1))))
+	if (obj_uint_str(x->out, "flags", flags) || obj_uint_str(x->out, "protocol", proto) ||
+	    obj_str(x->out, "algorithm", algorithm_str(alg, b1, sizeof(b1))))
 		return -ENOMEM;
 	return 0;
 }
@@ -506,7 +519,7 @@ static int rr_rrsig(struct rdata *x)
 	uint16_t tag = rd_be16(&x->r);
 	const uint8_t *sig;
 	size_t n;
-	json_t *o = x->obj;
+	struct json_buf *o = x->out;
 
 	if (rd_name(x, signer, sizeof(signer)))
 		return -EINVAL;
@@ -566,7 +579,7 @@ static int rr_nsec(struct rdata *x)
 	dns_sb_puts(&x->data, next);
 	dns_sb_printf(&x->pres, "%s ", next);
 	dns_sb_puts(&x->pres, dns_sb_str(&bits));
-	err = obj_str(x->obj, "type_bits", dns_sb_str(&bits));
+	err = obj_str(x->out, "type_bits", dns_sb_str(&bits));
 	dns_sb_free(&bits);
 	return err;
 }
@@ -671,7 +684,7 @@ static int rr_svcb(struct rdata *x)
 		if (svc_value(key, v, len, &x->data))
 			return -EINVAL;
 	}
-	return obj_int(x->obj, "priority", prio);
+	return obj_int(x->out, "priority", prio);
 }
 
 static int rr_unknown(struct rdata *x)
@@ -838,13 +851,14 @@ static int opt_decode(const uint8_t *msg, size_t rdoff, uint16_t rdlen, uint16_t
 			sb_hex(text, v, n, false);
 			dns_sb_putc(text, '\n');
 		}
-		if (key && !o->options)
-			o->options = json_object();
-		if (key && (!o->options || obj_str(o->options, key, dns_sb_str(&val)))) {
-			dns_sb_free(&val);
-			return -ENOMEM;
+		if (key) {
+			list_sep(&o->options);
+			json_buf_key(&o->options, key, 1);
+			json_buf_str(&o->options, dns_sb_str(&val), val.len);
 		}
 		dns_sb_free(&val);
+		if (o->options.err)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -868,35 +882,51 @@ static void text_record(struct dns_sb *sb, const char *name, uint32_t ttl, const
 	dns_sb_putc(sb, '\n');
 }
 
-static int record_json(struct decoder *d, enum dns_section sec, const char *name, uint16_t type, uint16_t cls,
-		       uint32_t ttl, size_t rdoff, uint16_t rdlen)
+/* Cut b back to len bytes (undo a partly written element). */
+static void buf_cut(struct json_buf *b, size_t len)
+{
+	b->len = len;
+	if (b->p)
+		b->p[len] = '\0';
+}
+
+/* One record appended to its section as {"name","type","class","ttl",<type's own>,"data"}. */
+static int record_write(struct decoder *d, enum dns_section sec, const char *name, uint16_t type, uint16_t cls,
+			uint32_t ttl, size_t rdoff, uint16_t rdlen)
 {
 	char tb[16], cb[16];
 	const char *ts = dns_type_str(type, tb, sizeof(tb)), *cs = dns_class_str(cls, cb, sizeof(cb));
-	struct rdata x = { .msg = d->msg, .msglen = d->len, .type = type, .sec = sec, .m = d->m };
+	struct json_buf *out = &d->m->sections[sec], *ips = &d->m->resolved_ip;
+	size_t out_len = out->len, ips_len = ips->len, nips = d->m->nresolved;
+	struct rdata x = { .msg = d->msg, .msglen = d->len, .type = type, .sec = sec, .m = d->m, .out = out };
 	int err;
 
 	rd_init(&x.r, d->msg, rdoff + rdlen);
 	x.r.pos = rdoff;
-	x.obj = json_object();
-	if (!x.obj)
-		return -ENOMEM;
-	err = obj_str(x.obj, "name", name);
-	if (!err)
-		err = obj_str(x.obj, "type", ts) || obj_str(x.obj, "class", cs) || obj_int(x.obj, "ttl", ttl) ? -ENOMEM : 0;
-	if (!err)
-		err = rdata_decode(&x);
+	list_sep(out);
+	json_buf_put(out, "{\"name\":", 8);
+	json_buf_str(out, name, strlen(name));
+	obj_str(out, "type", ts);
+	obj_str(out, "class", cs);
+	obj_int(out, "ttl", ttl);
+	err = rdata_decode(&x);
 	if (!err && (x.r.err || x.r.pos != x.r.len))
 		err = -EINVAL; /* rdata shorter or longer than its fields */
-	if (!err)
-		err = obj_str(x.obj, "data", dns_sb_str(&x.data));
+	if (!err) {
+		json_buf_key(out, "data", 0);
+		json_buf_str(out, dns_sb_str(&x.data), x.data.len);
+		json_buf_put(out, "}", 1);
+		err = out->err || ips->err ? -ENOMEM : 0;
+	}
 	if (!err && d->text[sec])
 		text_record(d->text[sec], name, ttl, cs, ts, x.pres.len ? &x.pres : &x.data);
-	if (!err)
-		err = json_array_append(d->m->sections[sec], x.obj) ? -ENOMEM : 0;
-	if (!err)
+	if (!err) {
 		d->m->nsection[sec]++;
-	json_decref(x.obj);
+	} else {
+		buf_cut(out, out_len); /* a truncated message keeps the records before this one */
+		buf_cut(ips, ips_len);
+		d->m->nresolved = nips;
+	}
 	dns_sb_free(&x.data);
 	dns_sb_free(&x.pres);
 	return err;
@@ -929,7 +959,7 @@ static int record_read(struct decoder *d, enum dns_section sec)
 			return 0;
 		return opt_decode(d->msg, rdoff, rdlen, cls, ttl, d->m, d->opt_text);
 	}
-	return record_json(d, sec, name, type, cls, ttl, rdoff, rdlen);
+	return record_write(d, sec, name, type, cls, ttl, rdoff, rdlen);
 }
 
 static int question_read(struct decoder *d, struct dns_sb *text)
@@ -1059,9 +1089,9 @@ static int body_read(struct decoder *d, struct dns_sb *qtext)
 void dns_message_clear(struct dns_message *m)
 {
 	for (int i = 0; i < DNS_SEC_MAX; i++)
-		json_decref(m->sections[i]);
-	json_decref(m->resolved_ip);
-	json_decref(m->opt.options);
+		json_buf_free(&m->sections[i]);
+	json_buf_free(&m->resolved_ip);
+	json_buf_free(&m->opt.options);
 	free(m->text);
 	memset(m, 0, sizeof(*m));
 }
@@ -1077,12 +1107,8 @@ int dns_decode(const uint8_t *buf, size_t len, bool want_text, struct dns_messag
 		return -EINVAL;
 	header_read(buf, m);
 	m->len = len;
-	for (int i = 0; i < DNS_SEC_MAX; i++) {
-		m->sections[i] = json_array();
-		if (!m->sections[i])
-			err = -ENOMEM;
+	for (int i = 0; i < DNS_SEC_MAX; i++)
 		d.text[i] = want_text ? &sec[i] : NULL;
-	}
 	d.opt_text = want_text ? &opt : NULL;
 	if (!err)
 		err = body_read(&d, want_text ? &qtext : NULL);
@@ -1102,24 +1128,32 @@ int dns_decode(const uint8_t *buf, size_t len, bool want_text, struct dns_messag
 /* ---- registered domain ---- */
 
 /* Multi-label public suffixes worth knowing; everything else uses the last label. */
-static const char *const dns_suffixes[] = {
-	"co.uk",	  "org.uk",	    "ac.uk",	    "gov.uk",	    "ltd.uk",	     "plc.uk",	    "me.uk",
-	"net.uk",	  "com.au",	    "net.au",	    "org.au",	    "edu.au",	     "gov.au",	    "co.nz",
-	"org.nz",	  "net.nz",	    "co.jp",	    "ne.jp",	    "or.jp",	     "ac.jp",	    "go.jp",
-	"co.kr",	  "or.kr",	    "com.br",	    "net.br",	    "org.br",	     "gov.br",	    "com.cn",
-	"net.cn",	  "org.cn",	    "gov.cn",	    "edu.cn",	    "com.hk",	     "com.tw",	    "com.sg",
-	"co.in",	  "net.in",	    "org.in",	    "co.za",	    "org.za",	     "com.mx",	    "com.ar",
-	"com.tr",	  "com.ru",	    "co.il",	    "com.pl",	    "co.id",	     "com.my",	    "com.ph",
-	"com.vn",	  "in-addr.arpa",   "ip6.arpa",	    "github.io",    "gitlab.io",     "herokuapp.com",
-	"appspot.com",	  "blogspot.com",   "cloudfront.net", "azurewebsites.net", "pages.dev", "netlify.app",
-	"vercel.app",	  "s3.amazonaws.com", "compute.amazonaws.com", "elb.amazonaws.com",
+#define SFX(s) { s, sizeof(s) - 1 }
+static const struct {
+	const char *s;
+	size_t len;
+} dns_suffixes[] = {
+	SFX("co.uk"), SFX("org.uk"), SFX("ac.uk"), SFX("gov.uk"), SFX("ltd.uk"),
+	SFX("plc.uk"), SFX("me.uk"), SFX("net.uk"), SFX("com.au"), SFX("net.au"),
+	SFX("org.au"), SFX("edu.au"), SFX("gov.au"), SFX("co.nz"), SFX("org.nz"),
+	SFX("net.nz"), SFX("co.jp"), SFX("ne.jp"), SFX("or.jp"), SFX("ac.jp"),
+	SFX("go.jp"), SFX("co.kr"), SFX("or.kr"), SFX("com.br"), SFX("net.br"),
+	SFX("org.br"), SFX("gov.br"), SFX("com.cn"), SFX("net.cn"), SFX("org.cn"),
+	SFX("gov.cn"), SFX("edu.cn"), SFX("com.hk"), SFX("com.tw"), SFX("com.sg"),
+	SFX("co.in"), SFX("net.in"), SFX("org.in"), SFX("co.za"), SFX("org.za"),
+	SFX("com.mx"), SFX("com.ar"), SFX("com.tr"), SFX("com.ru"), SFX("co.il"),
+	SFX("com.pl"), SFX("co.id"), SFX("com.my"), SFX("com.ph"), SFX("com.vn"),
+	SFX("in-addr.arpa"), SFX("ip6.arpa"), SFX("github.io"), SFX("gitlab.io"), SFX("herokuapp.com"),
+	SFX("appspot.com"), SFX("blogspot.com"), SFX("cloudfront.net"), SFX("azurewebsites.net"), SFX("pages.dev"),
+	SFX("netlify.app"), SFX("vercel.app"), SFX("s3.amazonaws.com"), SFX("compute.amazonaws.com"), SFX("elb.amazonaws.com"),
 };
+#undef SFX
 
-static bool name_ends_with(const char *name, size_t n, const char *suffix)
+/* name (n bytes) is "<label>.suffix"; the last bytes are compared first, most names differ there. */
+static bool name_ends_with(const char *name, size_t n, const char *suffix, size_t s)
 {
-	size_t s = strlen(suffix);
-
-	return n > s && name[n - s - 1] == '.' && strncasecmp(name + n - s, suffix, s) == 0;
+	return n > s && (name[n - 1] | 0x20) == suffix[s - 1] && name[n - s - 1] == '.' &&
+	       strncasecmp(name + n - s, suffix, s) == 0;
 }
 
 bool dns_etld_plus_one(const char *name, const char **etld1, const char **suffix)
@@ -1130,11 +1164,11 @@ bool dns_etld_plus_one(const char *name, const char **etld1, const char **suffix
 	if (n && name[n - 1] == '.')
 		return false; /* root or an escaped trailing dot: not a plain host name */
 	for (size_t i = 0; i < ARRAY_LEN(dns_suffixes); i++) {
-		size_t s = strlen(dns_suffixes[i]);
+		size_t s = dns_suffixes[i].len;
 
-		if (s == n && strcasecmp(name, dns_suffixes[i]) == 0)
+		if (s == n && strcasecmp(name, dns_suffixes[i].s) == 0)
 			return false; /* a public suffix itself */
-		if (s > slen && name_ends_with(name, n, dns_suffixes[i]))
+		if (s > slen && name_ends_with(name, n, dns_suffixes[i].s, s))
 			slen = s;
 	}
 	if (!slen) {

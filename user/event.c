@@ -117,6 +117,8 @@ struct obj {
 
 static bool overridden(const struct obj *o, const char *key)
 {
+	if (!o->over[0] && !o->over[1])
+		return false; /* the common case: the messages add nothing here */
 	return json_object_get(o->over[0], key) || json_object_get(o->over[1], key);
 }
 
@@ -185,14 +187,15 @@ static void open_obj(struct obj *parent, const char *k, struct obj *child)
 	parent->first = 0;
 	json_buf_put(parent->b, "{", 1);
 	child->b = parent->b;
-	child->over[0] = sub_object(parent->over[0], k);
-	child->over[1] = sub_object(parent->over[1], k);
+	child->over[0] = parent->over[0] ? sub_object(parent->over[0], k) : NULL;
+	child->over[1] = parent->over[1] ? sub_object(parent->over[1], k) : NULL;
 	child->first = 1;
 }
 
 static void close_obj(struct obj *o)
 {
-	json_write_merged(o->b, o->over[0], o->over[1], o->first, NULL);
+	if (o->over[0] || o->over[1])
+		json_write_merged(o->b, o->over[0], o->over[1], o->first, NULL);
 	json_buf_put(o->b, "}", 1);
 }
 
@@ -295,7 +298,8 @@ int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_
 		raw_text(&doc, "request", req);
 	if (cfg->send_response)
 		raw_text(&doc, "response", resp);
-	json_write_merged(b, doc.over[0], doc.over[1], doc.first, generic_objects);
+	if (doc.over[0] || doc.over[1])
+		json_write_merged(b, doc.over[0], doc.over[1], doc.first, generic_objects);
 	if (cfg->ops->write_fields && cfg->ops->write_fields(b, cfg, req, resp))
 		b->err = -ENOMEM;
 	json_buf_put(b, "}", 1);

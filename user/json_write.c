@@ -14,7 +14,7 @@
 /* Largest buffer we agree to grow to (an event, a bulk body, a response). */
 #define JSON_BUF_MAX (1024UL * 1024 * 1024)
 
-int json_buf_reserve(struct json_buf *b, size_t extra)
+int json_buf_grow(struct json_buf *b, size_t extra)
 {
 	size_t cap;
 	char *p;
@@ -32,22 +32,6 @@ int json_buf_reserve(struct json_buf *b, size_t extra)
 	b->p = p;
 	b->cap = cap;
 	return 0;
-}
-
-int json_buf_put(struct json_buf *b, const void *s, size_t n)
-{
-	if (json_buf_reserve(b, n))
-		return -ENOMEM;
-	if (n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int json_buf_puts(struct json_buf *b, const char *s)
-{
-	return json_buf_put(b, s, strlen(s));
 }
 
 /* Strings in a jansson tree are valid UTF-8: only quotes, backslashes and controls need escapes. */
@@ -88,26 +72,6 @@ int json_buf_str(struct json_buf *b, const char *s, size_t n)
 		}
 	}
 	*o++ = '"';
-	*o = '\0';
-	b->len = (size_t)(o - b->p);
-	return 0;
-}
-
-int json_buf_key(struct json_buf *b, const char *key, int first)
-{
-	size_t n = strlen(key);
-	char *o;
-
-	if (json_buf_reserve(b, n + 4))
-		return -ENOMEM;
-	o = b->p + b->len;
-	if (!first)
-		*o++ = ',';
-	*o++ = '"';
-	memcpy(o, key, n);
-	o += n;
-	*o++ = '"';
-	*o++ = ':';
 	*o = '\0';
 	b->len = (size_t)(o - b->p);
 	return 0;

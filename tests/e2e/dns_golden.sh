@@ -32,6 +32,9 @@ if [ $update = 0 ]; then
 	jq_check "dns-udp: one NXDOMAIN" "$tmp/dns-udp.out" 'map(select(.dns.response_code == "NXDOMAIN")) | length == 1'
 	jq_check "dns-udp: one SERVFAIL with status Error" "$tmp/dns-udp.out" \
 		'map(select(.dns.response_code == "SERVFAIL" and .status == "Error")) | length == 1'
+	# dns.* describes the response alone (as Packetbeat): the query's EDNS is not merged in.
+	jq_check "dns-udp: SERVFAIL without OPT shows no dns.opt" "$tmp/dns-udp.out" \
+		'map(select(.dns.response_code == "SERVFAIL" and .dns.opt == null)) | length == 1'
 	jq_check "dns-udp: one truncated response" "$tmp/dns-udp.out" \
 		'map(select(.dns.flags.truncated_response)) | length == 1'
 	jq_check "dns-udp: CNAME chain resolved" "$tmp/dns-udp.out" \

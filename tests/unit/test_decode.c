@@ -1,6 +1,7 @@
 /* Decoder tests: every link type, VLAN/QinQ, IPv6 extension headers, truncation. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,4 +225,24 @@ Test(decode, snaplen_cut_keeps_wire_length)
 	cr_assert_eq(p.payload_len, 5);
 	cr_assert_eq(p.wire_len, 11);
 	free(copy);
+}
+
+Test(decode, ipv4_text_same_as_inet_ntop)
+{
+	static const uint8_t samples[][4] = { { 0, 0, 0, 0 },	  { 127, 0, 0, 1 },	{ 192, 0, 2, 10 },
+					      { 10, 99, 100, 255 }, { 255, 255, 255, 255 }, { 1, 20, 203, 9 } };
+	char want[INET_ADDRSTRLEN], got[16];
+
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		cr_assert_not_null(inet_ntop(AF_INET, samples[i], want, sizeof(want)));
+		cr_assert_eq(ipv4_str(samples[i], got), strlen(want));
+		cr_assert_str_eq(got, want);
+	}
+	for (unsigned v = 0; v < 256; v++) {
+		uint8_t a[4] = { (uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v * 7), (uint8_t)(v / 3) };
+
+		inet_ntop(AF_INET, a, want, sizeof(want));
+		ipv4_str(a, got);
+		cr_assert_str_eq(got, want);
+	}
 }
