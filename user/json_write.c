@@ -34,19 +34,39 @@ int json_buf_grow(struct json_buf *b, size_t extra)
 	return 0;
 }
 
-/* Strings in a jansson tree are valid UTF-8: only quotes, backslashes and controls need escapes. */
+/* Nonzero when one of the 8 bytes of v is below 0x20, a quote or a backslash (SWAR). */
+static inline uint64_t needs_escape8(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+
+	return ((v - ones * 0x20) | (q - ones) | (bs - ones)) & ~v & high;
+}
+
+/* Valid UTF-8 in: only quotes, backslashes and controls need escapes; clean runs are copied 8 bytes at a time. */
 int json_buf_str(struct json_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
 	char *o;
 
 	if (json_buf_reserve(b, n * 6 + 2))
 		return -ENOMEM;
 	o = b->p + b->len;
 	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		unsigned char c;
+		uint64_t v;
 
+		if (n - i >= 8) {
+			memcpy(&v, s + i, 8);
+			if (!needs_escape8(v)) {
+				memcpy(o, &v, 8);
+				o += 8, i += 8;
+				continue;
+			}
+		}
+		c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			*o++ = (char)c;
 			continue;
