@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_buf.h"
 #include "proto.h"
 
 /* Set obj.a.b.c = value, creating intermediate objects. Steals value. */
@@ -60,22 +61,22 @@ static size_t utf8_seq_len(const unsigned char *p, size_t left)
 	return n;
 }
 
-/* A JSON string from arbitrary bytes: valid UTF-8 kept, other bytes as \xNN. */
-json_t *json_strn(const void *s, size_t len)
+static bool plain_ascii(const unsigned char *p, size_t len)
 {
-	const unsigned char *p = s;
-	size_t i = 0, o = 0;
-	char *out;
-	json_t *j;
+	size_t i = 0;
 
 	while (i < len && p[i] > 0 && p[i] < 0x80)
 		i++;
-	if (i == len) /* plain ASCII: no copy */
-		return json_stringn_nocheck(s, len);
-	i = 0;
-	out = malloc(len * 4 + 1);
-	if (!out)
-		return NULL;
+	return i == len;
+}
+
+/* Valid UTF-8 kept, other bytes (and NUL) as the text \xNN: out holds 4 * len bytes. */
+size_t utf8_sanitize(char *out, const void *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = s;
+	size_t i = 0, o = 0;
+
 	while (i < len) {
 		size_t n = utf8_seq_len(p + i, len - i);
 
@@ -84,8 +85,6 @@ json_t *json_strn(const void *s, size_t len)
 			o += n;
 			i += n;
 		} else {
-			static const char hex[] = "0123456789abcdef";
-
 			out[o++] = '\\';
 			out[o++] = 'x';
 			out[o++] = hex[p[i] >> 4];
@@ -93,9 +92,38 @@ json_t *json_strn(const void *s, size_t len)
 			i++;
 		}
 	}
-	j = json_stringn_nocheck(out, o);
+	return o;
+}
+
+/* A JSON string from arbitrary bytes: valid UTF-8 kept, other bytes as \xNN. */
+json_t *json_strn(const void *s, size_t len)
+{
+	char *out;
+	json_t *j;
+
+	if (plain_ascii(s, len)) /* no copy */
+		return json_stringn_nocheck(s, len);
+	out = malloc(len * 4 + 1);
+	if (!out)
+		return NULL;
+	j = json_stringn_nocheck(out, utf8_sanitize(out, s, len));
 	free(out);
 	return j;
+}
+
+int json_buf_strn(struct json_buf *b, const void *s, size_t len)
+{
+	char *out;
+	int rc;
+
+	if (plain_ascii(s, len))
+		return json_buf_str(b, s, len);
+	out = malloc(len * 4 + 1);
+	if (!out)
+		return b->err = -ENOMEM;
+	rc = json_buf_str(b, out, utf8_sanitize(out, s, len));
+	free(out);
+	return rc;
 }
 
 size_t base64_encode(const uint8_t *in, size_t len, char *out)
