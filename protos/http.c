@@ -174,21 +174,18 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 			       .lost = d->lost,
 			       .max = hcfg(c)->max_message_size };
 	struct msg *m = msg_new(d->start_ts);
+	bool is_request = d->h.is_request;
 
 	if (m) {
 		m->ts_end = ts;
 		m->bytes = d->wire;
-		if (d->h.is_request) {
-			m->fields = http_request_fields(&d->h, &b, hcfg(c), &c->flow, d->wire);
-		} else {
-			m->fields = http_response_fields(&d->h, &b, d->wire);
+		if (!is_request)
 			m->status = d->h.status >= 400 ? "Error" : NULL;
-		}
 		if (d->h.raw)
 			set_raw(m, d);
+		http_msg_set(m, &d->h, &b, hcfg(c), &c->flow); /* takes d->h */
+		deliver(c, is_request, m);
 	}
-	if (m)
-		deliver(c, d->h.is_request, m);
 	dir_reset(d);
 }
 
@@ -261,10 +258,7 @@ static void body_lost(struct conn *c, struct http_dir *d, uint64_t n)
 
 static const char *oldest_method(struct conn *c)
 {
-	struct msg *req = corr_oldest(c);
-	const char *m = req ? json_string_value(json_object_get(req->fields, "method")) : NULL;
-
-	return m ? m : "";
+	return http_msg_method(corr_oldest(c));
 }
 
 static void setup_capture(struct conn *c, enum dir dir, struct http_dir *d)
@@ -598,4 +592,5 @@ const struct proto_ops http_ops = {
 	.parse = http_parse,
 	.gap = http_gap,
 	.fin = http_fin,
+	.write_fields = http_write_fields,
 };

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json_buf.h"
 #include "proto.h"
 
 #define HTTP_HEAD_MAX (64 * 1024) /* request/status line + header fields */
@@ -17,6 +18,7 @@
 #define HTTP_CHUNK_LINE_MAX 4096 /* chunk-size line with extensions */
 #define HTTP_TRAILER_MAX (64 * 1024)
 #define HTTP_DEFAULT_MAX_MESSAGE (10 * 1024 * 1024)
+#define HTTP_NAME_MAX 256 /* header field name, cookie name */
 
 /* Options of `type: http` besides the common ones. */
 struct http_cfg {
@@ -32,6 +34,20 @@ struct http_cfg {
 	struct strlist hide_keywords;
 	struct strlist redact_headers;
 	bool decode_body; /* inflate gzip/deflate Content-Encoding of published bodies */
+};
+
+/* A captured header field, or one cookie of a split Cookie / Set-Cookie header. */
+struct http_hdr {
+	char *name; /* lower case */
+	char *val; /* valid UTF-8 (as json_strn makes it); NULL when split into cookies */
+	size_t vlen;
+	struct http_hdrs *cookies; /* split_cookie: the value's cookies */
+};
+
+/* Captured headers (or cookies): unique names, sorted. */
+struct http_hdrs {
+	struct http_hdr *v;
+	size_t n;
 };
 
 /* Facts about one message, taken from its header section. */
@@ -54,7 +70,7 @@ struct http_head {
 	char *referer;
 	char *real_ip;
 	char *user; /* user name of Basic credentials */
-	json_t *headers; /* captured header fields (lower-case names) */
+	struct http_hdrs headers; /* captured header fields, repeated ones joined with ", " */
 	uint8_t *raw; /* header section as sent (redacted), for send_request/response */
 	size_t raw_len;
 	size_t head_len; /* bytes of the header section on the wire */
@@ -79,10 +95,49 @@ struct http_body {
 	uint64_t max; /* max_message_size: cap of a decoded body */
 };
 
-/* Event fields of a finished request / response. */
-json_t *http_request_fields(const struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
-			    const struct flow *f, uint64_t wire_bytes);
-json_t *http_response_fields(const struct http_head *h, const struct http_body *b, uint64_t wire_bytes);
+/*
+ * A finished message's event members (protos/http_event.c): m->priv keeps
+ * what the event needs, taking h's contents; m->fields gets the few members
+ * inside generic objects (destination.domain, network.forwarded_ip).
+ */
+void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
+		  const struct flow *f);
+/* Request method of a message set by http_msg_set ("" if unknown). */
+const char *http_msg_method(const struct msg *m);
+/* proto_ops.write_fields */
+int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
+		      const struct msg *resp);
+
+/* ---- captured headers (protos/http_hdrs.c) ---- */
+
+/* A header field as parsed: lower-case name and raw value, both in the parser's buffer. */
+struct http_span {
+	const char *name;
+	const uint8_t *v;
+	size_t vlen;
+	size_t ord; /* order of appearance */
+};
+
+struct http_spans {
+	struct http_span *v;
+	size_t n, cap;
+};
+
+int http_spans_push(struct http_spans *s, const char *name, const uint8_t *v, size_t n);
+void http_spans_free(struct http_spans *s);
+/*
+ * l from the spans (sorted in place): one entry per name, values made valid
+ * UTF-8, repeated names joined with ", " (last_wins: only the last value).
+ */
+int http_hdrs_build(struct http_hdrs *l, struct http_spans *s, bool last_wins);
+struct http_hdr *http_hdrs_find(const struct http_hdrs *l, const char *name);
+/* Replace the value (redaction). */
+int http_hdr_set(struct http_hdr *h, const char *val);
+/* split_cookie: the value becomes its cookies, "a=1; B=2" -> {"a":"1","b":"2"}. */
+int http_hdr_split_cookies(struct http_hdr *h);
+/* Members "name":value, a comma before each unless first. */
+int http_hdrs_write(struct json_buf *b, const struct http_hdrs *l, bool first);
+void http_hdrs_clear(struct http_hdrs *l);
 
 /* Helpers exported for unit tests. */
 bool http_content_type_match(const char *content_type, const struct strlist *list);

@@ -1,10 +1,13 @@
 /*
- * Event fields of a finished HTTP message, named as Packetbeat 8 names them:
- * method/query/path, url.*, user_agent.original, network.forwarded_ip and
- * http.{version,request.*,response.*}.
+ * Event members of a finished HTTP message, named as Packetbeat 8 names
+ * them: method/query/path, url.*, user_agent.original, user.name,
+ * error.message and http.{version,request.*,response.*}. At completion the
+ * message keeps what they need (struct http_msg, msg->priv); the event is
+ * written as text from the request's and the response's (write_fields).
+ * Only destination.domain and network.forwarded_ip, members of generic
+ * objects, go to msg->fields, which the core merges.
  */
 #define _GNU_SOURCE
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -12,54 +15,39 @@
 #include "http.h"
 #include "http_url.h"
 
-/* o[key] = s when s is not empty (key is one segment: no path walk). */
-static void set_str(json_t *o, const char *key, const char *s)
+/* What the event needs of one message (msg->priv). */
+struct http_msg {
+	struct http_head h; /* taken from the parser (raw dropped) */
+	uint64_t body_bytes; /* body.bytes: decoded size when decoded */
+	uint64_t clen; /* headers.content-length */
+	uint8_t *content; /* body.content (decoded), or NULL */
+	size_t content_len;
+	bool lost; /* packet loss inside the body */
+	/* request */
+	bool port_mismatch;
+	char *path; /* decoded request path */
+	size_t plen;
+	char *query; /* "GET /path" */
+	char *host; /* Host without port */
+	int port;
+	char *params; /* query and form parameters, hidden and re-encoded */
+	char *full; /* url.full, or NULL */
+};
+
+static void http_msg_free(void *priv)
 {
-	if (s && s[0])
-		json_object_set_new(o, key, json_strn(s, strlen(s)));
-}
+	struct http_msg *hm = priv;
 
-/* Child object o[key], made if missing. */
-static json_t *child(json_t *o, const char *key)
-{
-	json_t *c = json_object_get(o, key);
-
-	if (!json_is_object(c)) {
-		c = json_object();
-		json_object_set_new(o, key, c);
-	}
-	return c;
-}
-
-/* error.message: Packetbeat's notes on a message (an array). */
-static void note(json_t *o, const char *text)
-{
-	json_t *err = json_object_get(o, "error");
-	json_t *arr = json_object_get(err, "message");
-
-	if (!json_is_array(arr)) {
-		arr = json_array();
-		if (json_set_path(o, "error.message", arr))
-			return;
-	}
-	json_array_append_new(arr, json_string(text));
-}
-
-/*
- * Captured headers plus content-length (always) and content-type, as
- * Packetbeat. Takes a reference to the head's object: the head is reset
- * right after its message is complete, so no copy is needed.
- */
-static json_t *headers_json(const struct http_head *h, const struct http_body *b)
-{
-	json_t *hd = json_incref(h->headers);
-
-	if (!hd)
-		return NULL;
-	json_object_set_new(hd, "content-length", json_integer((json_int_t)(h->has_clen ? h->clen : b->bytes)));
-	if (h->content_type && h->content_type[0])
-		json_object_set_new(hd, "content-type", json_strn(h->content_type, strlen(h->content_type)));
-	return hd;
+	if (!hm)
+		return;
+	http_head_clear(&hm->h);
+	free(hm->content);
+	free(hm->path);
+	free(hm->query);
+	free(hm->host);
+	free(hm->params);
+	free(hm->full);
+	free(hm);
 }
 
 /* Inflate gzip/zlib (raw: bare deflate) into at most max bytes; a truncated stream gives what it holds. */
@@ -122,54 +110,31 @@ static uint8_t *decode_body(const struct http_head *h, const struct http_body *b
 	return out ? out : inflate_body(b->data, b->len, true, b->max, outlen);
 }
 
-/* body.bytes, body.content and mime_type in the message object m (http.request / http.response). */
-static void body_fields(json_t *m, const struct http_head *h, const struct http_body *b)
+/* body.bytes and body.content (decoded when Content-Encoding says so and decode_body is on). */
+static void body_content(struct http_msg *hm, const struct http_head *h, const struct http_body *b)
 {
 	size_t dlen = 0;
-	uint8_t *dec = NULL;
-	const uint8_t *data = b->data;
-	size_t len = b->len;
-	uint64_t bytes = b->bytes;
-	json_t *body;
+	uint8_t *dec;
 
-	if (b->send && data && len) {
-		dec = decode_body(h, b, &dlen);
-		if (dec) {
-			data = dec;
-			len = dlen;
-			bytes = dlen;
+	hm->body_bytes = b->bytes;
+	if (!b->send || !b->data || !b->len)
+		return;
+	dec = decode_body(h, b, &dlen);
+	if (dec) {
+		hm->body_bytes = dlen;
+		if (dlen) {
+			hm->content = dec;
+			hm->content_len = dlen;
+		} else {
+			free(dec);
 		}
+		return;
 	}
-	body = child(m, "body");
-	json_object_set_new(body, "bytes", json_integer((json_int_t)bytes));
-	if (b->send && data && len) {
-		json_object_set_new(body, "content", json_strn(data, len));
-		json_object_set_new(m, "mime_type", json_string(http_sniff_mime(data, len)));
-	}
-	free(dec);
-}
-
-static void url_fields(json_t *o, const char *host, int port, const char *path, size_t plen, const char *params)
-{
-	json_t *url = child(o, "url");
-	const char *dot = NULL;
-	char *full;
-
-	json_object_set_new(url, "scheme", json_string("http"));
-	set_str(url, "domain", host);
-	if (port != 80)
-		json_object_set_new(url, "port", json_integer(port));
-	if (plen)
-		json_object_set_new(url, "path", json_strn(path, plen));
-	set_str(url, "query", params);
-	for (size_t i = 0; i < plen; i++)
-		if (path[i] == '.')
-			dot = path + i;
-	if (dot && dot + 1 < path + plen)
-		json_object_set_new(url, "extension", json_strn(dot + 1, (size_t)(path + plen - dot - 1)));
-	full = http_full_url(host, port, path, plen, params);
-	set_str(url, "full", full);
-	free(full);
+	hm->content = malloc(b->len);
+	if (!hm->content)
+		return;
+	memcpy(hm->content, b->data, b->len);
+	hm->content_len = b->len;
 }
 
 static char *form_params(const struct http_head *h, const struct http_body *b, const struct strlist *hide,
@@ -181,94 +146,246 @@ static char *form_params(const struct http_head *h, const struct http_body *b, c
 				  hide);
 }
 
-static void root_fields(json_t *o, const struct http_head *h, const char *path, size_t plen)
+/* The request's path, query, parameters, host and url.full. */
+static int request_url(struct http_msg *hm, const struct http_head *h, const struct http_body *b,
+		       const struct http_cfg *cfg, const struct flow *f)
 {
+	const char *tpath, *query;
+	size_t tplen, qlen;
 	struct sbuf q = { 0 };
-	char *s;
 
-	json_object_set_new(o, "method", json_string(h->method));
-	json_object_set_new(o, "path", json_strn(path, plen));
+	http_split_target(h->target, &tpath, &tplen, &query, &qlen);
+	hm->path = http_unescape(tpath, tplen, false, &hm->plen);
+	if (!hm->path) {
+		hm->path = strndup(tpath, tplen);
+		hm->plen = tplen;
+	}
+	hm->params = form_params(h, b, &cfg->hide_keywords, query, qlen);
+	hm->host = http_split_host(h->host ? h->host : "", &hm->port);
+	if (!hm->path || !hm->params || !hm->host)
+		return -ENOMEM;
+	if (!hm->port)
+		hm->port = f->server_port;
+	else if (hm->port != f->server_port)
+		hm->port_mismatch = true;
 	sb_add(&q, h->method, strlen(h->method));
 	sb_addc(&q, ' ');
-	sb_add(&q, path, plen);
-	s = sb_take(&q);
-	if (s)
-		json_object_set_new(o, "query", json_strn(s, strlen(s)));
-	free(s);
+	sb_add(&q, hm->path, hm->plen);
+	hm->query = sb_take(&q);
+	if (!hm->query)
+		return -ENOMEM;
+	hm->full = http_full_url(hm->host, hm->port, hm->path, hm->plen, hm->params);
+	return 0;
 }
 
-static void request_http(json_t *o, const struct http_head *h, const struct http_body *b, uint64_t wire_bytes)
+/* {"a":{"b":s}} in *o (made when NULL) for a non-empty s. */
+static void generic_member(json_t **o, const char *path, const char *s)
 {
-	json_t *http = child(o, "http"), *req = child(http, "request");
-	char ver[8];
-
-	snprintf(ver, sizeof(ver), "%u.%u", h->major, h->minor);
-	json_object_set_new(http, "version", json_string(ver));
-	json_object_set_new(req, "method", json_string(h->method));
-	json_object_set_new(req, "bytes", json_integer((json_int_t)wire_bytes));
-	body_fields(req, h, b);
-	set_str(req, "referrer", h->referer);
-	json_object_set_new(req, "headers", headers_json(h, b));
-	if (h->user_agent && h->user_agent[0])
-		set_str(child(o, "user_agent"), "original", h->user_agent);
-	if (h->real_ip && h->real_ip[0])
-		set_str(child(o, "network"), "forwarded_ip", h->real_ip);
-	if (h->user && h->user[0])
-		set_str(child(o, "user"), "name", h->user);
+	if (!s || !s[0])
+		return;
+	if (!*o)
+		*o = json_object();
+	if (*o)
+		json_set_path(*o, path, json_strn(s, strlen(s)));
 }
 
-json_t *http_request_fields(const struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
-			    const struct flow *f, uint64_t wire_bytes)
+void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
+		  const struct flow *f)
 {
-	json_t *o = json_object();
-	const char *tpath, *query;
-	size_t tplen, qlen, plen;
-	char *path, *params, *host;
-	int port;
+	struct http_msg *hm = calloc(1, sizeof(*hm));
 
-	if (!o)
-		return NULL;
-	http_split_target(h->target, &tpath, &tplen, &query, &qlen);
-	path = http_unescape(tpath, tplen, false, &plen);
-	if (!path) {
-		path = strndup(tpath, tplen);
-		plen = tplen;
+	if (!hm)
+		return;
+	hm->lost = b->lost;
+	hm->clen = h->has_clen ? h->clen : b->bytes;
+	body_content(hm, h, b);
+	if (h->is_request && request_url(hm, h, b, cfg, f)) {
+		http_msg_free(hm);
+		return;
 	}
-	params = form_params(h, b, &cfg->hide_keywords, query, qlen);
-	host = http_split_host(h->host ? h->host : "", &port);
-	if (!path || !params || !host)
-		goto out;
-	if (!port)
-		port = f->server_port;
-	else if (port != f->server_port)
-		note(o, "Host header port number mismatch");
-	if (b->lost)
-		note(o, "Packet loss while capturing the request");
-	root_fields(o, h, path, plen);
-	url_fields(o, host, port, path, plen, params);
-	if (!http_is_ip(host) && host[0])
-		set_str(child(o, "destination"), "domain", host);
-	request_http(o, h, b, wire_bytes);
-out:
-	free(path);
-	free(params);
-	free(host);
-	return o;
+	hm->h = *h;
+	memset(h, 0, sizeof(*h));
+	free(hm->h.raw); /* the message has its copy */
+	hm->h.raw = NULL;
+	m->priv = hm;
+	m->priv_free = http_msg_free;
+	if (!hm->h.is_request)
+		return;
+	if (!http_is_ip(hm->host))
+		generic_member(&m->fields, "destination.domain", hm->host);
+	generic_member(&m->fields, "network.forwarded_ip", hm->h.real_ip);
 }
 
-json_t *http_response_fields(const struct http_head *h, const struct http_body *b, uint64_t wire_bytes)
+const char *http_msg_method(const struct msg *m)
 {
-	json_t *o = json_object(), *resp;
+	const struct http_msg *hm = m ? m->priv : NULL;
 
-	if (!o)
-		return NULL;
-	if (b->lost)
-		note(o, "Packet loss while capturing the response");
-	resp = child(child(o, "http"), "response");
-	json_object_set_new(resp, "status_code", json_integer(h->status));
-	set_str(resp, "status_phrase", h->phrase);
-	json_object_set_new(resp, "bytes", json_integer((json_int_t)wire_bytes));
-	body_fields(resp, h, b);
-	json_object_set_new(resp, "headers", headers_json(h, b));
-	return o;
+	return hm ? hm->h.method : "";
+}
+
+/* ---- writing ---- */
+
+#define put_lit(b, s) json_buf_put(b, s, sizeof(s) - 1)
+
+/* ,"key":"s" for a non-empty C string s (arbitrary bytes). */
+static void put_cstr(struct json_buf *b, const char *key, const char *s)
+{
+	if (!s || !s[0])
+		return;
+	json_buf_key(b, key, 0);
+	json_buf_strn(b, s, strlen(s));
+}
+
+static void put_u64(struct json_buf *b, const char *key, uint64_t v)
+{
+	json_buf_key(b, key, 0);
+	json_buf_u64(b, v);
+}
+
+/* "body":{...}, "mime_type" and "headers":{...} of http.request / http.response (after other members). */
+static void message_body(struct json_buf *b, const struct http_msg *hm)
+{
+	json_buf_key(b, "body", 0);
+	put_lit(b, "{\"bytes\":");
+	json_buf_u64(b, hm->body_bytes);
+	if (hm->content) {
+		json_buf_key(b, "content", 0);
+		json_buf_strn(b, hm->content, hm->content_len);
+	}
+	put_lit(b, "}");
+	if (hm->content) {
+		const char *mime = http_sniff_mime(hm->content, hm->content_len);
+
+		json_buf_key(b, "mime_type", 0);
+		json_buf_str(b, mime, strlen(mime));
+	}
+	/* Captured headers plus content-length (always) and content-type, as Packetbeat. */
+	json_buf_key(b, "headers", 0);
+	put_lit(b, "{\"content-length\":");
+	json_buf_u64(b, hm->clen);
+	put_cstr(b, "content-type", hm->h.content_type);
+	http_hdrs_write(b, &hm->h.headers, false);
+	put_lit(b, "}");
+}
+
+static void url_object(struct json_buf *b, const struct http_msg *hm)
+{
+	const char *dot = NULL;
+
+	json_buf_key(b, "url", 0);
+	put_lit(b, "{\"scheme\":\"http\"");
+	put_cstr(b, "domain", hm->host);
+	if (hm->port != 80)
+		put_u64(b, "port", (uint64_t)hm->port);
+	if (hm->plen) {
+		json_buf_key(b, "path", 0);
+		json_buf_strn(b, hm->path, hm->plen);
+	}
+	put_cstr(b, "query", hm->params);
+	for (size_t i = 0; i < hm->plen; i++)
+		if (hm->path[i] == '.')
+			dot = hm->path + i;
+	if (dot && dot + 1 < hm->path + hm->plen) {
+		json_buf_key(b, "extension", 0);
+		json_buf_strn(b, dot + 1, (size_t)(hm->path + hm->plen - dot - 1));
+	}
+	put_cstr(b, "full", hm->full);
+	put_lit(b, "}");
+}
+
+/* Members of the request outside "http": method, path, query, url, user_agent, user. */
+static void request_members(struct json_buf *b, const struct http_msg *q)
+{
+	json_buf_key(b, "method", 0);
+	json_buf_str(b, q->h.method, strlen(q->h.method));
+	json_buf_key(b, "path", 0);
+	json_buf_strn(b, q->path, q->plen);
+	json_buf_key(b, "query", 0);
+	json_buf_strn(b, q->query, strlen(q->query)); /* up to a NUL the path may hold */
+	url_object(b, q);
+	if (q->h.user_agent && q->h.user_agent[0]) {
+		json_buf_key(b, "user_agent", 0);
+		put_lit(b, "{");
+		json_buf_key(b, "original", 1);
+		json_buf_strn(b, q->h.user_agent, strlen(q->h.user_agent));
+		put_lit(b, "}");
+	}
+	if (q->h.user && q->h.user[0]) {
+		json_buf_key(b, "user", 0);
+		put_lit(b, "{");
+		json_buf_key(b, "name", 1);
+		json_buf_strn(b, q->h.user, strlen(q->h.user));
+		put_lit(b, "}");
+	}
+}
+
+static void request_object(struct json_buf *b, const struct http_msg *q, uint64_t wire_bytes)
+{
+	const char ver[] = { '"', (char)('0' + q->h.major), '.', (char)('0' + q->h.minor), '"' };
+
+	put_lit(b, "\"version\":");
+	json_buf_put(b, ver, sizeof(ver));
+	put_lit(b, ",\"request\":{\"method\":");
+	json_buf_str(b, q->h.method, strlen(q->h.method));
+	put_u64(b, "bytes", wire_bytes);
+	put_cstr(b, "referrer", q->h.referer);
+	message_body(b, q);
+	put_lit(b, "}");
+}
+
+static void response_object(struct json_buf *b, const struct http_msg *r, uint64_t wire_bytes, bool first)
+{
+	json_buf_key(b, "response", first);
+	put_lit(b, "{\"status_code\":");
+	json_buf_u64(b, (uint64_t)r->h.status);
+	put_cstr(b, "status_phrase", r->h.phrase);
+	put_u64(b, "bytes", wire_bytes);
+	message_body(b, r);
+	put_lit(b, "}");
+}
+
+/* error.message: Packetbeat's notes; the response's replace the request's (as a merge of the two would). */
+static void notes(struct json_buf *b, const struct http_msg *q, const struct http_msg *r)
+{
+	const char *msgs[2];
+	size_t n = 0;
+
+	if (r && r->lost) {
+		msgs[n++] = "Packet loss while capturing the response";
+	} else if (q) {
+		if (q->port_mismatch)
+			msgs[n++] = "Host header port number mismatch";
+		if (q->lost)
+			msgs[n++] = "Packet loss while capturing the request";
+	}
+	if (!n)
+		return;
+	json_buf_key(b, "error", 0);
+	put_lit(b, "{\"message\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			put_lit(b, ",");
+		json_buf_str(b, msgs[i], strlen(msgs[i]));
+	}
+	put_lit(b, "]}");
+}
+
+int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
+		      const struct msg *resp)
+{
+	const struct http_msg *q = req->priv, *r = resp ? resp->priv : NULL;
+
+	if (q)
+		request_members(b, q);
+	if (q || r) {
+		json_buf_key(b, "http", 0);
+		put_lit(b, "{");
+		if (q)
+			request_object(b, q, req->bytes);
+		if (r)
+			response_object(b, r, resp->bytes, !q);
+		put_lit(b, "}");
+	}
+	notes(b, q, r);
+	return b->err;
 }

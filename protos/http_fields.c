@@ -13,8 +13,6 @@
 #include "http.h"
 #include "reader.h"
 
-#define HTTP_NAME_MAX 256
-
 static bool is_tchar(uint8_t c)
 {
 	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
@@ -200,64 +198,62 @@ static char *basic_user(const uint8_t *v, size_t n)
 	return colon ? dup_bytes(out, (size_t)(colon - out)) : NULL;
 }
 
-static bool want_header(const struct http_cfg *cfg, const char *name)
+/* Header fields the parser acts on. */
+enum hdr_id { HDR_OTHER, HDR_CLEN, HDR_TE, HDR_CTYPE, HDR_CENC, HDR_HOST, HDR_UA, HDR_REFERER, HDR_AUTH };
+
+static enum hdr_id header_id(const char *name, size_t n)
 {
-	if (!strcmp(name, "content-length") || !strcmp(name, "content-type"))
-		return false;
-	return cfg->send_all_headers || strlist_has(&cfg->send_headers, name, true);
+#define K(s, id) { s, sizeof(s) - 1, id }
+	static const struct {
+		const char *name;
+		size_t len;
+		enum hdr_id id;
+	} known[] = {
+		K("content-length", HDR_CLEN), K("transfer-encoding", HDR_TE), K("content-type", HDR_CTYPE),
+		K("content-encoding", HDR_CENC), K("host", HDR_HOST), K("user-agent", HDR_UA),
+		K("referer", HDR_REFERER), K("authorization", HDR_AUTH),
+	};
+#undef K
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].len == n && !memcmp(known[i].name, name, n))
+			return known[i].id;
+	return HDR_OTHER;
 }
 
-/* A repeated header stops growing at this size: joining it again and again would be quadratic. */
-#define HTTP_JOINED_MAX 8192
-
-/* headers[name] = value, joining repeated fields with ", ". */
-static int capture(json_t *headers, const char *name, const uint8_t *v, size_t n)
+/* One header field: name in lower case (nlen bytes, NUL-terminated), value trimmed. */
+static int header_field(struct http_head *h, const struct http_cfg *cfg, struct http_spans *sp, const char *name,
+			size_t nlen, const uint8_t *v, size_t n)
 {
-	json_t *old = json_object_get(headers, name);
-	json_t *val;
+	enum hdr_id id = header_id(name, nlen);
 
-	if (old) {
-		const char *s = json_string_value(old);
-		size_t olen = json_string_length(old);
-		char *buf;
-
-		if (olen + 2 + n > HTTP_JOINED_MAX)
-			return 0; /* the first values are kept */
-		buf = malloc(olen + 2 + n);
-
-		if (!buf)
-			return -ENOMEM;
-		memcpy(buf, s, olen);
-		memcpy(buf + olen, ", ", 2);
-		memcpy(buf + olen + 2, v, n);
-		val = json_strn(buf, olen + 2 + n); /* old is valid UTF-8 already; v may not be */
-		free(buf);
-	} else {
-		val = json_strn(v, n);
-	}
-	return val && !json_object_set_new(headers, name, val) ? 0 : -ENOMEM;
-}
-
-static int header_field(struct http_head *h, const struct http_cfg *cfg, const char *name, const uint8_t *v,
-			size_t n)
-{
-	if (!strcmp(name, "content-length")) {
+	switch (id) {
+	case HDR_CLEN:
 		if (parse_clen(h, v, n))
 			return -EINVAL;
-	} else if (!strcmp(name, "transfer-encoding")) {
+		break;
+	case HDR_TE:
 		parse_te(h, v, n);
 		if (h->te_other && h->is_request)
 			return -EINVAL;
-	} else if (!strcmp(name, "content-type")) {
+		break;
+	case HDR_CTYPE:
 		set_once(&h->content_type, v, n);
-	} else if (!strcmp(name, "content-encoding")) {
+		break;
+	case HDR_CENC:
 		set_once(&h->content_encoding, v, n);
-	} else if (!strcmp(name, "host")) {
+		break;
+	case HDR_HOST:
 		set_once(&h->host, v, n);
-	} else if (!strcmp(name, "user-agent")) {
+		break;
+	case HDR_UA:
 		set_once(&h->user_agent, v, n);
-	} else if (!strcmp(name, "referer")) {
+		break;
+	case HDR_REFERER:
 		set_once(&h->referer, v, n);
+		break;
+	default:
+		break;
 	}
 	if (cfg->real_ip_header && !strcasecmp(name, cfg->real_ip_header) && !h->real_ip) {
 		const uint8_t *comma = memchr(v, ',', n);
@@ -266,18 +262,21 @@ static int header_field(struct http_head *h, const struct http_cfg *cfg, const c
 		trim(&v, &ipn);
 		h->real_ip = dup_bytes(v, ipn);
 	}
-	if (!want_header(cfg, name))
+	/* content-length and content-type are always published, from the parsed values */
+	if (id == HDR_CLEN || id == HDR_CTYPE ||
+	    !(cfg->send_all_headers || strlist_has(&cfg->send_headers, name, true)))
 		return 0;
-	if (!strcmp(name, "authorization") && !cfg->redact_authorization && !h->user)
+	if (id == HDR_AUTH && !cfg->redact_authorization && !h->user)
 		h->user = basic_user(v, n);
-	return capture(h->headers, name, v, n);
+	return http_spans_push(sp, name, v, n);
 }
 
-/* One "name: value" line of the unfolded header section. */
-static int header_line(struct http_head *h, const struct http_cfg *cfg, const uint8_t *line, size_t n)
+/* One "name: value" line of the unfolded header section (ours: the name is lower-cased in place). */
+static int header_line(struct http_head *h, const struct http_cfg *cfg, struct http_spans *sp, uint8_t *line,
+		       size_t n)
 {
 	const uint8_t *colon = memchr(line, ':', n);
-	char name[HTTP_NAME_MAX];
+	char *name = (char *)line;
 	size_t nlen, vlen;
 	const uint8_t *v;
 
@@ -286,30 +285,36 @@ static int header_line(struct http_head *h, const struct http_cfg *cfg, const ui
 	nlen = (size_t)(colon - line);
 	while (nlen && is_ows(line[nlen - 1]))
 		nlen--;
-	if (nlen == 0 || nlen >= sizeof(name))
+	if (nlen == 0 || nlen >= HTTP_NAME_MAX)
 		return -EINVAL;
 	for (size_t i = 0; i < nlen; i++) {
-		if (!is_tchar(line[i]))
+		uint8_t c = line[i];
+
+		if (c >= 'A' && c <= 'Z')
+			name[i] = (char)(c + ('a' - 'A'));
+		else if (!(c >= 'a' && c <= 'z') && c != '-' && !is_tchar(c))
 			return -EINVAL;
-		name[i] = (char)tolower(line[i]);
 	}
-	name[nlen] = '\0';
+	name[nlen] = '\0'; /* the colon or white space before it */
 	v = colon + 1;
 	vlen = (size_t)(line + n - v);
 	trim(&v, &vlen);
-	return header_field(h, cfg, name, v, vlen);
+	return header_field(h, cfg, sp, name, nlen, v, vlen);
 }
 
 /* Replace obs-fold (CRLF followed by SP/HT) by spaces, in place. */
 static int unfold(uint8_t *buf, size_t len)
 {
+	uint8_t *lf = buf, *end = buf + len;
+
 	if (len && is_ows(buf[0]))
 		return -EINVAL;
-	for (size_t i = 0; i + 2 < len; i++) {
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && is_ows(buf[i + 2])) {
-			buf[i] = ' ';
-			buf[i + 1] = ' ';
+	while (lf < end && (lf = memchr(lf, '\n', (size_t)(end - lf)))) {
+		if (lf > buf && lf[-1] == '\r' && lf + 1 < end && is_ows(lf[1])) {
+			lf[-1] = ' ';
+			lf[0] = ' ';
 		}
+		lf++;
 	}
 	return 0;
 }
@@ -317,6 +322,7 @@ static int unfold(uint8_t *buf, size_t len)
 static int header_lines(struct http_head *h, const struct http_cfg *cfg, const uint8_t *data, size_t len)
 {
 	uint8_t *buf = malloc(len ? len : 1);
+	struct http_spans sp = { 0 };
 	struct reader r;
 	const uint8_t *line;
 	long n;
@@ -331,9 +337,12 @@ static int header_lines(struct http_head *h, const struct http_cfg *cfg, const u
 	}
 	rd_init(&r, buf, len);
 	while (!err && (n = rd_line(&r, &line)) > 0)
-		err = header_line(h, cfg, line, (size_t)n);
+		err = header_line(h, cfg, &sp, (uint8_t *)line, (size_t)n);
 	if (!err && n != 0)
 		err = -EINVAL;
+	if (!err)
+		err = http_hdrs_build(&h->headers, &sp, false);
+	http_spans_free(&sp);
 	free(buf);
 	return err;
 }
@@ -373,46 +382,19 @@ static int keep_raw(struct http_head *h, const struct http_cfg *cfg, const uint8
 	return 0;
 }
 
-static json_t *split_cookies(const char *s)
+/* Set a captured header's value if it was captured. */
+static int redact(struct http_head *h, const char *name, const char *val)
 {
-	json_t *o = json_object();
-	const char *p = s;
+	struct http_hdr *hd = http_hdrs_find(&h->headers, name);
 
-	while (o && *p) {
-		const char *end = strchr(p, ';');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		const uint8_t *eq = memchr(p, '=', n);
-
-		if (eq) {
-			const uint8_t *k = (const uint8_t *)p, *v = eq + 1;
-			size_t kn = (size_t)(eq - k), vn = n - kn - 1;
-			char key[HTTP_NAME_MAX];
-
-			trim(&k, &kn);
-			trim(&v, &vn);
-			if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
-				v++;
-				vn -= 2;
-			}
-			if (kn < sizeof(key)) {
-				for (size_t i = 0; i < kn; i++)
-					key[i] = (char)tolower(k[i]);
-				key[kn] = '\0';
-				json_object_set_new(o, key, json_strn(v, vn));
-			}
-		}
-		p += n;
-		if (*p == ';')
-			p++;
-	}
-	return o;
+	return hd ? http_hdr_set(hd, val) : 0;
 }
 
 /* redact_headers, redact_authorization, split_cookie on the captured headers. */
-static void post_headers(struct http_head *h, const struct http_cfg *cfg)
+static int post_headers(struct http_head *h, const struct http_cfg *cfg)
 {
-	const char *cookie = h->is_request ? "cookie" : "set-cookie";
-	json_t *v;
+	struct http_hdr *cookie;
+	int err = 0;
 
 	for (size_t i = 0; i < cfg->redact_headers.n; i++) {
 		char name[HTTP_NAME_MAX];
@@ -421,18 +403,16 @@ static void post_headers(struct http_head *h, const struct http_cfg *cfg)
 		for (j = 0; j + 1 < sizeof(name) && cfg->redact_headers.v[i][j]; j++)
 			name[j] = (char)tolower((unsigned char)cfg->redact_headers.v[i][j]);
 		name[j] = '\0';
-		if (json_object_get(h->headers, name))
-			json_object_set_new(h->headers, name, json_string("REDACTED"));
+		err |= redact(h, name, "REDACTED");
 	}
 	if (h->is_request && cfg->redact_authorization) {
-		if (json_object_get(h->headers, "authorization"))
-			json_object_set_new(h->headers, "authorization", json_string("*"));
-		if (json_object_get(h->headers, "proxy-authorization"))
-			json_object_set_new(h->headers, "proxy-authorization", json_string("*"));
+		err |= redact(h, "authorization", "*");
+		err |= redact(h, "proxy-authorization", "*");
 	}
-	v = json_object_get(h->headers, cookie);
-	if (cfg->split_cookie && json_is_string(v))
-		json_object_set_new(h->headers, cookie, split_cookies(json_string_value(v)));
+	cookie = http_hdrs_find(&h->headers, h->is_request ? "cookie" : "set-cookie");
+	if (cfg->split_cookie && cookie)
+		err |= http_hdr_split_cookies(cookie);
+	return err ? -ENOMEM : 0;
 }
 
 int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8_t *data, size_t len,
@@ -445,9 +425,6 @@ int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8
 
 	memset(h, 0, sizeof(*h));
 	h->head_len = len;
-	h->headers = json_object();
-	if (!h->headers)
-		return -ENOMEM;
 	rd_init(&r, data, len);
 	n = rd_line(&r, &line);
 	if (n <= 0 || n > HTTP_LINE_MAX)
@@ -458,7 +435,7 @@ int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8
 	if (!err && want_raw)
 		err = keep_raw(h, cfg, data, len);
 	if (!err)
-		post_headers(h, cfg);
+		err = post_headers(h, cfg);
 	return err;
 }
 
@@ -474,7 +451,7 @@ void http_head_clear(struct http_head *h)
 	free(h->real_ip);
 	free(h->user);
 	free(h->raw);
-	json_decref(h->headers);
+	http_hdrs_clear(&h->headers);
 	memset(h, 0, sizeof(*h));
 }
 

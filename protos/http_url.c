@@ -292,8 +292,12 @@ void http_split_target(const char *t, const char **path, size_t *plen, const cha
 bool http_is_ip(const char *s)
 {
 	unsigned char buf[16];
+	size_t n = strlen(s);
 
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	/* inet_pton only where it could succeed: digits and dots, or two colons at least */
+	if (n && strspn(s, "0123456789.") == n)
+		return inet_pton(AF_INET, s, buf) == 1;
+	return strchr(s, ':') != strrchr(s, ':') && inet_pton(AF_INET6, s, buf) == 1;
 }
 
 /* Host header -> host (owned) and port (0 when absent). */
@@ -339,9 +343,12 @@ char *http_full_url(const char *domain, int port, const char *path, size_t plen,
 	if (v6)
 		sb_addc(&b, ']');
 	if (port != 80) {
-		int k = snprintf(num, sizeof(num), ":%d", port);
+		size_t k = sizeof(num);
 
-		sb_add(&b, num, (size_t)k);
+		for (int v = port; v; v /= 10) /* 0 < port */
+			num[--k] = (char)('0' + v % 10);
+		num[--k] = ':';
+		sb_add(&b, num + k, sizeof(num) - k);
 	}
 	if (plen && path[0] != '/')
 		sb_addc(&b, '/');

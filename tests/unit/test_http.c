@@ -773,3 +773,73 @@ Test(http, repeated_header_join_is_capped)
 	free(req);
 	tp_free(tp);
 }
+
+Test(http, split_cookie_keeps_the_last_value_of_a_name)
+{
+	struct tp *tp = http_tp("    send_headers: [cookie, x-secret]\n    split_cookie: true\n"
+				"    redact_headers: [X-SECRET]\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nCookie: a=1; A=2; b=\" q \" ;noeq; c=\xff\r\nX-Secret: s\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.cookie.a"), "2");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.cookie.b"), " q ");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.cookie.c"), "\\xff");
+	cr_assert_eq(json_object_size(tp_get(tp, 0, "http.request.headers.cookie")), 3);
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-secret"), "REDACTED");
+	tp_free(tp);
+}
+
+Test(http, response_notes_replace_request_notes)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n";
+	struct tp *tp = http_tp(NULL);
+	json_t *notes;
+
+	tp_handshake(tp);
+	/* Host names another port: a note on the request */
+	send_str(tp, C2S, "GET /a HTTP/1.1\r\nHost: h:1234\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); /* 38 bytes */
+	send_str(tp, C2S, "GET /b HTTP/1.1\r\nHost: h:1234\r\n\r\n");
+	send_str(tp, S2C, head);
+	tp_tcp(tp, S2C, 0, "0123456789", 10);
+	/* bytes 10..19 of the body never arrive: a note on the response */
+	tp_tcp_at(tp, S2C, 0, 38 + (uint32_t)strlen(head) + 20, "0123456789", 10);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
+	notes = tp_get(tp, 0, "error.message");
+	cr_assert_eq(json_array_size(notes), 1);
+	cr_assert_str_eq(json_string_value(json_array_get(notes, 0)), "Host header port number mismatch");
+	notes = tp_get(tp, 1, "error.message");
+	cr_assert_eq(json_array_size(notes), 1);
+	cr_assert_str_eq(json_string_value(json_array_get(notes, 0)), "Packet loss while capturing the response");
+	cr_assert_str_eq(get_str(tp, 1, "destination.domain"), "h");
+	tp_free(tp);
+}
+
+Test(http, thousands_of_distinct_headers)
+{
+	struct tp *tp = http_tp("    send_all_headers: true\n");
+	size_t n = 0, cap = 60000;
+	char *req = malloc(cap);
+	int k = 0;
+
+	tp_handshake(tp);
+	n += (size_t)snprintf(req + n, cap - n, "GET / HTTP/1.1\r\n");
+	while (n + 64 < cap)
+		n += (size_t)snprintf(req + n, cap - n, "X-%d: %d\r\nx-%d: again\r\n", k, k, k), k++;
+	n += (size_t)snprintf(req + n, cap - n, "\r\n");
+	tp_tcp(tp, C2S, XB_TCP_PSH, req, n);
+	send_str(tp, S2C, "HTTP/1.1 204 No Content\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	/* every name once (plus content-length), repeats joined */
+	cr_assert_eq(json_object_size(tp_get(tp, 0, "http.request.headers")), (size_t)k + 1);
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-0"), "0, again");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-1"), "1, again");
+	free(req);
+	tp_free(tp);
+}
