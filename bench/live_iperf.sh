@@ -3,8 +3,8 @@
 # nobody watches, on loopback and on a veth pair (server in a namespace),
 # with nothing attached, with xdpbeat attached (watching HTTP on 80 and 8080),
 # and with tcpdump -w /dev/null and a filter for the same ports (AF_PACKET +
-# classic BPF, how Packetbeat captures). Rounds in the order
-# none/xdpbeat/tcpdump, medians. Prints markdown.
+# classic BPF, how Packetbeat captures). Rounds of none/xdpbeat/tcpdump in
+# an order that turns every round, medians. Prints markdown.
 # Run by bench/run.sh; alone: BUILD=$PWD/build bench/live_iperf.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -133,15 +133,18 @@ for ifc in lo "$H"; do
 done
 R=()
 for ifc in lo "$H"; do
-	for _ in $(seq "$ROUNDS"); do
-		for mode in none xdpbeat tcpdump; do
-			one_mode "$mode" "$ifc"
+	for r in $(seq 0 $((ROUNDS - 1))); do
+		# The order turns every round (none/xdpbeat/tcpdump, xdpbeat/tcpdump/none, ...) so no mode
+		# always runs first or right after the daemon or tcpdump stopped.
+		modes=(none xdpbeat tcpdump)
+		for k in 0 1 2; do
+			one_mode "${modes[$(((r + k) % 3))]}" "$ifc"
 		done
 	done
 done
 
 echo "iperf3 (one TCP stream, ${SECS}s per run) to a port nobody watches; one discarded warm-up run per case first,"
-echo "then $ROUNDS rounds per case, each round in the order nothing / xdpbeat / tcpdump. xdpbeat: default hooks (on lo: one hook; on the veth host end:"
+echo "then $ROUNDS rounds per case, the order of nothing / xdpbeat / tcpdump turning by one every round. xdpbeat: default hooks (on lo: one hook; on the veth host end:"
 echo "TC ingress + TC egress), watching HTTP on ports 80 and 8080. tcpdump: \`tcpdump -i <if> -w /dev/null '$FILTER'\`."
 echo "Medians in Gbit/s; the single runs are listed because they vary by ±20% on this machine."
 echo
