@@ -140,7 +140,12 @@ static inline long rd_line(struct reader *r, const uint8_t **line)
 	if (r->err)
 		return -1;
 	for (i = r->pos; i + 1 < r->len; i++) {
-		if (r->buf[i] == '\r' && r->buf[i + 1] == '\n') {
+		const uint8_t *cr = memchr(r->buf + i, '\r', r->len - 1 - i); /* a CR with a byte after it */
+
+		if (!cr)
+			break;
+		i = (size_t)(cr - r->buf);
+		if (r->buf[i + 1] == '\n') {
 			long n = (long)(i - r->pos);
 
 			*line = r->buf + r->pos;
