@@ -20,9 +20,21 @@
 struct event {
 	json_t *doc; /* parsed form, only if an output asked for it (owned) */
 	uint64_t ts; /* ns: @timestamp, for date-patterned index names */
-	char *line; /* the event as compact JSON, no newline (owned) */
+	char *line; /* the event as compact JSON, no newline (owned, or in slab) */
 	size_t len;
+	void *slab; /* the event_arena slab line lives in, or NULL: line is malloc'ed */
 };
+
+/*
+ * Event text storage of the publisher (user/event_arena.c): copy sets
+ * e->line/len/slab (0, or -1 on ENOMEM); one producer thread. event_clear()
+ * releases the slab. event_arena_free() once every event is cleared.
+ */
+struct event_arena;
+struct event_arena *event_arena_new(void);
+int event_arena_copy(struct event_arena *a, struct event *e, const char *text, size_t len);
+void event_slab_release(void *slab);
+void event_arena_free(struct event_arena *a);
 
 /* e->line; made from e->doc if only the tree is there (NULL on ENOMEM). */
 const char *event_line(struct event *e);
@@ -33,6 +45,12 @@ struct output_ops {
 	const struct cfg_field *cfg_fields;
 	void *(*cfg_new)(void);
 	void (*cfg_free)(void *priv);
+	/*
+	 * Optional, at config load once every setting is read: check settings
+	 * that depend on each other or on other sections (cfg->setup) and
+	 * complete priv. 0 or -EINVAL with err naming the key (cfg_error).
+	 */
+	int (*check)(void *priv, const struct config *cfg, struct cfg_err *err);
 	/* Start the output (connect, install template...). NULL + errno, message on stderr. */
 	void *(*open)(const void *priv, const struct config *cfg, struct stats *st);
 	/*

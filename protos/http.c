@@ -345,11 +345,21 @@ static bool plausible_start(enum dir dir, const uint8_t *data, size_t len)
 /* Offset of the byte after CRLF CRLF, or 0. */
 static size_t head_end(struct http_dir *d, const uint8_t *data, size_t len)
 {
-	size_t from = d->scan > 3 ? d->scan - 3 : 0;
-	const uint8_t *p = len > from ? memmem(data + from, len - from, "\r\n\r\n", 4) : NULL;
+	size_t i = d->scan > 3 ? d->scan - 3 : 0;
 
 	d->scan = len;
-	return p ? (size_t)(p - data) + 4 : 0;
+	/* memchr for each CR: glibc's memmem sets up a two-way search per call, slower on short heads */
+	while (i + 4 <= len) {
+		const uint8_t *cr = memchr(data + i, '\r', len - 3 - i);
+
+		if (!cr)
+			break;
+		i = (size_t)(cr - data);
+		if (cr[1] == '\n' && cr[2] == '\r' && cr[3] == '\n')
+			return i + 4;
+		i++;
+	}
+	return 0;
 }
 
 static ssize_t step_start(struct conn *c, struct http_conn *hc, enum dir dir, const uint8_t *data, size_t len,

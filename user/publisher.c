@@ -24,6 +24,7 @@ struct publisher {
 	bool thread_started;
 	struct event *ring;
 	size_t cap, head, count;
+	struct event_arena *arena; /* the queued events' text */
 	bool closing;
 	volatile int stop; /* outputs give up: the shutdown deadline passed */
 	const volatile sig_atomic_t *exiting; /* set by a signal: a full queue stops holding the pipeline */
@@ -63,7 +64,10 @@ const char *event_line(struct event *e)
 void event_clear(struct event *e)
 {
 	json_decref(e->doc);
-	free(e->line);
+	if (e->slab)
+		event_slab_release(e->slab);
+	else
+		free(e->line);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -181,10 +185,11 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
 	p->exiting = exiting;
 	p->cap = cfg->queue.events > 0 ? (size_t)cfg->queue.events : 4096;
 	p->ring = calloc(p->cap, sizeof(*p->ring));
+	p->arena = event_arena_new();
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->not_empty, NULL);
 	pthread_cond_init(&p->not_full, NULL);
-	if (!p->ring)
+	if (!p->ring || !p->arena)
 		goto err;
 	for (size_t i = 0; i < cfg->noutputs && p->nouts < 4; i++) {
 		const struct output_cfg *oc = &cfg->outputs[i];
@@ -206,6 +211,7 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
 	return p;
 err:
 	close_outputs(p);
+	event_arena_free(p->arena);
 	free(p->ring);
 	free(p);
 	errno = errno ? errno : ENOMEM;
@@ -214,15 +220,13 @@ err:
 
 int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts, bool nonblock)
 {
-	char *line = malloc(len + 1);
-	struct event *e;
+	struct event ev = { .ts = ts }, *e;
 
-	if (!line) {
+	/* copied outside the lock: only this (the pipeline) thread fills the arena */
+	if (event_arena_copy(p->arena, &ev, json, len)) {
 		stats_add(p->st, STAT_EVENTS_FAILED, 1);
 		return -ENOMEM;
 	}
-	memcpy(line, json, len);
-	line[len] = '\0';
 	pthread_mutex_lock(&p->mu);
 	while (p->count == p->cap && !nonblock && !p->closing && !(p->exiting && *p->exiting)) {
 		struct timespec ts;
@@ -234,14 +238,11 @@ int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts
 	if (p->count == p->cap || p->closing) {
 		pthread_mutex_unlock(&p->mu);
 		stats_add(p->st, STAT_DROP_QUEUE, 1);
-		free(line);
+		event_clear(&ev);
 		return -ENOSPC;
 	}
 	e = &p->ring[(p->head + p->count) % p->cap];
-	memset(e, 0, sizeof(*e));
-	e->line = line;
-	e->len = len;
-	e->ts = ts;
+	*e = ev;
 	p->count++;
 	if (p->count == 1 || p->count >= (size_t)p->cfg->queue.flush_min_events)
 		pthread_cond_signal(&p->not_empty);
@@ -282,6 +283,7 @@ void publisher_free(struct publisher *p)
 		event_clear(&e);
 	}
 	close_outputs(p);
+	event_arena_free(p->arena);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->not_empty);
 	pthread_cond_destroy(&p->not_full);
