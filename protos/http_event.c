@@ -293,6 +293,18 @@ static void url_object(struct json_buf *b, const struct http_msg *hm)
 	put_lit(b, "}");
 }
 
+/* ,"key":{"member":"s"} when s is not empty. */
+static void one_member_object(struct json_buf *b, const char *key, const char *member, const char *s)
+{
+	if (!s || !s[0])
+		return;
+	json_buf_key(b, key, 0);
+	put_lit(b, "{");
+	json_buf_key(b, member, 1);
+	json_buf_strn(b, s, strlen(s));
+	put_lit(b, "}");
+}
+
 /* Members of the request outside "http": method, path, query, url, user_agent, user. */
 static void request_members(struct json_buf *b, const struct http_msg *q)
 {
@@ -303,20 +315,8 @@ static void request_members(struct json_buf *b, const struct http_msg *q)
 	json_buf_key(b, "query", 0);
 	json_buf_strn(b, q->query, strlen(q->query)); /* up to a NUL the path may hold */
 	url_object(b, q);
-	if (q->h.user_agent && q->h.user_agent[0]) {
-		json_buf_key(b, "user_agent", 0);
-		put_lit(b, "{");
-		json_buf_key(b, "original", 1);
-		json_buf_strn(b, q->h.user_agent, strlen(q->h.user_agent));
-		put_lit(b, "}");
-	}
-	if (q->h.user && q->h.user[0]) {
-		json_buf_key(b, "user", 0);
-		put_lit(b, "{");
-		json_buf_key(b, "name", 1);
-		json_buf_strn(b, q->h.user, strlen(q->h.user));
-		put_lit(b, "}");
-	}
+	one_member_object(b, "user_agent", "original", q->h.user_agent);
+	one_member_object(b, "user", "name", q->h.user);
 }
 
 static void request_object(struct json_buf *b, const struct http_msg *q, uint64_t wire_bytes)
