@@ -25,6 +25,8 @@ int capture_poll(struct capture *c, int timeout_ms, packet_fn fn, void *ctx);
 int capture_set_ports(struct capture *c, const struct config *cfg);
 /* Copy the kernel's per-CPU counters (summed) into st (KERN_* stats). */
 void capture_read_stats(struct capture *c, struct stats *st);
+/* "lo (tc ingress), eth0 (xdp, tc egress)": where the programs are attached. Returns the interface count. */
+size_t capture_describe(const struct capture *c, char *buf, size_t len);
 /* Now on the clock of the packets' timestamps (monotonic, shown as wall-clock ns). */
 uint64_t capture_now(const struct capture *c);
 /* Detach everything and free. Accepts NULL. */

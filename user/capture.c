@@ -480,6 +480,26 @@ out_free:
 	return NULL;
 }
 
+size_t capture_describe(const struct capture *c, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->ifaces.n && n < len; i++) {
+		const struct capture_iface *it = &c->ifaces.v[i];
+		bool xdp = it->xdp_link >= 0;
+		bool in = it->tc[CAPTURE_TC_IN].link >= 0 || it->tc[CAPTURE_TC_IN].netlink;
+		bool out = it->tc[CAPTURE_TC_OUT].link >= 0 || it->tc[CAPTURE_TC_OUT].netlink;
+		int w = snprintf(buf + n, len - n, "%s%s (%s%s%s)", i ? ", " : "", it->name, xdp ? "xdp" : in ? "tc ingress" : "",
+				 (xdp || in) && out ? ", " : "", out ? "tc egress" : "");
+
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	return c->ifaces.n;
+}
+
 uint64_t capture_now(const struct capture *c)
 {
 	struct timespec mono;

@@ -141,9 +141,10 @@ struct reloads {
 static int run_live(const struct opts *o, struct config *cfg, struct pipeline *pl, struct stats *st,
 		    struct reloads *rl)
 {
-	char err[512] = "";
+	char err[512] = "", where[1024];
 	struct capture *cap;
 	uint64_t next_stats;
+	size_t nif;
 	int rc = 0;
 
 	cap = capture_open(cfg, st, err, sizeof(err));
@@ -151,7 +152,8 @@ static int run_live(const struct opts *o, struct config *cfg, struct pipeline *p
 		fprintf(stderr, "xdpbeat: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "xdpbeat: capturing on %zu interface(s)\n", cfg->interfaces.n);
+	nif = capture_describe(cap, where, sizeof(where));
+	fprintf(stderr, "xdpbeat: capturing on %zu interface(s): %s\n", nif, where);
 	next_stats = capture_now(cap) + cfg->stats_period;
 	while (!exiting) {
 		int n = capture_poll(cap, 100, on_packet, pl);
