@@ -29,6 +29,7 @@
 #define XB_IPV6_ROUTING 43
 #define XB_IPV6_FRAGMENT 44
 #define XB_IPV6_DSTOPTS 60
+#define XB_IPV6_AH 51 /* authentication header: length in 4-byte units, not 8 */
 
 #define XB_VLAN_MAX 2
 #define XB_IPV6_EXT_MAX 6
@@ -129,6 +130,7 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *c, void *end, __u8 
 {
 	struct ipv6_opt_hdr *opt = c->pos;
 	struct frag_hdr *fh = c->pos;
+	__u32 len;
 
 	if (type == XB_IPV6_FRAGMENT) {
 		if ((void *)(fh + 1) > end)
@@ -140,15 +142,17 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *c, void *end, __u8 
 	}
 	if ((void *)(opt + 1) > end)
 		return -1;
-	if (c->pos + (opt->hdrlen + 1) * 8 > end)
+	len = type == XB_IPV6_AH ? (opt->hdrlen + 2) * 4 : (opt->hdrlen + 1) * 8;
+	if (c->pos + len > end)
 		return -1;
-	c->pos += (opt->hdrlen + 1) * 8;
+	c->pos += len;
 	return opt->nexthdr;
 }
 
 static __always_inline bool ipv6_is_ext(int nh)
 {
-	return nh == XB_IPV6_HOP || nh == XB_IPV6_ROUTING || nh == XB_IPV6_DSTOPTS || nh == XB_IPV6_FRAGMENT;
+	return nh == XB_IPV6_HOP || nh == XB_IPV6_ROUTING || nh == XB_IPV6_DSTOPTS || nh == XB_IPV6_FRAGMENT ||
+	       nh == XB_IPV6_AH;
 }
 
 /* IPv6 + up to XB_IPV6_EXT_MAX extension headers: returns the L4 protocol or -1. */

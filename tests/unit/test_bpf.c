@@ -109,6 +109,7 @@ struct frame {
 	int ip_opts; /* IPv4 option bytes (multiple of 4) */
 	int v6_ext; /* IPv6: hop-by-hop + destination options headers (0..2) */
 	bool v6_frag; /* IPv6 fragment header */
+	bool v6_ah; /* IPv6 authentication header (12 bytes of ICV: 24 in all) */
 	uint16_t frag_off; /* fragment offset in 8-byte units */
 	bool more_frags;
 	uint8_t l4; /* IPPROTO_TCP / IPPROTO_UDP */
@@ -203,6 +204,17 @@ static size_t put_ipv6(uint8_t *p, const struct frame *f)
 		h[3] = (uint8_t)(len - 4);
 		nh = h;
 		ext += len;
+	}
+	if (f->v6_ah) {
+		uint8_t *h = p + 40 + ext;
+
+		*nh = 51;
+		memset(h, 0, 24);
+		h[1] = 24 / 4 - 2; /* AH length: 4-byte units minus 2 */
+		put32(h + 4, 0x100); /* SPI */
+		put32(h + 8, 7); /* sequence */
+		nh = h;
+		ext += 24;
 	}
 	if (f->v6_frag) {
 		uint8_t *h = p + 40 + ext;
@@ -462,6 +474,12 @@ Test(bpf, ipv6_extension_headers)
 	/* + a first fragment (offset 0, more fragments) */
 	f.v6_frag = true;
 	f.more_frags = true;
+	run_frame(TC, &f);
+	expect_single(&f, TC, PROTO_HTTP, XB_MATCH_DST);
+	/* + an authentication header (IPsec AH, length counted in 4-byte units) */
+	f.v6_ah = true;
+	run_frame(XDP, &f);
+	expect_single(&f, XDP, PROTO_HTTP, XB_MATCH_DST);
 	run_frame(TC, &f);
 	expect_single(&f, TC, PROTO_HTTP, XB_MATCH_DST);
 }
