@@ -4,7 +4,16 @@
 Implements the subset of the Elasticsearch REST API that xdpbeat and the
 official Python client use: cluster info, composable index templates, _bulk,
 _doc, _count, _search (term/terms/match/range/exists/bool, size/from/sort),
-plus a test-only admin API to inject faults and read counters.
+data streams, plus a test-only admin API to inject faults and read counters.
+
+Data streams behave as in Elasticsearch 8: a write to a name that matches a
+composable template with "data_stream" creates the stream with the backing
+index .ds-<name>-<yyyy.MM.dd>-000001 (creation date, UTC); only create ops
+are accepted there (an index op fails per item, 400 illegal_argument_exception),
+every document needs @timestamp, hits and bulk items name the backing index;
+_search/_count on the stream (or a pattern matching it) read its backing
+indices, which are hidden (a wildcard matches them only if it starts with
+'.'); GET/PUT/DELETE /_data_stream/<names> manage the streams.
 
 Usage: es_server.py [--port N] [--bind ADDR] [--user U:P] [--api-key ID:KEY]
                     [--port-file F] [--refuse-for SECONDS] [--tls CERT KEY] [--fast]
@@ -98,6 +107,8 @@ class Store:
         self.indices = {}  # name -> {id: source dict}
         self.hashes = {}  # name -> {content sha1: count}
         self.templates = {}  # name -> body
+        self.data_streams = {}  # name -> {"indices": [backing, oldest first], "generation": n, "uuids": {}}
+        self.backing = {}  # backing index -> its data stream
         self.props_cache = {}  # index -> flattened mapping of its template
         self.next_id = 0
         self.fault = None
@@ -226,15 +237,128 @@ def mapping_props(tpl_body):
     return flat
 
 
-def template_for(index):
+def matching_template(index):
+    """(name, body) of the highest-priority composable template matching index, or (None, None)."""
     best = None
     for name, body in STORE.templates.items():
         for pat in body.get("index_patterns", []):
             if fnmatch.fnmatchcase(index, pat):
                 prio = body.get("priority", 0)
                 if best is None or prio > best[0]:
-                    best = (prio, body)
-    return best[1] if best else None
+                    best = (prio, name, body)
+                break
+    return (best[1], best[2]) if best else (None, None)
+
+
+def template_for(index):
+    """The template whose mappings apply to index (a backing index: its data stream's)."""
+    return matching_template(STORE.backing.get(index, index))[1]
+
+
+# ---------------------------------------------------------------- data streams
+
+DS_CREATE_ONLY = "only write ops with an op_type of create are allowed in data streams"
+DS_NOT_CONCRETE = "The provided expression [%s] matches a data stream, specify the corresponding concrete indices instead."
+
+
+def is_ds_template(body):
+    return isinstance(body, dict) and isinstance(body.get("data_stream"), dict)
+
+
+def create_data_stream(name):
+    """A new data stream with its first backing index (lock held)."""
+    backing = ".ds-%s-%s-%06d" % (name, datetime.now(timezone.utc).strftime("%Y.%m.%d"), 1)
+    uid = base64.urlsafe_b64encode(hashlib.sha1(("%s/%f" % (backing, time.time())).encode()).digest()[:16])
+    ds = {"indices": [backing], "generation": 1, "uuids": {backing: uid.decode().rstrip("=")}}
+    STORE.data_streams[name] = ds
+    STORE.backing[backing] = name
+    STORE.indices.setdefault(backing, {})
+    STORE.hashes.setdefault(backing, {})
+    STORE.log.append(["data_stream_create", name])
+    return ds
+
+
+def delete_data_stream(name):
+    for b in STORE.data_streams.pop(name)["indices"]:
+        STORE.backing.pop(b, None)
+        STORE.indices.pop(b, None)
+        STORE.hashes.pop(b, None)
+        STORE.props_cache.pop(b, None)
+
+
+def ds_info(name):
+    ds = STORE.data_streams[name]
+    tname, tpl = matching_template(name)
+    info = {
+        "name": name,
+        "timestamp_field": {"name": "@timestamp"},
+        "indices": [{"index_name": b, "index_uuid": ds["uuids"][b], "prefer_ilm": True, "managed_by": "Unmanaged"}
+                    for b in ds["indices"]],
+        "generation": ds["generation"],
+        "status": "GREEN",
+        "template": tname,
+        "next_generation_managed_by": "Unmanaged",
+        "prefer_ilm": True,
+        "hidden": False,
+        "system": False,
+        "allow_custom_routing": False,
+        "replicated": False,
+    }
+    if isinstance(tpl, dict) and isinstance(tpl.get("_meta"), dict):
+        info["_meta"] = tpl["_meta"]
+    return info
+
+
+def resolve_data_streams(expr):
+    """Data stream names for a comma list with wildcards: (names, None) or (None, missing name)."""
+    names = []
+    for part in (expr or "*").split(","):
+        part = part.strip()
+        if part in ("_all", "*", "") or "*" in part or "?" in part:
+            pat = "*" if part in ("_all", "") else part
+            names.extend(n for n in sorted(STORE.data_streams) if fnmatch.fnmatchcase(n, pat))
+        elif part in STORE.data_streams:
+            names.append(part)
+        else:
+            return None, part
+    return list(dict.fromkeys(names)), None
+
+
+def write_target(name, op):
+    """The concrete index a write of op to name goes to: (index, None), or (None, (status, error)).
+
+    A name matching a data stream template becomes a data stream on the first
+    write, whatever the op (Elasticsearch auto-creates before it checks the op)."""
+    ds = STORE.data_streams.get(name)
+    if ds is None and name not in STORE.indices and is_ds_template(matching_template(name)[1]):
+        ds = create_data_stream(name)
+    if ds is not None:
+        if op != "create":
+            return None, (400, {"type": "illegal_argument_exception", "reason": DS_CREATE_ONLY})
+        return ds["indices"][-1], None
+    owner = STORE.backing.get(name)
+    if owner is not None:
+        if op == "create":
+            reason = ("index request with op_type=create targeting backing indices is disallowed, "
+                      "target corresponding data stream [%s] instead" % owner)
+        else:
+            reason = ("index request with op_type=index and no if_primary_term and if_seq_no set targeting "
+                      "backing indices is disallowed, target corresponding data stream [%s] instead" % owner)
+        return None, (400, {"type": "illegal_argument_exception", "reason": reason})
+    return name, None
+
+
+def ds_timestamp_error(src):
+    """The error Elasticsearch gives a data stream document without a usable @timestamp, or None."""
+    ts = [v for v in get_path(src, "@timestamp") if v is not None]
+    if len(ts) == 1:
+        bad = check_value("date", ts[0])
+        if not bad:
+            return None
+        return {"type": "mapper_parsing_exception", "reason": "failed to parse field [@timestamp]: %s" % bad}
+    reason = "data stream timestamp field [@timestamp] is %s" % ("missing" if not ts else "multi-valued")
+    return {"type": "mapper_parsing_exception", "reason": "failed to parse",
+            "caused_by": {"type": "illegal_argument_exception", "reason": reason}}
 
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -358,11 +482,14 @@ def new_id():
 
 
 def store_doc(index, doc_id, src, op):
-    """Store one document; returns (status, result, error) with STORE.lock held."""
-    err = None if FAST else validate(index, src)
+    """Store one document in a concrete index; returns (status, result, error, id) with STORE.lock held."""
+    err = ds_timestamp_error(src) if index in STORE.backing else None
+    if err is None and not FAST:
+        err = validate(index, src)
+        err = err and {"type": err[0], "reason": err[1]}
     if err:
         STORE.c["mapping_errors"] += 1
-        return 400, None, {"type": err[0], "reason": err[1]}, doc_id
+        return 400, None, err, doc_id
     docs = STORE.indices.setdefault(index, {})
     hashes = STORE.hashes.setdefault(index, {})
     if doc_id is None:
@@ -389,14 +516,23 @@ def store_doc(index, doc_id, src, op):
     return (200 if exists else 201), ("updated" if exists else "created"), None, doc_id
 
 
-def resolve_indices(expr):
+def resolve_indices(expr, data_streams=True):
+    """Concrete indices for a comma list of names and wildcards: (names, None) or (None, missing name).
+
+    A data stream stands for its backing indices; those are hidden: a wildcard
+    matches them directly only if it starts with '.'."""
     names = []
     for part in (expr or "_all").split(","):
         part = part.strip()
-        if part in ("_all", "*", ""):
-            names.extend(STORE.indices.keys())
-        elif "*" in part or "?" in part:
-            names.extend(n for n in STORE.indices if fnmatch.fnmatchcase(n, part))
+        if part in ("_all", "*", "") or "*" in part or "?" in part:
+            pat = "*" if part in ("_all", "") else part
+            names.extend(n for n in STORE.indices
+                         if fnmatch.fnmatchcase(n, pat) and (n not in STORE.backing or pat.startswith(".")))
+            if data_streams:
+                for ds in resolve_data_streams(pat)[0]:
+                    names.extend(STORE.data_streams[ds]["indices"])
+        elif data_streams and part in STORE.data_streams:
+            names.extend(STORE.data_streams[part]["indices"])
         elif part in STORE.indices:
             names.append(part)
         else:
@@ -752,6 +888,7 @@ class Handler(BaseHTTPRequestHandler):
                 out["indices"] = {n: len(d) for n, d in STORE.indices.items()}
                 out["docs_stored"] = sum(out["indices"].values())
                 out["templates"] = sorted(STORE.templates)
+                out["data_streams"] = {n: list(d["indices"]) for n, d in STORE.data_streams.items()}
                 out["unmapped_fields"] = sorted(STORE.unmapped)
                 out["last_bulk_headers"] = STORE.last_bulk_headers
                 out["pipelines"] = STORE.pipelines
@@ -781,6 +918,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(405, "method_not_allowed", "method not allowed")
         if parts[0] == "_index_template" and len(parts) == 2:
             return self.template(method, parts[1], body)
+        if parts[0] == "_data_stream" and len(parts) <= 2:
+            return self.data_stream(method, parts[1] if len(parts) == 2 else None)
         if parts[-1] == "_bulk" and len(parts) <= 2 and method in ("POST", "PUT"):
             return self.bulk(parts[0] if len(parts) == 2 else None, body, raw, gz, fault)
         if parts[0] in ("_search", "_count") or (len(parts) == 2 and parts[1] in ("_search", "_count")):
@@ -813,7 +952,26 @@ class Handler(BaseHTTPRequestHandler):
                     return self.error(400, "action_request_validation_exception",
                                       "Validation Failed: 1: index patterns are missing;")
                 mapping_props(tpl)  # must be well formed
+                if "data_stream" in tpl and not is_ds_template(tpl):
+                    return self.error(400, "x_content_parse_exception",
+                                      "[data_stream] expected an object, got %s" % type(tpl["data_stream"]).__name__)
+                ts_type = mapping_props(tpl).get("@timestamp", {}).get("type", "date")
+                if is_ds_template(tpl) and ts_type not in ("date", "date_nanos"):
+                    return self.error(400, "illegal_argument_exception",
+                                      "data stream timestamp field [@timestamp] is of type [%s], but [date,date_nanos] "
+                                      "is expected" % ts_type)
+                old = STORE.templates.get(name)
                 STORE.templates[name] = tpl
+                lost = [n for n in sorted(STORE.data_streams) if not is_ds_template(matching_template(n)[1])]
+                if lost:  # every data stream must keep a data stream template
+                    if old is None:
+                        del STORE.templates[name]
+                    else:
+                        STORE.templates[name] = old
+                    return self.error(400, "illegal_argument_exception",
+                                      "composable template [%s] with index patterns %s, priority [%s] would cause "
+                                      "data streams [%s] to no longer match a data stream template"
+                                      % (name, json.dumps(tpl["index_patterns"]), tpl.get("priority"), ", ".join(lost)))
                 STORE.props_cache = {}
                 STORE.c["template_puts"] += 1
                 STORE.log.append(["template_put", name])
@@ -821,8 +979,42 @@ class Handler(BaseHTTPRequestHandler):
             if method == "DELETE":
                 if not exists:
                     return self.error(404, "resource_not_found_exception", "index_template [%s] missing" % name)
+                users = [n for n in sorted(STORE.data_streams) if matching_template(n)[0] == name]
+                if users:
+                    return self.error(400, "illegal_argument_exception",
+                                      "unable to remove composable templates [%s] as they are in use by a data "
+                                      "streams [%s]" % (name, ", ".join(users)))
                 del STORE.templates[name]
                 STORE.props_cache = {}
+                return self.send(200, {"acknowledged": True})
+        return self.error(405, "method_not_allowed", "method not allowed")
+
+    def data_stream(self, method, expr):
+        with STORE.lock:
+            if method == "GET":
+                names, missing = resolve_data_streams(expr)
+                if names is None:
+                    return self.error(404, "index_not_found_exception", "no such index [%s]" % missing)
+                return self.send(200, {"data_streams": [ds_info(n) for n in names]})
+            if method == "PUT":
+                if not expr or "*" in expr or "," in expr:
+                    return self.error(400, "invalid_index_name_exception",
+                                      "Invalid index name [%s], must not contain the following characters ['*',',']" % expr)
+                if expr in STORE.data_streams:
+                    return self.error(400, "resource_already_exists_exception", "data_stream [%s] already exists" % expr)
+                if expr in STORE.indices:
+                    return self.error(400, "resource_already_exists_exception", "index [%s] already exists" % expr)
+                if not is_ds_template(matching_template(expr)[1]):
+                    return self.error(400, "illegal_argument_exception",
+                                      "no matching index template found for data stream [%s]" % expr)
+                create_data_stream(expr)
+                return self.send(200, {"acknowledged": True})
+            if method == "DELETE":
+                names, missing = resolve_data_streams(expr)
+                if names is None:
+                    return self.error(404, "index_not_found_exception", "no such index [%s]" % missing)
+                for n in names:
+                    delete_data_stream(n)
                 return self.send(200, {"acknowledged": True})
         return self.error(405, "method_not_allowed", "method not allowed")
 
@@ -891,7 +1083,12 @@ class Handler(BaseHTTPRequestHandler):
                 elif not store:
                     item.update(status=201, result="created", _id=doc_id or "x")
                 else:
-                    st, result, err, did = store_doc(index, doc_id, src, op)
+                    target, werr = write_target(index, op)
+                    if werr:
+                        st, result, err, did = werr[0], None, werr[1], doc_id
+                    else:
+                        item["_index"] = target  # a data stream write names the backing index
+                        st, result, err, did = store_doc(target, doc_id, src, op)
                     item.update(status=st, _id=did)
                     if err:
                         item["error"] = err
@@ -948,6 +1145,8 @@ class Handler(BaseHTTPRequestHandler):
     def doc(self, method, parts, params, body):
         index = parts[0]
         doc_id = parts[2] if len(parts) > 2 else None
+        if method in ("GET", "HEAD", "DELETE") and index in STORE.data_streams:
+            return self.error(400, "illegal_argument_exception", DS_NOT_CONCRETE % index, head=(method == "HEAD"))
         if method == "GET" or method == "HEAD":
             with STORE.lock:
                 src = STORE.indices.get(index, {}).get(doc_id)
@@ -963,12 +1162,17 @@ class Handler(BaseHTTPRequestHandler):
         src = json.loads(body)
         if not isinstance(src, dict):
             return self.error(400, "mapper_parsing_exception", "document must be an object")
-        op = "create" if parts[1] == "_create" or params.get("op_type") == "create" else "index"
+        # without an id (POST <index>/_doc) the op is create, as in Elasticsearch
+        op = "create" if parts[1] == "_create" or params.get("op_type") == "create" or doc_id is None else "index"
         with STORE.lock:
-            st, result, err, did = store_doc(index, doc_id, src, op)
+            target, werr = write_target(index, op)
+            if werr:
+                st, result, err, did = werr[0], None, werr[1], doc_id
+            else:
+                st, result, err, did = store_doc(target, doc_id, src, op)
         if err:
             return self.send(st, {"error": dict(err, root_cause=[err]), "status": st})
-        return self.send(st, {"_index": index, "_id": did, "_version": 1, "result": result,
+        return self.send(st, {"_index": target, "_id": did, "_version": 1, "result": result,
                               "_shards": {"total": 1, "successful": 1, "failed": 0}, "_seq_no": 0, "_primary_term": 1})
 
     def index_admin(self, method, name):
@@ -977,9 +1181,23 @@ class Handler(BaseHTTPRequestHandler):
             if method == "HEAD":
                 return self.send(200 if names else 404, head=True)
             if method == "PUT":
+                tname, tpl = matching_template(name)
+                if name not in STORE.indices and (name in STORE.data_streams or is_ds_template(tpl)):
+                    return self.error(400, "illegal_argument_exception",
+                                      "cannot create index with name [%s], because it matches with template [%s] "
+                                      "that creates data streams only, use create data stream api instead"
+                                      % (name, tname))
                 STORE.indices.setdefault(name, {})
                 return self.send(200, {"acknowledged": True, "shards_acknowledged": True, "index": name})
             if method == "DELETE":
+                for part in name.split(","):
+                    if part in STORE.data_streams:
+                        return self.error(400, "illegal_argument_exception", DS_NOT_CONCRETE % part)
+                    if part in STORE.backing:
+                        return self.error(400, "illegal_argument_exception",
+                                          "index [%s] is the write index for data stream [%s] and cannot be deleted"
+                                          % (part, STORE.backing[part]))
+                names, _ = resolve_indices(name, data_streams=False)
                 for n in names or []:
                     STORE.indices.pop(n, None)
                     STORE.hashes.pop(n, None)
@@ -987,7 +1205,12 @@ class Handler(BaseHTTPRequestHandler):
             if method == "GET":
                 if not names:
                     return self.error(404, "index_not_found_exception", "no such index [%s]" % name)
-                return self.send(200, {n: {"aliases": {}, "mappings": {}, "settings": {}} for n in names})
+                out = {}
+                for n in names:
+                    out[n] = {"aliases": {}, "mappings": {}, "settings": {}}
+                    if n in STORE.backing:
+                        out[n]["data_stream"] = STORE.backing[n]
+                return self.send(200, out)
         return self.error(405, "method_not_allowed", "method not allowed")
 
 

@@ -508,6 +508,12 @@ static int check_config(struct config *c, struct cfg_err *err)
 		if (add_output(c, output_find("console") ? output_find("console") : output_registry[0], NULL, err))
 			return -EINVAL;
 	}
+	for (size_t i = 0; i < c->noutputs; i++) {
+		const struct output_cfg *oc = &c->outputs[i];
+
+		if (oc->ops->check && oc->ops->check(oc->priv, c, err))
+			return -EINVAL;
+	}
 	return 0;
 }
 

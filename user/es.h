@@ -105,7 +105,7 @@ struct es_client_cfg {
 	const char *username, *password;
 	const char *api_key; /* "id:key" */
 	const struct strlist *headers; /* "Name: value" */
-	const char *ca_file;
+	const struct strlist *ca_files; /* PEM files: the only CAs trusted (NULL/empty = system CAs) */
 	const char *proxy_url; /* NULL = curl's default (http_proxy/no_proxy env) */
 	bool proxy_disable; /* never use a proxy */
 	enum es_verify verify;
@@ -147,6 +147,18 @@ void es_req_reset(struct es_req *r);
 /* Gzip data at level (1..9) into out. */
 int es_gzip(const void *data, size_t len, int level, struct json_buf *out);
 
+/*
+ * The PEM files concatenated into out (each must hold a certificate; at most
+ * 16 MiB in all). 0, or -errno with err naming the file and the reason.
+ */
+int es_ca_bundle(const struct strlist *files, struct json_buf *out, char *err, size_t errlen);
+/*
+ * The PEM text p (n bytes, from name) holds certificates, each a BEGIN/END
+ * CERTIFICATE block whose base64 is one DER SEQUENCE: their count, or
+ * -EINVAL with why.
+ */
+int es_pem_certs_check(const char *name, const char *p, size_t n, char *why, size_t whylen);
+
 /* ---- index template ---- */
 
 struct es_template_cfg {
@@ -155,6 +167,7 @@ struct es_template_cfg {
 	char *pattern;
 	bool overwrite;
 	char *path; /* JSON file; NULL = built in config/xdpbeat.template.json */
+	bool data_stream; /* a data stream template ("data_stream": {}): writes are create only */
 };
 
 extern const struct cfg_field es_template_fields[];
@@ -163,6 +176,8 @@ char *es_template_body(const struct es_template_cfg *t, char *err, size_t errlen
 /*
  * Install the template unless it exists and !overwrite. 0 when done,
  * -EAGAIN (retry later; err says why), -EINVAL (won't work; err says why).
+ * With t->data_stream, an existing template without "data_stream" is kept
+ * (not overwritten) but reported: 0 with a warning in err.
  */
 int es_template_ensure(struct es_client *c, const struct es_template_cfg *t, const char *body,
 		       const volatile int *stop, char *err, size_t errlen);

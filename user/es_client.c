@@ -2,6 +2,8 @@
  * HTTP client of the Elasticsearch output: libcurl multi with one easy
  * handle (keep-alive connection) per worker, hosts taken round-robin,
  * basic auth / ApiKey / custom headers, TLS verification modes, gzip bodies.
+ * ssl.certificate_authorities: all the PEM files, concatenated in memory,
+ * are the trusted CAs (CURLOPT_CAINFO_BLOB; no file is written).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -16,6 +18,10 @@
 
 /* Largest response body we keep (a 1600-item bulk answer is ~500 KiB). */
 #define ES_RESP_MAX (64UL * 1024 * 1024)
+/* Largest CA bundle read from ssl.certificate_authorities (all files). */
+#define ES_CA_MAX (16UL * 1024 * 1024)
+/* Largest single certificate (DER) checked in it. */
+#define ES_CERT_MAX (64UL * 1024)
 
 struct es_conn {
 	CURL *h;
@@ -41,7 +47,8 @@ struct es_client {
 	size_t next_host;
 	struct curl_slist *base_hdrs; /* auth + custom headers */
 	struct es_client_cfg cfg;
-	char *username, *password, *ca_file, *proxy_url;
+	char *username, *password, *proxy_url;
+	struct json_buf ca; /* PEM bundle, until every handle has its copy */
 	struct es_conn *conns;
 	int nconns;
 };
@@ -162,8 +169,14 @@ static int conn_init(struct es_client *c, struct es_conn *k)
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
 		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
 	}
-	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	if (c->ca.len) {
+		struct curl_blob blob = { .data = c->ca.p, .len = c->ca.len, .flags = CURL_BLOB_COPY };
+
+		/* only these CAs: neither the system bundle nor its directory */
+		if (curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK)
+			return -ENOTSUP;
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	}
 	if (c->cfg.proxy_disable)
 		curl_easy_setopt(h, CURLOPT_PROXY, "");
 	else if (c->proxy_url)
@@ -173,10 +186,176 @@ static int conn_init(struct es_client *c, struct es_conn *k)
 	return 0;
 }
 
+/* ---- CA files: PEM certificates, checked for shape before curl sees them ---- */
+
+static int b64_value(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	return ch == '/' ? 63 : -1;
+}
+
+/* The base64 body of a PEM block (line breaks skipped) into der: its length, or -1. */
+static long pem_decode(const char *p, size_t n, uint8_t *der, size_t cap)
+{
+	uint32_t acc = 0;
+	int bits = 0, pad = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		int v;
+
+		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+			continue;
+		if (ch == '=') {
+			pad++;
+			continue;
+		}
+		v = b64_value(ch);
+		if (v < 0 || pad)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return -1;
+			der[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return pad > 2 ? -1 : (long)o;
+}
+
+/* der is one DER SEQUENCE and nothing else (the outer shape of a certificate). */
+static bool der_sequence(const uint8_t *d, size_t n)
+{
+	size_t len = 0, hdr = 2;
+
+	if (n < 2 || d[0] != 0x30)
+		return false;
+	if (d[1] < 0x80) {
+		len = d[1];
+	} else {
+		size_t k = d[1] & 0x7f;
+
+		if (k == 0 || k > 3 || n < 2 + k)
+			return false;
+		for (size_t i = 0; i < k; i++)
+			len = len << 8 | d[2 + i];
+		hdr += k;
+	}
+	return hdr + len == n;
+}
+
+int es_pem_certs_check(const char *name, const char *p, size_t n, char *why, size_t whylen)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+	const char *cur = p, *lim = p + n;
+	uint8_t *der = malloc(ES_CERT_MAX);
+	int count = 0, rc = 0;
+
+	if (!der) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	while (n && cur < lim) { /* each round moves cur past one certificate */
+		const char *b = memmem(cur, (size_t)(lim - cur), begin, sizeof(begin) - 1), *e;
+		long len;
+
+		if (!b)
+			break;
+		b += sizeof(begin) - 1;
+		e = memmem(b, (size_t)(lim - b), end, sizeof(end) - 1);
+		if (!e) {
+			snprintf(why, whylen, "%s: certificate %d has no %s line", name, count + 1, end);
+			rc = -EINVAL;
+			break;
+		}
+		len = pem_decode(b, (size_t)(e - b), der, ES_CERT_MAX);
+		if (len < 0 || !der_sequence(der, (size_t)len)) {
+			snprintf(why, whylen, "%s: certificate %d is not base64 of a DER certificate", name, count + 1);
+			rc = -EINVAL;
+			break;
+		}
+		count++;
+		cur = e + sizeof(end) - 1;
+	}
+	if (!rc && !count) {
+		snprintf(why, whylen, "%s holds no PEM certificate (%s)", name, begin);
+		rc = -EINVAL;
+	}
+	free(der);
+	return rc ? rc : count;
+}
+
+static int ca_file_append(const char *path, struct json_buf *out, char *err, size_t errlen)
+{
+	size_t start = out->len;
+	FILE *f = fopen(path, "rb");
+	char buf[8192];
+	size_t n;
+	int rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return rc;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (out->len + n > ES_CA_MAX) {
+			snprintf(err, errlen, "%s: CA files larger than %lu MiB in all", path, ES_CA_MAX >> 20);
+			rc = -EFBIG;
+			goto out;
+		}
+		if (json_buf_put(out, buf, n)) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		rc = -(errno ? errno : EIO);
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-rc));
+		goto out;
+	}
+	rc = es_pem_certs_check(path, out->p + start, out->len - start, err, errlen);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	/* the next file starts on its own line */
+	if (json_buf_put(out, "\n", 1)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
+out:
+	fclose(f);
+	return rc;
+}
+
+int es_ca_bundle(const struct strlist *files, struct json_buf *out, char *err, size_t errlen)
+{
+	out->len = 0;
+	for (size_t i = 0; files && i < files->n; i++) {
+		int rc = ca_file_append(files->v[i], out, err, errlen);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 struct es_client *es_client_new(const struct es_client_cfg *cfg, char *err, size_t errlen)
 {
 	struct es_client *c = calloc(1, sizeof(*c));
 	bool ok = true;
+	char why[400];
 
 	pthread_once(&curl_once, curl_init_once);
 	if (!c)
@@ -205,19 +384,32 @@ struct es_client *es_client_new(const struct es_client_cfg *cfg, char *err, size
 		goto nomem;
 	if (cfg->password && !(c->password = strdup(cfg->password)))
 		goto nomem;
-	if (cfg->ca_file && !(c->ca_file = strdup(cfg->ca_file)))
-		goto nomem;
+	if (es_ca_bundle(cfg->ca_files, &c->ca, why, sizeof(why))) {
+		snprintf(err, errlen, "output.elasticsearch.ssl.certificate_authorities: %s", why);
+		goto fail;
+	}
 	if (cfg->proxy_url && !(c->proxy_url = strdup(cfg->proxy_url)))
 		goto nomem;
 	c->cfg.hosts = NULL;
 	c->cfg.headers = NULL;
+	c->cfg.ca_files = NULL;
 	c->base_hdrs = base_headers(cfg, &ok);
 	if (!ok)
 		goto nomem;
 	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)(c->nconns * (long)c->nurls + 1));
-	for (int i = 0; i < c->nconns; i++)
-		if (conn_init(c, &c->conns[i]))
+	for (int i = 0; i < c->nconns; i++) {
+		int rc = conn_init(c, &c->conns[i]);
+
+		if (rc == -ENOTSUP) {
+			snprintf(err, errlen, "output.elasticsearch.ssl.certificate_authorities: this libcurl (%s) "
+					      "cannot take CA certificates from memory (CURLOPT_CAINFO_BLOB)",
+				 curl_version());
+			goto fail;
+		}
+		if (rc)
 			goto nomem;
+	}
+	json_buf_free(&c->ca); /* every handle has its copy */
 	return c;
 nomem:
 	snprintf(err, errlen, "out of memory");
@@ -480,7 +672,7 @@ void es_client_free(struct es_client *c)
 	curl_slist_free_all(c->base_hdrs);
 	free(c->username);
 	free(c->password);
-	free(c->ca_file);
+	json_buf_free(&c->ca);
 	free(c->proxy_url);
 	free(c);
 }

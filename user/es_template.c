@@ -3,6 +3,9 @@
  * config/xdpbeat.template.json (built into the binary, or read from
  * setup.template.path), installed with PUT _index_template/<name> before the
  * first bulk request unless it exists and setup.template.overwrite is off.
+ * With setup.template.data_stream it is a data stream template
+ * ("data_stream": {}): Elasticsearch then creates the data stream named by
+ * output.elasticsearch.index on the first write.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -29,6 +32,7 @@ const struct cfg_field es_template_fields[] = {
 	{ "pattern", CFG_STRING, offsetof(struct es_template_cfg, pattern), 0, 0, NULL, NULL },
 	{ "overwrite", CFG_BOOL, offsetof(struct es_template_cfg, overwrite), 0, 0, NULL, NULL },
 	{ "path", CFG_STRING, offsetof(struct es_template_cfg, path), 0, 0, NULL, NULL },
+	{ "data_stream", CFG_BOOL, offsetof(struct es_template_cfg, data_stream), 0, 0, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -43,12 +47,24 @@ char *es_template_body(const struct es_template_cfg *t, char *err, size_t errlen
 	else
 		root = json_loads(es_template_builtin, 0, &je);
 	if (!root || !json_is_object(root)) {
-		snprintf(err, errlen, "index template %s: %s (line %d)", t->path ? t->path : "(built in)",
-			 root ? "not a JSON object" : je.text, root ? 0 : je.line);
+		snprintf(err, errlen, "index template %s: %s", t->path ? t->path : "(built in)",
+			 root ? "not a JSON object" : je.text);
+		if (!root && je.line > 0)
+			snprintf(err + strlen(err), errlen - strlen(err), " (line %d)", je.line);
 		json_decref(root);
 		return NULL;
 	}
-	if (t->pattern && json_object_set_new(root, "index_patterns", json_pack("[s]", t->pattern))) {
+	if (!t->data_stream && json_is_object(json_object_get(root, "data_stream"))) {
+		snprintf(err, errlen,
+			 "index template %s is a data stream template (\"data_stream\"): set "
+			 "setup.template.data_stream: true (only create ops, a fixed index name)",
+			 t->path ? t->path : "(built in)");
+		json_decref(root);
+		return NULL;
+	}
+	if ((t->pattern && json_object_set_new(root, "index_patterns", json_pack("[s]", t->pattern))) ||
+	    (t->data_stream && !json_is_object(json_object_get(root, "data_stream")) &&
+	     json_object_set_new(root, "data_stream", json_object()))) {
 		json_decref(root);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -95,16 +111,37 @@ static int explain(struct es_req *r, const char *what, char *err, size_t errlen)
 	return es_req_verdict(r->status) == ES_REQ_SPLIT ? -EINVAL : -EAGAIN;
 }
 
+/* An installed template that is (not) a data stream template, unlike ours: say what happens. */
+static void check_kind(const struct es_template_cfg *t, const struct es_req *r, char *err, size_t errlen)
+{
+	json_t *root = json_loadb(r->resp.p, r->resp.len, 0, NULL);
+	json_t *tpl = json_object_get(json_array_get(json_object_get(root, "index_templates"), 0), "index_template");
+	bool ds = json_is_object(json_object_get(tpl, "data_stream"));
+
+	if (json_is_object(tpl) && ds != t->data_stream)
+		snprintf(err, errlen,
+			 "index template %s exists %s a data stream template, but setup.template.data_stream is %s: "
+			 "it is kept (setup.template.overwrite is off), so %s; set setup.template.overwrite: true to "
+			 "replace it",
+			 t->name, ds ? "as" : "and is not", t->data_stream ? "on" : "off",
+			 ds ? "every index name matching it becomes a data stream (create only)"
+			    : "events go to a regular index, not a data stream");
+	json_decref(root);
+}
+
 int es_template_ensure(struct es_client *c, const struct es_template_cfg *t, const char *body,
 		       const volatile int *stop, char *err, size_t errlen)
 {
 	struct es_req r = { 0 };
 	int rc = 0;
 
+	err[0] = '\0';
 	if (!t->overwrite) {
-		template_request(c, &r, "HEAD", t->name, NULL, stop);
-		if (!r.err && r.status == 200)
+		template_request(c, &r, "GET", t->name, NULL, stop);
+		if (!r.err && r.status == 200) {
+			check_kind(t, &r, err, errlen);
 			goto out;
+		}
 		if (r.err || r.status != 404) {
 			rc = explain(&r, "checking index template", err, errlen);
 			goto out;

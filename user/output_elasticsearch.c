@@ -17,17 +17,25 @@
  *   worker 1, bulk_max_size 1600, compression_level 1 (gzip, 0 = off),
  *   timeout 90s, max_retries -1 (retry until acknowledged; N = fail after N+1),
  *   username/password, api_key "id:key", headers {Name: value},
- *   ssl.certificate_authorities [file], ssl.verification_mode full|certificate|none,
+ *   ssl.certificate_authorities [files] (all trusted, and only they),
+ *   ssl.verification_mode full|certificate|none,
  *   index "xdpbeat-%{+yyyy.MM.dd}" (event time, UTC), op_type create|index,
  *   pipeline, dead_letter_index, document_id content|auto,
  *   backoff.init 1s, backoff.max 60s, proxy_url, proxy_disable, loadbalance.
  * setup.template.{enabled true, name "xdpbeat", pattern "<name>-*",
- *   overwrite false, path (default: config/xdpbeat.template.json, built in)}.
+ *   overwrite false, path (default: config/xdpbeat.template.json, built in),
+ *   data_stream false}.
+ * With setup.template.data_stream the template is a data stream template and
+ * index is the data stream's fixed name (default "<template name>-default",
+ * no date pattern, must match the template pattern); every write is a create
+ * (op_type index is refused). These cross-checks, the template file and the
+ * CA files are checked at config load (es_check), so `xdpbeat -t` sees them.
  * Counters: events.acked (includes duplicates), events.duplicates,
  *   events.failed, events.dead_letter, events.retried, output.batches,
  *   output.errors, output.auth_errors, output.bytes, output.bulk_latency_us_total.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -62,6 +70,7 @@ struct es_cfg {
 	struct strlist ssl_cas;
 	enum es_verify verify;
 	char *index;
+	bool index_set; /* index given in the config (else a default) */
 	enum es_op op;
 	char *pipeline;
 	char *dead_letter_index;
@@ -70,6 +79,10 @@ struct es_cfg {
 	bool loadbalance; /* accepted for Beats compatibility: hosts are always round-robin */
 	char *proxy_url;
 	bool proxy_disable;
+	/* setup.template, read and checked at config load (es_check) */
+	struct es_template_cfg tpl;
+	char *tpl_body; /* NULL when the template is disabled */
+	bool checked;
 };
 
 /* One event during a ship() call. */
@@ -100,8 +113,7 @@ struct es_out {
 	const struct es_cfg *cfg;
 	struct stats *st;
 	struct es_client *client;
-	struct es_template_cfg tpl;
-	char *tpl_body;
+	const struct es_template_cfg *tpl; /* cfg->tpl */
 	bool tpl_done;
 	struct chunk *chunks;
 	struct es_req **reqs;
@@ -197,7 +209,12 @@ static int set_index_name(char **slot, const struct cfg_node *n, struct cfg_err 
 
 static int set_index(void *base, const struct cfg_node *n, struct cfg_err *err)
 {
-	return set_index_name(&((struct es_cfg *)base)->index, n, err);
+	struct es_cfg *c = base;
+
+	if (set_index_name(&c->index, n, err))
+		return -EINVAL;
+	c->index_set = true;
+	return 0;
 }
 
 static int set_dlq(void *base, const struct cfg_node *n, struct cfg_err *err)
@@ -297,7 +314,117 @@ static void es_cfg_free(void *priv)
 	strlist_free(&c->headers);
 	free(c->index);
 	free(c->dead_letter_index);
+	cfg_fields_free(es_template_fields, &c->tpl);
+	free(c->tpl_body);
 	free(c);
+}
+
+/* ---- checks at config load ---- */
+
+/* An error at the node of key (dotted, from the top), or naming key if it is not in the tree. */
+static int key_error(struct cfg_err *err, const struct config *cfg, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int key_error(struct cfg_err *err, const struct config *cfg, const char *key, const char *fmt, ...)
+{
+	const struct cfg_node *n = cfg->tree ? cfg_get(cfg->tree, key) : NULL;
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n)
+		return cfg_error(err, n, "%s", msg);
+	return cfg_error(err, NULL, "%s: %s", key, msg);
+}
+
+/* setup.template: its settings and its body (a bad template file is a config error). */
+static int template_check(struct es_cfg *c, const struct config *cfg, struct cfg_err *err)
+{
+	const struct cfg_node *n = cfg->setup ? cfg_get(cfg->setup, "template") : NULL;
+	struct es_template_cfg *t = &c->tpl;
+	char why[600];
+
+	cfg_fields_free(es_template_fields, t);
+	memset(t, 0, sizeof(*t));
+	free(c->tpl_body);
+	c->tpl_body = NULL;
+	t->enabled = true;
+	if (n && cfg_apply(es_template_fields, t, n, err))
+		return -EINVAL;
+	if (!t->name && !(t->name = strdup("xdpbeat")))
+		return cfg_error(err, n, "out of memory");
+	if (!t->pattern && asprintf(&t->pattern, "%s-*", t->name) < 0) {
+		t->pattern = NULL;
+		return cfg_error(err, n, "out of memory");
+	}
+	if (!*t->name || strpbrk(t->name, "/?#%\" "))
+		return key_error(err, cfg, "setup.template.name", "'%s' is not a valid template name", t->name);
+	if (!t->enabled)
+		return 0;
+	c->tpl_body = es_template_body(t, why, sizeof(why));
+	if (!c->tpl_body)
+		return key_error(err, cfg, t->path ? "setup.template.path" : "setup.template", "%s", why);
+	return 0;
+}
+
+/* setup.template.data_stream: one fixed index name, create only. */
+static int data_stream_check(struct es_cfg *c, const struct config *cfg, struct cfg_err *err)
+{
+	const struct es_template_cfg *t = &c->tpl;
+	char name[ES_INDEX_MAX], why[200];
+
+	if (!t->data_stream)
+		return 0;
+	if (c->op == ES_OP_INDEX)
+		return key_error(err, cfg, "output.elasticsearch.op_type",
+				 "op_type index cannot write to a data stream (setup.template.data_stream is on): "
+				 "Elasticsearch accepts only create there; set op_type: create or remove it");
+	if (!c->index_set) {
+		free(c->index);
+		if (asprintf(&c->index, "%s-default", t->name) < 0) {
+			c->index = NULL;
+			return cfg_error(err, NULL, "out of memory");
+		}
+		if (es_index_check(c->index, why, sizeof(why)))
+			return key_error(err, cfg, "setup.template.name", "data stream name '%s': %s", c->index, why);
+	} else if (strstr(c->index, "%{")) {
+		return key_error(err, cfg, "output.elasticsearch.index",
+				 "'%s' has a date pattern, but a data stream has one fixed name "
+				 "(setup.template.data_stream is on; Elasticsearch rolls its backing indices over): "
+				 "use a name without %%{+...}, e.g. %s-default",
+				 c->index, t->name);
+	}
+	if (es_index_format(c->index, 0, name, sizeof(name)))
+		return key_error(err, cfg, "output.elasticsearch.index", "'%s' is not a valid data stream name",
+				 c->index);
+	if (t->enabled && fnmatch(t->pattern, name, 0))
+		return key_error(err, cfg, c->index_set ? "output.elasticsearch.index" : "setup.template.pattern",
+				 "data stream '%s' does not match setup.template.pattern '%s': Elasticsearch would "
+				 "create a regular index, not a data stream",
+				 name, t->pattern);
+	return 0;
+}
+
+static int es_check(void *priv, const struct config *cfg, struct cfg_err *err)
+{
+	struct es_cfg *c = priv;
+
+	c->checked = false;
+	if (template_check(c, cfg, err) || data_stream_check(c, cfg, err))
+		return -EINVAL;
+	if (c->ssl_cas.n) {
+		struct json_buf b = { 0 };
+		char why[400];
+		int rc = es_ca_bundle(&c->ssl_cas, &b, why, sizeof(why));
+
+		json_buf_free(&b);
+		if (rc)
+			return key_error(err, cfg, "output.elasticsearch.ssl.certificate_authorities", "%s", why);
+	}
+	c->checked = true;
+	return 0;
 }
 
 /* ---- helpers ---- */
@@ -447,9 +574,15 @@ static bool doc_retry(struct es_out *o, struct ship_doc *d, const char *why, int
 
 /* ---- bulk rounds ---- */
 
-/* Dead-letter documents keep the event's id, so a resend there is a 409 too. */
+/*
+ * Dead-letter documents keep the event's id, so a resend there is a 409 too.
+ * In data stream mode everything is a create (the dead-letter index may be
+ * a data stream as well).
+ */
 static enum es_op item_op(const struct es_cfg *cfg, const struct ship_doc *d)
 {
+	if (cfg->tpl.data_stream)
+		return ES_OP_CREATE;
 	if (d->dlq)
 		return cfg->id_mode == ES_ID_CONTENT ? ES_OP_CREATE : ES_OP_INDEX;
 	return cfg->op;
@@ -608,7 +741,7 @@ static bool ensure_template(struct es_out *o, const volatile int *stop)
 
 	if (o->tpl_done)
 		return true;
-	rc = es_template_ensure(o->client, &o->tpl, o->tpl_body, stop, err, sizeof(err));
+	rc = es_template_ensure(o->client, o->tpl, o->cfg->tpl_body, stop, err, sizeof(err));
 	if (rc == -EAGAIN) {
 		if (!(stop && *stop)) {
 			stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
@@ -618,8 +751,12 @@ static bool ensure_template(struct es_out *o, const volatile int *stop)
 	}
 	if (rc)
 		fprintf(stderr, LOG_PREFIX "%s; sending events without the template\n", err);
-	else
-		fprintf(stderr, LOG_PREFIX "index template %s ready\n", o->tpl.name);
+	else if (err[0])
+		fprintf(stderr, LOG_PREFIX "warning: %s\n", err);
+	if (!rc)
+		fprintf(stderr, LOG_PREFIX "index template %s ready%s%s\n", o->tpl->name,
+			o->tpl->data_stream && !err[0] ? ", data stream " : "",
+			o->tpl->data_stream && !err[0] ? o->cfg->index : "");
 	o->tpl_done = true;
 	return true;
 }
@@ -835,38 +972,6 @@ static size_t es_publish(void *out, struct event *ev, size_t n, const volatile i
 	return k;
 }
 
-static int template_config(struct es_out *o, const struct config *cfg)
-{
-	const struct cfg_node *n = cfg->setup ? cfg_get(cfg->setup, "template") : NULL;
-	struct cfg_err err = { .msg = "" };
-	char why[600];
-
-	o->tpl.enabled = true;
-	if (n && cfg_apply(es_template_fields, &o->tpl, n, &err)) {
-		fprintf(stderr, "xdpbeat: %s\n", err.msg);
-		return -EINVAL;
-	}
-	if (!o->tpl.name && !(o->tpl.name = strdup("xdpbeat")))
-		return -ENOMEM;
-	if (!o->tpl.pattern && asprintf(&o->tpl.pattern, "%s-*", o->tpl.name) < 0) {
-		o->tpl.pattern = NULL;
-		return -ENOMEM;
-	}
-	if (strpbrk(o->tpl.name, "/?#%\" ")) {
-		fprintf(stderr, "xdpbeat: setup.template.name: '%s' is not a valid template name\n", o->tpl.name);
-		return -EINVAL;
-	}
-	o->tpl_done = !o->tpl.enabled;
-	if (!o->tpl.enabled)
-		return 0;
-	o->tpl_body = es_template_body(&o->tpl, why, sizeof(why));
-	if (!o->tpl_body) {
-		fprintf(stderr, "xdpbeat: setup.template: %s\n", why);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static void es_close(void *out);
 
 static void *es_open(const void *priv, const struct config *cfg, struct stats *st)
@@ -885,24 +990,25 @@ static void *es_open(const void *priv, const struct config *cfg, struct stats *s
 	o->rng = now_ns(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)o;
 	o->rng |= 1;
 	o->shutdown_timeout = cfg->shutdown_timeout;
-	rc = template_config(o, cfg);
-	if (rc)
+	if (!c->checked) { /* config_load runs es_check; nothing else makes a config */
+		fprintf(stderr, "xdpbeat: elasticsearch output settings were not checked\n");
+		rc = -EINVAL;
 		goto fail;
+	}
+	o->tpl = &c->tpl;
+	o->tpl_done = !c->tpl.enabled;
 	cc.hosts = &c->hosts;
 	cc.username = c->username;
 	cc.password = c->password;
 	cc.api_key = c->api_key;
 	cc.headers = &c->headers;
-	cc.ca_file = c->ssl_cas.n ? c->ssl_cas.v[0] : NULL;
+	cc.ca_files = &c->ssl_cas;
 	cc.verify = c->verify;
 	cc.proxy_url = c->proxy_url;
 	cc.proxy_disable = c->proxy_disable;
 	cc.timeout_ns = c->timeout;
 	cc.compression_level = (int)c->compression_level;
 	cc.conns = (int)c->worker;
-	if (c->ssl_cas.n > 1)
-		fprintf(stderr, LOG_PREFIX "only the first of ssl.certificate_authorities is used (%s)\n",
-			c->ssl_cas.v[0]);
 	o->client = es_client_new(&cc, err, sizeof(err));
 	if (!o->client) {
 		fprintf(stderr, "xdpbeat: %s\n", err);
@@ -967,8 +1073,6 @@ static void es_close(void *out)
 	free(o->chunks);
 	free(o->reqs);
 	es_client_free(o->client);
-	free(o->tpl_body);
-	cfg_fields_free(es_template_fields, &o->tpl);
 	pthread_mutex_destroy(&o->log_mu);
 	free(o);
 }
@@ -978,6 +1082,7 @@ const struct output_ops elasticsearch_output_ops = {
 	.cfg_fields = es_fields,
 	.cfg_new = es_cfg_new,
 	.cfg_free = es_cfg_free,
+	.check = es_check,
 	.open = es_open,
 	.publish = es_publish,
 	.close = es_close,

@@ -558,6 +558,92 @@ Test(es, template_builtin_matches_file_and_pattern_override)
 	cr_assert(strstr(err, "/nonexistent/template.json"));
 }
 
+Test(es, template_data_stream)
+{
+	struct es_template_cfg t = { .enabled = true, .name = "xdpbeat", .data_stream = true };
+	char err[256], *a, path[] = "/tmp/xdpbeat-ds-tpl-XXXXXX";
+	json_t *ja, *ds;
+	FILE *f;
+	int fd;
+
+	a = es_template_body(&t, err, sizeof(err));
+	cr_assert(a, "%s", err);
+	ja = json_loads(a, 0, NULL);
+	ds = json_object_get(ja, "data_stream");
+	cr_assert(json_is_object(ds) && json_object_size(ds) == 0, "expected \"data_stream\": {}");
+	json_decref(ja);
+	free(a);
+	/* a template file that is a data stream template needs the setting */
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	fputs("{\"index_patterns\": [\"x-*\"], \"data_stream\": {\"hidden\": false}}", f);
+	fclose(f);
+	t.path = path;
+	a = es_template_body(&t, err, sizeof(err));
+	cr_assert(a, "%s", err);
+	ja = json_loads(a, 0, NULL);
+	cr_assert(json_is_false(json_object_get(json_object_get(ja, "data_stream"), "hidden")),
+		  "the file's data_stream is kept");
+	json_decref(ja);
+	free(a);
+	t.data_stream = false;
+	cr_assert_null(es_template_body(&t, err, sizeof(err)));
+	cr_assert(strstr(err, "setup.template.data_stream: true"), "%s", err);
+	unlink(path);
+}
+
+/* ---- CA files ---- */
+
+/* A self-signed test certificate (openssl req -x509 -newkey ec), as openssl writes it. */
+static const char test_pem[] =
+			       "-----BEGIN CERTIFICATE-----\n"
+			       "MIIBijCCAS+gAwIBAgIUeJxK6AsB6ZYT2PxZ37JdIgUA7o0wCgYIKoZIzj0EAwIw\n"
+			       "GjEYMBYGA1UEAwwPeGRwYmVhdCB0ZXN0IENBMB4XDTI2MTEyNTE3MDAwN1oXDTM2\n"
+			       "MTEyMjE3MDAwN1owGjEYMBYGA1UEAwwPeGRwYmVhdCB0ZXN0IENBMFkwEwYHKoZI\n"
+			       "zj0CAQYIKoZIzj0DAQcDQgAEaqJMH3phxiuM/6kl1EybNhia5l9dMv1ssOHM2rJ5\n"
+			       "u9BNsJZI8qWX3ZsxLEsYiGuVENQBRGBf2je7G5JsfSzXgaNTMFEwHQYDVR0OBBYE\n"
+			       "FNy3iMjfACqVdeW7+/CR99rvUryvMB8GA1UdIwQYMBaAFNy3iMjfACqVdeW7+/CR\n"
+			       "99rvUryvMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAJs6EIKu\n"
+			       "Oytgb9YQtBj/aURRs+fhlpFnOXeysZzo5TTQAiEAzLAmR47MMvmzDG80Ywq46OG5\n"
+			       "VwnQFuHJT1dX9OdcD6I=\n"
+			       "-----END CERTIFICATE-----\n";
+
+Test(es, pem_certs_check)
+{
+	static const char key[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+	size_t n = strlen(test_pem);
+	char why[300], *two, *bad, *last;
+
+	cr_assert_eq(es_pem_certs_check("a.pem", test_pem, n, why, sizeof(why)), 1, "%s", why);
+	two = malloc(2 * n + 1);
+	memcpy(two, test_pem, n);
+	memcpy(two + n, test_pem, n + 1);
+	cr_assert_eq(es_pem_certs_check("b.pem", two, 2 * n, why, sizeof(why)), 2, "%s", why);
+	cr_assert_eq(es_pem_certs_check("c.pem", "", 0, why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "c.pem holds no PEM certificate"), "%s", why);
+	cr_assert_eq(es_pem_certs_check("k.pem", key, strlen(key), why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "k.pem holds no PEM certificate"), "%s", why);
+	/* the second certificate cut short: no END line */
+	cr_assert_eq(es_pem_certs_check("d.pem", two, n + 40, why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "d.pem: certificate 2 has no -----END CERTIFICATE----- line"), "%s", why);
+	/* a character that is not base64 */
+	bad = strdup(test_pem);
+	bad[40] = '*';
+	cr_assert_eq(es_pem_certs_check("e.pem", bad, n, why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "e.pem: certificate 1 is not base64 of a DER certificate"), "%s", why);
+	/* the last base64 line dropped: shorter than its DER header says */
+	memcpy(bad, test_pem, n + 1);
+	last = strstr(bad, "\n-----END") - 1;
+	while (last > bad && *last != '\n')
+		last--;
+	memmove(last, strstr(bad, "\n-----END"), strlen(strstr(bad, "\n-----END")) + 1);
+	cr_assert_eq(es_pem_certs_check("f.pem", bad, strlen(bad), why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "f.pem: certificate 1 is not base64"), "%s", why);
+	free(bad);
+	free(two);
+}
+
 /* ---- hostile input ---- */
 
 static uint32_t xs(uint32_t *s)
