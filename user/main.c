@@ -138,20 +138,15 @@ struct reloads {
 	size_t n;
 };
 
-static int run_live(const struct opts *o, struct config *cfg, struct pipeline *pl, struct stats *st,
-		    struct reloads *rl)
+/* The capture is opened (and closed here) before the outputs: no file is made when it cannot start. */
+static int run_live(const struct opts *o, struct config *cfg, struct capture *cap, struct pipeline *pl,
+		    struct stats *st, struct reloads *rl)
 {
-	char err[512] = "", where[1024];
-	struct capture *cap;
+	char where[1024];
 	uint64_t next_stats;
 	size_t nif;
 	int rc = 0;
 
-	cap = capture_open(cfg, st, err, sizeof(err));
-	if (!cap) {
-		fprintf(stderr, "xdpbeat: %s\n", err);
-		return 1;
-	}
 	nif = capture_describe(cap, where, sizeof(where));
 	fprintf(stderr, "xdpbeat: capturing on %zu interface(s): %s\n", nif, where);
 	next_stats = capture_now(cap) + cfg->stats_period;
@@ -192,6 +187,8 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct publisher *pub = NULL;
 	struct pipeline *pl = NULL;
+	struct capture *cap = NULL;
+	char cerr[512] = "";
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct cfg_err err;
 	int rc = 1;
@@ -216,6 +213,12 @@ int main(int argc, char **argv)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		goto cleanup;
+	if (!o.pcap && !(cap = capture_open(cfg, st, cerr, sizeof(cerr)))) {
+		fprintf(stderr, "xdpbeat: %s\n", cerr);
+		free(st);
+		config_free(cfg);
+		return 1;
+	}
 	pub = publisher_new(cfg, st, &exiting);
 	if (!pub)
 		goto cleanup;
@@ -225,9 +228,11 @@ int main(int argc, char **argv)
 	if (o.pcap)
 		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;
 	else
-		rc = run_live(&o, cfg, pl, st, &rl);
+		rc = run_live(&o, cfg, cap, pl, st, &rl);
+	cap = NULL; /* closed by run_live */
 	pipeline_flush(pl);
 cleanup:
+	capture_close(cap);
 	pipeline_free(pl);
 	publisher_free(pub);
 	if (st)
