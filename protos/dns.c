@@ -4,9 +4,10 @@
  * fields. Decoding lives in dns_wire.c.
  *
  * Queries and responses are told apart by the QR bit, not by direction.
- * UDP pairs by (flow, DNS id) in the correlator; TCP pairs in order (FIFO),
- * and a response whose id differs from the oldest query's is still paired
- * but counted as dns.unmatched_responses.
+ * UDP pairs by (flow, DNS id) in the correlator; TCP pairs by id among the
+ * connection's queued queries (answers may come out of order, RFC 7766),
+ * and a response whose id matches none is still paired with the oldest
+ * query but counted as dns.unmatched_responses.
  *
  * A malformed message is counted (dns.parse_errors) and dropped; on TCP the
  * length prefix still frames the stream, so parsing goes on with the next
@@ -28,9 +29,10 @@ struct dns_cfg {
 	bool include_additionals;
 };
 
-/* Per TCP connection: when the first bytes of a still incomplete message arrived. */
+/* Per TCP connection and direction. */
 struct dns_conn {
-	uint64_t pending_ts[2];
+	uint64_t pending_ts[2]; /* when the first bytes of a still incomplete message arrived */
+	bool resync[2]; /* after a gap: wait for a segment that starts with a plausible message */
 };
 
 static const uint16_t dns_ports[] = { 53 };
@@ -85,14 +87,14 @@ static void flags_write(struct json_buf *b, const struct dns_message *m)
 	json_buf_put(b, "}", 1);
 }
 
-/* ECS dns.header_flags: left out when no flag is set, as Packetbeat does. */
+/* ECS dns.header_flags (DO from the EDNS OPT record): left out when no flag is set, as Packetbeat does. */
 static void header_flags_write(struct json_buf *b, const struct dns_message *m)
 {
 	const struct {
 		bool on;
 		const char *json;
-	} f[] = { { m->aa, "\"AA\"" }, { m->tc, "\"TC\"" }, { m->rd, "\"RD\"" },
-		  { m->ra, "\"RA\"" }, { m->ad, "\"AD\"" }, { m->cd, "\"CD\"" } };
+	} f[] = { { m->aa, "\"AA\"" }, { m->tc, "\"TC\"" }, { m->rd, "\"RD\"" }, { m->ra, "\"RA\"" },
+		  { m->ad, "\"AD\"" }, { m->cd, "\"CD\"" }, { m->opt.present && m->opt.do_bit, "\"DO\"" } };
 	bool any = false;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
@@ -337,7 +339,7 @@ static void dns_conn_free(void *pstate)
 
 static void dns_tcp_message(struct conn *c, const uint8_t *data, size_t len, uint64_t ts, uint64_t ts_end)
 {
-	struct msg *m, *oldest;
+	struct msg *m, *q;
 	bool qr = false;
 
 	m = dns_message_to_msg(c->pl, c->cfg, data, len, ts, ts_end, &qr);
@@ -347,16 +349,52 @@ static void dns_tcp_message(struct conn *c, const uint8_t *data, size_t len, uin
 		corr_request(c, m);
 		return;
 	}
-	oldest = corr_oldest(c);
-	if (oldest && oldest->id != m->id)
-		proto_count(c->pl, c->cfg, PSTAT_UNMATCHED);
+	/* RFC 7766: a server may answer pipelined queries out of order, so pair by id. */
+	for (q = corr_oldest(c); q && q->id != m->id; q = q->next)
+		;
+	if (q) {
+		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, q), m);
+		return;
+	}
+	if (corr_oldest(c))
+		proto_count(c->pl, c->cfg, PSTAT_UNMATCHED); /* no query with its id: paired with the oldest */
 	corr_response(c, m);
+}
+
+/*
+ * After a gap the stream may resume mid-message, where any two bytes would
+ * pass for a length. Resume only at a 2-byte length followed by a header
+ * that fits: at least a header long, the QR bit this direction sends, a
+ * defined opcode, one question (every query and answer in practice), and
+ * record counts that fit the length.
+ */
+static bool plausible_message(enum dir dir, const uint8_t *p)
+{
+	size_t n = (size_t)p[0] << 8 | p[1];
+	const uint8_t *h = p + 2;
+	unsigned opcode = (h[2] >> 3) & 0x0f;
+	size_t records;
+
+	if (n < DNS_HEADER_LEN || ((h[2] & 0x80) != 0) != (dir == DIR_S2C))
+		return false;
+	if (opcode > 6 || opcode == 3 || (h[4] << 8 | h[5]) != 1)
+		return false;
+	records = (size_t)(h[6] << 8 | h[7]) + (size_t)(h[8] << 8 | h[9]) + (size_t)(h[10] << 8 | h[11]);
+	return records * 11 <= n - DNS_HEADER_LEN; /* 11: the smallest record (root name, no rdata) */
 }
 
 static ssize_t dns_parse(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
 	struct dns_conn *st = c->pstate;
 	size_t used = 0;
+
+	if (st && st->resync[dir]) {
+		if (len < 2 + DNS_HEADER_LEN)
+			return 0; /* not enough to judge yet */
+		if (!plausible_message(dir, data))
+			return (ssize_t)len; /* the rest of a message cut by the gap (counted with it) */
+		st->resync[dir] = false;
+	}
 
 	while (len - used >= 2) {
 		size_t n = (size_t)data[used] << 8 | data[used + 1];
@@ -379,9 +417,11 @@ static bool dns_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 {
 	struct dns_conn *st = c->pstate;
 
-	if (st)
+	if (st) {
 		st->pending_ts[dir] = 0;
-	return true; /* the length prefixes are lost: start over with the next segment */
+		st->resync[dir] = true;
+	}
+	return true; /* the length prefixes are lost: start over at a segment that starts a message */
 }
 
 static void dns_fin(struct conn *c, enum dir dir, uint64_t ts)

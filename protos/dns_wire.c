@@ -200,9 +200,14 @@ const char *dns_class_str(uint16_t cls, char *buf, size_t len)
 	return mnemonic(dns_classes, ARRAY_LEN(dns_classes), cls, buf, len);
 }
 
+/* Unknown response codes read "Unknown 11", as Packetbeat prints them. */
 const char *dns_rcode_str(uint16_t rcode, char *buf, size_t len)
 {
-	return mnemonic(dns_rcodes, ARRAY_LEN(dns_rcodes), rcode, buf, len);
+	for (size_t i = 0; i < ARRAY_LEN(dns_rcodes); i++)
+		if (dns_rcodes[i].v == rcode)
+			return dns_rcodes[i].s;
+	snprintf(buf, len, "Unknown %u", rcode);
+	return buf;
 }
 
 const char *dns_opcode_str(uint8_t opcode, char *buf, size_t len)
@@ -810,6 +815,9 @@ static const char *opt_option(uint16_t code, const uint8_t *v, size_t n, struct 
 		if (n == 4)
 			dns_sb_printf(sb, "%u", rd_be32(&r));
 		return "expire";
+	case 10: /* RFC 7873: client cookie (8 bytes) and server cookie, in hex */
+		sb_hex(sb, v, n, false);
+		return "cookie";
 	default:
 		if (code >= 65001 && code <= 65534) {
 			dns_sb_printf(sb, "%u:0x", code);
@@ -1156,6 +1164,32 @@ static bool name_ends_with(const char *name, size_t n, const char *suffix, size_
 	       strncasecmp(name + n - s, suffix, s) == 0;
 }
 
+/*
+ * Outside the list, a country TLD whose registry sells names under generic
+ * second-level labels (gov.in, ac.kr, com.es, nhs.uk...): "<label>.<cc>" is
+ * the suffix. tld points at the dot before the last label (tlen bytes).
+ * Returns the suffix length.
+ */
+static size_t cc_second_level(const char *name, const char *tld, size_t tlen)
+{
+	static const char *const generic[] = { "ac",  "co",  "com", "edu", "gob", "gov", "go", "govt", "gv",
+					       "ltd", "mil", "ne",  "net", "nhs", "nic", "or", "org",  "plc",
+					       "sch", "nom", "gouv", "police" };
+	const char *l = tld;
+
+	if (tlen != 2)
+		return tlen;
+	while (l > name && l[-1] != '.')
+		l--;
+	for (size_t i = 0; i < ARRAY_LEN(generic); i++) {
+		size_t g = strlen(generic[i]);
+
+		if ((size_t)(tld - l) == g && strncasecmp(l, generic[i], g) == 0)
+			return g + 1 + tlen;
+	}
+	return tlen;
+}
+
 bool dns_etld_plus_one(const char *name, const char **etld1, const char **suffix)
 {
 	size_t n = strlen(name), slen = 0;
@@ -1163,6 +1197,8 @@ bool dns_etld_plus_one(const char *name, const char **etld1, const char **suffix
 
 	if (n && name[n - 1] == '.')
 		return false; /* root or an escaped trailing dot: not a plain host name */
+	if (strchr(name, '\\'))
+		return false; /* an escaped byte (maybe a dot inside a label): labels are not plain */
 	for (size_t i = 0; i < ARRAY_LEN(dns_suffixes); i++) {
 		size_t s = dns_suffixes[i].len;
 
@@ -1176,6 +1212,7 @@ bool dns_etld_plus_one(const char *name, const char **etld1, const char **suffix
 		if (!dot || dot == name)
 			return false;
 		slen = n - (size_t)(dot - name) - 1;
+		slen = cc_second_level(name, dot, slen);
 	}
 	if (slen + 1 >= n)
 		return false;

@@ -636,6 +636,19 @@ Test(dns, etld_plus_one)
 	cr_assert_not(dns_etld_plus_one("co.uk", &e, &s));
 	cr_assert_not(dns_etld_plus_one("localhost", &e, &s));
 	cr_assert_not(dns_etld_plus_one(".", &e, &s));
+	/* country TLDs with generic second-level labels, beyond the built-in list */
+	cr_assert(dns_etld_plus_one("x.gov.in", &e, &s));
+	cr_assert_str_eq(e, "x.gov.in");
+	cr_assert_str_eq(s, "gov.in");
+	cr_assert(dns_etld_plus_one("foo.example.ac.kr", &e, &s));
+	cr_assert_str_eq(e, "example.ac.kr");
+	cr_assert(dns_etld_plus_one("x.y.nhs.uk", &e, &s));
+	cr_assert_str_eq(e, "y.nhs.uk");
+	cr_assert(dns_etld_plus_one("www.example.es", &e, &s));
+	cr_assert_str_eq(e, "example.es");
+	cr_assert_not(dns_etld_plus_one("com.es", &e, &s));
+	/* an escaped dot inside a label: not derivable, left out */
+	cr_assert_not(dns_etld_plus_one("a.b\\.c", &e, &s));
 }
 
 /* ---- through the pipeline ---- */
@@ -941,6 +954,114 @@ Test(dns, tcp_two_messages_per_segment_and_id_check)
 	cr_assert_str_eq(ev_str(tp, 1, "resource"), "b.example.com");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 1);
+	tp_free(tp);
+}
+
+Test(dns, tcp_answers_out_of_order_pair_by_id)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q1, q2, q3, r1, r2, r3;
+	uint8_t buf[1024];
+	size_t n;
+
+	query_msg(&q1, 11, "one.example.com", DNS_T_A);
+	query_msg(&q2, 12, "two.example.com", DNS_T_A);
+	query_msg(&q3, 13, "three.example.com", DNS_T_A);
+	a_response(&r1, 11, "one.example.com", 0);
+	a_response(&r2, 12, "two.example.com", 3);
+	a_response(&r3, 13, "three.example.com", 0);
+	tp_handshake(tp);
+	n = framed(&q1, buf);
+	n += framed(&q2, buf + n);
+	n += framed(&q3, buf + n);
+	tp_tcp(tp, 0, 0, buf, n);
+	/* RFC 7766: answered in the order 3, 1, 2 */
+	n = framed(&r3, buf);
+	n += framed(&r1, buf + n);
+	n += framed(&r2, buf + n);
+	tp_tcp(tp, 1, 0, buf, n);
+	cr_assert_eq(tp_count(tp), 3);
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_str_eq(ev_str(tp, i, "resource"), ev_str(tp, i, "dns.question.name"), "event %zu", i);
+	cr_assert_str_eq(ev_str(tp, 0, "resource"), "three.example.com");
+	cr_assert_str_eq(ev_str(tp, 2, "dns.response_code"), "NXDOMAIN");
+	cr_assert_str_eq(ev_str(tp, 2, "status"), "Error");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	tp_free(tp);
+}
+
+/* Client bytes lost: the stream goes on n bytes later (the server's ACK will say so). */
+static void lose(struct tp *tp, int dir, size_t n)
+{
+	tp->seq[dir] += (uint32_t)n;
+}
+
+Test(dns, tcp_gap_resumes_at_a_message_start)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q[4], r[4];
+	static const char *const names[] = { "q0.example.com", "q1.example.com", "q2.example.com", "q3.example.com" };
+	uint8_t buf[1024], q1f[256];
+	size_t n, n1;
+
+	for (int i = 0; i < 4; i++) {
+		query_msg(&q[i], (uint16_t)(100 + i), names[i], DNS_T_A);
+		a_response(&r[i], (uint16_t)(100 + i), names[i], 0);
+	}
+	tp_handshake(tp);
+	n = framed(&q[0], buf);
+	tp_tcp(tp, 0, 0, buf, n);
+	n = framed(&r[0], buf);
+	tp_tcp(tp, 1, 0, buf, n);
+	/* q1 in two segments, the first lost; the second also carries q2 */
+	n1 = framed(&q[1], q1f);
+	lose(tp, 0, 9);
+	memcpy(buf, q1f + 9, n1 - 9);
+	n = n1 - 9 + framed(&q[2], buf + n1 - 9);
+	tp_tcp(tp, 0, 0, buf, n);
+	n = framed(&r[1], buf);
+	n += framed(&r[2], buf + n);
+	tp_tcp(tp, 1, 0, buf, n);
+	/* the next query starts a segment: parsing resumes there */
+	n = framed(&q[3], buf);
+	tp_tcp(tp, 0, 0, buf, n);
+	n = framed(&r[3], buf);
+	tp_tcp(tp, 1, 0, buf, n);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(ev_str(tp, 0, "resource"), "q0.example.com");
+	cr_assert_str_eq(ev_str(tp, 1, "resource"), "q3.example.com");
+	cr_assert_str_eq(ev_str(tp, 1, "status"), "OK");
+	cr_assert_eq(PSTAT(tp, GAPS), 1, "one gap; the rest of the cut segment skipped with it");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 2, "the answers to the lost queries");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	tp_free(tp);
+}
+
+Test(dns, edns_cookie_do_flag_and_unknown_rcode)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q, r;
+
+	query_msg(&q, 77, "c.example.com", DNS_T_A);
+	hdr(&r, 77, RESP_FLAGS | 11, 1, 0, 0, 1); /* rcode 11: no name for it */
+	question(&r, "c.example.com", DNS_T_A);
+	u8(&r, 0);
+	u16(&r, DNS_T_OPT);
+	u16(&r, 1232);
+	u32(&r, 0x00008000); /* DO */
+	u16(&r, 4 + 8);
+	u16(&r, 10); /* COOKIE: an 8-byte client cookie */
+	u16(&r, 8);
+	raw(&r, "\x01\x23\x45\x67\x89\xab\xcd\xef", 8);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 1, r.b, r.n);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(ev_str(tp, 0, "dns.opt.cookie"), "0123456789abcdef");
+	cr_assert_str_eq(ev_str(tp, 0, "dns.response_code"), "Unknown 11");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(json_string_value(json_array_get(tp_get(tp, 0, "dns.header_flags"), 2)), "DO");
 	tp_free(tp);
 }
 
