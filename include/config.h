@@ -93,7 +93,7 @@ struct cfg_field {
 	const char *key; /* single segment, e.g. "send_request" */
 	enum cfg_type type;
 	size_t offset; /* offsetof() into the module's struct */
-	int64_t min, max; /* CFG_INT bounds */
+	int64_t min, max; /* CFG_INT bounds; CFG_DURATION: min is the shortest allowed, in ns */
 	const struct cfg_field *sub; /* CFG_SECTION: fields of the nested map */
 	int (*custom)(void *base, const struct cfg_node *n, struct cfg_err *err);
 };

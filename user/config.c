@@ -157,7 +157,8 @@ static const struct cfg_field proto_common_fields[] = {
 	PC_FIELD("enabled", CFG_BOOL, enabled),
 	PC_FIELD("send_request", CFG_BOOL, send_request),
 	PC_FIELD("send_response", CFG_BOOL, send_response),
-	PC_FIELD("transaction_timeout", CFG_DURATION, transaction_timeout),
+	{ .key = "transaction_timeout", .type = CFG_DURATION, .offset = offsetof(struct proto_cfg, transaction_timeout),
+	  .min = 1000000 }, /* 1 ms: 0 would expire every request before its answer */
 	CFG_END,
 };
 
@@ -410,7 +411,8 @@ static int check_bool(void *base, const struct cfg_node *n, struct cfg_err *err)
 #define C_SECTION(k, s) { .key = k, .type = CFG_SECTION, .sub = s }
 
 static const struct cfg_field tcp_fields[] = {
-	C_FIELD("idle_timeout", CFG_DURATION, tcp.idle_timeout),
+	{ .key = "idle_timeout", .type = CFG_DURATION, .offset = offsetof(struct config, tcp.idle_timeout),
+	  .min = 1000000000 }, /* 1 s */
 	C_INT("max_connections", tcp.max_connections, 1, 1 << 24),
 	C_FIELD("max_stream_bytes", CFG_SIZE, tcp.max_stream_bytes),
 	C_FIELD("max_total_bytes", CFG_SIZE, tcp.max_total_bytes),

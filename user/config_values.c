@@ -55,6 +55,19 @@ int cfg_to_bool(const struct cfg_node *n, bool *out, struct cfg_err *err)
 	return bad_value(n, what, err);
 }
 
+/*
+ * YAML 1.1 integers, as Beats read them: a leading 0 means octal (file
+ * permissions: 0600), 0x hexadecimal, anything else decimal.
+ */
+static int int_base(const char *s)
+{
+	if (*s == '-' || *s == '+')
+		s++;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return 16;
+	return s[0] == '0' && isdigit((unsigned char)s[1]) ? 8 : 10;
+}
+
 int cfg_to_int(const struct cfg_node *n, int64_t min, int64_t max, int64_t *out, struct cfg_err *err)
 {
 	char what[96];
@@ -69,7 +82,7 @@ int cfg_to_int(const struct cfg_node *n, int64_t min, int64_t max, int64_t *out,
 	if (n->quoted || !(isdigit((unsigned char)s[0]) || ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]))))
 		return bad_value(n, what, err);
 	errno = 0;
-	v = strtoll(s, &end, 10);
+	v = strtoll(s, &end, int_base(s));
 	if (errno || *end || v < min || v > max)
 		return bad_value(n, what, err);
 	*out = v;
@@ -381,7 +394,13 @@ int cfg_apply_one(const struct cfg_field *fields, void *base, const struct cfg_n
 			return cfg_to_int(c, INT64_MIN, INT64_MAX, (int64_t *)p, err);
 		return cfg_to_int(c, f->min, f->max, (int64_t *)p, err);
 	case CFG_DURATION:
-		return cfg_to_duration(c, (uint64_t *)p, err);
+		/* min: the shortest duration allowed, in ns (0: any) */
+		if (cfg_to_duration(c, (uint64_t *)p, err))
+			return -EINVAL;
+		if (f->min > 0 && *(uint64_t *)p < (uint64_t)f->min)
+			return cfg_error(err, c, "expected a duration of at least %lld ms, got \"%s\"",
+					 (long long)(f->min / 1000000), c->value);
+		return 0;
 	case CFG_SIZE:
 		return cfg_to_size(c, (uint64_t *)p, err);
 	case CFG_STRING:

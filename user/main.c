@@ -45,7 +45,8 @@ static void usage(FILE *f)
 		   "  -c FILE   configuration file (default: built-in, see config/xdpbeat.yml)\n"
 		   "  -E K=V    override one setting, e.g. -E output.console.enabled=false\n"
 		   "  -I FILE   read packets from a pcap file instead of capturing live\n"
-		   "  -t        check the configuration and exit\n"
+		   "  -t        check the configuration and exit; with -I, Packetbeat's \"read as fast as\n"
+		   "            possible\", which -I always does: the file is read\n"
 		   "  -d        debug output (libbpf messages)\n"
 		   "  -V        print the version\n");
 }
@@ -91,6 +92,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return -1;
 	}
+	if (o->pcap)
+		o->test_config = false; /* packetbeat -I file -t: replay without sleeping, as -I always does */
 	return 0;
 }
 

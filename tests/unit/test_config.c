@@ -361,6 +361,23 @@ Test(config, bools_ints_strings)
 	cfg_node_free(t);
 }
 
+Test(config, ints_octal_and_hex_as_yaml_1_1)
+{
+	struct cfg_node *t = parse("perm: 0600\nhex: 0x1F\nzero: 0\nbad: 0800\n");
+	struct cfg_err err;
+	int64_t i;
+
+	cr_assert_eq(cfg_to_int(cfg_get(t, "perm"), 0, 07777, &i, &err), 0);
+	cr_assert_eq(i, 0600, "file permissions as Beats write them");
+	cr_assert_eq(cfg_to_int(cfg_get(t, "hex"), 0, 100, &i, &err), 0);
+	cr_assert_eq(i, 31);
+	cr_assert_eq(cfg_to_int(cfg_get(t, "zero"), 0, 100, &i, &err), 0);
+	cr_assert_eq(i, 0);
+	cr_assert_neq(cfg_to_int(cfg_get(t, "bad"), 0, 10000, &i, &err), 0);
+	assert_has(err.msg, "t.yml:4: bad: expected an integer");
+	cfg_node_free(t);
+}
+
 /* ---- cfg_apply ---- */
 
 struct sample {
