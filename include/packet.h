@@ -50,6 +50,8 @@ enum {
  * (ARP, ICMP, non-first fragments), -EINVAL for a malformed/truncated header.
  */
 int decode_frame(int linktype, const uint8_t *data, uint32_t caplen, uint32_t origlen, struct packet *pkt);
+/* decode_frame() knows this pcap link type. */
+bool decode_link_supported(int linktype);
 
 /* Same, starting at the IP header (version nibble decides v4/v6). */
 int decode_ip(const uint8_t *data, uint32_t caplen, uint32_t origlen, struct packet *pkt);

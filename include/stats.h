@@ -11,6 +11,7 @@
 	X(PACKETS, "packets")                                                         \
 	X(BYTES, "bytes")                                                             \
 	X(DECODE_ERRORS, "decode_errors")                                             \
+	X(SKIPPED, "skipped")                                                         \
 	X(NOT_WATCHED, "not_watched")                                                 \
 	X(TCP_CONNS, "tcp.connections")                                               \
 	X(TCP_CONNS_OPEN, "tcp.open")                                                 \

@@ -253,6 +253,24 @@ size_t ipv4_str(const uint8_t a[4], char buf[16])
 	return n;
 }
 
+bool decode_link_supported(int linktype)
+{
+	switch (linktype) {
+	case LINK_ETHERNET:
+	case LINK_LINUX_SLL:
+	case LINK_LINUX_SLL2:
+	case LINK_NULL:
+	case LINK_LOOP:
+	case LINK_RAW:
+	case LINK_IPV4:
+	case LINK_IPV6:
+	case 12:
+		return true;
+	default:
+		return false;
+	}
+}
+
 const char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len)
 {
 	if (a->family != 6 && len >= 16)

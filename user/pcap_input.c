@@ -19,12 +19,24 @@ int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, cons
 		return -EINVAL;
 	}
 	linktype = pcap_datalink(p);
+	if (!decode_link_supported(linktype)) {
+		const char *name = pcap_datalink_val_to_name(linktype);
+
+		fprintf(stderr,
+			"xdpbeat: %s: link type %d (%s) is not supported; expected Ethernet, Linux cooked (SLL, SLL2), "
+			"raw IP or loopback\n",
+			path, linktype, name ? name : "unknown");
+		pcap_close(p);
+		return -EINVAL;
+	}
 	while (!*stop && (rc = pcap_next_ex(p, &hdr, &data)) == 1) {
 		struct packet pkt;
 		int err = decode_frame(linktype, data, hdr->caplen, hdr->len, &pkt);
 
 		if (err == -EINVAL)
 			stats_add(st, STAT_DECODE_ERRORS, 1);
+		else if (err)
+			stats_add(st, STAT_SKIPPED, 1); /* not TCP/UDP over IP (ARP, ICMP...) or a later fragment */
 		if (err)
 			continue;
 		pkt.ts = (uint64_t)hdr->ts.tv_sec * 1000000000u + (uint64_t)hdr->ts.tv_usec;

@@ -246,3 +246,13 @@ Test(decode, ipv4_text_same_as_inet_ntop)
 		cr_assert_str_eq(got, want);
 	}
 }
+
+Test(decode, link_types_supported)
+{
+	static const int yes[] = { LINK_ETHERNET, LINK_LINUX_SLL, LINK_LINUX_SLL2, LINK_NULL, LINK_LOOP, LINK_RAW };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_assert(decode_link_supported(yes[i]), "link type %d", yes[i]);
+	cr_assert_not(decode_link_supported(14));
+	cr_assert_not(decode_link_supported(105)); /* 802.11 */
+}
