@@ -26,6 +26,7 @@ struct pipeline {
 	struct json_buf jb;
 	uint64_t now;
 	uint64_t next_sweep;
+	uint64_t leap; /* a clock jump of over CLOCK_LEAP_NS waiting for a second packet to confirm it */
 };
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx)
@@ -110,8 +111,24 @@ static void sweep(struct pipeline *pl, uint64_t now)
 	expire_protocols(pl, now);
 }
 
+/*
+ * The clock is the newest packet time. One packet far ahead of the others
+ * (a bad timestamp in a capture) would expire every connection and then
+ * freeze the clock: a jump of over an hour is taken only when the next
+ * packet is that far ahead too.
+ */
+#define CLOCK_LEAP_NS (3600ULL * 1000000000ULL)
+
 void pipeline_tick(struct pipeline *pl, uint64_t now)
 {
+	if (now > pl->now && pl->now && now - pl->now > CLOCK_LEAP_NS) {
+		if (!pl->leap) {
+			pl->leap = now;
+			return;
+		}
+		now = now < pl->leap ? now : pl->leap;
+	}
+	pl->leap = 0;
 	if (now > pl->now)
 		pl->now = now;
 	if (pl->now < pl->next_sweep)

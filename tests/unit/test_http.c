@@ -541,6 +541,135 @@ Test(http, gap_in_headers_drops_the_message)
 	tp_free(tp);
 }
 
+static const char *note(struct tp *tp, size_t i)
+{
+	const char *s = json_string_value(json_array_get(tp_get(tp, i, "error.message"), 0));
+
+	return s ? s : "(none)";
+}
+
+/* The reviewer's lostresp.pcap: 10 bytes of a response's status line lost while /one waits. */
+Test(http, gap_in_response_head_gives_up_its_request)
+{
+	static const char r1[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno1";
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+	tp_tcp(tp, S2C, 0, r1, 10);
+	tp->seq[S2C] += 10; /* "04 Not Fou" never arrives */
+	tp_tcp(tp, S2C, 0, r1 + 20, strlen(r1) - 20);
+	send_str(tp, C2S, "GET /two HTTP/1.1\r\nHost: h\r\n\r\n"); /* acknowledges past the hole */
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok2");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/one");
+	cr_assert_null(tp_get(tp, 0, "http.response"));
+	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/two");
+	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 200);
+	cr_assert_null(tp_get(tp, 1, "error"));
+	cr_assert_eq(pstat(tp, PSTAT_UNANSWERED), 1);
+	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
+	tp_free(tp);
+}
+
+/* A whole response lost between two: the gap starts where a header section would. */
+Test(http, gap_of_a_whole_response_gives_up_its_request)
+{
+	static const char lost[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	tp->seq[S2C] += (uint32_t)strlen(lost); /* /b's response */
+	send_str(tp, S2C, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 201);
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
+	cr_assert_null(tp_get(tp, 1, "http.response"));
+	cr_assert_str_eq(note(tp, 1), "Packet loss while capturing the response");
+	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
+	cr_assert_eq(get_int(tp, 2, "http.response.status_code"), 202);
+	tp_free(tp);
+}
+
+/* Lost bytes run from inside a Content-Length body into the next response's head. */
+Test(http, gap_past_body_end_gives_up_the_next_request)
+{
+	static const char r1[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
+	static const char r2[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /one HTTP/1.1\r\n\r\nGET /two HTTP/1.1\r\n\r\n");
+	tp_tcp(tp, S2C, 0, r1, strlen(r1) - 4);
+	tp->seq[S2C] += 4 + 12; /* "6789" and "HTTP/1.1 404" */
+	tp_tcp(tp, S2C, 0, r2 + 12, strlen(r2) - 12);
+	send_str(tp, C2S, "GET /three HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/one");
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
+	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 10);
+	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/two");
+	cr_assert_null(tp_get(tp, 1, "http.response"));
+	cr_assert_str_eq(note(tp, 1), "Packet loss while capturing the response");
+	cr_assert_str_eq(get_str(tp, 2, "path"), "/three");
+	cr_assert_eq(get_int(tp, 2, "http.response.status_code"), 200);
+	tp_free(tp);
+}
+
+/* Chunk framing lost: the head is known, so the response is kept (with its note) for its request. */
+Test(http, gap_in_chunk_framing_keeps_the_response)
+{
+	static const char r1[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
+	size_t cut = strlen(r1) - 15; /* after the first chunk */
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /chunked HTTP/1.1\r\n\r\n");
+	tp_tcp(tp, S2C, 0, r1, cut);
+	tp->seq[S2C] += 5; /* "5\r\nwo" */
+	tp_tcp(tp, S2C, 0, r1 + cut + 5, strlen(r1) - cut - 5);
+	send_str(tp, C2S, "GET /next HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 204 No Content\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/chunked");
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
+	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
+	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 204);
+	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
+	tp_free(tp);
+}
+
+/* A gap at a response's start with no request waiting gives up nothing. */
+Test(http, gap_with_no_request_waiting_publishes_nothing)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /a HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp->seq[S2C] += 7; /* stray server bytes lost */
+	send_str(tp, S2C, "junk\r\n");
+	send_str(tp, C2S, "GET /b HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
+	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 200);
+	cr_assert_eq(pstat(tp, PSTAT_UNANSWERED), 0);
+	tp_free(tp);
+}
+
 Test(http, response_before_request_body_ends)
 {
 	struct tp *tp = http_tp(NULL);
@@ -841,5 +970,23 @@ Test(http, thousands_of_distinct_headers)
 	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-0"), "0, again");
 	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-1"), "1, again");
 	free(req);
+	tp_free(tp);
+}
+
+Test(http, one_far_future_timestamp_does_not_expire_everything)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /1 HTTP/1.1\r\n\r\n");
+	/* one packet of another flow stamped ten hours ahead (a broken capture clock) */
+	tp->ts += 36000ULL * 1000000000ULL;
+	tp_udp(tp, 0, "x", 1);
+	tp->ts -= 36000ULL * 1000000000ULL;
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200, "the answer still pairs with /1");
+	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
 }
