@@ -65,6 +65,7 @@ struct msg {
 	const char *status; /* response: "OK" (NULL), "Error", "Server Error", ... */
 	uint64_t id; /* UDP matching key (DNS id, memcache request id) */
 	bool noreply; /* request that gets no response: published at once */
+	bool quiet; /* request answered only on failure: without a response it is published as OK */
 	void *priv; /* the protocol's own decoded message, read by ops->write_fields (owned) */
 	void (*priv_free)(void *priv); /* frees priv (NULL: free()) */
 };
@@ -119,6 +120,8 @@ struct proto_ops {
 			  const uint8_t *data, size_t len, uint64_t ts);
 	/* Periodic: expire protocol-private state older than now - timeout (UDP fragments etc). */
 	void (*expire)(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now);
+	/* Optional: ns a UDP request waits for its response (NULL: cfg->transaction_timeout). */
+	uint64_t (*udp_timeout)(const struct proto_cfg *cfg);
 
 	/*
 	 * Optional: append the protocol's own members of a transaction's event
@@ -146,7 +149,7 @@ void corr_response(struct conn *c, struct msg *resp);
 struct msg *corr_oldest(struct conn *c);
 /* Unlink queued request m from c (NULL: the oldest) and return it (NULL if not queued). */
 struct msg *corr_take(struct conn *c, struct msg *m);
-/* Publish a transaction and count it: with a response, as noreply, or unanswered (takes both). */
+/* Publish a transaction and count it: with a response, as noreply (or quiet), or unanswered (takes both). */
 void corr_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
 		  struct msg *resp);
 /* A response that answers nothing: counted and freed. */
@@ -154,6 +157,8 @@ void corr_unmatched(struct pipeline *pl, const struct proto_cfg *cfg, struct msg
 /* UDP: match by (flow, id) (takes ownership). */
 void corr_udp_request(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req);
 void corr_udp_response(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *resp);
+/* UDP: unlink the request waiting for (flow, id) and return it (NULL if none); the caller publishes it. */
+struct msg *corr_udp_take(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, uint64_t id);
 /* Count a per-protocol event (parse error, too large, ...). */
 void proto_count(struct pipeline *pl, const struct proto_cfg *cfg, enum pstat_id id);
 

@@ -7,7 +7,8 @@
  * machine shared by both protocols (values are consumed incrementally and
  * only a capped prefix is kept), and the TCP glue, including binary quiet
  * requests (GETKQ, SETQ, ...) that complete when a later response shows
- * the server skipped them.
+ * the server skipped them; left without a response (close, timeout) they
+ * are published as OK (msg->quiet).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -88,6 +89,13 @@ static void *mc_cfg_new(void)
 		return NULL;
 	}
 	return mc;
+}
+
+static uint64_t mc_udp_timeout(const struct proto_cfg *cfg)
+{
+	const struct mc_cfg *mc = cfg->priv;
+
+	return mc->udptransactiontimeout;
 }
 
 static void mc_cfg_free(void *priv)
@@ -498,7 +506,7 @@ static void mc_conn_free(void *pstate)
 
 /* What a queued binary request says about itself (from its fields). */
 struct mc_reqinfo {
-	bool binary, quiet;
+	bool binary;
 	uint8_t opcode;
 	uint32_t opaque;
 	const char *key;
@@ -513,7 +521,6 @@ static void mc_reqinfo(const struct msg *m, struct mc_reqinfo *ri)
 	memset(ri, 0, sizeof(*ri));
 	ri->binary = json_is_string(json_object_get(mc, "protocol_type")) &&
 		     strcmp(json_string_value(json_object_get(mc, "protocol_type")), "binary") == 0;
-	ri->quiet = json_is_true(json_object_get(req, "quiet"));
 	ri->opcode = (uint8_t)json_integer_value(json_object_get(req, "opcode_value"));
 	ri->opaque = (uint32_t)json_integer_value(json_object_get(req, "opaque"));
 	ri->key = json_string_value(json_array_get(keys, 0));
@@ -524,13 +531,6 @@ static bool mc_req_matches(const struct mc_reqinfo *ri, const struct mc_msg *res
 	if (ri->opcode != resp->opcode || ri->opaque != resp->opaque)
 		return false;
 	return !ri->key || !rkey || strcmp(ri->key, rkey) == 0;
-}
-
-/* Publish a queued request that will get no response of its own: OK when quiet, else unanswered. */
-static void mc_publish_alone(struct conn *c, struct msg *req, bool quiet)
-{
-	req->noreply = quiet;
-	corr_publish(c->pl, c->cfg, &c->flow, req, NULL);
 }
 
 /*
@@ -555,10 +555,8 @@ static void mc_tcp_bin_response(struct conn *c, struct msg *resp, const struct m
 		corr_unmatched(c->pl, c->cfg, resp);
 		return;
 	}
-	while (skip--) {
-		mc_reqinfo(c->req_head, &ri);
-		mc_publish_alone(c, corr_take(c, NULL), ri.quiet);
-	}
+	while (skip--) /* OK when quiet (msg->quiet), else unanswered */
+		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
 	corr_response(c, resp);
 }
 
@@ -627,14 +625,12 @@ drop:
 /* No more responses will come: queued binary quiet requests got none (status OK). */
 static void mc_publish_quiet(struct conn *c)
 {
-	struct mc_reqinfo ri;
 	struct msg *m, *next;
 
 	for (m = c->req_head; m; m = next) {
 		next = m->next;
-		mc_reqinfo(m, &ri);
-		if (ri.binary && ri.quiet)
-			mc_publish_alone(c, corr_take(c, m), true);
+		if (m->quiet)
+			corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, m), NULL);
 	}
 }
 
@@ -666,4 +662,5 @@ const struct proto_ops memcache_ops = {
 	.fin = mc_fin,
 	.parse_udp = mc_parse_udp,
 	.expire = mc_expire,
+	.udp_timeout = mc_udp_timeout,
 };

@@ -227,6 +227,7 @@ static int open_binary(struct mc_ctx *x, const struct mc_binhdr *h, const struct
 	if (req) {
 		err = err || mc_set_bool(mm, "quiet", mm->quiet) || mc_set_u64(mm, "vbucket", h->vbucket_status);
 		mm->m->noreply = h->opcode == OP_QUITQ;
+		mm->m->quiet = mm->quiet;
 	} else {
 		err = err || mc_set_str(mm, "status", status_name(h->vbucket_status)) ||
 		      mc_set_u64(mm, "status_code", h->vbucket_status);

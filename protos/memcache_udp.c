@@ -4,10 +4,13 @@
  * that spans several datagrams is reassembled by (flow, direction, request
  * id) in sequence-number order, within bounds on datagrams, bytes and
  * pending messages; unfinished ones expire after udptransactiontimeout.
- * Requests and responses are paired by the correlator on the request id,
- * except binary quiet requests: the server answers them only on error, so
- * they wait here and are published alone (status OK) after
- * udptransactiontimeout, as Packetbeat does.
+ * Requests and responses are paired by the correlator on the request id
+ * (waiting udptransactiontimeout, ops->udp_timeout); binary quiet requests
+ * that get no response are published as OK, as Packetbeat does. memcached
+ * sends each value of a multi-key get, and the END, as messages of their
+ * own with the same request id: an open VALUE/STAT list waits here for the
+ * rest (or udptransactiontimeout) and becomes one response. An empty frame
+ * (0 datagrams) says the request gets no response.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +29,27 @@ struct mc_frag {
 	uint16_t *plen;
 };
 
-/* A binary quiet request waiting for a possible error response. */
-struct mc_quiet {
-	struct mc_quiet *next;
+/*
+ * A response whose VALUE/STAT list is still open: memcached frames each
+ * value of a multi-key get, and the END, as separate messages with the same
+ * request id. The request is taken from the correlator when the list opens.
+ */
+struct mc_open {
+	struct mc_open *next;
 	struct flow flow;
 	uint16_t reqid;
-	struct msg *req;
+	uint64_t ts_last;
+	struct mc_dir d; /* parse state holding the open message */
+	struct msg *req; /* its request (NULL: none was waiting) */
 };
 
 struct mc_udp {
 	struct mc_frag *head;
 	size_t n;
 	size_t bytes;
-	struct mc_quiet *qhead, *qtail; /* arrival order */
-	size_t nquiet;
+	struct mc_open *open;
+	size_t nopen;
+	size_t open_bytes; /* values kept by the open messages */
 };
 
 struct mc_udp *mc_udp_new(void)
@@ -76,12 +86,13 @@ void mc_udp_free(struct mc_udp *u)
 		return;
 	while (u->head)
 		frag_remove(u, &u->head);
-	while (u->qhead) {
-		struct mc_quiet *q = u->qhead;
+	while (u->open) {
+		struct mc_open *o = u->open;
 
-		u->qhead = q->next;
-		msg_free(q->req);
-		free(q);
+		u->open = o->next;
+		mc_dir_reset(&o->d);
+		msg_free(o->req);
+		free(o);
 	}
 	free(u);
 }
@@ -133,7 +144,7 @@ static struct mc_frag *frag_new(struct mc_udp *u, const struct flow *f, enum dir
 	return e;
 }
 
-/* ---- one complete message ---- */
+/* ---- parse context ---- */
 
 struct mc_udp_ctx {
 	struct pipeline *pl;
@@ -141,132 +152,176 @@ struct mc_udp_ctx {
 	const struct flow *f;
 	uint16_t reqid;
 	uint64_t ts_end;
+	bool held; /* the request was taken from the correlator: req answers the response */
+	struct msg *req;
 };
-
-/* ---- quiet requests ---- */
-
-/* Unlink *pp (prev is the entry before it, NULL at the head) and return its request. */
-static struct msg *quiet_take(struct mc_udp *u, struct mc_quiet **pp, struct mc_quiet *prev)
-{
-	struct mc_quiet *q = *pp;
-	struct msg *req = q->req;
-
-	*pp = q->next;
-	if (u->qtail == q)
-		u->qtail = prev;
-	u->nquiet--;
-	free(q);
-	return req;
-}
-
-/* Publish a quiet request that got no response: OK, as a noreply one. */
-static void quiet_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req)
-{
-	req->noreply = true;
-	corr_publish(pl, cfg, f, req, NULL);
-}
-
-static void quiet_add(struct mc_udp *u, struct mc_udp_ctx *uc, struct msg *req)
-{
-	struct mc_quiet *q;
-
-	proto_count(uc->pl, uc->cfg, PSTAT_REQUESTS);
-	if (u->nquiet >= MC_UDP_MAX_PENDING) {
-		struct flow f = u->qhead->flow;
-
-		quiet_publish(uc->pl, uc->cfg, &f, quiet_take(u, &u->qhead, NULL));
-	}
-	q = calloc(1, sizeof(*q));
-	if (!q) {
-		msg_free(req);
-		return;
-	}
-	q->flow = *uc->f;
-	q->reqid = uc->reqid;
-	q->req = req;
-	if (u->qtail)
-		u->qtail->next = q;
-	else
-		u->qhead = q;
-	u->qtail = q;
-	u->nquiet++;
-}
-
-/* An (error) response to a waiting quiet request: publish the pair. */
-static bool quiet_answer(struct mc_udp *u, struct mc_udp_ctx *uc, struct msg *resp)
-{
-	struct mc_quiet **pp, *prev = NULL;
-
-	for (pp = &u->qhead; *pp; prev = *pp, pp = &(*pp)->next) {
-		if ((*pp)->reqid == uc->reqid && flow_equal(&(*pp)->flow, uc->f)) {
-			struct msg *req = quiet_take(u, pp, prev);
-
-			corr_publish(uc->pl, uc->cfg, uc->f, req, resp);
-			return true;
-		}
-	}
-	return false;
-}
-
-static void quiet_expire(struct pipeline *pl, const struct proto_cfg *cfg, struct mc_udp *u, uint64_t timeout,
-			 uint64_t now)
-{
-	struct mc_quiet **pp = &u->qhead, *prev = NULL;
-
-	while (*pp) {
-		if ((*pp)->req->ts + timeout <= now) {
-			struct flow f = (*pp)->flow;
-
-			quiet_publish(pl, cfg, &f, quiet_take(u, pp, prev));
-		} else {
-			prev = *pp;
-			pp = &(*pp)->next;
-		}
-	}
-}
 
 static void mc_udp_emit(struct mc_ctx *x, struct msg *m, const struct mc_msg *mm)
 {
 	struct mc_udp_ctx *uc = x->arg;
-	struct mc_udp *u = x->cfg->udp;
 
+	(void)mm;
 	m->id = uc->reqid;
 	if (m->ts_end < uc->ts_end)
 		m->ts_end = uc->ts_end;
 	if (x->dir == DIR_C2S) {
-		if (mm->binary && mm->quiet && !m->noreply)
-			quiet_add(u, uc, m);
+		corr_udp_request(uc->pl, uc->cfg, uc->f, m);
+	} else if (uc->held) {
+		uc->held = false;
+		if (uc->req)
+			corr_publish(uc->pl, uc->cfg, uc->f, uc->req, m);
 		else
-			corr_udp_request(uc->pl, uc->cfg, uc->f, m);
-	} else if (!quiet_answer(u, uc, m)) {
+			corr_unmatched(uc->pl, uc->cfg, m);
+		uc->req = NULL;
+	} else {
 		corr_udp_response(uc->pl, uc->cfg, uc->f, m);
 	}
 }
 
-static void mc_udp_message(struct mc_udp_ctx *uc, enum dir dir, const uint8_t *data, size_t len,
-			   uint64_t ts)
+static void mc_udp_ctx_init(struct mc_ctx *x, struct mc_udp_ctx *uc, struct mc_dir *d, enum dir dir, uint64_t ts)
 {
-	struct mc_dir d;
+	memset(x, 0, sizeof(*x));
+	x->cfg = uc->cfg->priv;
+	x->d = d;
+	x->dir = dir;
+	x->ts = ts;
+	x->emit = mc_udp_emit;
+	x->arg = uc;
+}
+
+/* ---- open responses ---- */
+
+static struct mc_open *open_unlink(struct mc_udp *u, struct mc_open **pp)
+{
+	struct mc_open *o = *pp;
+
+	*pp = o->next;
+	u->nopen--;
+	u->open_bytes -= o->d.cur.kept_bytes;
+	return o;
+}
+
+/* Unlink the open response of (flow, reqid), or NULL. */
+static struct mc_open *open_take(struct mc_udp *u, const struct flow *f, uint16_t reqid)
+{
+	struct mc_open **pp;
+
+	for (pp = &u->open; *pp; pp = &(*pp)->next)
+		if ((*pp)->reqid == reqid && flow_equal(&(*pp)->flow, f))
+			return open_unlink(u, pp);
+	return NULL;
+}
+
+/* Publish what came of an unlinked open response, with its request, and free it. */
+static void open_finish(struct pipeline *pl, const struct proto_cfg *cfg, struct mc_open *o)
+{
+	struct mc_udp_ctx uc = { .pl = pl, .cfg = cfg, .f = &o->flow, .reqid = o->reqid, .ts_end = o->ts_last };
+	struct mc_ctx x;
+
+	uc.held = true;
+	uc.req = o->req;
+	mc_udp_ctx_init(&x, &uc, &o->d, DIR_S2C, o->ts_last);
+	mc_msg_finish(&x);
+	if (uc.held && uc.req) /* nothing was open after all */
+		corr_publish(pl, cfg, &o->flow, uc.req, NULL);
+	mc_dir_reset(&o->d);
+	free(o);
+}
+
+static struct mc_open **open_oldest(struct mc_udp *u)
+{
+	struct mc_open **pp, **old = &u->open;
+
+	for (pp = &u->open; *pp; pp = &(*pp)->next)
+		if ((*pp)->ts_last < (*old)->ts_last)
+			old = pp;
+	return old;
+}
+
+/* Keep d (an open message) and its request until the rest comes, within bounds. */
+static void open_keep(struct mc_udp *u, struct mc_udp_ctx *uc, struct mc_dir *d, uint64_t ts)
+{
+	struct mc_open *o;
+
+	while (u->open &&
+	       (u->nopen >= MC_UDP_MAX_PENDING || u->open_bytes + d->cur.kept_bytes > MC_UDP_MAX_TOTAL_BYTES)) {
+		proto_count(uc->pl, uc->cfg, PSTAT_TOO_LARGE);
+		open_finish(uc->pl, uc->cfg, open_unlink(u, open_oldest(u)));
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o) { /* publish what there is */
+		struct mc_ctx x;
+
+		mc_udp_ctx_init(&x, uc, d, DIR_S2C, ts);
+		mc_msg_finish(&x);
+		mc_dir_reset(d);
+		return;
+	}
+	o->flow = *uc->f;
+	o->reqid = uc->reqid;
+	o->ts_last = ts;
+	o->d = *d;
+	o->req = uc->req;
+	uc->held = false;
+	uc->req = NULL;
+	o->next = u->open;
+	u->open = o;
+	u->nopen++;
+	u->open_bytes += d->cur.kept_bytes;
+}
+
+static void open_expire(struct pipeline *pl, const struct proto_cfg *cfg, struct mc_udp *u, uint64_t timeout,
+			uint64_t now)
+{
+	struct mc_open **pp = &u->open;
+
+	while (*pp) {
+		if ((*pp)->ts_last + timeout <= now)
+			open_finish(pl, cfg, open_unlink(u, pp));
+		else
+			pp = &(*pp)->next;
+	}
+}
+
+/* ---- one complete message ---- */
+
+static void mc_udp_message(struct mc_udp_ctx *uc, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
+{
+	struct mc_udp *u = ((struct mc_cfg *)uc->cfg->priv)->udp;
+	struct mc_open *o = dir == DIR_S2C ? open_take(u, uc->f, uc->reqid) : NULL;
+	struct mc_dir fresh, *d = o ? &o->d : &fresh;
 	struct mc_ctx x;
 	ssize_t n;
 
-	memset(&d, 0, sizeof(d));
-	memset(&x, 0, sizeof(x));
-	x.cfg = uc->cfg->priv;
-	x.d = &d;
-	x.dir = dir;
-	x.ts = ts;
-	x.emit = mc_udp_emit;
-	x.arg = uc;
+	memset(&fresh, 0, sizeof(fresh));
+	if (o) {
+		uc->held = true;
+		uc->req = o->req;
+		o->req = NULL;
+	}
+	mc_udp_ctx_init(&x, uc, d, dir, ts);
 	n = mc_feed(&x, data, len);
-	if (n == PARSE_ERROR || (size_t)n != len || d.st != MC_ST_CMD) {
+	if (n == PARSE_ERROR || (size_t)n != len || d->st != MC_ST_CMD) {
 		/* garbage, or a message cut short: nothing more will come */
 		proto_count(uc->pl, uc->cfg, PSTAT_PARSE_ERRORS);
-	} else if (d.cur.m) {
-		/* a VALUE/STAT list without its END: the datagram is all there is */
+	} else if (d->cur.m && dir == DIR_S2C) {
+		/* a VALUE/STAT list without its END: the rest may come in messages of its own */
+		if (!uc->held) {
+			uc->req = corr_udp_take(uc->pl, uc->cfg, uc->f, uc->reqid);
+			uc->held = true;
+		}
+		open_keep(u, uc, d, uc->ts_end); /* d is kept or reset */
+		free(o);
+		return;
+	} else if (d->cur.m) {
 		mc_msg_finish(&x);
 	}
-	mc_dir_reset(&d);
+	if (uc->held && uc->req)
+		corr_publish(uc->pl, uc->cfg, uc->f, uc->req, NULL);
+	uc->held = false;
+	uc->req = NULL;
+	mc_dir_reset(d);
+	free(o);
 }
 
 /* ---- reassembly ---- */
@@ -336,6 +391,22 @@ static void frag_add(struct mc_udp *u, struct mc_udp_ctx *uc, enum dir dir, uint
 	}
 }
 
+/*
+ * An empty frame (no datagrams): memcached's answer to a request that gets
+ * no response, e.g. a quiet get that missed. The request waiting for it is
+ * published without a response (OK when quiet).
+ */
+static void empty_frame(struct mc_udp_ctx *uc, enum dir dir)
+{
+	struct msg *req;
+
+	if (dir != DIR_S2C)
+		return;
+	req = corr_udp_take(uc->pl, uc->cfg, uc->f, uc->reqid);
+	if (req)
+		corr_publish(uc->pl, uc->cfg, uc->f, req, NULL);
+}
+
 void mc_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, enum dir dir,
 		  const uint8_t *data, size_t len, uint64_t ts)
 {
@@ -349,6 +420,10 @@ void mc_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct
 	seq = rd_be16(&r);
 	total = rd_be16(&r);
 	rd_skip(&r, 2);
+	if (!r.err && total == 0 && seq == 0 && len == MC_UDP_HEADER) {
+		empty_frame(&uc, dir);
+		return;
+	}
 	if (r.err || total == 0 || seq >= total || len - MC_UDP_HEADER > UINT16_MAX) {
 		proto_count(pl, cfg, PSTAT_PARSE_ERRORS);
 		return;
@@ -369,7 +444,7 @@ void mc_expire(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now)
 	struct mc_cfg *mc = cfg->priv;
 	struct mc_frag **pp = &mc->udp->head;
 
-	quiet_expire(pl, cfg, mc->udp, mc->udptransactiontimeout, now);
+	open_expire(pl, cfg, mc->udp, mc->udptransactiontimeout, now);
 	while (*pp) {
 		if ((*pp)->ts_last + mc->udptransactiontimeout <= now) {
 			proto_count(pl, cfg, PSTAT_GAPS);

@@ -2,8 +2,10 @@
  * Transaction correlator: pairs requests with responses.
  * TCP: a per-connection FIFO (pipelining), expired after the protocol's
  * transaction_timeout. UDP: a table keyed by flow + protocol + message id,
- * with a FIFO of entries in arrival order for expiry.
- * Expired or orphaned requests are published without a response.
+ * with a FIFO of entries in arrival order for expiry (after ops->udp_timeout
+ * when the protocol has one). Expired or orphaned requests are published
+ * without a response: unanswered, or OK when the request is quiet (the
+ * server answers it only on failure).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,8 @@ void corr_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct
 {
 	struct stats *st = pipeline_stats(pl);
 
+	if (!resp && req->quiet)
+		req->noreply = true;
 	if (resp)
 		proto_count(pl, cfg, PSTAT_RESPONSES);
 	if (resp || req->noreply) {
@@ -248,6 +252,19 @@ void corr_udp_response(struct pipeline *pl, const struct proto_cfg *cfg, const s
 	corr_publish(pl, cfg, f, udp_take(u, pp), resp);
 }
 
+struct msg *corr_udp_take(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, uint64_t id)
+{
+	struct corr_udp *u = pipeline_udp(pl);
+	struct udp_entry **pp = udp_find(u, udp_hash(f, cfg, id), f, cfg, id);
+
+	return *pp ? udp_take(u, pp) : NULL;
+}
+
+static uint64_t udp_timeout(const struct proto_cfg *cfg)
+{
+	return cfg->ops->udp_timeout ? cfg->ops->udp_timeout(cfg) : cfg->transaction_timeout;
+}
+
 void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now)
 {
 	/* Arrival order ~ time order; timeouts differ per protocol, so scan all but stop early when possible. */
@@ -256,7 +273,7 @@ void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now)
 	while (e) {
 		struct udp_entry *next = e->newer;
 
-		if (e->req->ts + e->cfg->transaction_timeout <= now) {
+		if (e->req->ts + udp_timeout(e->cfg) <= now) {
 			const struct proto_cfg *cfg = e->cfg;
 			struct flow f = e->flow;
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Memcache golden test: the committed pcaps (tests/pcaps/make-memcache.sh:
 # memcached + libmemcached-tools, text and --binary, a GETKQ...NOOP pipeline,
-# UDP framing with a multi-datagram response) read with
+# UDP framing with a multi-datagram response, a multi-key get answered in
+# separate frame sets, binary quiet gets over UDP) read with
 # `xdpbeat -I -c tests/configs/memcache.yml` must give the committed events
-# tests/golden/memcache-{text,binary,udp}.ndjson, with no parse errors.
+# tests/golden/memcache-{text,binary,udp,udp-multi}.ndjson, with no parse errors.
 #   tests/e2e/memcache_golden.sh            check
 #   tests/e2e/memcache_golden.sh --update   rewrite the golden files (review git diff)
 set -euo pipefail
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/../.."
 . tests/golden_lib.bash
 golden_init memcache "$@"
 
-for name in memcache-text memcache-binary memcache-udp; do
+for name in memcache-text memcache-binary memcache-udp memcache-udp-multi; do
 	golden_run $name tests/configs/memcache.yml
 	golden_compare $name
 	[ $update = 1 ] && continue
@@ -23,6 +24,7 @@ if [ $update = 0 ]; then
 	t="$tmp/memcache-text.out"
 	b="$tmp/memcache-binary.out"
 	u="$tmp/memcache-udp.out"
+	m="$tmp/memcache-udp-multi.out"
 	jq_check "text: every event is text protocol over tcp" "$t" \
 		'length > 10 and all(.memcache.protocol_type == "text" and .network.transport == "tcp")'
 	jq_check "text: set and get of the 2931-byte value" "$t" \
@@ -45,5 +47,13 @@ if [ $update = 0 ]; then
 		'map(select(.memcache.response.bytes == 4000 and .memcache.response.count_values == 1)) | length == 1'
 	jq_check "udp: binary GetK over udp" "$u" \
 		'map(select(.memcache.protocol_type == "binary" and .memcache.response.opaque == 42)) | length == 1'
+	jq_check "udp multi: the multi-key get, answered in separate frame sets, is one transaction" "$m" \
+		'map(select(.memcache.request.keys == ["ubig", "usmall", "nokey"])) | length == 1 and
+		 (.[0].memcache.response | .keys == ["ubig", "usmall"] and .count_values == 2 and .bytes == 5003)'
+	jq_check "udp multi: the GetQ miss (an empty frame) is OK without a response" "$m" \
+		'map(select(.memcache.request.opcode == "GetQ")) | length == 1 and
+		 all(.status == "OK" and .memcache.response == null)'
+	jq_check "udp multi: the GetKQ hit paired with its response" "$m" \
+		'map(select(.memcache.request.opcode == "GetKQ" and .memcache.response.keys == ["usmall"])) | length == 1'
 fi
 golden_exit

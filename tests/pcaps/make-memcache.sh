@@ -6,13 +6,17 @@
 #   memcache-binary.pcap  the same tools with --binary, plus a GETKQ...NOOP pipeline
 #   memcache-udp.pcap     UDP framing: set/get, a get answered in several datagrams,
 #                         a binary get, a delete
+#   memcache-udp-multi.pcap  a multi-key get over UDP answered as one frame set per
+#                         value plus one for END; a GetQ miss (empty frame), a GetKQ hit
 # Then regenerates the golden events (tests/golden/memcache-*.ndjson) with
 # build/xdpbeat (or $XDPBEAT). Needs root (tcpdump), memcached, libmemcached-tools.
-# Usage: tests/pcaps/make-memcache.sh [outdir]
+# Usage: tests/pcaps/make-memcache.sh [outdir [name...]]   (names: only these pcaps,
+#        e.g. memcache-udp-multi; default all)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(cd "${1:-$here}" && pwd)
+names=("${@:2}")
 port=11311
 srv=127.0.0.1:$port
 tmp=$(mktemp -d /tmp/xdpbeat-memcache-pcap.XXXXXX)
@@ -79,18 +83,40 @@ tools_session() {
 	$FLUSH "${bin[@]}" --servers="$srv"
 }
 
-capture_start "$out/memcache-text.pcap"
-tools_session
-capture_stop
+# Is pcap $1 asked for (all when no names were given)?
+want() {
+	local n
+	[ ${#names[@]} -eq 0 ] && return 0
+	for n in "${names[@]}"; do
+		[ "$n" = "$1" ] && return 0
+	done
+	return 1
+}
 
-capture_start "$out/memcache-binary.pcap"
-tools_session --binary
-/usr/bin/python3 "$here/memcache-client.py" tcp-quiet "$port"
-capture_stop
+if want memcache-text; then
+	capture_start "$out/memcache-text.pcap"
+	tools_session
+	capture_stop
+fi
 
-capture_start "$out/memcache-udp.pcap"
-/usr/bin/python3 "$here/memcache-client.py" udp "$port"
-capture_stop
+if want memcache-binary; then
+	capture_start "$out/memcache-binary.pcap"
+	tools_session --binary
+	/usr/bin/python3 "$here/memcache-client.py" tcp-quiet "$port"
+	capture_stop
+fi
+
+if want memcache-udp; then
+	capture_start "$out/memcache-udp.pcap"
+	/usr/bin/python3 "$here/memcache-client.py" udp "$port"
+	capture_stop
+fi
+
+if want memcache-udp-multi; then
+	capture_start "$out/memcache-udp-multi.pcap"
+	/usr/bin/python3 "$here/memcache-client.py" udp-multi "$port"
+	capture_stop
+fi
 
 ls -l "$out"/memcache-*.pcap
 # Golden events from the new pcaps (review git diff tests/golden before committing).

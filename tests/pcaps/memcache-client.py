@@ -5,6 +5,9 @@
                    (x, k1, y) closed by NOOP, a miss, incr, stats, version
   udp PORT         memcached's UDP framing (8-byte header): text set/get,
                    a get whose response spans several datagrams, a binary get
+  udp-multi PORT   a multi-key get over UDP, which memcached answers with one
+                   frame set per value and one for the END (same request id),
+                   and binary quiet gets: a miss (an empty frame) and a hit
 """
 import socket
 import struct
@@ -95,5 +98,42 @@ def udp(port):
     s.close()
 
 
+def udp_until_end(sock, port, reqid, payload):
+    """Send a text get, collect its frame sets until one ends with END; returns how many came."""
+    sock.sendto(struct.pack(">HHHH", reqid, 0, 1, 0) + payload, ("127.0.0.1", port))
+    parts = {}
+    nsets = 0
+    for _ in range(1000):
+        data, _ = sock.recvfrom(65536)
+        rid, seq, tot, _ = struct.unpack(">HHHH", data[:8])
+        if rid != reqid:
+            continue
+        parts[seq] = data[8:]
+        if len(parts) < tot:
+            continue
+        nsets += 1
+        message = b"".join(parts[i] for i in range(tot))
+        parts = {}
+        if message.endswith(b"END\r\n"):
+            return nsets
+    raise SystemExit("no END")
+
+
+def udp_multi(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    big = bytes((i * 11) % 26 + 97 for i in range(5000))
+    udp_exchange(s, port, 1, b"set ubig 0 0 %d\r\n" % len(big) + big + b"\r\n")
+    udp_exchange(s, port, 2, b"set usmall 0 0 3\r\nabc\r\n")
+    nsets = udp_until_end(s, port, 3, b"get ubig usmall nokey\r\n")
+    if nsets < 3:
+        raise SystemExit("expected the values and END framed apart, got %d frame set(s)" % nsets)
+    _, total = udp_exchange(s, port, 4, binmsg(0x09, b"nokey", opaque=4))
+    if total != 0:
+        raise SystemExit("expected an empty frame for a GetQ miss, got %d datagram(s)" % total)
+    udp_exchange(s, port, 5, binmsg(0x0D, b"usmall", opaque=5))
+    s.close()
+
+
 if __name__ == "__main__":
-    {"tcp-quiet": tcp_quiet, "udp": udp}[sys.argv[1]](int(sys.argv[2]))
+    {"tcp-quiet": tcp_quiet, "udp": udp, "udp-multi": udp_multi}[sys.argv[1]](int(sys.argv[2]))

@@ -682,7 +682,8 @@ static size_t udp_frame(uint8_t *out, uint16_t id, uint16_t seq, uint16_t total,
 	out[4] = (uint8_t)(total >> 8);
 	out[5] = (uint8_t)total;
 	out[6] = out[7] = 0;
-	memcpy(out + 8, data, len);
+	if (len)
+		memcpy(out + 8, data, len);
 	return len + 8;
 }
 
@@ -937,5 +938,127 @@ Test(memcache, udp_quiet_requests)
 	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.opcode"), "SetQ");
 	cr_assert_str_eq(ev_str(tp, 1, "status"), "OK");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	tp_free(tp);
+}
+
+/* Regression: a UDP request waited transaction_timeout (15 s) instead of udptransactiontimeout (2 s). */
+Test(memcache, udp_request_expires_after_udptransactiontimeout)
+{
+	struct tp *tp = mc_tp("    udptransactiontimeout: 2s\n    transaction_timeout: 15s\n");
+
+	udp_str(tp, 0, 1, 0, 1, "get lost\r\n");
+	pipeline_tick(tp->pl, tp->ts + 1000000000ull);
+	cr_assert_eq(tp_count(tp), 0);
+	pipeline_tick(tp->pl, tp->ts + 3000000000ull);
+	cr_assert_eq(tp_count(tp), 1, "unanswered after udptransactiontimeout, not transaction_timeout");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
+	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
+	tp_free(tp);
+}
+
+/*
+ * Regression: memcached 1.6 answers a multi-key get over UDP with one frame
+ * set per value and one for END, all with the request id: one transaction.
+ */
+Test(memcache, udp_multi_key_get_in_separate_frames)
+{
+	struct tp *tp = mc_tp("    maxvalues: -1\n");
+	const char *big = "VALUE ubig 0 20\r\n01234567890123456789\r\n";
+	uint8_t buf[256];
+	size_t half = strlen(big) / 2;
+
+	udp_str(tp, 0, 101, 0, 1, "get ubig usmall nokey\r\n");
+	tp_udp(tp, 1, buf, udp_frame(buf, 101, 1, 2, big + half, strlen(big) - half));
+	tp_udp(tp, 1, buf, udp_frame(buf, 101, 0, 2, big, half));
+	udp_str(tp, 1, 101, 0, 1, "VALUE usmall 0 3\r\nabc\r\n");
+	cr_assert_eq(tp_count(tp), 0, "the response is open until END");
+	udp_str(tp, 1, 101, 0, 1, "END\r\n");
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.request.keys")), 3);
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.keys.0"), "ubig");
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.keys.1"), "usmall");
+	cr_assert_eq(ev_int(tp, 0, "memcache.response.count_values"), 2);
+	cr_assert_eq(ev_int(tp, 0, "memcache.response.bytes"), 23);
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.values.1"), "YWJj");
+	cr_assert_eq(ev_int(tp, 0, "destination.bytes"), (json_int_t)(strlen(big) + 23 + 5));
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	cr_assert_eq(PSTAT(tp, TXN), 1);
+
+	/* END lost: what came is published with its request after udptransactiontimeout */
+	udp_str(tp, 0, 102, 0, 1, "get a b\r\n");
+	udp_str(tp, 1, 102, 0, 1, "VALUE a 0 1\r\nA\r\n");
+	udp_str(tp, 1, 102, 0, 1, "VALUE b 0 1\r\nB\r\n");
+	pipeline_tick(tp->pl, tp->ts + 100000000ull);
+	cr_assert_eq(tp_count(tp), 1);
+	pipeline_tick(tp->pl, tp->ts + 20000000000ull);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_eq(ev_int(tp, 1, "memcache.response.count_values"), 2);
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.keys.1"), "b");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	cr_assert_eq(PSTAT(tp, UNANSWERED), 0);
+	tp_free(tp);
+}
+
+Test(memcache, udp_open_responses_are_bounded)
+{
+	struct tp *tp = mc_tp("    maxvalues: -1\n");
+
+	udp_str(tp, 0, 0, 0, 1, "get a\r\n");
+	for (int i = 0; i < 600; i++)
+		udp_str(tp, 1, (uint16_t)i, 0, 1, "VALUE a 0 1\r\nA\r\n");
+	cr_assert_geq(PSTAT(tp, TOO_LARGE), 600 - 256);
+	cr_assert_eq(tp_count(tp), 1, "the oldest open response was published with its request");
+	cr_assert_eq(ev_int(tp, 0, "memcache.response.count_values"), 1);
+	tp_flush(tp);
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 599);
+	cr_assert_eq(tp_count(tp), 1);
+	tp_free(tp);
+}
+
+/* Regression: memcached answers a UDP GetQ miss with an empty frame (0 datagrams): not a parse error. */
+Test(memcache, udp_getq_miss_empty_frame)
+{
+	struct tp *tp = mc_tp(NULL);
+	struct bin q = { .n = 0 };
+	uint8_t buf[256];
+
+	breq(&q, 0x09, 6, NULL, 0, "nokey", NULL);
+	tp_udp(tp, 0, buf, udp_frame(buf, 106, 0, 1, q.b, q.n));
+	tp_udp(tp, 1, buf, udp_frame(buf, 106, 0, 0, NULL, 0));
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	cr_assert_eq(tp_count(tp), 1, "the empty frame says the quiet get has no response");
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "GetQ");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
+	cr_assert_null(tp_get(tp, 0, "memcache.response"));
+	tp_udp(tp, 1, buf, udp_frame(buf, 107, 0, 0, NULL, 0));
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0, "an empty frame answering nothing is ignored");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	tp_free(tp);
+}
+
+/* Regression: quiet requests that time out on an open connection were published as Error. */
+Test(memcache, quiet_requests_expired_on_open_connection_are_ok)
+{
+	struct tp *tp = mc_tp(NULL);
+	struct bin q = { .n = 0 };
+
+	breq(&q, 0x09, 5, NULL, 0, "nokey", NULL); /* GETQ miss: no response */
+	breq(&q, 0x11, 6, set_extras, 8, "k", "v"); /* SETQ that worked: no response */
+	breq(&q, 0x00, 7, NULL, 0, "b", NULL); /* GET whose response was lost */
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, q.b, q.n);
+	pipeline_tick(tp->pl, tp->ts + 11000000000ull);
+	cr_assert_eq(tp_count(tp), 3, "expired after transaction_timeout");
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "GetQ");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.opcode"), "SetQ");
+	cr_assert_str_eq(ev_str(tp, 1, "status"), "OK");
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.opcode"), "Get");
+	cr_assert_str_eq(ev_str(tp, 2, "status"), "Error");
+	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
+	cr_assert_eq(PSTAT(tp, TXN), 2);
 	tp_free(tp);
 }
