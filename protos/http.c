@@ -3,7 +3,9 @@
  * direction. The header section is parsed once it is complete (capped at
  * HTTP_HEAD_MAX); bodies (Content-Length, chunked, until close) are consumed
  * as they arrive and only copied when an option needs them (include_body_for,
- * form parameters, send_request/send_response), capped at max_message_size.
+ * form parameters), capped at max_message_size. As in Packetbeat, the raw
+ * request/response (send_request/send_response) is the header section, plus
+ * the body only when include_body_for publishes it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -123,19 +125,6 @@ static void http_conn_free(void *pstate)
 
 /* ---- finishing a message ---- */
 
-static void set_raw(struct msg *m, const struct http_dir *d)
-{
-	char *raw = malloc(d->h.raw_len + d->clen + 1);
-
-	if (!raw)
-		return;
-	memcpy(raw, d->h.raw, d->h.raw_len);
-	if (d->clen)
-		memcpy(raw + d->h.raw_len, d->cbuf, d->clen);
-	msg_set_raw(m, raw, d->h.raw_len + d->clen);
-	free(raw);
-}
-
 /* The held early response goes to the correlator (paired, or counted unmatched). */
 static void flush_early(struct conn *c)
 {
@@ -181,8 +170,6 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 		m->bytes = d->wire;
 		if (!is_request)
 			m->status = d->h.status >= 400 ? "Error" : NULL;
-		if (d->h.raw)
-			set_raw(m, d);
 		http_msg_set(m, &d->h, &b, hcfg(c), &c->flow); /* takes d->h */
 		deliver(c, is_request, m);
 	}
@@ -270,7 +257,7 @@ static void setup_capture(struct conn *c, enum dir dir, struct http_dir *d)
 	d->send_body = http_content_type_match(ct, &cfg->include_body_for) ||
 		       http_content_type_match(ct, dir == DIR_C2S ? &cfg->include_request_body_for
 								  : &cfg->include_response_body_for);
-	d->capture = d->send_body || form || d->h.raw;
+	d->capture = d->send_body || form; /* the raw request/response holds the body only when it is sent */
 	d->cmax = cfg->max_message_size > d->h.head_len ? cfg->max_message_size - d->h.head_len : 0;
 }
 
@@ -526,9 +513,26 @@ static ssize_t http_parse(struct conn *c, enum dir dir, const uint8_t *data, siz
 	return (ssize_t)off;
 }
 
-static bool body_gap(struct conn *c, struct http_dir *d, uint64_t n, uint64_t ts)
+/*
+ * Server bytes were lost where a response's header section starts or goes on:
+ * that response is gone, and it answered the oldest waiting request (the
+ * responses before it were all paired). That request is published now,
+ * unanswered, with a note, so the next response pairs with its own request.
+ */
+static void response_head_lost(struct conn *c)
+{
+	struct msg *req = corr_take(c, NULL);
+
+	if (!req)
+		return;
+	http_msg_response_lost(req);
+	corr_publish(c->pl, c->cfg, &c->flow, req, NULL);
+}
+
+static bool body_gap(struct conn *c, enum dir dir, struct http_dir *d, uint64_t n, uint64_t ts)
 {
 	uint64_t left = d->left;
+	bool framed = d->st == ST_BODY_LEN;
 
 	body_lost(c, d, n < left ? n : left);
 	if (n < left) {
@@ -542,10 +546,21 @@ static bool body_gap(struct conn *c, struct http_dir *d, uint64_t n, uint64_t ts
 	}
 	/* Body done; bytes lost past it (or chunk framing lost) leave no way to resync. */
 	complete(c, d, ts);
-	return n > left;
+	if (n == left)
+		return false;
+	/* Past a Content-Length body the lost bytes began the next message. */
+	if (framed && dir == DIR_S2C)
+		response_head_lost(c);
+	return true;
 }
 
-/* Lost bytes: inside a body they are counted and parsing goes on; elsewhere the direction restarts. */
+/*
+ * Lost bytes. Inside a body they are counted and parsing goes on. Lost chunk
+ * framing or trailer: the message is published with its note, and the
+ * direction restarts. Lost at or in a header section, where the parser cannot
+ * know where messages begin: the direction restarts, and on the server side
+ * the response that began there is given up (response_head_lost).
+ */
 static bool http_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 {
 	struct http_conn *hc = c->pstate;
@@ -563,13 +578,22 @@ static bool http_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 		return false;
 	case ST_BODY_LEN:
 	case ST_CHUNK_DATA:
-		return body_gap(c, d, n, ts);
-	default:
-		dir_reset(d);
-		if (dir == DIR_C2S)
-			flush_early(c);
+		return body_gap(c, dir, d, n, ts);
+	case ST_CHUNK_SIZE:
+	case ST_CHUNK_CRLF:
+	case ST_TRAILER:
+		body_lost(c, d, 0);
+		complete(c, d, ts);
 		return true;
+	case ST_START:
+		break;
 	}
+	dir_reset(d);
+	if (dir == DIR_C2S)
+		flush_early(c);
+	else
+		response_head_lost(c);
+	return true;
 }
 
 static void http_fin(struct conn *c, enum dir dir, uint64_t ts)

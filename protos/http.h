@@ -71,7 +71,7 @@ struct http_head {
 	char *real_ip;
 	char *user; /* user name of Basic credentials */
 	struct http_hdrs headers; /* captured header fields, repeated ones joined with ", " */
-	uint8_t *raw; /* header section as sent (redacted), for send_request/response */
+	uint8_t *raw; /* header section as sent (Authorization starred), for send_request/response */
 	size_t raw_len;
 	size_t head_len; /* bytes of the header section on the wire */
 };
@@ -98,10 +98,14 @@ struct http_body {
 /*
  * A finished message's event members (protos/http_event.c): m->priv keeps
  * what the event needs, taking h's contents; m->fields gets the few members
- * inside generic objects (destination.domain, network.forwarded_ip).
+ * inside generic objects (destination.domain, network.forwarded_ip); with
+ * h->raw, m->raw is the header section followed by the published body
+ * (body.content, decoded as it is), or by nothing when the body is not sent.
  */
 void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
 		  const struct flow *f);
+/* Request m's response was lost (its header section): the unanswered event says so. */
+void http_msg_response_lost(struct msg *m);
 /* Request method of a message set by http_msg_set ("" if unknown). */
 const char *http_msg_method(const struct msg *m);
 /* proto_ops.write_fields */

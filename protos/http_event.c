@@ -24,6 +24,7 @@ struct http_msg {
 	size_t content_len;
 	bool lost; /* packet loss inside the body */
 	/* request */
+	bool resp_lost; /* its response's header section was lost: published unanswered */
 	bool port_mismatch;
 	char *path; /* decoded request path */
 	size_t plen;
@@ -137,6 +138,29 @@ static void body_content(struct http_msg *hm, const struct http_head *h, const s
 	hm->content_len = b->len;
 }
 
+/*
+ * send_request/send_response: the header section, then the body only when it
+ * is published (Packetbeat's raw message: rawHeaders + body when sendBody).
+ * Bodies of other content types (binary, compressed, forms) stay out; a form
+ * sent by include_body_for is there as sent, as in body.content.
+ */
+static void raw_message(struct msg *m, const struct http_head *h, const struct http_msg *hm)
+{
+	char *raw;
+
+	if (!hm->content_len) {
+		msg_set_raw(m, h->raw, h->raw_len);
+		return;
+	}
+	raw = malloc(h->raw_len + hm->content_len);
+	if (!raw)
+		return;
+	memcpy(raw, h->raw, h->raw_len);
+	memcpy(raw + h->raw_len, hm->content, hm->content_len);
+	msg_set_raw(m, raw, h->raw_len + hm->content_len);
+	free(raw);
+}
+
 static char *form_params(const struct http_head *h, const struct http_body *b, const struct strlist *hide,
 			 const char *query, size_t qlen)
 {
@@ -199,6 +223,8 @@ void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b,
 	hm->lost = b->lost;
 	hm->clen = h->has_clen ? h->clen : b->bytes;
 	body_content(hm, h, b);
+	if (h->raw)
+		raw_message(m, h, hm);
 	if (h->is_request && request_url(hm, h, b, cfg, f)) {
 		http_msg_free(hm);
 		return;
@@ -214,6 +240,14 @@ void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b,
 	if (!http_is_ip(hm->host))
 		generic_member(&m->fields, "destination.domain", hm->host);
 	generic_member(&m->fields, "network.forwarded_ip", hm->h.real_ip);
+}
+
+void http_msg_response_lost(struct msg *m)
+{
+	struct http_msg *hm = m ? m->priv : NULL;
+
+	if (hm)
+		hm->resp_lost = true;
 }
 
 const char *http_msg_method(const struct msg *m)
@@ -347,7 +381,7 @@ static void response_object(struct json_buf *b, const struct http_msg *r, uint64
 /* error.message: Packetbeat's notes; the response's replace the request's (as a merge of the two would). */
 static void notes(struct json_buf *b, const struct http_msg *q, const struct http_msg *r)
 {
-	const char *msgs[2];
+	const char *msgs[3];
 	size_t n = 0;
 
 	if (r && r->lost) {
@@ -357,6 +391,8 @@ static void notes(struct json_buf *b, const struct http_msg *q, const struct htt
 			msgs[n++] = "Host header port number mismatch";
 		if (q->lost)
 			msgs[n++] = "Packet loss while capturing the request";
+		if (!r && q->resp_lost)
+			msgs[n++] = "Packet loss while capturing the response";
 	}
 	if (!n)
 		return;

@@ -4,6 +4,7 @@
  * events are checked.
  */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,6 +540,119 @@ Test(http, gap_in_headers_drops_the_message)
 	cr_assert_eq(tp_count(tp), 0);
 	cr_assert_eq(tp->st.v[STAT_DROP_GAP], 1);
 	tp_free(tp);
+}
+
+/* True when s ends with suffix. */
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* send_request/send_response: the header section, the body only when include_body_for sends it. */
+Test(http, raw_message_holds_body_only_when_sent)
+{
+	struct tp *tp = http_tp("    send_request: true\n    send_response: true\n"
+				"    include_body_for: [application/json]\n    hide_keywords: [password]\n");
+	static const char form_head[] = "POST /login?password=q1 HTTP/1.1\r\nHost: h\r\n"
+					"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 25\r\n\r\n";
+	static const char html_head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 15\r\n\r\n";
+	static const char json_resp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n"
+					"{\"a\":1}";
+	char req[256], resp[256];
+
+	snprintf(req, sizeof(req), "%suser=bob&password=hunter2", form_head);
+	snprintf(resp, sizeof(resp), "%s<html>hi</html>", html_head);
+	tp_handshake(tp);
+	send_str(tp, C2S, req);
+	send_str(tp, S2C, resp);
+	send_str(tp, C2S, "GET /data HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, json_resp);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	/* the form's password is hidden in url.query and not sent anywhere else */
+	cr_assert_str_eq(get_str(tp, 0, "url.query"), "password=xxxxx&user=bob");
+	cr_assert_str_eq(get_str(tp, 0, "request"), form_head);
+	cr_assert_str_eq(get_str(tp, 0, "response"), html_head);
+	cr_assert_null(tp_get(tp, 0, "http.request.body.content"));
+	cr_assert_eq(get_int(tp, 0, "http.request.body.bytes"), 25);
+	cr_assert_str_eq(get_str(tp, 1, "response"), json_resp);
+	cr_assert_str_eq(get_str(tp, 1, "http.response.body.content"), "{\"a\":1}");
+	tp_free(tp);
+}
+
+/* include_request_body_for / include_response_body_for each add the body to their own raw message. */
+Test(http, raw_message_follows_direction_lists)
+{
+	struct tp *tp = http_tp("    send_request: true\n    send_response: true\n"
+				"    include_request_body_for: [text/plain]\n"
+				"    include_response_body_for: [application/xml]\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "PUT /t HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nho");
+	send_str(tp, C2S, "PUT /x HTTP/1.1\r\nContent-Type: application/xml\r\nContent-Length: 4\r\n\r\n<a/>");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 4\r\n\r\n<b/>");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert(ends_with(get_str(tp, 0, "request"), "\r\n\r\nhi"), "%s", get_str(tp, 0, "request"));
+	cr_assert(ends_with(get_str(tp, 0, "response"), "Content-Length: 2\r\n\r\n"), "%s", get_str(tp, 0, "response"));
+	cr_assert(ends_with(get_str(tp, 1, "request"), "Content-Length: 4\r\n\r\n"), "%s", get_str(tp, 1, "request"));
+	cr_assert(ends_with(get_str(tp, 1, "response"), "\r\n\r\n<b/>"), "%s", get_str(tp, 1, "response"));
+	tp_free(tp);
+}
+
+/*
+ * Packetbeat puts a form body sent by include_body_for into body.content and
+ * the raw request as it was sent; hide_keywords hides parameters in url.query
+ * only (its documentation warns that raw fields may hold sensitive data).
+ */
+Test(http, raw_request_of_sent_form_is_as_packetbeat)
+{
+	struct tp *tp = http_tp("    send_request: true\n    hide_keywords: [password]\n"
+				"    include_body_for: [application/x-www-form-urlencoded]\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S,
+		 "POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		 "Content-Length: 14\r\n\r\npassword=s3cr3");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "url.query"), "password=xxxxx");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.body.content"), "password=s3cr3");
+	cr_assert(ends_with(get_str(tp, 0, "request"), "\r\n\r\npassword=s3cr3"), "%s", get_str(tp, 0, "request"));
+	tp_free(tp);
+}
+
+/* A compressed body in the raw response is the decoded body.content (Packetbeat decodes before both). */
+Test(http, raw_response_body_is_decoded_never_binary)
+{
+	/* gzip of "hello hello hello\n" */
+	static const uint8_t gz[] = { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48,
+				      0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x5c, 0x00, 0x3b, 0x7c, 0x8a,
+				      0xdf, 0x12, 0x00, 0x00, 0x00 };
+	char head[200];
+
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+		 sizeof(gz));
+	for (int sent = 0; sent < 2; sent++) {
+		struct tp *tp = http_tp(sent ? "    send_response: true\n    include_body_for: [text/plain]\n"
+					     : "    send_response: true\n");
+		char want[256];
+
+		tp_handshake(tp);
+		send_str(tp, C2S, "GET /z HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n");
+		send_str(tp, S2C, head);
+		tp_tcp(tp, S2C, XB_TCP_PSH, gz, sizeof(gz));
+		tp_flush(tp);
+		cr_assert_eq(tp_count(tp), 1);
+		snprintf(want, sizeof(want), "%s%s", head, sent ? "hello hello hello\n" : "");
+		cr_assert_str_eq(get_str(tp, 0, "response"), want);
+		tp_free(tp);
+	}
 }
 
 static const char *note(struct tp *tp, size_t i)
