@@ -6,11 +6,13 @@
 extern const struct proto_ops http_ops;
 extern const struct proto_ops dns_ops;
 extern const struct proto_ops memcache_ops;
+extern const struct proto_ops redis_ops;
 
 const struct proto_ops *const proto_registry[] = {
 	&http_ops,
 	&dns_ops,
 	&memcache_ops,
+	&redis_ops,
 	NULL,
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's example queries (tests/es_queries.sh) against the test server
 # loaded by xdpbeat from pcaps (HTTP with slow responses, DNS with an
-# NXDOMAIN) plus Packetbeat-shaped Redis events.
+# NXDOMAIN, Redis with error replies).
 set -u
 . "$(dirname "$0")/../es_lib.sh"
 
@@ -13,18 +13,8 @@ DNS_PCAP=$ES_ROOT/tests/pcaps/dns-udp.pcap
 if [ -f "$DNS_PCAP" ]; then
 	xb_run dns "$DNS_PCAP" -E 'xdpbeat.protocols=[{type: dns, ports: [53, 5353]}]'
 fi
-# Redis events as Packetbeat writes them (xdpbeat's redis parser uses the same names)
-day=$(date -u +%Y.%m.%d)
-{
-	for i in 1 2 3; do
-		echo '{"create":{"_index":"xdpbeat-'"$day"'"}}'
-		echo '{"@timestamp":"2026-01-02T03:04:0'$i'.000Z","type":"redis","status":"OK","method":"GET","resource":"k'$i'","network":{"protocol":"redis","transport":"tcp"},"redis":{"return_value":"v"}}'
-	done
-	for i in 4 5; do
-		echo '{"create":{"_index":"xdpbeat-'"$day"'"}}'
-		echo '{"@timestamp":"2026-01-02T03:04:0'$i'.000Z","type":"redis","status":"Error","method":"INCR","resource":"name","network":{"protocol":"redis","transport":"tcp"},"redis":{"error":"ERR value is not an integer or out of range"}}'
-	done
-} | curl -s -H 'Content-Type: application/x-ndjson' -XPOST "$ES_URL/_bulk" --data-binary @- >/dev/null
+REDIS_PCAP=$ES_ROOT/tests/pcaps/redis.pcap
+xb_run redis "$REDIS_PCAP" -E 'xdpbeat.protocols=[{type: redis, ports: [6379, 16379, 26379]}]'
 
 Q=$ES_ROOT/tests/es_queries.sh
 hits() { $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["hits"]["total"]["value"] if "hits" in d else d.get("count"))'; }
@@ -39,6 +29,11 @@ if [ -f "$DNS_PCAP" ]; then
 	check "dns_nxdomain: 1 lookup" eq "$("$Q" "$ES_URL" dns_nxdomain | hits)" 1
 	check "dns_nxdomain: the missing name" eq "$("$Q" "$ES_URL" dns_nxdomain | $PY -c 'import json,sys; print(json.load(sys.stdin)["hits"]["hits"][0]["_source"]["dns"]["question"]["name"])')" missing.example.com
 fi
-check "redis_errors: 2 errors" eq "$("$Q" "$ES_URL" redis_errors | hits)" 2
+check "redis_errors: 3 errors" eq "$("$Q" "$ES_URL" redis_errors | hits)" 3
+check "redis_errors: the commands and their errors" eq "$("$Q" "$ES_URL" redis_errors | $PY -c '
+import json, sys
+h = json.load(sys.stdin)["hits"]["hits"]
+print(sorted((x["_source"]["method"], x["_source"]["redis"]["error"].split()[0]) for x in h))')" \
+	"[('EVAL', 'MYERR'), ('INCR', 'ERR'), ('LPUSH', 'WRONGTYPE')]"
 check "all queries run without a name" eq "$("$Q" "$ES_URL" | grep -c '^## ')" 4
 es_done

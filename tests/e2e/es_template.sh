@@ -9,7 +9,7 @@ set -u
 
 declare -A PORTS=(
 	[http]="80, 8080, 8000, 5000, 8002" [dns]="53, 5353, 15353" [memcache]="11211, 11212"
-	[redis]="6379" [mysql]="3306" [pgsql]="5432" [mongodb]="27017" [thrift]="9090"
+	[redis]="6379, 16379, 26379" [mysql]="3306" [pgsql]="5432" [mongodb]="27017" [thrift]="9090"
 )
 protos=""
 for p in "${!PORTS[@]}"; do

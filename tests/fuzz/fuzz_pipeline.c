@@ -1,5 +1,5 @@
 /*
- * Pipeline fuzzer: protocol-shaped payloads (HTTP, DNS, memcache, noise),
+ * Pipeline fuzzer: protocol-shaped payloads (HTTP, DNS, memcache, redis, noise),
  * mutated, cut into segments with random order, loss and direction flips,
  * wrapped in random or damaged IPv4/IPv6 frames and fed through
  * decode_frame() and the whole pipeline with the default configuration.
@@ -58,6 +58,10 @@ static const struct {
 	SEED(53, 0, "\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07"
 	     "example\x03"
 	     "com\x00\x00\x01\x00\x01"),
+	/* Redis: multibulk and inline commands; RESP2/RESP3 replies, an attribute and a push */
+	SEED(6379, 0, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\nPING\r\nSUBSCRIBE \"a b\" c\r\n"),
+	SEED(6379, 1, "+OK\r\n*2\r\n$1\r\na\r\n*1\r\n:-1\r\n%1\r\n+k\r\n~1\r\n,1.5\r\n|1\r\n+t\r\n:1\r\n"
+	     "=8\r\ntxt:abcd\r\n>3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$0\r\n\r\n-ERR x\r\n$-1\r\n_\r\n#t\r\n"),
 };
 static const uint16_t ports[] = { 80, 80, 80, 53, 53, 11211, 11211, 6379, 1234 };
 
