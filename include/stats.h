@@ -34,6 +34,7 @@
 	X(TXN, "transactions")                                                        \
 	X(TXN_UNANSWERED, "transactions.unanswered")                                  \
 	X(TXN_UNMATCHED_RESP, "transactions.unmatched_responses")                     \
+	X(TXN_GIVEN_UP_MEMORY, "transactions.given_up_for_memory")                    \
 	X(EVENTS_PUBLISHED, "events.published")                                       \
 	X(EVENTS_ACKED, "events.acked")                                               \
 	X(EVENTS_FAILED, "events.failed")                                             \

@@ -235,6 +235,9 @@ void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b,
 	hm->h.raw = NULL;
 	m->priv = hm;
 	m->priv_free = http_msg_free;
+	/* the body, header strings and URL parts it keeps */
+	m->mem = hm->content_len + hm->h.head_len + hm->plen + (hm->params ? strlen(hm->params) : 0) +
+		 (hm->query ? strlen(hm->query) : 0) + (hm->full ? strlen(hm->full) : 0);
 	if (!hm->h.is_request)
 		return;
 	if (!http_is_ip(hm->host))

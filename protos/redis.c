@@ -145,6 +145,8 @@ static struct msg *msg_wrap(struct redis_msg *rm, const struct redis_done *d, bo
 		m->raw = rm->text;
 		m->raw_len = rm->len;
 		rm->shared = true;
+	} else {
+		m->mem = rm->len;
 	}
 	return m;
 }

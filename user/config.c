@@ -494,18 +494,30 @@ static int set_defaults(struct config *c)
 	return 0;
 }
 
+/*
+ * Setting a (value av) must be at most setting b (bv); either may be a
+ * default. The error points at whichever of the two the file sets (a first)
+ * and names both, saying which value is the default.
+ */
+static int bound_error(struct cfg_err *err, const struct cfg_node *tree, const char *a, unsigned long long av,
+		       const char *b, unsigned long long bv)
+{
+	const struct cfg_node *na = cfg_get(tree, a), *nb = cfg_get(tree, b);
+
+	return cfg_error(err, na ? na : nb, "%s (%llu%s) must be at most %s (%llu%s)", a, av, na ? "" : ", the default", b,
+			 bv, nb ? "" : ", the default");
+}
+
 static int check_config(struct config *c, struct cfg_err *err)
 {
 	const struct cfg_node *tree = c->tree;
 
 	if (c->queue.flush_min_events > c->queue.events)
-		return cfg_error(err, cfg_get(tree, "queue.mem.flush.min_events"),
-				 "expected at most queue.mem.events (%lld), got %lld", (long long)c->queue.events,
-				 (long long)c->queue.flush_min_events);
+		return bound_error(err, tree, "queue.mem.flush.min_events", (unsigned long long)c->queue.flush_min_events,
+				   "queue.mem.events", (unsigned long long)c->queue.events);
 	if (c->tcp.max_stream_bytes > c->tcp.max_total_bytes)
-		return cfg_error(err, cfg_get(tree, "xdpbeat.tcp.max_stream_bytes"),
-				 "expected at most xdpbeat.tcp.max_total_bytes (%llu), got %llu",
-				 (unsigned long long)c->tcp.max_total_bytes, (unsigned long long)c->tcp.max_stream_bytes);
+		return bound_error(err, tree, "xdpbeat.tcp.max_stream_bytes", (unsigned long long)c->tcp.max_stream_bytes,
+				   "xdpbeat.tcp.max_total_bytes", (unsigned long long)c->tcp.max_total_bytes);
 	if (!cfg_get(tree, "output")) {
 		if (add_output(c, output_find("console") ? output_find("console") : output_registry[0], NULL, err))
 			return -EINVAL;

@@ -49,6 +49,12 @@ void corr_unmatched(struct pipeline *pl, const struct proto_cfg *cfg, struct msg
 	msg_free(resp);
 }
 
+/* What a queued message keeps in memory besides its struct. */
+static size_t msg_bytes(const struct msg *m)
+{
+	return m->raw_len + m->mem;
+}
+
 struct msg *corr_take(struct conn *c, struct msg *m)
 {
 	struct msg **pp, *prev = NULL;
@@ -63,6 +69,7 @@ struct msg *corr_take(struct conn *c, struct msg *m)
 		c->req_tail = prev;
 	m->next = NULL;
 	c->nreq--;
+	pipeline_pending(c->pl, -(int64_t)msg_bytes(m));
 	return m;
 }
 
@@ -75,6 +82,15 @@ void corr_request(struct conn *c, struct msg *req)
 	}
 	if (c->nreq >= CORR_MAX_PENDING)
 		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
+	/*
+	 * Waiting requests may keep captured bodies: over xdpbeat.tcp.max_total_bytes
+	 * in all, this connection's oldest are given up (published unanswered).
+	 */
+	while (c->req_head &&
+	       pipeline_pending(c->pl, 0) + msg_bytes(req) > pipeline_config(c->pl)->tcp.max_total_bytes) {
+		stats_add(pipeline_stats(c->pl), STAT_TXN_GIVEN_UP_MEMORY, 1);
+		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
+	}
 	req->next = NULL;
 	if (c->req_tail)
 		c->req_tail->next = req;
@@ -82,6 +98,7 @@ void corr_request(struct conn *c, struct msg *req)
 		c->req_head = req;
 	c->req_tail = req;
 	c->nreq++;
+	pipeline_pending(c->pl, (int64_t)msg_bytes(req));
 }
 
 void corr_response(struct conn *c, struct msg *resp)

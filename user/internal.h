@@ -26,6 +26,8 @@ struct corr_udp *corr_udp_new(void);
 void corr_udp_expire(struct pipeline *pl, struct corr_udp *u, uint64_t now);
 void corr_udp_free(struct pipeline *pl, struct corr_udp *u);
 struct corr_udp *pipeline_udp(struct pipeline *pl);
+/* Bytes kept by requests waiting for their responses, over every TCP connection (add a negative to release). */
+uint64_t pipeline_pending(struct pipeline *pl, int64_t delta);
 
 /* Faster small allocations for jansson (user/json_alloc.c): call before any JSON is made. */
 void json_alloc_install(void);

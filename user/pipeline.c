@@ -27,6 +27,7 @@ struct pipeline {
 	uint64_t now;
 	uint64_t next_sweep;
 	uint64_t leap; /* a clock jump of over CLOCK_LEAP_NS waiting for a second packet to confirm it */
+	uint64_t pending; /* bytes kept by queued requests (correlator) */
 };
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx)
@@ -78,6 +79,12 @@ struct stats *pipeline_stats(struct pipeline *pl)
 struct corr_udp *pipeline_udp(struct pipeline *pl)
 {
 	return pl->udp;
+}
+
+uint64_t pipeline_pending(struct pipeline *pl, int64_t delta)
+{
+	pl->pending += (uint64_t)delta;
+	return pl->pending;
 }
 
 void pipeline_emit(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,

@@ -1104,3 +1104,30 @@ Test(http, one_far_future_timestamp_does_not_expire_everything)
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
 }
+
+/* Requests waiting for answers count against xdpbeat.tcp.max_total_bytes: the oldest are given up. */
+Test(http, waiting_requests_kept_within_the_memory_cap)
+{
+	struct tp *tp = http_tp("    include_body_for: [\"text/plain\"]\nxdpbeat.tcp.max_total_bytes: 1MiB\nxdpbeat.tcp.max_stream_bytes: 512KiB\n");
+	static char body[300 * 1024];
+	char head[128];
+
+	memset(body, 'x', sizeof(body));
+	tp_handshake(tp);
+	for (int i = 0; i < 8; i++) {
+		snprintf(head, sizeof(head), "POST /up/%d HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n",
+			 i, sizeof(body));
+		send_str(tp, C2S, head);
+		for (size_t off = 0; off < sizeof(body); off += 60000)
+			tp_tcp(tp, C2S, 0, body + off, sizeof(body) - off < 60000 ? sizeof(body) - off : 60000);
+	}
+	/* 8 x 300 KiB bodies kept for their answers: at most 3 fit in 1 MiB, the older ones are given up */
+	cr_assert_geq(tp->st.v[STAT_TXN_GIVEN_UP_MEMORY], 5);
+	cr_assert_eq(tp_count(tp), tp->st.v[STAT_TXN_GIVEN_UP_MEMORY]);
+	cr_assert_str_eq(get_str(tp, 0, "path"), "/up/0");
+	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 8, "every request published once");
+	tp_free(tp);
+}
