@@ -175,4 +175,16 @@ static inline const char *rd_cstr(struct reader *r, size_t max, size_t *len)
 	return (const char *)p;
 }
 
+/* Value of a hexadecimal digit, or -1. */
+static inline int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "http_url.h"
+#include "reader.h"
 
 /* ---- growable string ---- */
 
@@ -62,16 +63,6 @@ char *sb_take(struct sbuf *b)
 
 /* ---- percent encoding ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* %XX (and '+' as space when plus_space); NULL for a bad escape. */
 char *http_unescape(const char *s, size_t n, bool plus_space, size_t *outlen)
@@ -83,11 +74,11 @@ char *http_unescape(const char *s, size_t n, bool plus_space, size_t *outlen)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+			if (i + 2 >= n || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0) {
 				free(out);
 				return NULL;
 			}
-			out[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+			out[o++] = (char)(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
 			i += 2;
 		} else if (s[i] == '+' && plus_space) {
 			out[o++] = ' ';

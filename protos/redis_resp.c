@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reader.h"
 #include "redis.h"
 
 /* What one feed call works with besides the parser. */
@@ -367,16 +368,6 @@ static bool is_space(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static int hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static uint8_t unescape(uint8_t c)
 {
@@ -411,9 +402,9 @@ static ssize_t inline_arg(const uint8_t *s, size_t n, size_t *i, uint8_t *out)
 		if (dq || sq) {
 			if (k >= n || s[k] == '\0')
 				return -EINVAL;
-			if (dq && s[k] == '\\' && k + 3 < n && s[k + 1] == 'x' && hex_val(s[k + 2]) >= 0 &&
-			    hex_val(s[k + 3]) >= 0) {
-				out[o++] = (uint8_t)(hex_val(s[k + 2]) << 4 | hex_val(s[k + 3]));
+			if (dq && s[k] == '\\' && k + 3 < n && s[k + 1] == 'x' && hex_digit(s[k + 2]) >= 0 &&
+			    hex_digit(s[k + 3]) >= 0) {
+				out[o++] = (uint8_t)(hex_digit(s[k + 2]) << 4 | hex_digit(s[k + 3]));
 				k += 4;
 			} else if (dq && s[k] == '\\' && k + 1 < n && s[k + 1] != '\0') {
 				out[o++] = unescape(s[k + 1]);
