@@ -65,6 +65,7 @@ struct msg {
 	const char *status; /* response: "OK" (NULL), "Error", "Server Error", ... */
 	uint64_t id; /* UDP matching key (DNS id, memcache request id) */
 	bool noreply; /* request that gets no response: published at once */
+	bool placeholder; /* stands for a request never seen: the event of a response that answers nothing */
 	bool quiet; /* request answered only on failure: without a response it is published as OK */
 	void *priv; /* the protocol's own decoded message, read by ops->write_fields (owned) */
 	size_t mem; /* bytes priv keeps (captured bodies, values...), for the correlator's memory cap */
@@ -133,6 +134,12 @@ struct proto_ops {
 	 */
 	int (*write_fields)(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
 			    const struct msg *resp);
+	/*
+	 * A response the correlator cannot pair is published with status Error
+	 * and a placeholder request (as Packetbeat does for DNS) instead of only
+	 * being counted.
+	 */
+	bool publish_unmatched;
 };
 
 /* Registry (protos/registry.c). */

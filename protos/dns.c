@@ -240,6 +240,12 @@ static int dns_write_fields(struct json_buf *b, const struct proto_cfg *cfg, con
 		dns_write(b, r ? r : q, pc);
 	if (q || r)
 		request_write(b, q ? q : r);
+	/* Packetbeat's notes on a transaction, as error.message */
+	if (!r || !q) {
+		json_buf_key(b, "error", 0);
+		json_buf_puts(b, r ? "{\"message\":\"Response: received without an associated Query\"}"
+				   : "{\"message\":\"No response to this query was received\"}");
+	}
 	return b->err;
 }
 
@@ -448,4 +454,5 @@ const struct proto_ops dns_ops = {
 	.fin = dns_fin,
 	.parse_udp = dns_parse_udp,
 	.write_fields = dns_write_fields,
+	.publish_unmatched = true,
 };

@@ -41,6 +41,23 @@ void corr_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct
 	pipeline_emit(pl, cfg, f, req, resp);
 }
 
+/* A response nothing waits for: counted, and published when the protocol asks for it. */
+static void orphan(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *resp)
+{
+	struct msg *req = cfg->ops->publish_unmatched ? msg_new(resp->ts) : NULL;
+
+	if (!req) {
+		corr_unmatched(pl, cfg, resp);
+		return;
+	}
+	proto_count(pl, cfg, PSTAT_RESPONSES);
+	proto_count(pl, cfg, PSTAT_UNMATCHED);
+	stats_add(pipeline_stats(pl), STAT_TXN_UNMATCHED_RESP, 1);
+	req->placeholder = true;
+	resp->status = "Error";
+	pipeline_emit(pl, cfg, f, req, resp);
+}
+
 void corr_unmatched(struct pipeline *pl, const struct proto_cfg *cfg, struct msg *resp)
 {
 	proto_count(pl, cfg, PSTAT_RESPONSES);
@@ -106,7 +123,7 @@ void corr_response(struct conn *c, struct msg *resp)
 	struct msg *req = corr_take(c, NULL);
 
 	if (!req) {
-		corr_unmatched(c->pl, c->cfg, resp);
+		orphan(c->pl, c->cfg, &c->flow, resp);
 		return;
 	}
 	corr_publish(c->pl, c->cfg, &c->flow, req, resp);
@@ -263,7 +280,7 @@ void corr_udp_response(struct pipeline *pl, const struct proto_cfg *cfg, const s
 	struct udp_entry **pp = udp_find(u, udp_hash(f, cfg, resp->id), f, cfg, resp->id);
 
 	if (!*pp) {
-		corr_unmatched(pl, cfg, resp);
+		orphan(pl, cfg, f, resp);
 		return;
 	}
 	corr_publish(pl, cfg, f, udp_take(u, pp), resp);

@@ -239,7 +239,7 @@ static void event_object(struct event_writer *ew, struct obj *doc, const char *n
 		json_buf_put(o.b, "[\"connection\",\"protocol\"]", 25);
 	put_str(&o, "dataset", name, strlen(name));
 	put_time(ew, &o, "start", start);
-	if (resp && end >= start) {
+	if (resp && end >= start && !req->placeholder) {
 		put_time(ew, &o, "end", end);
 		put_u64(&o, "duration", end - start);
 	}

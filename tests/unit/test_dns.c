@@ -752,6 +752,8 @@ Test(dns, udp_error_status_and_unanswered)
 	cr_assert_str_eq(ev_str(tp, 1, "status"), "Error");
 	cr_assert_str_eq(ev_str(tp, 1, "dns.type"), "query");
 	cr_assert_str_eq(ev_str(tp, 1, "resource"), "lost.example.com");
+	cr_assert_str_eq(ev_str(tp, 1, "error.message"), "No response to this query was received");
+	cr_assert_null(tp_get(tp, 0, "error"), "an answered query has no note");
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
 	tp_free(tp);
 }
@@ -1028,10 +1030,19 @@ Test(dns, tcp_gap_resumes_at_a_message_start)
 	n = framed(&r[3], buf);
 	tp_tcp(tp, 1, 0, buf, n);
 	tp_flush(tp);
-	cr_assert_eq(tp_count(tp), 2);
+	/* q0, the answers to the lost q1 and q2 (published alone, as Packetbeat), then q3 */
+	cr_assert_eq(tp_count(tp), 4);
 	cr_assert_str_eq(ev_str(tp, 0, "resource"), "q0.example.com");
-	cr_assert_str_eq(ev_str(tp, 1, "resource"), "q3.example.com");
-	cr_assert_str_eq(ev_str(tp, 1, "status"), "OK");
+	for (size_t i = 1; i <= 2; i++) {
+		cr_assert_str_eq(ev_str(tp, i, "resource"), names[i]);
+		cr_assert_str_eq(ev_str(tp, i, "status"), "Error");
+		cr_assert_str_eq(ev_str(tp, i, "error.message"), "Response: received without an associated Query");
+		cr_assert_eq(json_integer_value(tp_get(tp, i, "source.bytes")), 0);
+		cr_assert_null(tp_get(tp, i, "event.duration"));
+	}
+	cr_assert_str_eq(ev_str(tp, 3, "resource"), "q3.example.com");
+	cr_assert_str_eq(ev_str(tp, 3, "status"), "OK");
+	cr_assert_null(tp_get(tp, 3, "error"));
 	cr_assert_eq(PSTAT(tp, GAPS), 1, "one gap; the rest of the cut segment skipped with it");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 2, "the answers to the lost queries");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
