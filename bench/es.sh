@@ -34,6 +34,13 @@ print('| %s | %d | %.2f | %.0f | %.2f | %s | %s |' % (l, n, t, n / t if t else 0
 TIME="/usr/bin/time -f %U_%S -o $TMP/cpu.raw"
 cpu() { tr _ ' ' <"$TMP/cpu.raw" >"$TMP/cpu"; }
 
+echo "### Elasticsearch output: events/s into the test server, next to the file output"
+echo
+echo "One pcap of $BENCH_EVENTS HTTP transactions through \`xdpbeat -I\` into each output, one after the other."
+echo "The Python test server (one process, mapping checks off) bounds the Elasticsearch rows; *xdpbeat CPU s*"
+echo "is what xdpbeat itself spent (user + system), *wire bytes/event* the bulk bodies and headers the server"
+echo "received over the events."
+echo
 echo "| output | events | seconds | events/s | xdpbeat CPU s | wire bytes/event | bulk requests |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 
@@ -68,3 +75,6 @@ es_run "elasticsearch, gzip 1, 2 workers, bulk 800" -E output.elasticsearch.comp
 es_run "elasticsearch, gzip 1, disk spool" -E output.elasticsearch.compression_level=1 -E "queue.disk.path=$TMP/spool"
 echo
 echo "pcap: $BENCH_EVENTS HTTP transactions (tests/es_gen_pcap.py); $(nproc) CPUs; test server: Python $($PY -c 'import platform; print(platform.python_version())')."
+echo
+echo "Command: \`make bench\` (bench/es.sh; \`BENCH_EVENTS\` changes the size)."
+echo
