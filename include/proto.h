@@ -69,6 +69,7 @@ struct msg {
 	bool quiet; /* request answered only on failure: without a response it is published as OK */
 	void *priv; /* the protocol's own decoded message, read by ops->write_fields (owned) */
 	size_t mem; /* bytes priv keeps (captured bodies, values...), for the correlator's memory cap */
+	size_t queued_bytes; /* correlator: what it counted for this message while queued */
 	void (*priv_free)(void *priv); /* frees priv (NULL: free()) */
 };
 

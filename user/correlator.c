@@ -86,7 +86,7 @@ struct msg *corr_take(struct conn *c, struct msg *m)
 		c->req_tail = prev;
 	m->next = NULL;
 	c->nreq--;
-	pipeline_pending(c->pl, -(int64_t)msg_bytes(m));
+	pipeline_pending(c->pl, -(int64_t)m->queued_bytes); /* as counted: the message may have changed since */
 	return m;
 }
 
@@ -115,7 +115,8 @@ void corr_request(struct conn *c, struct msg *req)
 		c->req_head = req;
 	c->req_tail = req;
 	c->nreq++;
-	pipeline_pending(c->pl, (int64_t)msg_bytes(req));
+	req->queued_bytes = msg_bytes(req);
+	pipeline_pending(c->pl, (int64_t)req->queued_bytes);
 }
 
 void corr_response(struct conn *c, struct msg *resp)
