@@ -8,7 +8,9 @@
  * only a capped prefix is kept), and the TCP glue, including binary quiet
  * requests (GETKQ, SETQ, ...) that complete when a later response shows
  * the server skipped them; left without a response (close, timeout) they
- * are published as OK (msg->quiet).
+ * are published as OK (msg->quiet). Quiet meta commands (mg ... q) are
+ * paired the same way: a reply their q flag suppresses (EN for mg, HD for
+ * the others, MN) or whose opaque/key differs answers a later request.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -560,16 +562,76 @@ static void mc_tcp_bin_response(struct conn *c, struct msg *resp, const struct m
 	corr_response(c, resp);
 }
 
+/* Can meta reply r (opaque, key rkey) answer the quiet meta request req? */
+static bool mc_meta_answers(const struct msg *req, const struct mc_meta *r, const char *rkey)
+{
+	const struct mc_meta *q = req->priv;
+	struct mc_reqinfo ri;
+	bool get = strcmp(q->code, "mg") == 0;
+
+	if (r->error)
+		return true;
+	if (!r->code[0] || strcmp(r->code, "MN") == 0 || strcmp(r->code, "ME") == 0 || strcmp(r->code, "EN") == 0)
+		return false;
+	/* q hides EN for mg, HD for ms/md and HD/VA for ma */
+	if ((strcmp(r->code, "VA") == 0 || strcmp(r->code, "HD") == 0) != get)
+		return false;
+	/* the server echoes O (and k) only when asked: a reply carrying them names its request */
+	if (r->opaque_len && (q->opaque_len != r->opaque_len || memcmp(q->opaque, r->opaque, q->opaque_len) != 0))
+		return false;
+	mc_reqinfo(req, &ri);
+	return !ri.key || !rkey || strcmp(ri.key, rkey) == 0;
+}
+
+/*
+ * A text reply answers the oldest request, except that quiet meta requests
+ * it cannot answer are passed over (the server said nothing for them: OK).
+ * A reply that none of the queued quiet requests can take is counted and dropped.
+ */
+static void mc_tcp_text_response(struct conn *c, struct msg *resp, const struct mc_msg *mm)
+{
+	const char *rkey = json_string_value(json_array_get(mm->keys, 0));
+	struct msg *q;
+	size_t skip = 0;
+
+	for (q = c->req_head; q && q->quiet && q->priv; q = q->next, skip++)
+		if (mc_meta_answers(q, &mm->meta, rkey))
+			break;
+	if (!q && c->req_head) {
+		corr_unmatched(c->pl, c->cfg, resp);
+		return;
+	}
+	while (skip--)
+		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
+	corr_response(c, resp);
+}
+
+/* A meta request keeps what the pairing needs (without it, it is paired as a classic one). */
+static void mc_keep_meta(struct msg *m, const struct mc_msg *mm)
+{
+	struct mc_meta *copy;
+
+	if (!mm->meta.code[0] || m->priv)
+		return;
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return;
+	*copy = mm->meta;
+	m->priv = copy;
+}
+
 static void mc_tcp_emit(struct mc_ctx *x, struct msg *m, const struct mc_msg *mm)
 {
 	struct conn *c = x->arg;
 
-	if (x->dir == DIR_C2S)
+	if (x->dir == DIR_C2S) {
+		mc_keep_meta(m, mm);
 		corr_request(c, m);
-	else if (mm->binary)
+	} else if (mm->binary) {
 		mc_tcp_bin_response(c, m, mm);
-	else
-		corr_response(c, m);
+	} else {
+		mc_tcp_text_response(c, m, mm);
+	}
 }
 
 static void mc_tcp_ctx(struct mc_ctx *x, struct conn *c, enum dir dir, uint64_t ts)

@@ -80,6 +80,21 @@ enum mc_agg {
 	MC_A_BINSTATS, /* binary stat responses until the empty key */
 };
 
+#define MC_OPAQUE_MAX 32 /* meta opaque token bytes kept (memcached's own limit) */
+
+/*
+ * What a meta command or response (mg, ms, ..., VA, HD, ...) says about
+ * itself, for pairing quiet requests on TCP. A queued meta request keeps a
+ * copy as msg->priv.
+ */
+struct mc_meta {
+	char code[3]; /* "mg", "VA", ...; "" = not a meta message */
+	bool quiet; /* request: q flag */
+	bool error; /* response: ERROR, CLIENT_ERROR, SERVER_ERROR, ... (answers any request) */
+	uint8_t opaque_len; /* 0 = no O flag */
+	char opaque[MC_OPAQUE_MAX];
+};
+
 /* A message being assembled. */
 struct mc_msg {
 	struct msg *m; /* NULL when nothing is open */
@@ -93,6 +108,7 @@ struct mc_msg {
 	uint32_t count_values;
 	uint64_t value_bytes; /* sum of the value lengths */
 	uint64_t kept_bytes; /* bytes of values stored in the event */
+	struct mc_meta meta;
 };
 
 enum mc_state {

@@ -2,6 +2,15 @@
  * Memcache text protocol: command lines from the client ("set k 0 0 5"),
  * reply lines from the server ("STORED", "VALUE k 0 5", "END", ...).
  * Data blocks are consumed by the state machine in memcache.c.
+ *
+ * Also the meta commands of memcached 1.6 (mg, ms, md, ma, mn, me) and their
+ * two-letter replies (VA, HD, EN, NF, NS, EX, MN, ME). Packetbeat has no meta
+ * support; they are classified as their classic analogues (mg ~ get: Load,
+ * ms ~ set: Store, md ~ delete: Delete, ma ~ incr: Counter, mn ~ noop and
+ * me: Info), keep their own command name, and the meta flags that map onto
+ * classic fields fill them (F flags, T exptime, C cas_unique, D delta,
+ * J initial, a numeric O opaque); the flags as sent are raw_args. Base64 keys
+ * (b flag) are recorded as sent.
  */
 #include <errno.h>
 #include <string.h>
@@ -117,6 +126,7 @@ enum mc_args {
 	A_QUIT,
 	A_SLABS,
 	A_LRU,
+	A_META, /* mg, ms, md, ma, mn, me */
 };
 
 struct mc_textcmd {
@@ -147,6 +157,12 @@ static const struct mc_textcmd req_cmds[] = {
 	{ "quit", MC_T_INFO, A_QUIT },
 	{ "slabs", MC_T_SLABCTRL, A_SLABS },
 	{ "lru_crawler", MC_T_LRUCRAWLER, A_LRU },
+	{ "mg", MC_T_LOAD, A_META },
+	{ "ms", MC_T_STORE, A_META },
+	{ "md", MC_T_DELETE, A_META },
+	{ "ma", MC_T_COUNTER, A_META },
+	{ "mn", MC_T_INFO, A_META },
+	{ "me", MC_T_INFO, A_META },
 };
 
 static const struct mc_textcmd *find_cmd(const struct mc_textcmd *tab, size_t n, const struct mc_tok *t)
@@ -292,6 +308,97 @@ static int req_lru(struct mc_ctx *x, const struct mc_line *l)
 	return 0;
 }
 
+/* ---- meta commands ---- */
+
+/* Token t as a decimal uint32 (meta opaque tokens are free strings; only numbers become "opaque"). */
+static bool tok_u32(const struct mc_tok *t, uint64_t *v)
+{
+	return tok_u64(t, v) && *v <= UINT32_MAX;
+}
+
+static void meta_opaque(struct mc_msg *mm, const struct mc_tok *t)
+{
+	size_t n = t->n - 1 < MC_OPAQUE_MAX ? t->n - 1 : MC_OPAQUE_MAX;
+	struct mc_tok v = { t->p + 1, t->n - 1 };
+	uint64_t o;
+
+	memcpy(mm->meta.opaque, t->p + 1, n);
+	mm->meta.opaque_len = (uint8_t)n;
+	if (tok_u32(&v, &o))
+		mc_set_u64(mm, "opaque", o);
+}
+
+/* One request flag: those with a classic field fill it; a malformed token is left to the server. */
+static int meta_req_flag(struct mc_ctx *x, const struct mc_tok *t)
+{
+	struct mc_msg *mm = &x->d->cur;
+	struct mc_tok v = { t->p + 1, t->n - 1 };
+	uint64_t u;
+	int64_t i;
+
+	switch (t->p[0]) {
+	case 'q':
+		mm->meta.quiet = true;
+		return 0;
+	case 'O':
+		meta_opaque(mm, t);
+		return 0;
+	case 'F':
+		return tok_u32(&v, &u) ? mc_set_u64(mm, "flags", u) : 0;
+	case 'T':
+		return tok_i64(&v, &i) ? (json_object_set_new(mm->obj, "exptime", json_integer(i)) ? -ENOMEM : 0) : 0;
+	case 'C':
+		return tok_u64(&v, &u) ? mc_set_u64(mm, "cas_unique", u) : 0;
+	case 'D':
+		return tok_u64(&v, &u) ? mc_set_u64(mm, "delta", u) : 0;
+	case 'J':
+		return tok_u64(&v, &u) ? mc_set_u64(mm, "initial", u) : 0;
+	}
+	return 0;
+}
+
+/*
+ * mg <key> <flags>*, ms <key> <datalen> <flags>* + data, md/ma <key> <flags>*,
+ * me <key> [b], mn. Without a key (the server answers an error) the request has none.
+ */
+static int req_meta(struct mc_ctx *x, const struct mc_line *l)
+{
+	struct mc_msg *mm = &x->d->cur;
+	bool store = tok_is(&l->t[0], "ms"), flags = !tok_is(&l->t[0], "me");
+	size_t first = 2;
+	uint64_t bytes = 0;
+	bool data = false;
+
+	memcpy(mm->meta.code, l->t[0].p, 2);
+	if (tok_is(&l->t[0], "mn"))
+		return 0;
+	if (l->nt > 1 && add_key(x, l, 1))
+		return -ENOMEM;
+	if (store && l->nt > 2 && tok_u64(&l->t[2], &bytes)) {
+		if (bytes > MC_TEXT_BYTES_MAX)
+			return -EINVAL;
+		data = true;
+		first = 3;
+	}
+	for (size_t i = first; flags && i < l->nt; i++)
+		if (meta_req_flag(x, &l->t[i]))
+			return -ENOMEM;
+	if (first < l->nt && req_raw(x, l, first))
+		return -ENOMEM;
+	if (flags) {
+		mm->quiet = mm->meta.quiet;
+		mm->m->quiet = mm->meta.quiet;
+		if (mc_set_bool(mm, "quiet", mm->quiet))
+			return -ENOMEM;
+	}
+	if (data) {
+		if (mc_set_u64(mm, "bytes", bytes))
+			return -ENOMEM;
+		mc_begin_value(x, MC_ST_DATA, bytes, MC_B_VALUE);
+	}
+	return 0;
+}
+
 static int req_args(struct mc_ctx *x, const struct mc_textcmd *c, const struct mc_line *l)
 {
 	switch (c->args) {
@@ -327,6 +434,8 @@ static int req_args(struct mc_ctx *x, const struct mc_textcmd *c, const struct m
 		return req_slabs(x, l);
 	case A_LRU:
 		return req_lru(x, l);
+	case A_META:
+		return req_meta(x, l);
 	}
 	return -EINVAL;
 }
@@ -457,6 +566,7 @@ static int resp_other(struct mc_ctx *x, const struct mc_line *l)
 			continue;
 		if (resp_single(x, r->name, r->type, r->status))
 			return -ENOMEM;
+		x->d->cur.meta.error = r->msg;
 		if (r->msg && l->nt > 1) {
 			rest_after(l, 0, &p, &n);
 			return mc_set_strn(&x->d->cur, "error_msg", p, n);
@@ -479,8 +589,86 @@ static int resp_other(struct mc_ctx *x, const struct mc_line *l)
 	return mc_set_strn(&x->d->cur, "line", l->line, l->len);
 }
 
+/*
+ * Meta replies. EN is a miss (OK, as the classic END); NF, NS and EX
+ * (not found, not stored, CAS mismatch) are errors.
+ */
+static const struct mc_textresp resp_meta[] = {
+	{ "VA", MC_T_LOAD, NULL, false },    { "HD", MC_T_SUCCESS, NULL, false },
+	{ "EN", MC_T_LOAD, NULL, false },    { "NF", MC_T_FAIL, "Error", false },
+	{ "NS", MC_T_FAIL, "Error", false }, { "EX", MC_T_FAIL, "Error", false },
+	{ "MN", MC_T_SUCCESS, NULL, false }, { "ME", MC_T_INFO, NULL, false },
+};
+
+/* One reply flag: k (key), O (opaque), f (client flags), c (cas); the others are not recorded. */
+static int meta_resp_flag(struct mc_ctx *x, const struct mc_tok *t)
+{
+	struct mc_msg *mm = &x->d->cur;
+	struct mc_tok v = { t->p + 1, t->n - 1 };
+	uint64_t u;
+
+	switch (t->p[0]) {
+	case 'k':
+		return mc_add_key(mm, v.p, v.n);
+	case 'O':
+		meta_opaque(mm, t);
+		return 0;
+	case 'f':
+		return tok_u32(&v, &u) ? mc_set_u64(mm, "flags", u) : 0;
+	case 'c':
+		return tok_u64(&v, &u) ? mc_set_u64(mm, "cas_unique", u) : 0;
+	}
+	return 0;
+}
+
+/* ME <key> <name>=<value>*: the item's internals as stats. */
+static int resp_me(struct mc_ctx *x, const struct mc_line *l)
+{
+	if (l->nt > 1 && add_key(x, l, 1))
+		return -ENOMEM;
+	for (size_t i = 2; i < l->nt; i++) {
+		const uint8_t *eq = memchr(l->t[i].p, '=', l->t[i].n);
+		size_t nn = eq ? (size_t)(eq - l->t[i].p) : l->t[i].n;
+
+		if (mc_add_stat(&x->d->cur, l->t[i].p, nn, eq ? eq + 1 : (const uint8_t *)"", eq ? l->t[i].n - nn - 1 : 0))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A meta reply (r); VA starts its data block. */
+static int resp_meta_line(struct mc_ctx *x, const struct mc_line *l, const struct mc_textresp *r)
+{
+	struct mc_msg *mm = &x->d->cur;
+	bool va = r->name[0] == 'V';
+	uint64_t bytes = 0;
+
+	if (va && (l->nt < 2 || !tok_u64(&l->t[1], &bytes) || bytes > MC_TEXT_BYTES_MAX))
+		return -EINVAL;
+	if (resp_single(x, r->name, r->type, r->status))
+		return -ENOMEM;
+	memcpy(mm->meta.code, r->name, 2);
+	if (r->type == MC_T_INFO)
+		return resp_me(x, l);
+	for (size_t i = va ? 2 : 1; i < l->nt; i++)
+		if (meta_resp_flag(x, &l->t[i]))
+			return -ENOMEM;
+	if (va)
+		mc_begin_value(x, MC_ST_DATA, bytes, MC_B_VALUE);
+	return 0;
+}
+
+static const struct mc_textresp *find_meta_resp(const struct mc_tok *t)
+{
+	for (size_t i = 0; i < sizeof(resp_meta) / sizeof(resp_meta[0]); i++)
+		if (tok_is(t, resp_meta[i].name))
+			return &resp_meta[i];
+	return NULL;
+}
+
 static int text_response(struct mc_ctx *x, const struct mc_line *l)
 {
+	const struct mc_textresp *meta;
 	int err;
 
 	if (l->nt == 0)
@@ -495,8 +683,9 @@ static int text_response(struct mc_ctx *x, const struct mc_line *l)
 		mc_msg_finish(x);
 		return 0;
 	}
-	err = resp_other(x, l);
-	if (!err)
+	meta = find_meta_resp(&l->t[0]);
+	err = meta ? resp_meta_line(x, l, meta) : resp_other(x, l);
+	if (!err && x->d->st == MC_ST_CMD)
 		mc_msg_finish(x);
 	return err;
 }

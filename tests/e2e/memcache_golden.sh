@@ -2,9 +2,10 @@
 # Memcache golden test: the committed pcaps (tests/pcaps/make-memcache.sh:
 # memcached + libmemcached-tools, text and --binary, a GETKQ...NOOP pipeline,
 # UDP framing with a multi-datagram response, a multi-key get answered in
-# separate frame sets, binary quiet gets over UDP) read with
+# separate frame sets, binary quiet gets over UDP, meta commands with a quiet
+# pipeline closed by mn) read with
 # `xdpbeat -I -c tests/configs/memcache.yml` must give the committed events
-# tests/golden/memcache-{text,binary,udp,udp-multi}.ndjson, with no parse errors.
+# tests/golden/memcache-{text,binary,udp,udp-multi,meta}.ndjson, with no parse errors.
 #   tests/e2e/memcache_golden.sh            check
 #   tests/e2e/memcache_golden.sh --update   rewrite the golden files (review git diff)
 set -euo pipefail
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/../.."
 . tests/golden_lib.bash
 golden_init memcache "$@"
 
-for name in memcache-text memcache-binary memcache-udp memcache-udp-multi; do
+for name in memcache-text memcache-binary memcache-udp memcache-udp-multi memcache-meta; do
 	golden_run $name tests/configs/memcache.yml
 	golden_compare $name
 	[ $update = 1 ] && continue
@@ -25,6 +26,7 @@ if [ $update = 0 ]; then
 	b="$tmp/memcache-binary.out"
 	u="$tmp/memcache-udp.out"
 	m="$tmp/memcache-udp-multi.out"
+	e="$tmp/memcache-meta.out"
 	jq_check "text: every event is text protocol over tcp" "$t" \
 		'length > 10 and all(.memcache.protocol_type == "text" and .network.transport == "tcp")'
 	jq_check "text: set and get of the 2931-byte value" "$t" \
@@ -55,5 +57,18 @@ if [ $update = 0 ]; then
 		 all(.status == "OK" and .memcache.response == null)'
 	jq_check "udp multi: the GetKQ hit paired with its response" "$m" \
 		'map(select(.memcache.request.opcode == "GetKQ" and .memcache.response.keys == ["usmall"])) | length == 1'
+	jq_check "meta: 20 transactions, mg/ms/md/ma/me/mn classified as get/set/delete/incr/info" "$e" \
+		'length == 20 and
+		 (map(select(.memcache.request.command == "mg")) | all(.memcache.request.type == "Load")) and
+		 (map(select(.memcache.request.command == "ms")) | all(.memcache.request.type == "Store")) and
+		 (map(select(.memcache.request.command == "ma")) | all(.memcache.request.type == "Counter"))'
+	jq_check "meta: the 3000-byte ms sent in pieces, and its mg" "$e" \
+		'map(select(.memcache.request.bytes == 3000 or .memcache.response.bytes == 3000)) | length == 2'
+	jq_check "meta: the classic get after mg pairs with its VALUE (no shift)" "$e" \
+		'map(select(.memcache.request.command == "get")) | .[0].memcache.response.command == "VALUE"'
+	jq_check "meta: quiet pipeline - suppressed replies are OK without response, the rest paired" "$e" \
+		'map(select(.memcache.request.quiet == true)) |
+		 map([.memcache.request.command, .memcache.response.command, .status]) ==
+		 [["ms",null,"OK"],["mg",null,"OK"],["mg","VA","OK"],["ms","NS","Error"],["md",null,"OK"],["md","NF","Error"]]'
 fi
 golden_exit

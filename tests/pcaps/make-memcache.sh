@@ -8,6 +8,8 @@
 #                         a binary get, a delete
 #   memcache-udp-multi.pcap  a multi-key get over UDP answered as one frame set per
 #                         value plus one for END; a GetQ miss (empty frame), a GetKQ hit
+#   memcache-meta.pcap    meta commands (mg, ms, md, ma, me, mn) mixed with classic ones,
+#                         a quiet pipeline closed by mn (memcache-client.py meta)
 # Then regenerates the golden events (tests/golden/memcache-*.ndjson) with
 # build/xdpbeat (or $XDPBEAT). Needs root (tcpdump), memcached, libmemcached-tools.
 # Usage: tests/pcaps/make-memcache.sh [outdir [name...]]   (names: only these pcaps,
@@ -115,6 +117,12 @@ fi
 if want memcache-udp-multi; then
 	capture_start "$out/memcache-udp-multi.pcap"
 	/usr/bin/python3 "$here/memcache-client.py" udp-multi "$port"
+	capture_stop
+fi
+
+if want memcache-meta; then
+	capture_start "$out/memcache-meta.pcap"
+	/usr/bin/python3 "$here/memcache-client.py" meta "$port"
 	capture_stop
 fi
 

@@ -8,10 +8,14 @@
   udp-multi PORT   a multi-key get over UDP, which memcached answers with one
                    frame set per value and one for the END (same request id),
                    and binary quiet gets: a miss (an empty frame) and a hit
+  meta PORT        meta commands over TCP mixed with classic ones: ms (data
+                   block sent in pieces), mg, md, ma, me, mn, a quiet pipeline
+                   closed by mn, an invalid flag
 """
 import socket
 import struct
 import sys
+import time
 
 
 def binmsg(op, key=b"", extras=b"", value=b"", opaque=0):
@@ -135,5 +139,58 @@ def udp_multi(port):
     s.close()
 
 
+def read_until(sock, marker):
+    """Read until the bytes received so far end with marker."""
+    buf = b""
+    while not buf.endswith(marker):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise SystemExit("connection closed")
+        buf += chunk
+    return buf
+
+
+def meta(port):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.settimeout(5)
+    s.sendall(b"set k1 0 0 5\r\nhello\r\n")
+    read_until(s, b"STORED\r\n")
+    s.sendall(b"mg k1 v f t k O1\r\n")
+    read_until(s, b"hello\r\n")
+    s.sendall(b"get k1\r\n")
+    read_until(s, b"END\r\n")
+    # an ms whose data block comes in three segments
+    big = bytes((i * 13) % 26 + 97 for i in range(3000))
+    s.sendall(b"ms big %d F5 T0\r\n" % len(big) + big[:1000])
+    time.sleep(0.05)
+    s.sendall(big[1000:2000])
+    time.sleep(0.05)
+    s.sendall(big[2000:] + b"\r\n")
+    read_until(s, b"HD\r\n")
+    s.sendall(b"mg big s v\r\n")
+    read_until(s, big[-10:] + b"\r\n")
+    s.sendall(b"mg nokey v\r\n")
+    read_until(s, b"EN\r\n")
+    s.sendall(b"md nokey\r\n")
+    read_until(s, b"NF\r\n")
+    s.sendall(b"ma cnt N0 J10 D3 v\r\n")
+    read_until(s, b"\r\n10\r\n")
+    s.sendall(b"ma cnt D3 v\r\n")
+    read_until(s, b"\r\n13\r\n")
+    s.sendall(b"me k1\r\n")
+    read_until(s, b"\r\n")
+    # quiet pipeline: stored (no reply), miss (no reply), hit, not stored, delete hit (no reply), miss; mn
+    s.sendall(b"ms q1 2 q\r\nab\r\nmg nokey v q\r\nmg q1 v k q\r\nms q1 1 ME q O4\r\nx\r\nmd q1 q\r\n"
+              b"md q1 q O6\r\nmn\r\n")
+    read_until(s, b"MN\r\n")
+    s.sendall(b"mg k1 v !\r\n")
+    read_until(s, b"\r\n")
+    s.sendall(b"mn\r\n")
+    read_until(s, b"MN\r\n")
+    s.sendall(b"quit\r\n")
+    s.close()
+
+
 if __name__ == "__main__":
-    {"tcp-quiet": tcp_quiet, "udp": udp, "udp-multi": udp_multi}[sys.argv[1]](int(sys.argv[2]))
+    {"tcp-quiet": tcp_quiet, "udp": udp, "udp-multi": udp_multi, "meta": meta}[sys.argv[1]](int(sys.argv[2]))

@@ -1062,3 +1062,211 @@ Test(memcache, quiet_requests_expired_on_open_connection_are_ok)
 	cr_assert_eq(PSTAT(tp, TXN), 2);
 	tp_free(tp);
 }
+
+/* ---- meta commands (mg, ms, md, ma, mn, me) ---- */
+
+static const char meta_c2s[] = "set k 0 0 2\r\nab\r\nmg k v f k O7\r\nms m 5 F3 T60\r\nhello\r\nget k\r\n"
+			       "md nokey\r\nma n D2 v\r\nme k\r\nmn\r\nmg\r\n";
+static const char meta_s2c[] = "STORED\r\nVA 2 f0 kk O7\r\nab\r\nHD\r\nVALUE k 0 2\r\nab\r\nEND\r\nNF\r\n"
+			       "VA 1\r\n7\r\nME k exp=-1 la=0 cas=1 fetch=yes cls=1 size=62\r\nMN\r\nERROR\r\n";
+
+Test(memcache, meta_mixed_with_classic)
+{
+	struct tp *tp = mc_tp("    maxvalues: -1\n");
+
+	tp_handshake(tp);
+	tcp_str(tp, 0, meta_c2s);
+	tcp_str(tp, 1, meta_s2c);
+	cr_assert_eq(tp_count(tp), 9);
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	cr_assert_str_eq(ev_str(tp, 1, "method"), "MG");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.type"), "Load");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.keys.0"), "k");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.raw_args"), "v f k O7");
+	cr_assert_eq(ev_int(tp, 1, "memcache.request.opaque"), 7);
+	cr_assert(json_is_false(tp_get(tp, 1, "memcache.request.quiet")));
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.command"), "VA");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.keys.0"), "k");
+	cr_assert_eq(ev_int(tp, 1, "memcache.response.opaque"), 7);
+	cr_assert_eq(ev_int(tp, 1, "memcache.response.count_values"), 1);
+	cr_assert_eq(ev_int(tp, 1, "memcache.response.bytes"), 2);
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.values.0"), "YWI=");
+	cr_assert_eq(ev_int(tp, 1, "destination.bytes"), 19);
+
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.command"), "ms");
+	cr_assert_str_eq(ev_str(tp, 2, "event.action"), "memcache.store");
+	cr_assert_eq(ev_int(tp, 2, "memcache.request.flags"), 3);
+	cr_assert_eq(ev_int(tp, 2, "memcache.request.exptime"), 60);
+	cr_assert_eq(ev_int(tp, 2, "memcache.request.bytes"), 5);
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.values.0"), "aGVsbG8=");
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.response.command"), "HD");
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.response.type"), "Success");
+	cr_assert_str_eq(ev_str(tp, 2, "status"), "OK");
+	cr_assert_eq(ev_int(tp, 2, "source.bytes"), 22);
+
+	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.command"), "VALUE", "the classic get after ms pairs");
+	cr_assert_str_eq(ev_str(tp, 4, "memcache.request.type"), "Delete");
+	cr_assert_str_eq(ev_str(tp, 4, "memcache.response.command"), "NF");
+	cr_assert_str_eq(ev_str(tp, 4, "status"), "Error");
+	cr_assert_str_eq(ev_str(tp, 5, "memcache.request.type"), "Counter");
+	cr_assert_eq(ev_int(tp, 5, "memcache.request.delta"), 2);
+	cr_assert_str_eq(ev_str(tp, 5, "memcache.response.values.0"), "Nw==");
+	cr_assert_str_eq(ev_str(tp, 6, "memcache.response.command"), "ME");
+	cr_assert_str_eq(ev_str(tp, 6, "memcache.response.stats.5.name"), "size");
+	cr_assert_str_eq(ev_str(tp, 6, "memcache.response.stats.5.value"), "62");
+	cr_assert_str_eq(ev_str(tp, 7, "memcache.request.command"), "mn");
+	cr_assert_str_eq(ev_str(tp, 7, "memcache.response.command"), "MN");
+	cr_assert_str_eq(ev_str(tp, 8, "memcache.response.command"), "ERROR");
+	cr_assert_null(tp_get(tp, 8, "memcache.request.keys"));
+	tp_free(tp);
+}
+
+Test(memcache, meta_split_at_every_byte)
+{
+	split_everywhere("    maxvalues: -1\n", meta_c2s, strlen(meta_c2s), meta_s2c, strlen(meta_s2c), 9);
+}
+
+Test(memcache, meta_one_byte_segments)
+{
+	struct tp *whole = mc_tp(NULL), *bytes = mc_tp(NULL);
+	char *a, *b;
+
+	tp_handshake(whole);
+	tp_handshake(bytes);
+	tcp_str(whole, 0, meta_c2s);
+	tcp_str(whole, 1, meta_s2c);
+	for (size_t i = 0; meta_c2s[i]; i++)
+		tp_tcp(bytes, 0, 0, meta_c2s + i, 1);
+	for (size_t i = 0; meta_s2c[i]; i++)
+		tp_tcp(bytes, 1, 0, meta_s2c + i, 1);
+	a = stable(whole);
+	b = stable(bytes);
+	cr_assert_eq(tp_count(whole), 9);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	tp_free(whole);
+	tp_free(bytes);
+}
+
+/* Regression: "mg k v" answered "VA ..." shifted every later pair on the connection. */
+Test(memcache, meta_get_does_not_shift_pairs)
+{
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tcp_str(tp, 0, "mg k1 v\r\n");
+	tcp_str(tp, 1, "VA 5\r\nhello\r\n");
+	tcp_str(tp, 0, "get k1\r\n");
+	tcp_str(tp, 1, "VALUE k1 0 5\r\nhello\r\nEND\r\n");
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.command"), "VA");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.command"), "get");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.command"), "VALUE");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	tp_free(tp);
+}
+
+/*
+ * As memcached 1.6 answers: q hides EN for mg, HD for ms/md/ma; failures and
+ * hits still come; mn closes. The hit carries its key (k) and the ma failure
+ * its opaque (O), which tell them from the quiet requests before them (without
+ * k or O a reply goes to the oldest quiet request it can answer).
+ */
+Test(memcache, meta_quiet_pipeline_with_mn)
+{
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tcp_str(tp, 0,
+		"ms a 5 q\r\nhello\r\nmg nokey v q\r\nmg a v k q\r\nms a 1 ME q\r\nx\r\nmd gone q\r\nmd a q\r\n"
+		"ma n q O9\r\nmn\r\n");
+	cr_assert_eq(tp_count(tp), 0);
+	tcp_str(tp, 1, "VA 5 ka\r\nhello\r\nNS\r\nNF\r\nNF O9\r\nMN\r\n");
+	cr_assert_eq(tp_count(tp), 8);
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	cr_assert_eq(PSTAT(tp, UNANSWERED), 0);
+	/* published in request order */
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "ms");
+	cr_assert(json_is_true(tp_get(tp, 0, "memcache.request.quiet")));
+	cr_assert_null(tp_get(tp, 0, "memcache.response"), "the stored ms got no reply");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.keys.0"), "nokey");
+	cr_assert_null(tp_get(tp, 1, "memcache.response"), "the mg miss got no reply");
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.keys.0"), "a");
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.response.command"), "VA");
+	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.command"), "NS");
+	cr_assert_str_eq(ev_str(tp, 3, "status"), "Error");
+	cr_assert_str_eq(ev_str(tp, 4, "memcache.request.keys.0"), "gone");
+	cr_assert_str_eq(ev_str(tp, 4, "memcache.response.command"), "NF");
+	cr_assert_str_eq(ev_str(tp, 5, "memcache.request.keys.0"), "a");
+	cr_assert_null(tp_get(tp, 5, "memcache.response"));
+	cr_assert_str_eq(ev_str(tp, 6, "memcache.request.keys.0"), "n");
+	cr_assert_str_eq(ev_str(tp, 6, "memcache.response.command"), "NF");
+	cr_assert_str_eq(ev_str(tp, 7, "memcache.response.command"), "MN");
+	tp_free(tp);
+}
+
+Test(memcache, meta_quiet_matched_by_opaque_and_key)
+{
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tcp_str(tp, 0, "mg a v q O1\r\nmg b v q O2\r\nmg c k q\r\nmg d k q\r\nmn\r\n");
+	tcp_str(tp, 1, "VA 1 O2\r\nB\r\nHD kd\r\nMN\r\n");
+	cr_assert_eq(tp_count(tp), 5);
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	cr_assert_null(tp_get(tp, 0, "memcache.response"));
+	cr_assert_eq(ev_int(tp, 1, "memcache.response.opaque"), 2);
+	cr_assert_null(tp_get(tp, 2, "memcache.response"));
+	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.keys.0"), "d");
+	cr_assert_str_eq(ev_str(tp, 4, "memcache.response.command"), "MN");
+	tp_free(tp);
+}
+
+Test(memcache, meta_quiet_left_at_close_and_errors)
+{
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tcp_str(tp, 0, "mg a q\r\nmg b v q S1\r\nms c 2 q\r\nhi\r\n");
+	tcp_str(tp, 1, "CLIENT_ERROR invalid flag\r\n");
+	cr_assert_eq(tp_count(tp), 1, "an error answers the oldest quiet request");
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.keys.0"), "a");
+	cr_assert_str_eq(ev_str(tp, 0, "status"), "Client Error");
+	tcp_str(tp, 1, "EN\r\n");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 1, "a reply q suppresses answers no quiet request");
+	tp_tcp(tp, 1, XB_TCP_FIN, "", 0);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.command"), "ms");
+	cr_assert_str_eq(ev_str(tp, 2, "status"), "OK");
+	tp_free(tp);
+}
+
+Test(memcache, meta_set_data_split_and_bogus)
+{
+	struct tp *tp = mc_tp("    maxvalues: -1\n");
+
+	tp_handshake(tp);
+	tcp_str(tp, 0, "ms big 10 T0");
+	tcp_str(tp, 0, " F1\r\n01234");
+	tcp_str(tp, 0, "567");
+	tcp_str(tp, 0, "89\r");
+	tcp_str(tp, 0, "\n");
+	tcp_str(tp, 1, "HD\r\n");
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(ev_int(tp, 0, "memcache.request.bytes"), 10);
+	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.values.0"), "MDEyMzQ1Njc4OQ==");
+	cr_assert_eq(ev_int(tp, 0, "source.bytes"), 29);
+	/* no data length: memcached answers CLIENT_ERROR without reading a block */
+	tcp_str(tp, 0, "ms k\r\nms k x\r\n");
+	tcp_str(tp, 1, "CLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad data chunk\r\n");
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	tcp_str(tp, 1, "VA x\r\n");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1, "VA without a size");
+	tcp_str(tp, 0, "ms k 99999999999\r\n");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 2, "a data block over memcached's limit");
+	tp_free(tp);
+}
