@@ -175,6 +175,20 @@ static inline const char *rd_cstr(struct reader *r, size_t max, size_t *len)
 	return (const char *)p;
 }
 
+/* Value of a base64 digit (RFC 4648 alphabet), or -1. */
+static inline int base64_digit(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	return c == '/' ? 63 : -1;
+}
+
 /* Value of a hexadecimal digit, or -1. */
 static inline int hex_digit(int c)
 {

@@ -156,21 +156,6 @@ static void set_once(char **dst, const uint8_t *v, size_t n)
 		*dst = dup_bytes(v, n);
 }
 
-static int b64_val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* User name of "Basic base64(user:password)", or NULL. */
 static char *basic_user(const uint8_t *v, size_t n)
 {
@@ -183,7 +168,7 @@ static char *basic_user(const uint8_t *v, size_t n)
 	if (n < 6 || strncasecmp((const char *)v, "basic ", 6) != 0)
 		return NULL;
 	for (size_t i = 6; i < n && v[i] != '='; i++) {
-		int d = b64_val(v[i]);
+		int d = base64_digit(v[i]);
 
 		if (d < 0 || o >= sizeof(out))
 			return NULL;

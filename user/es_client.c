@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "es.h"
+#include "reader.h"
 
 /* Largest response body we keep (a 1600-item bulk answer is ~500 KiB). */
 #define ES_RESP_MAX (64UL * 1024 * 1024)
@@ -188,19 +189,6 @@ static int conn_init(struct es_client *c, struct es_conn *k)
 
 /* ---- CA files: PEM certificates, checked for shape before curl sees them ---- */
 
-static int b64_value(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	return ch == '/' ? 63 : -1;
-}
-
 /* The base64 body of a PEM block (line breaks skipped) into der: its length, or -1. */
 static long pem_decode(const char *p, size_t n, uint8_t *der, size_t cap)
 {
@@ -218,7 +206,7 @@ static long pem_decode(const char *p, size_t n, uint8_t *der, size_t cap)
 			pad++;
 			continue;
 		}
-		v = b64_value(ch);
+		v = base64_digit(ch);
 		if (v < 0 || pad)
 			return -1;
 		acc = acc << 6 | (uint32_t)v;
