@@ -19,7 +19,7 @@ endif
 
 PKGS := libbpf jansson yaml-0.1 libcurl libpcap zlib
 CFLAGS := $(OPT) -std=gnu11 -D_GNU_SOURCE= -Wall -Wextra -Werror -Wno-unused-parameter -pthread \
-	-Iinclude -Iprotos -Iuser -I$(BUILD) $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS) $(EXTRA_CFLAGS)
+	-Iinclude -Iprotos -Iuser -I$(BUILD) -MMD -MP $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm -pthread
 LDFLAGS := $(SANFLAGS)
 
@@ -27,7 +27,7 @@ BPF_SRC := $(wildcard bpf/*.bpf.c)
 BPF_OBJ := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
 
-USER_SRC := $(wildcard user/*.c) $(wildcard protos/*.c)
+USER_SRC := $(shell find user -name '*.c' | sort) $(wildcard protos/*.c)
 USER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRC))
 LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
 
@@ -38,7 +38,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test unit e2e run bench fuzz soak clean vmlinux format
+.PHONY: all deps test unit golden e2e run bench fuzz soak clean vmlinux format format-check
 # Skeletons and BPF objects are kept (not intermediate files make deletes).
 .SECONDARY: $(SKELS) $(BPF_OBJ)
 
@@ -55,13 +55,14 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/record.h vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h) $(wildcard protos/*.h) $(wildcard user/*.h) | $(SKELS)
+# Each object depends on the headers it includes (-MMD -MP: build/**/*.d).
+$(BUILD)/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/user/config_default.o: config/xdpbeat.yml
+$(BUILD)/user/config/config_default.o: config/xdpbeat.yml
 # Sources that include a skeleton are rebuilt when a BPF program changes.
-$(BUILD)/user/capture.o $(BUILD)/tests/unit/test_bpf.o: $(SKELS)
+$(BUILD)/user/capture/capture.o $(BUILD)/tests/unit/test_bpf.o: $(SKELS)
 
 $(BUILD)/xdpbeat: $(USER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -80,12 +81,18 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJ) $(SKELS)
 unit: $(BUILD)/unit_tests
 	cd tests && ../$(BUILD)/unit_tests --jobs 2 $(UNIT_ARGS)
 
+# The golden tests (tests/e2e/*_golden.sh) read committed pcaps: no root needed.
+golden: $(BUILD)/xdpbeat
+	XDPBEAT=$(abspath $(BUILD))/xdpbeat BUILD=$(abspath $(BUILD)) ./tests/run-e2e.sh --golden
+
+# Every other end-to-end script (live capture, Elasticsearch, ...).
 e2e: all
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/run-e2e.sh
 
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) golden
 	$(MAKE) e2e
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=15 ./tests/soak.sh
@@ -106,9 +113,20 @@ bench: all
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
 
+# Every C source and header of ours, formatted by .clang-format (a given
+# clang-format version: another one lays some lines out differently).
+CLANG_FORMAT ?= clang-format-19
+FORMAT_SRC = $(shell find user protos include bpf tests/unit tests/fuzz bench -name '*.[ch]' | sort)
+
 format:
-	clang-format -i $(USER_SRC) $(wildcard include/*.h) $(BPF_SRC)
+	$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
+# Fails on any line `make format` would change (CI runs it).
+format-check:
+	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf build build-san
-$(BUILD)/user/es_template.o: config/xdpbeat.template.json
+$(BUILD)/user/output/es/template.o: config/xdpbeat.template.json
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

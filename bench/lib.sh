@@ -4,6 +4,7 @@ XDPBEAT=${XDPBEAT:-$BUILD/xdpbeat}
 BENCH_CACHE=${BENCH_CACHE:-$BUILD/bench-data}
 mkdir -p "$BENCH_CACHE"
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/free_port.bash"
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/capture_lib.bash" # capture_*, stop_pid
 
 # Median wall time in seconds of N runs of a command (stdout discarded), pinned to one core.
 median_time() {
@@ -66,13 +67,9 @@ stop_nginx() {
 capture_lo() {
 	local out=$1 port=$2
 	shift 2
-	tcpdump -i lo -s 0 -B 131072 -U -w "$out" "tcp port $port" 2> /dev/null &
-	local tpid=$!
-	sleep 1
+	capture_start lo "$out" "tcp port $port" -B 131072 || return 1
 	"$@"
-	sleep 1
-	kill -INT "$tpid"
-	wait "$tpid" 2> /dev/null
+	CAPTURE_LINGER=1 capture_stop
 }
 
 # ---- live capture benches (bench/live_*.sh) ----
@@ -139,17 +136,6 @@ bench_xb_start() {
 	return 1
 }
 
-# stop_pid PID TENTHS: SIGINT, wait up to TENTHS x 0.1 s, then SIGKILL; returns PID's exit status.
-stop_pid() {
-	kill -INT "$1" 2>/dev/null
-	for _ in $(seq "$2"); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$1" 2>/dev/null && kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 # SIGINT the daemon started by bench_xb_start and wait for it (30 s, then SIGKILL).
 bench_xb_stop() {
 	[ -n "${XB_PID:-}" ] || return 0
@@ -163,24 +149,14 @@ bench_xb_stat() {
 		awk -F= -v k="$2" '$1 == k {v = $2} END {print v + 0}'
 }
 
-# Start `tcpdump -i $1 -w /dev/null FILTER...` with stderr to $2, wait until it listens; sets TD_PID.
+# Start `tcpdump -i $1 -w /dev/null FILTER` with stderr (its counts at the end) to $2, wait until it listens.
 bench_tcpdump_start() {
-	local ifc=$1 err=$2
-	shift 2
-	tcpdump -i "$ifc" -n -w /dev/null "$@" 2> "$err" &
-	TD_PID=$!
-	bench_wait_grep 10 "$err" "listening on" && return 0
-	echo "tcpdump did not start: $(cat "$err")" >&2
-	kill -9 "$TD_PID" 2>/dev/null
-	TD_PID=
-	return 1
+	CAPTURE_LOG=$2 capture_start "$1" /dev/null "$3"
 }
 
-# Stop the tcpdump started by bench_tcpdump_start (SIGINT, 5 s, then SIGKILL).
+# Stop the tcpdump started by bench_tcpdump_start.
 bench_tcpdump_stop() {
-	[ -n "${TD_PID:-}" ] || return 0
-	stop_pid "$TD_PID" 50
-	TD_PID=
+	CAPTURE_LINGER=0 capture_stop
 }
 
 # CPU seconds (user + system) process $1 has used so far.

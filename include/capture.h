@@ -7,6 +7,7 @@
 #ifndef XDPBEAT_CAPTURE_H
 #define XDPBEAT_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -17,8 +18,14 @@ struct capture;
 
 typedef void (*packet_fn)(void *ctx, const struct packet *pkt);
 
+/* What the command line adds to the config; a NULL struct capture_opts means all off. */
+struct capture_opts {
+	bool debug; /* -d: libbpf's debug messages on stderr */
+};
+
 /* Load the programs, fill the ports maps, attach to cfg->interfaces. NULL + message in err. */
-struct capture *capture_open(const struct config *cfg, struct stats *st, char *err, size_t errlen);
+struct capture *capture_open(const struct config *cfg, struct stats *st, const struct capture_opts *opts, char *err,
+			     size_t errlen);
 /* Wait up to timeout_ms for records and hand each one to fn. Returns records handled or -errno (-EINTR normal). */
 int capture_poll(struct capture *c, int timeout_ms, packet_fn fn, void *ctx);
 /* Rewrite the ports maps from cfg (SIGHUP) without detaching. */

@@ -119,8 +119,13 @@ struct proto_cfg {
 	bool send_request;
 	bool send_response;
 	uint64_t transaction_timeout; /* ns */
+	int64_t queue_max_messages; /* requests waiting per connection (0 = no limit) */
+	uint64_t queue_max_bytes; /* their queue_size in all (0 = no limit) */
 	void *priv; /* ops->cfg_new(), filled from ops->cfg_fields */
 };
+
+/* Default queue_max_messages of a protocol that sets none. */
+#define PROTO_QUEUE_MAX_MESSAGES 1024
 
 /* One configured output (output.<name>). */
 struct output_cfg {

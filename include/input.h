@@ -2,7 +2,7 @@
 #ifndef XDPBEAT_INPUT_H
 #define XDPBEAT_INPUT_H
 
-#include <signal.h>
+#include <stdatomic.h>
 
 #include "pipeline.h"
 
@@ -10,6 +10,6 @@
  * Returns 0 at end of file, -errno (message on stderr) when the file cannot
  * be opened or is damaged/cut (the packets before the damage are processed).
  */
-int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, const volatile sig_atomic_t *stop);
+int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, const atomic_bool *stop);
 
 #endif

@@ -39,6 +39,9 @@ static inline int json_buf_put(struct json_buf *b, const void *s, size_t n)
 	return 0;
 }
 
+/* A string literal, its length counted by the compiler. */
+#define json_buf_lit(b, lit) json_buf_put((b), "" lit, sizeof(lit) - 1)
+
 static inline int json_buf_puts(struct json_buf *b, const char *s)
 {
 	return json_buf_put(b, s, strlen(s));
@@ -46,6 +49,8 @@ static inline int json_buf_puts(struct json_buf *b, const char *s)
 
 /* A JSON string literal of n arbitrary bytes, made valid UTF-8 as json_strn() does (user/json_util.c). */
 int json_buf_strn(struct json_buf *b, const void *s, size_t n);
+/* String from bytes; invalid UTF-8 escaped as json_buf_strn does (user/util/json_util.c). */
+json_t *json_strn(const void *s, size_t len);
 /* Bytes made valid UTF-8 as json_strn() does: invalid bytes and NUL as the text \xNN; out holds 4 * len bytes. */
 size_t utf8_sanitize(char *out, const void *s, size_t len);
 /* "key": for a literal key that needs no escaping; comma before unless first. */
@@ -72,16 +77,53 @@ static inline int json_buf_key(struct json_buf *b, const char *key, int first)
 /* A JSON string literal (quotes, escapes) of n bytes of valid UTF-8. */
 int json_buf_str(struct json_buf *b, const char *s, size_t n);
 int json_buf_u64(struct json_buf *b, uint64_t v);
+/*
+ * Members for parsers' write_fields: `,"key":value`, always with the
+ * leading comma (a member after the first); the key is a literal that
+ * needs no escaping. Strings are made valid UTF-8 (json_buf_strn).
+ */
+static inline int json_kv_str(struct json_buf *b, const char *key, const void *s, size_t n)
+{
+	json_buf_key(b, key, 0);
+	return json_buf_strn(b, s, n);
+}
+
+/* Skipped when s is NULL. */
+static inline int json_kv_cstr(struct json_buf *b, const char *key, const char *s)
+{
+	return s ? json_kv_str(b, key, s, strlen(s)) : 0;
+}
+
+static inline int json_kv_u64(struct json_buf *b, const char *key, uint64_t v)
+{
+	json_buf_key(b, key, 0);
+	return json_buf_u64(b, v);
+}
+
+int json_buf_i64(struct json_buf *b, int64_t v);
+static inline int json_kv_i64(struct json_buf *b, const char *key, int64_t v)
+{
+	json_buf_key(b, key, 0);
+	return json_buf_i64(b, v);
+}
+
+static inline int json_kv_bool(struct json_buf *b, const char *key, int v)
+{
+	json_buf_key(b, key, 0);
+	return v ? json_buf_put(b, "true", 4) : json_buf_put(b, "false", 5);
+}
+
+/* `,"key":{` (first: no comma); the caller closes it with json_buf_put(b, "}", 1). */
+static inline int json_kv_open(struct json_buf *b, const char *key, int first)
+{
+	json_buf_key(b, key, first);
+	return json_buf_put(b, "{", 1);
+}
+
 /* Append v as compact JSON. 0 or -ENOMEM. */
 int json_write(struct json_buf *b, const json_t *v);
 /* Members of object v without the braces, skipping keys in skip (NULL-terminated). */
 int json_write_members(struct json_buf *b, const json_t *v, int first, const char *const *skip);
-/*
- * Members of a deep-merged with over (either may be NULL), as
- * json_object_update_recursive(a, over) would give, without building it:
- * over's values win, objects present in both are merged.
- */
-int json_write_merged(struct json_buf *b, const json_t *a, const json_t *over, int first, const char *const *skip);
 /*
  * v as compact JSON in a malloc'ed string (free() it), or NULL. Use this, not
  * json_dumps(): jansson's own allocations come from its allocator hooks.

@@ -8,7 +8,7 @@
 #define XDPBEAT_OUTPUT_H
 
 #include <jansson.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +59,7 @@ struct output_ops {
 	 * publisher re-offers the rest. May block (retries, backoff) but must
 	 * return promptly once *stop is set (the shutdown deadline passed).
 	 */
-	size_t (*publish)(void *out, struct event *ev, size_t n, const volatile int *stop);
+	size_t (*publish)(void *out, struct event *ev, size_t n, const atomic_bool *stop);
 	void (*close)(void *out);
 };
 
@@ -71,7 +71,7 @@ const struct output_ops *output_find(const char *name);
 struct publisher;
 
 /* exiting (may be NULL): once set, a full queue drops (and counts) instead of blocking. */
-struct publisher *publisher_new(const struct config *cfg, struct stats *st, const volatile sig_atomic_t *exiting);
+struct publisher *publisher_new(const struct config *cfg, struct stats *st, const atomic_bool *exiting);
 /*
  * Queue one event (a copy of the json text is queued). Blocks while the queue is full
  * (backpressure) unless nonblock, in which case a full queue drops the event

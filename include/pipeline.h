@@ -1,18 +1,17 @@
 /*
- * The packet pipeline: decoded packets in, transactions out. Owns the TCP
- * tracker, the UDP correlation table and the clock (packet time for pcap
- * input, wall clock ticks for live capture).
+ * The packet pipeline: decoded packets in, transactions out. Wires the TCP
+ * tracker, the parsers, the correlator and the event writer together, and
+ * keeps the clock (packet time for pcap input, wall clock ticks for live
+ * capture).
  */
 #ifndef XDPBEAT_PIPELINE_H
 #define XDPBEAT_PIPELINE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "packet.h"
-#include "proto.h"
 #include "stats.h"
 
 /* Receives every finished transaction: one compact JSON object (not owned: copy it), and its @timestamp. */
@@ -38,10 +37,7 @@ int pipeline_set_config(struct pipeline *pl, const struct config *cfg);
 
 /* Current pipeline time (ns since epoch). */
 uint64_t pipeline_now(const struct pipeline *pl);
+/* The newest config (pipeline_set_config). */
 const struct config *pipeline_config(const struct pipeline *pl);
-struct stats *pipeline_stats(struct pipeline *pl);
-/* Build the event for a finished transaction and hand it to the sink (used by the correlator). */
-void pipeline_emit(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
-		   struct msg *resp);
 
 #endif

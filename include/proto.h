@@ -3,6 +3,11 @@
  * listed once in protos/registry.c. The core never tests for a protocol: it
  * calls through the table.
  *
+ * Data flows one way: capture|pcap -> decode -> pipeline (classify) -> TCP
+ * tracker (reassembly) or one datagram -> parser -> correlator (corr.h) ->
+ * event writer -> queue -> outputs. A parser sees only its struct conn and
+ * the correlator's functions; it never sees the pipeline or the queue.
+ *
  * TCP contract (as picohttpparser / Suricata): the TCP layer calls
  * parse(c, dir, data, len, ts) with all contiguous bytes not yet consumed in
  * that direction. parse returns how many bytes it consumed (0..len: the
@@ -11,22 +16,27 @@
  * may return after each message), or
  * PARSE_ERROR: the TCP layer counts it, discards the buffered bytes of that
  * direction, and the parser must have reset that direction's state.
+ * A length-prefixed protocol that has consumed what it can may set
+ * c->need[dir] to the bytes it needs buffered before it is called again.
  * The parser never keeps pointers into data after returning.
  *
  * Finished messages go to the correlator: corr_request() queues a request,
- * corr_response() pairs a response with the oldest queued request and
- * publishes the transaction.
+ * corr_response() pairs a response with its request and publishes the
+ * transaction; the generic members go in the msg's slots, the protocol's
+ * own object is written by write_fields from msg->priv (msg_set_priv).
  */
 #ifndef XDPBEAT_PROTO_H
 #define XDPBEAT_PROTO_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
+#include "corr.h"
+#include "flow.h"
+#include "msg.h"
 #include "packet.h"
 #include "record.h"
 #include "stats.h"
@@ -41,57 +51,7 @@ enum dir {
 #define XB_TRANSPORT_TCP 0x1
 #define XB_TRANSPORT_UDP 0x2
 
-/* Endpoints of a connection or datagram exchange, oriented client/server. */
-struct flow {
-	struct ip_addr client_ip, server_ip;
-	uint16_t client_port, server_port;
-	uint8_t transport; /* IPPROTO_TCP / IPPROTO_UDP */
-};
-
-/*
- * A parsed message. The parser fills it; the correlator owns it after
- * corr_request()/corr_response(). `fields` is deep-merged into the event
- * (request fields first, then response fields), e.g. for HTTP a request
- * gives {"method":"GET","query":"GET /","path":"/","http":{"request":{...}}}.
- */
-struct msg {
-	struct msg *next;
-	uint64_t ts; /* ns: first byte seen */
-	uint64_t ts_end; /* ns: last byte seen (0 = ts) */
-	uint64_t bytes; /* application bytes of the message on the wire */
-	json_t *fields; /* owned; may be NULL */
-	char *raw; /* owned copy for send_request/send_response, or NULL */
-	size_t raw_len;
-	const char *status; /* response: "OK" (NULL), "Error", "Server Error", ... */
-	uint64_t id; /* UDP matching key (DNS id, memcache request id) */
-	bool noreply; /* request that gets no response: published at once */
-	bool placeholder; /* stands for a request never seen: the event of a response that answers nothing */
-	bool quiet; /* request answered only on failure: without a response it is published as OK */
-	void *priv; /* the protocol's own decoded message, read by ops->write_fields (owned) */
-	size_t mem; /* bytes priv keeps (captured bodies, values...), for the correlator's memory cap */
-	size_t queued_bytes; /* correlator: what it counted for this message while queued */
-	void (*priv_free)(void *priv); /* frees priv (NULL: free()) */
-};
-
-struct msg *msg_new(uint64_t ts);
-void msg_free(struct msg *m);
-/* Keep a copy of data as m->raw when the protocol's send_request/send_response asks for it. */
-void msg_set_raw(struct msg *m, const void *data, size_t len);
-
-struct pipeline;
 struct json_buf;
-
-/* Application view of one TCP connection (owned by the TCP layer). */
-struct conn {
-	struct flow flow;
-	const struct proto_cfg *cfg; /* cfg->ops, cfg->priv: the protocol and its settings */
-	struct pipeline *pl;
-	struct stats *stats;
-	void *pstate; /* ops->conn_new() */
-	struct msg *req_head, *req_tail; /* correlator FIFO of unanswered requests */
-	size_t nreq;
-	uint64_t last_ts;
-};
 
 struct proto_ops {
 	const char *name; /* "http": config type and event type */
@@ -118,20 +78,19 @@ struct proto_ops {
 	/* FIN/RST or close: no more data in dir (e.g. HTTP body until close ends). */
 	void (*fin)(struct conn *c, enum dir dir, uint64_t ts);
 
-	/* UDP: one datagram, flow already oriented; dir says which way it went. */
-	void (*parse_udp)(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, enum dir dir,
-			  const uint8_t *data, size_t len, uint64_t ts);
+	/* UDP: one datagram on c (flow oriented by the port; dir says which way it went). */
+	void (*parse_udp)(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts);
 	/* Periodic: expire protocol-private state older than now - timeout (UDP fragments etc). */
-	void (*expire)(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now);
+	void (*expire)(struct corr *k, const struct proto_cfg *cfg, uint64_t now);
 	/* Optional: ns a UDP request waits for its response (NULL: cfg->transaction_timeout). */
 	uint64_t (*udp_timeout)(const struct proto_cfg *cfg);
 
 	/*
 	 * Optional: append the protocol's own members of a transaction's event
 	 * as JSON text, each preceded by a comma, from req->priv / resp->priv
-	 * (resp may be NULL). Written after the generic members and msg->fields,
-	 * so it must not repeat their keys. Without a tree this is the cheap
-	 * way; returns 0 or -ENOMEM.
+	 * (resp may be NULL). Written after the generic members, so it must not
+	 * repeat their keys (json_buf.h has the key/value helpers); returns 0 or
+	 * -ENOMEM.
 	 */
 	int (*write_fields)(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
 			    const struct msg *resp);
@@ -141,46 +100,16 @@ struct proto_ops {
 	 * being counted.
 	 */
 	bool publish_unmatched;
+	/* Optional notes (error.message) of a request published without a response / a response without a request. */
+	const char *note_unanswered;
+	const char *note_unmatched;
+	/* Defaults of the common settings queue_max_messages / queue_max_bytes (0: 1024 / no limit). */
+	int64_t queue_max_messages;
+	uint64_t queue_max_bytes;
 };
 
 /* Registry (protos/registry.c). */
 extern const struct proto_ops *const proto_registry[];
 const struct proto_ops *proto_find(const char *name);
-
-/* ---- correlator (user/correlator.c) ---- */
-
-/* Queue a request on c (takes ownership). A noreply request is published at once. */
-void corr_request(struct conn *c, struct msg *req);
-/* Pair resp with the oldest queued request and publish (takes ownership).
- * Without a queued request the response is counted as unmatched and freed. */
-void corr_response(struct conn *c, struct msg *resp);
-/* Oldest unanswered request of c, or NULL (e.g. HTTP checks for HEAD). */
-struct msg *corr_oldest(struct conn *c);
-/* Unlink queued request m from c (NULL: the oldest) and return it (NULL if not queued). */
-struct msg *corr_take(struct conn *c, struct msg *m);
-/* Publish a transaction and count it: with a response, as noreply (or quiet), or unanswered (takes both). */
-void corr_publish(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req,
-		  struct msg *resp);
-/* A response that answers nothing: counted and freed. */
-void corr_unmatched(struct pipeline *pl, const struct proto_cfg *cfg, struct msg *resp);
-/* UDP: match by (flow, id) (takes ownership). */
-void corr_udp_request(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *req);
-void corr_udp_response(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, struct msg *resp);
-/* UDP: unlink the request waiting for (flow, id) and return it (NULL if none); the caller publishes it. */
-struct msg *corr_udp_take(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, uint64_t id);
-/* Count a per-protocol event (parse error, too large, ...). */
-void proto_count(struct pipeline *pl, const struct proto_cfg *cfg, enum pstat_id id);
-
-/* Same endpoints, same orientation. */
-bool flow_equal(const struct flow *a, const struct flow *b);
-/* The flow of pkt, oriented by which end is the server. */
-void flow_from_packet(struct flow *f, const struct packet *pkt, bool server_is_dst);
-/* Base64 (RFC 4648, padded) of len bytes into out, which holds base64_len(len) + 1 bytes; returns the length. */
-#define base64_len(len) (((len) + 2) / 3 * 4)
-size_t base64_encode(const uint8_t *in, size_t len, char *out);
-
-/* Small JSON helpers for parsers: set dotted path "http.request.method" in obj. */
-int json_set_path(json_t *obj, const char *dotted, json_t *value);
-json_t *json_strn(const void *s, size_t len); /* string from bytes; invalid UTF-8 escaped */
 
 #endif

@@ -35,6 +35,7 @@
 	X(TXN_UNANSWERED, "transactions.unanswered")                                  \
 	X(TXN_UNMATCHED_RESP, "transactions.unmatched_responses")                     \
 	X(TXN_GIVEN_UP_MEMORY, "transactions.given_up_for_memory")                    \
+	X(TXN_GIVEN_UP_QUEUE, "transactions.given_up_for_queue_limit")                \
 	X(EVENTS_PUBLISHED, "events.published")                                       \
 	X(EVENTS_ACKED, "events.acked")                                               \
 	X(EVENTS_FAILED, "events.failed")                                             \
@@ -68,7 +69,8 @@ enum stat_id {
 	X(UNMATCHED, "unmatched_responses")                                           \
 	X(PARSE_ERRORS, "parse_errors")                                               \
 	X(GAPS, "gaps")                                                               \
-	X(TOO_LARGE, "too_large")
+	X(TOO_LARGE, "too_large")                                                     \
+	X(QUEUE_LIMIT, "queue_limit")
 
 enum pstat_id {
 #define X(id, name) PSTAT_##id,

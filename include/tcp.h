@@ -15,7 +15,8 @@
 
 struct tcp_tracker;
 
-struct tcp_tracker *tcp_new(const struct tcp_cfg *cfg, struct stats *st, struct pipeline *pl);
+/* Finished messages go from the parsers to corr. */
+struct tcp_tracker *tcp_new(const struct tcp_cfg *cfg, struct stats *st, struct corr *corr);
 /* One TCP segment for protocol cfg. server_is_dst: which endpoint is the server when the connection is new. */
 void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *pkt, bool server_is_dst);
 /* Close idle connections, expire their pending transactions. */

@@ -205,56 +205,66 @@ static void cat(char *buf, size_t len, size_t *n, const char *s)
 	buf[*n] = '\0';
 }
 
+/* A decoded message and the generic members it gives the event (msg.priv). */
+struct dns_event {
+	struct dns_message dm;
+	char method[16];
+	char query[DNS_NAME_TEXT_MAX + 64];
+};
+
 /* method/query/resource of the message that asked ("class IN, type A, name"). */
-static void request_write(struct json_buf *b, const struct dns_message *m)
+static void generic_members(struct msg *m, struct dns_event *de)
 {
-	char ob[16], tb[16], cb[16], query[DNS_NAME_TEXT_MAX + 64];
+	const struct dns_message *dm = &de->dm;
+	char tb[16], cb[16], ob[16];
 	size_t n = 0;
 
-	put_str(b, "method", dns_opcode_str(m->opcode, ob, sizeof(ob)));
-	if (!m->has_question)
+	cat(de->method, sizeof(de->method), &n, dns_opcode_str(dm->opcode, ob, sizeof(ob)));
+	msg_text_set(&m->method, de->method, n);
+	if (!dm->has_question)
 		return;
-	cat(query, sizeof(query), &n, "class ");
-	cat(query, sizeof(query), &n, dns_class_str(m->qclass, cb, sizeof(cb)));
-	cat(query, sizeof(query), &n, ", type ");
-	cat(query, sizeof(query), &n, dns_type_str(m->qtype, tb, sizeof(tb)));
-	cat(query, sizeof(query), &n, ", ");
-	cat(query, sizeof(query), &n, m->qname);
-	json_buf_key(b, "query", 0);
-	json_buf_str(b, query, n);
-	put_str(b, "resource", m->qname);
+	n = 0;
+	cat(de->query, sizeof(de->query), &n, "class ");
+	cat(de->query, sizeof(de->query), &n, dns_class_str(dm->qclass, cb, sizeof(cb)));
+	cat(de->query, sizeof(de->query), &n, ", type ");
+	cat(de->query, sizeof(de->query), &n, dns_type_str(dm->qtype, tb, sizeof(tb)));
+	cat(de->query, sizeof(de->query), &n, ", ");
+	cat(de->query, sizeof(de->query), &n, dm->qname);
+	msg_text_set(&m->query, de->query, n);
+	msg_text_set(&m->resource, dm->qname, strlen(dm->qname));
 }
 
-/*
- * As Packetbeat: dns.* describes the response when there is one, else the
- * query; method/query/resource come from the query.
- */
+/* As Packetbeat: dns.* describes the response when there is one, else the query. */
 static int dns_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
 			    const struct msg *resp)
 {
 	static const struct dns_cfg defaults;
 	const struct dns_cfg *pc = cfg->priv ? cfg->priv : &defaults;
-	const struct dns_message *q = req ? req->priv : NULL, *r = resp ? resp->priv : NULL;
+	const struct dns_event *q = req ? req->priv : NULL, *r = resp ? resp->priv : NULL;
 
 	if (r || q)
-		dns_write(b, r ? r : q, pc);
-	if (q || r)
-		request_write(b, q ? q : r);
-	/* Packetbeat's notes on a transaction, as error.message */
-	if (!r || !q) {
-		json_buf_key(b, "error", 0);
-		json_buf_puts(b, r ? "{\"message\":\"Response: received without an associated Query\"}"
-				   : "{\"message\":\"No response to this query was received\"}");
-	}
+		dns_write(b, r ? &r->dm : &q->dm, pc);
 	return b->err;
 }
 
-static void dns_message_free(void *p)
+static void dns_event_free(void *p)
 {
-	if (!p)
+	struct dns_event *de = p;
+
+	if (!de)
 		return;
-	dns_message_clear(p);
-	free(p);
+	dns_message_clear(&de->dm);
+	free(de);
+}
+
+/* What a decoded message keeps besides its struct. */
+static size_t dns_event_bytes(const struct dns_message *dm)
+{
+	size_t n = dm->resolved_ip.cap + dm->opt.options.cap;
+
+	for (int i = 0; i < DNS_SEC_MAX; i++)
+		n += dm->sections[i].cap;
+	return n;
 }
 
 static bool want_text(const struct proto_cfg *cfg, const uint8_t *data, size_t len)
@@ -265,70 +275,58 @@ static bool want_text(const struct proto_cfg *cfg, const uint8_t *data, size_t l
 }
 
 /* Decode one message into a struct msg; NULL when malformed (counted) or out of memory. */
-static struct msg *dns_message_to_msg(struct pipeline *pl, const struct proto_cfg *cfg, const uint8_t *data,
-				      size_t len, uint64_t ts, uint64_t ts_end, bool *qr)
+static struct msg *dns_message_to_msg(struct conn *c, const uint8_t *data, size_t len, uint64_t ts,
+				      uint64_t ts_end, bool *qr)
 {
-	struct dns_message *dm = malloc(sizeof(*dm));
+	struct dns_event *de = malloc(sizeof(*de));
+	struct dns_message *dm;
 	struct msg *m;
 
-	if (!dm)
+	if (!de)
 		return NULL;
-	if (dns_decode(data, len, want_text(cfg, data, len), dm)) {
-		free(dm);
-		proto_count(pl, cfg, PSTAT_PARSE_ERRORS);
+	dm = &de->dm;
+	if (dns_decode(data, len, want_text(c->cfg, data, len), dm)) {
+		free(de);
+		corr_count(c, PSTAT_PARSE_ERRORS);
 		return NULL;
 	}
 	m = msg_new(ts);
 	if (!m) {
-		dns_message_free(dm);
+		dns_event_free(de);
 		return NULL;
 	}
 	*qr = dm->qr;
 	m->ts_end = ts_end;
 	m->bytes = dm->len;
-	m->id = dm->id;
+	msg_set_id(m, dm->id);
 	if (dm->qr && dm->rcode)
-		m->status = "Error";
+		m->status = MSG_ERROR;
 	if (dm->text) {
-		m->raw = dm->text; /* the dig-like dump is the raw text: handed over */
-		m->raw_len = dm->text_len;
+		msg_take_raw(m, dm->text, dm->text_len); /* the dig-like dump is the raw text */
 		dm->text = NULL;
 	}
-	m->priv = dm;
-	m->priv_free = dns_message_free;
+	generic_members(m, de);
+	msg_set_priv(m, de, dns_event_free, dns_event_bytes(dm));
 	return m;
 }
 
 /* ---- UDP ---- */
 
-static void flow_reverse(struct flow *f)
+static void dns_parse_udp(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
-	struct ip_addr ip = f->client_ip;
-	uint16_t port = f->client_port;
-
-	f->client_ip = f->server_ip;
-	f->client_port = f->server_port;
-	f->server_ip = ip;
-	f->server_port = port;
-}
-
-static void dns_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, enum dir dir,
-			  const uint8_t *data, size_t len, uint64_t ts)
-{
-	struct flow fl = *f;
 	struct msg *m;
 	bool qr = false;
 
-	m = dns_message_to_msg(pl, cfg, data, len, ts, ts, &qr);
+	m = dns_message_to_msg(c, data, len, ts, ts, &qr);
 	if (!m)
 		return;
 	/* The QR bit decides; a query sent from the "server" port turns the flow around. */
 	if (qr == (dir == DIR_C2S))
-		flow_reverse(&fl);
+		flow_reverse(&c->flow);
 	if (qr)
-		corr_udp_response(pl, cfg, &fl, m);
+		corr_response(c, m);
 	else
-		corr_udp_request(pl, cfg, &fl, m);
+		corr_request(c, m);
 }
 
 /* ---- TCP ---- */
@@ -348,7 +346,7 @@ static void dns_tcp_message(struct conn *c, const uint8_t *data, size_t len, uin
 	struct msg *m, *q;
 	bool qr = false;
 
-	m = dns_message_to_msg(c->pl, c->cfg, data, len, ts, ts_end, &qr);
+	m = dns_message_to_msg(c, data, len, ts, ts_end, &qr);
 	if (!m)
 		return;
 	if (!qr) {
@@ -356,15 +354,13 @@ static void dns_tcp_message(struct conn *c, const uint8_t *data, size_t len, uin
 		return;
 	}
 	/* RFC 7766: a server may answer pipelined queries out of order, so pair by id. */
-	for (q = corr_oldest(c); q && q->id != m->id; q = q->next)
-		;
-	if (q) {
-		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, q), m);
-		return;
-	}
-	if (corr_oldest(c))
-		proto_count(c->pl, c->cfg, PSTAT_UNMATCHED); /* no query with its id: paired with the oldest */
-	corr_response(c, m);
+	q = corr_take_id(c, m->id);
+	if (!q && (q = corr_take(c, NULL)))
+		corr_count(c, PSTAT_UNMATCHED); /* no query with its id: paired with the oldest */
+	if (q)
+		corr_publish(c, q, m);
+	else
+		corr_unmatched(c, m);
 }
 
 /*
@@ -406,8 +402,10 @@ static ssize_t dns_parse(struct conn *c, enum dir dir, const uint8_t *data, size
 		size_t n = (size_t)data[used] << 8 | data[used + 1];
 		uint64_t start;
 
-		if (len - used - 2 < n)
+		if (len - used - 2 < n) {
+			c->need[dir] = 2 + n; /* not called again before the whole message is there */
 			break;
+		}
 		start = st && st->pending_ts[dir] ? st->pending_ts[dir] : ts;
 		if (st)
 			st->pending_ts[dir] = 0;
@@ -455,4 +453,6 @@ const struct proto_ops dns_ops = {
 	.parse_udp = dns_parse_udp,
 	.write_fields = dns_write_fields,
 	.publish_unmatched = true,
+	.note_unanswered = "No response to this query was received",
+	.note_unmatched = "Response: received without an associated Query",
 };

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base64.h"
 #include "dns.h"
 #include "json_buf.h"
 #include "proto.h"

@@ -169,7 +169,7 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 		m->ts_end = ts;
 		m->bytes = d->wire;
 		if (!is_request)
-			m->status = d->h.status >= 400 ? "Error" : NULL;
+			m->status = d->h.status >= 400 ? MSG_ERROR : MSG_OK;
 		http_msg_set(m, &d->h, &b, hcfg(c), &c->flow); /* takes d->h */
 		deliver(c, is_request, m);
 	}
@@ -192,7 +192,7 @@ static void count_bytes(struct conn *c, struct http_dir *d, uint64_t n)
 	d->wire += n;
 	if (!d->too_large && d->wire > hcfg(c)->max_message_size) {
 		d->too_large = true;
-		proto_count(c->pl, c->cfg, PSTAT_TOO_LARGE);
+		corr_count(c, PSTAT_TOO_LARGE);
 	}
 }
 
@@ -243,7 +243,7 @@ static void body_lost(struct conn *c, struct http_dir *d, uint64_t n)
 
 /* ---- header section ---- */
 
-static const char *oldest_method(struct conn *c)
+static const char *oldest_method(const struct conn *c)
 {
 	return http_msg_method(corr_oldest(c));
 }
@@ -526,7 +526,7 @@ static void response_head_lost(struct conn *c)
 	if (!req)
 		return;
 	http_msg_response_lost(req);
-	corr_publish(c->pl, c->cfg, &c->flow, req, NULL);
+	corr_publish(c, req, NULL);
 }
 
 static bool body_gap(struct conn *c, enum dir dir, struct http_dir *d, uint64_t n, uint64_t ts)

@@ -97,8 +97,8 @@ struct http_body {
 
 /*
  * A finished message's event members (protos/http_event.c): m->priv keeps
- * what the event needs, taking h's contents; m->fields gets the few members
- * inside generic objects (destination.domain, network.forwarded_ip); with
+ * what the event needs, taking h's contents, and the generic slots point
+ * into it (method, query, destination.domain, network.forwarded_ip); with
  * h->raw, m->raw is the header section followed by the published body
  * (body.content, decoded as it is), or by nothing when the body is not sent.
  */

@@ -4,8 +4,9 @@
  * error.message and http.{version,request.*,response.*}. At completion the
  * message keeps what they need (struct http_msg, msg->priv); the event is
  * written as text from the request's and the response's (write_fields).
- * Only destination.domain and network.forwarded_ip, members of generic
- * objects, go to msg->fields, which the core merges.
+ * The generic members (method, query, destination.domain,
+ * network.forwarded_ip, the notes in error.message) go to the msg's slots,
+ * pointing into the http_msg.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -24,7 +25,6 @@ struct http_msg {
 	size_t content_len;
 	bool lost; /* packet loss inside the body */
 	/* request */
-	bool resp_lost; /* its response's header section was lost: published unanswered */
 	bool port_mismatch;
 	char *path; /* decoded request path */
 	size_t plen;
@@ -202,15 +202,24 @@ static int request_url(struct http_msg *hm, const struct http_head *h, const str
 	return 0;
 }
 
-/* {"a":{"b":s}} in *o (made when NULL) for a non-empty s. */
-static void generic_member(json_t **o, const char *path, const char *s)
+static void text_slot(struct msg_text *t, const char *s)
 {
-	if (!s || !s[0])
-		return;
-	if (!*o)
-		*o = json_object();
-	if (*o)
-		json_set_path(*o, path, json_strn(s, strlen(s)));
+	if (s)
+		msg_text_set(t, s, strlen(s));
+}
+
+/* The request's generic members and notes. */
+static void request_slots(struct msg *m, const struct http_msg *hm)
+{
+	text_slot(&m->method, hm->h.method);
+	text_slot(&m->query, hm->query); /* up to a NUL the path may hold */
+	if (!http_is_ip(hm->host))
+		text_slot(&m->domain, hm->host);
+	text_slot(&m->forwarded_ip, hm->h.real_ip);
+	if (hm->port_mismatch)
+		msg_note(m, "Host header port number mismatch");
+	if (hm->lost)
+		msg_note(m, "Packet loss while capturing the request");
 }
 
 void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
@@ -233,24 +242,19 @@ void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b,
 	memset(h, 0, sizeof(*h));
 	free(hm->h.raw); /* the message has its copy */
 	hm->h.raw = NULL;
-	m->priv = hm;
-	m->priv_free = http_msg_free;
 	/* the body, header strings and URL parts it keeps */
-	m->mem = hm->content_len + hm->h.head_len + hm->plen + (hm->params ? strlen(hm->params) : 0) +
-		 (hm->query ? strlen(hm->query) : 0) + (hm->full ? strlen(hm->full) : 0);
-	if (!hm->h.is_request)
-		return;
-	if (!http_is_ip(hm->host))
-		generic_member(&m->fields, "destination.domain", hm->host);
-	generic_member(&m->fields, "network.forwarded_ip", hm->h.real_ip);
+	msg_set_priv(m, hm, http_msg_free,
+		     hm->content_len + hm->h.head_len + hm->plen + (hm->params ? strlen(hm->params) : 0) +
+			     (hm->query ? strlen(hm->query) : 0) + (hm->full ? strlen(hm->full) : 0));
+	if (hm->h.is_request)
+		request_slots(m, hm);
+	else if (hm->lost)
+		msg_note(m, "Packet loss while capturing the response");
 }
 
 void http_msg_response_lost(struct msg *m)
 {
-	struct http_msg *hm = m ? m->priv : NULL;
-
-	if (hm)
-		hm->resp_lost = true;
+	msg_note(m, "Packet loss while capturing the response");
 }
 
 const char *http_msg_method(const struct msg *m)
@@ -345,12 +349,7 @@ static void one_member_object(struct json_buf *b, const char *key, const char *m
 /* Members of the request outside "http": method, path, query, url, user_agent, user. */
 static void request_members(struct json_buf *b, const struct http_msg *q)
 {
-	json_buf_key(b, "method", 0);
-	json_buf_str(b, q->h.method, strlen(q->h.method));
-	json_buf_key(b, "path", 0);
-	json_buf_strn(b, q->path, q->plen);
-	json_buf_key(b, "query", 0);
-	json_buf_strn(b, q->query, strlen(q->query)); /* up to a NUL the path may hold */
+	json_kv_str(b, "path", q->path, q->plen);
 	url_object(b, q);
 	one_member_object(b, "user_agent", "original", q->h.user_agent);
 	one_member_object(b, "user", "name", q->h.user);
@@ -381,34 +380,6 @@ static void response_object(struct json_buf *b, const struct http_msg *r, uint64
 	put_lit(b, "}");
 }
 
-/* error.message: Packetbeat's notes; the response's replace the request's (as a merge of the two would). */
-static void notes(struct json_buf *b, const struct http_msg *q, const struct http_msg *r)
-{
-	const char *msgs[3];
-	size_t n = 0;
-
-	if (r && r->lost) {
-		msgs[n++] = "Packet loss while capturing the response";
-	} else if (q) {
-		if (q->port_mismatch)
-			msgs[n++] = "Host header port number mismatch";
-		if (q->lost)
-			msgs[n++] = "Packet loss while capturing the request";
-		if (!r && q->resp_lost)
-			msgs[n++] = "Packet loss while capturing the response";
-	}
-	if (!n)
-		return;
-	json_buf_key(b, "error", 0);
-	put_lit(b, "{\"message\":[");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			put_lit(b, ",");
-		json_buf_str(b, msgs[i], strlen(msgs[i]));
-	}
-	put_lit(b, "]}");
-}
-
 int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
 		      const struct msg *resp)
 {
@@ -425,6 +396,5 @@ int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const str
 			response_object(b, r, resp->bytes, !q);
 		put_lit(b, "}");
 	}
-	notes(b, q, r);
 	return b->err;
 }

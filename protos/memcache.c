@@ -14,11 +14,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+#include "json_buf.h"
 #include "memcache.h"
-#include "pipeline.h"
 
 static const char *const type_names[] = {
 	[MC_T_UNKNOWN] = "UNKNOWN",   [MC_T_LOAD] = "Load",	    [MC_T_STORE] = "Store",
@@ -30,18 +32,6 @@ static const char *const type_names[] = {
 const char *mc_type_name(enum mc_type t)
 {
 	return (unsigned)t < sizeof(type_names) / sizeof(type_names[0]) ? type_names[t] : "UNKNOWN";
-}
-
-json_t *mc_base64(const uint8_t *data, size_t len)
-{
-	char *out = malloc(base64_len(len) + 1);
-	json_t *j;
-
-	if (!out)
-		return NULL;
-	j = json_stringn_nocheck(out, base64_encode(data, len, out));
-	free(out);
-	return j;
 }
 
 /* ---- settings ---- */
@@ -110,121 +100,210 @@ static void mc_cfg_free(void *priv)
 	free(mc);
 }
 
-/* ---- messages ---- */
+/* ---- decoded messages (msg.priv) ---- */
+
+_Static_assert(MC_N_MAX <= 32 && MC_Q_MAX <= 8 && MC_S_MAX <= 8, "mc_event's has_* bitmasks are too narrow");
+
+static void mc_event_free(void *p)
+{
+	struct mc_event *ev = p;
+
+	if (!ev)
+		return;
+	free(ev->keys);
+	free(ev->values);
+	free(ev->stats);
+	free(ev->text);
+	free(ev);
+}
+
+/* What ev keeps besides its struct (msg.mem). */
+static size_t mc_event_bytes(const struct mc_event *ev)
+{
+	return ev->text_cap + ev->keys_cap * sizeof(*ev->keys) + ev->values_cap * sizeof(*ev->values) +
+	       ev->stats_cap * sizeof(*ev->stats);
+}
+
+/* Array p of *cap elements of size elem, grown (doubling from min) to hold need; NULL when out of memory. */
+static void *mc_grow(void *p, size_t *cap, size_t need, size_t elem, size_t min)
+{
+	size_t n = *cap ? *cap : min;
+	void *np;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n *= 2;
+	np = realloc(p, n * elem);
+	if (np)
+		*cap = n;
+	return np;
+}
+
+/* Room for n more bytes of text and a NUL: where they go, or NULL. */
+static char *mc_text_reserve(struct mc_event *ev, size_t n)
+{
+	char *t = mc_grow(ev->text, &ev->text_cap, ev->text_len + n + 1, 1, 64);
+
+	if (!t)
+		return NULL;
+	ev->text = t;
+	return t + ev->text_len;
+}
+
+/* A copy of n bytes in ev's text. */
+static int mc_text_add(struct mc_event *ev, const void *s, size_t n, struct mc_span *sp)
+{
+	char *t = mc_text_reserve(ev, n);
+
+	if (!t)
+		return -ENOMEM;
+	if (n)
+		memcpy(t, s, n);
+	sp->off = ev->text_len;
+	sp->len = n;
+	ev->text_len += n;
+	return 0;
+}
 
 void mc_msg_drop(struct mc_msg *mm)
 {
-	msg_free(mm->m);
+	msg_free(mm->m); /* and its mc_event */
 	memset(mm, 0, sizeof(*mm));
 }
 
 int mc_msg_open(struct mc_ctx *x, bool binary)
 {
 	struct mc_msg *mm = &x->d->cur;
-	bool req = x->dir == DIR_C2S;
-	json_t *obj;
+	struct mc_event *ev;
 
 	mc_msg_drop(mm);
-	mm->m = msg_new(x->ts);
-	if (!mm->m)
-		return -ENOMEM;
-	mm->m->fields = json_object();
-	obj = json_object();
-	/* json_set_path steals obj: on success it is owned (and kept alive) by fields */
-	if (!mm->m->fields || !obj ||
-	    json_set_path(mm->m->fields, "memcache.protocol_type", json_string(binary ? "binary" : "text"))) {
-		json_decref(obj);
-		mc_msg_drop(mm);
+	ev = calloc(1, sizeof(*ev));
+	mm->m = ev ? msg_new(x->ts) : NULL;
+	if (!mm->m) {
+		free(ev);
 		return -ENOMEM;
 	}
-	if (json_set_path(mm->m->fields, req ? "memcache.request" : "memcache.response", obj)) {
-		mc_msg_drop(mm);
-		return -ENOMEM;
-	}
-	mm->obj = obj;
-	mm->binary = binary;
+	/* every message gets its command and type before it is published */
+	ev->command = ev->type = mc_type_name(MC_T_UNKNOWN);
+	ev->binary = binary;
+	msg_set_priv(mm->m, ev, mc_event_free, 0); /* msg.mem is set when it is finished */
+	mm->ev = ev;
 	return 0;
 }
 
-int mc_set_u64(struct mc_msg *mm, const char *key, uint64_t v)
+void mc_set_num(struct mc_msg *mm, enum mc_num id, int64_t v)
 {
-	return json_object_set_new(mm->obj, key, json_integer((json_int_t)v)) ? -ENOMEM : 0;
+	mm->ev->num[id] = v;
+	mm->ev->has_num |= 1u << id;
 }
 
-int mc_set_str(struct mc_msg *mm, const char *key, const char *s)
+void mc_set_bool(struct mc_msg *mm, enum mc_bool id, bool v)
 {
-	return json_object_set_new(mm->obj, key, json_string(s)) ? -ENOMEM : 0;
+	mm->ev->has_bool |= (uint8_t)(1u << id);
+	if (v)
+		mm->ev->bools |= (uint8_t)(1u << id);
+	else
+		mm->ev->bools &= (uint8_t)~(1u << id);
 }
 
-int mc_set_strn(struct mc_msg *mm, const char *key, const void *s, size_t n)
+int mc_set_strn(struct mc_msg *mm, enum mc_str id, const void *s, size_t n)
 {
-	return json_object_set_new(mm->obj, key, json_strn(s, n)) ? -ENOMEM : 0;
-}
-
-int mc_set_bool(struct mc_msg *mm, const char *key, bool v)
-{
-	return json_object_set_new(mm->obj, key, json_boolean(v)) ? -ENOMEM : 0;
-}
-
-static json_t *mc_array(struct mc_msg *mm, json_t **slot, const char *key)
-{
-	if (!*slot) {
-		json_t *a = json_array();
-
-		if (!a || json_object_set_new(mm->obj, key, a))
-			return NULL;
-		*slot = a;
-	}
-	return *slot;
+	if (mc_text_add(mm->ev, s, n, &mm->ev->str[id]))
+		return -ENOMEM;
+	mm->ev->has_str |= (uint8_t)(1u << id);
+	return 0;
 }
 
 int mc_add_key(struct mc_msg *mm, const void *key, size_t len)
 {
-	json_t *a = mc_array(mm, &mm->keys, "keys");
+	struct mc_event *ev = mm->ev;
+	struct mc_span *k;
 
-	if (!a)
-		return -ENOMEM;
-	if (json_array_size(a) >= MC_LIST_MAX)
+	if (ev->nkeys >= MC_LIST_MAX)
 		return 0;
-	return json_array_append_new(a, json_strn(key, len)) ? -ENOMEM : 0;
+	k = mc_grow(ev->keys, &ev->keys_cap, ev->nkeys + 1, sizeof(*k), 4);
+	if (!k)
+		return -ENOMEM;
+	ev->keys = k;
+	if (mc_text_add(ev, key, len, &k[ev->nkeys]))
+		return -ENOMEM;
+	ev->nkeys++;
+	return 0;
 }
 
 int mc_add_stat(struct mc_msg *mm, const void *name, size_t nlen, const void *value, size_t vlen)
 {
-	json_t *a = mc_array(mm, &mm->stats, "stats");
-	json_t *e;
+	struct mc_event *ev = mm->ev;
+	struct mc_stat *st;
 
-	if (!a)
-		return -ENOMEM;
-	if (json_array_size(a) >= MC_LIST_MAX)
+	if (ev->nstats >= MC_LIST_MAX)
 		return 0;
-	e = json_object();
-	if (!e || json_object_set_new(e, "name", json_strn(name, nlen)) ||
-	    json_object_set_new(e, "value", json_strn(value, vlen)) || json_array_append_new(a, e))
+	st = mc_grow(ev->stats, &ev->stats_cap, ev->nstats + 1, sizeof(*st), 16);
+	if (!st)
 		return -ENOMEM;
+	ev->stats = st;
+	st += ev->nstats;
+	if (mc_text_add(ev, name, nlen, &st->name) || mc_text_add(ev, value, vlen, &st->value))
+		return -ENOMEM;
+	ev->nstats++;
 	return 0;
 }
 
-int mc_set_command(struct mc_ctx *x, const char *command, enum mc_type type)
+int mc_set_stat_value(struct mc_msg *mm, const void *value, size_t vlen)
+{
+	struct mc_event *ev = mm->ev;
+
+	if (!ev->nstats)
+		return 0;
+	return mc_text_add(ev, value, vlen, &ev->stats[ev->nstats - 1].value);
+}
+
+/* A kept value, as base64. */
+static int mc_add_value(struct mc_msg *mm, const uint8_t *data, size_t len)
+{
+	struct mc_event *ev = mm->ev;
+	struct mc_span *v = mc_grow(ev->values, &ev->values_cap, ev->nvalues + 1, sizeof(*v), 4);
+	char *t;
+
+	if (!v)
+		return -ENOMEM;
+	ev->values = v;
+	t = mc_text_reserve(ev, base64_len(len));
+	if (!t)
+		return -ENOMEM;
+	v[ev->nvalues].off = ev->text_len;
+	v[ev->nvalues].len = base64_encode(data, len, t);
+	ev->text_len += v[ev->nvalues].len;
+	ev->nvalues++;
+	return 0;
+}
+
+/* event.action of each type: "memcache." and the type in lower case. */
+static const char *const action_names[] = {
+	[MC_T_UNKNOWN] = "memcache.unknown",	 [MC_T_LOAD] = "memcache.load",
+	[MC_T_STORE] = "memcache.store",	 [MC_T_DELETE] = "memcache.delete",
+	[MC_T_COUNTER] = "memcache.counter",	 [MC_T_INFO] = "memcache.info",
+	[MC_T_SLABCTRL] = "memcache.slabctrl",	 [MC_T_LRUCRAWLER] = "memcache.lrucrawler",
+	[MC_T_STATS] = "memcache.stats",	 [MC_T_SUCCESS] = "memcache.success",
+	[MC_T_FAIL] = "memcache.fail",		 [MC_T_AUTH] = "memcache.auth",
+};
+
+void mc_set_command(struct mc_ctx *x, const char *command, enum mc_type type)
 {
 	struct mc_msg *mm = &x->d->cur;
-	char buf[64], act[64];
+	struct mc_event *ev = mm->ev;
+	const char *act = action_names[(unsigned)type < sizeof(action_names) / sizeof(action_names[0]) ? type : MC_T_UNKNOWN];
 	size_t i;
 
-	if (mc_set_str(mm, "command", command) || mc_set_str(mm, "type", mc_type_name(type)))
-		return -ENOMEM;
+	ev->command = command;
+	ev->type = mc_type_name(type);
 	if (x->dir != DIR_C2S)
-		return 0;
-	for (i = 0; command[i] && i < sizeof(buf) - 1; i++)
-		buf[i] = (char)toupper((unsigned char)command[i]);
-	buf[i] = '\0';
-	snprintf(act, sizeof(act), "memcache.%s", mc_type_name(type));
-	for (i = 0; act[i]; i++)
-		act[i] = (char)tolower((unsigned char)act[i]);
-	if (json_object_set_new(mm->m->fields, "method", json_string(buf)) ||
-	    json_set_path(mm->m->fields, "event.action", json_string(act)))
-		return -ENOMEM;
-	return 0;
+		return;
+	for (i = 0; command[i] && i < sizeof(ev->method) - 1; i++)
+		ev->method[i] = (char)toupper((unsigned char)command[i]);
+	msg_text_set(&mm->m->method, ev->method, i);
+	msg_text_set(&mm->m->action, act, strlen(act));
 }
 
 void mc_msg_finish(struct mc_ctx *x)
@@ -235,15 +314,132 @@ void mc_msg_finish(struct mc_ctx *x)
 	if (!m)
 		return;
 	if (mm->count_values || mm->agg == MC_A_VALUES) {
-		mc_set_u64(mm, "count_values", mm->count_values);
-		mc_set_u64(mm, "bytes", mm->value_bytes);
+		mc_set_num(mm, MC_N_COUNT_VALUES, mm->count_values);
+		mc_set_num(mm, MC_N_BYTES, (int64_t)mm->value_bytes);
 	}
 	m->ts_end = x->ts;
 	m->bytes += x->unit;
+	m->mem = mc_event_bytes(mm->ev); /* what it holds now that it is complete */
 	x->unit = 0;
 	mm->m = NULL;
 	x->emit(x, m, mm);
 	memset(mm, 0, sizeof(*mm));
+}
+
+/* ---- the event's memcache object (ops->write_fields) ---- */
+
+static const char *const num_names[] = {
+#define X(id, name) [MC_N_##id] = name,
+	MC_NUM_LIST(X)
+#undef X
+};
+
+static const char *const bool_names[] = {
+#define X(id, name) [MC_Q_##id] = name,
+	MC_BOOL_LIST(X)
+#undef X
+};
+
+static const char *const str_names[] = {
+#define X(id, name) [MC_S_##id] = name,
+	MC_STR_LIST(X)
+#undef X
+};
+
+static void write_span(struct json_buf *b, const struct mc_event *ev, const struct mc_span *sp)
+{
+	json_buf_strn(b, ev->text + sp->off, sp->len);
+}
+
+/* `,"key":["...",...]` of n spans. */
+static void write_list(struct json_buf *b, const char *key, const struct mc_event *ev, const struct mc_span *sp,
+		       size_t n)
+{
+	if (!n)
+		return;
+	json_buf_key(b, key, 0);
+	for (size_t i = 0; i < n; i++) {
+		json_buf_put(b, i ? "," : "[", 1);
+		write_span(b, ev, &sp[i]);
+	}
+	json_buf_put(b, "]", 1);
+}
+
+static void write_stats(struct json_buf *b, const struct mc_event *ev)
+{
+	if (!ev->nstats)
+		return;
+	json_buf_key(b, "stats", 0);
+	for (size_t i = 0; i < ev->nstats; i++) {
+		json_buf_put(b, i ? ",{" : "[{", 2);
+		json_buf_key(b, "name", 1);
+		write_span(b, ev, &ev->stats[i].name);
+		json_buf_key(b, "value", 0);
+		write_span(b, ev, &ev->stats[i].value);
+		json_buf_put(b, "}", 1);
+	}
+	json_buf_put(b, "]", 1);
+}
+
+static void write_automove(struct json_buf *b, int64_t v)
+{
+	static const char *const modes[] = { "standby", "slow", "aggressive" };
+	char buf[24];
+
+	if (v >= 0 && v < 3) {
+		json_kv_cstr(b, "automove", modes[v]);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	json_kv_cstr(b, "automove", buf);
+}
+
+/* `,"request":{...}` or `,"response":{...}`: the members ev has. */
+static void write_side(struct json_buf *b, const char *key, const struct mc_event *ev)
+{
+	json_kv_open(b, key, 0);
+	json_buf_key(b, "command", 1); /* every message has one (mc_msg_open) */
+	json_buf_strn(b, ev->command, strlen(ev->command));
+	json_kv_cstr(b, "type", ev->type);
+	json_kv_cstr(b, "opcode", ev->opcode);
+	json_kv_cstr(b, "status", ev->status);
+	for (int i = 0; i < MC_N_MAX; i++)
+		if (ev->has_num & (1u << i))
+			json_kv_i64(b, num_names[i], ev->num[i]);
+	for (int i = 0; i < MC_Q_MAX; i++)
+		if (ev->has_bool & (1u << i))
+			json_kv_bool(b, bool_names[i], ev->bools & (1u << i));
+	for (int i = 0; i < MC_S_MAX; i++)
+		if (ev->has_str & (1u << i))
+			json_kv_str(b, str_names[i], ev->text + ev->str[i].off, ev->str[i].len);
+	if (ev->has_automove)
+		write_automove(b, ev->automove);
+	write_list(b, "keys", ev, ev->keys, ev->nkeys);
+	write_list(b, "values", ev, ev->values, ev->nvalues);
+	write_stats(b, ev);
+	json_buf_put(b, "}", 1);
+}
+
+/*
+ * memcache.protocol_type, memcache.request from the request, memcache.response
+ * from the response (the response's protocol_type when both have one).
+ */
+static int mc_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
+			   const struct msg *resp)
+{
+	const struct mc_event *q = req ? req->priv : NULL, *r = resp ? resp->priv : NULL;
+
+	if (!q && !r)
+		return b->err;
+	json_kv_open(b, "memcache", 0);
+	json_buf_key(b, "protocol_type", 1);
+	json_buf_puts(b, (r ? r : q)->binary ? "\"binary\"" : "\"text\"");
+	if (q)
+		write_side(b, "request", q);
+	if (r)
+		write_side(b, "response", r);
+	json_buf_put(b, "}", 1);
+	return b->err;
 }
 
 /* ---- values ---- */
@@ -255,7 +451,7 @@ static bool mc_keep_value(const struct mc_ctx *x)
 
 	if (maxv == 0 || mm->kept_bytes >= MC_VALUES_TOTAL_MAX)
 		return false;
-	return maxv < 0 || (int64_t)json_array_size(mm->values) < maxv;
+	return maxv < 0 || (int64_t)(mm->ev ? mm->ev->nvalues : 0) < maxv;
 }
 
 static size_t mc_value_cap(const struct mc_ctx *x, uint64_t n)
@@ -332,12 +528,10 @@ static int mc_value_done(struct mc_ctx *x)
 {
 	struct mc_dir *d = x->d;
 	struct mc_msg *mm = &d->cur;
-	json_t *a;
 
 	if (d->body != MC_B_VALUE || d->lost || !d->keep || !mm->m)
 		return 0;
-	a = mc_array(mm, &mm->values, "values");
-	if (!a || json_array_append_new(a, mc_base64(d->cap, d->cap_len)))
+	if (mc_add_value(mm, d->cap, d->cap_len))
 		return -ENOMEM;
 	mm->kept_bytes += d->cap_len;
 	return 0;
@@ -506,132 +700,92 @@ static void mc_conn_free(void *pstate)
 	free(mc);
 }
 
-/* What a queued binary request says about itself (from its fields). */
-struct mc_reqinfo {
-	bool binary;
-	uint8_t opcode;
-	uint32_t opaque;
-	const char *key;
+/* The first key of a message, or NULL. */
+static const struct mc_span *mc_first_key(const struct mc_event *ev)
+{
+	return ev && ev->nkeys ? &ev->keys[0] : NULL;
+}
+
+/* Same key, when both carry one. */
+static bool mc_key_compatible(const struct mc_event *a, const struct mc_event *b)
+{
+	const struct mc_span *ka = mc_first_key(a), *kb = mc_first_key(b);
+
+	if (!ka || !kb)
+		return true;
+	return ka->len == kb->len && memcmp(a->text + ka->off, b->text + kb->off, ka->len) == 0;
+}
+
+/* The response being paired, as the predicates see it. */
+struct mc_answer {
+	const struct mc_msg *mm;
+	const struct mc_event *ev;
 };
-
-static void mc_reqinfo(const struct msg *m, struct mc_reqinfo *ri)
-{
-	json_t *mc = json_object_get(m->fields, "memcache");
-	json_t *req = json_object_get(mc, "request");
-	json_t *keys = json_object_get(req, "keys");
-
-	memset(ri, 0, sizeof(*ri));
-	ri->binary = json_is_string(json_object_get(mc, "protocol_type")) &&
-		     strcmp(json_string_value(json_object_get(mc, "protocol_type")), "binary") == 0;
-	ri->opcode = (uint8_t)json_integer_value(json_object_get(req, "opcode_value"));
-	ri->opaque = (uint32_t)json_integer_value(json_object_get(req, "opaque"));
-	ri->key = json_string_value(json_array_get(keys, 0));
-}
-
-static bool mc_req_matches(const struct mc_reqinfo *ri, const struct mc_msg *resp, const char *rkey)
-{
-	if (ri->opcode != resp->opcode || ri->opaque != resp->opaque)
-		return false;
-	return !ri->key || !rkey || strcmp(ri->key, rkey) == 0;
-}
 
 /*
  * A binary response answers the first queued request with the same opcode,
- * opaque (and key, when both carry one). Quiet requests before it got no
- * response and are published alone (status OK); a non-quiet one lost its
- * response. A response matching nothing queued is counted and dropped.
+ * opaque (and key, when both carry one), or a text one.
  */
-static void mc_tcp_bin_response(struct conn *c, struct msg *resp, const struct mc_msg *mm)
+static bool mc_bin_answers(const struct msg *req, const void *arg)
 {
-	const char *rkey = json_string_value(json_array_get(mm->keys, 0));
-	struct mc_reqinfo ri;
-	struct msg *q;
-	size_t skip = 0;
+	const struct mc_answer *a = arg;
+	const struct mc_event *q = req->priv;
 
-	for (q = c->req_head; q; q = q->next, skip++) {
-		mc_reqinfo(q, &ri);
-		if (!ri.binary || mc_req_matches(&ri, mm, rkey))
-			break;
-	}
-	if (!q && c->req_head) {
-		corr_unmatched(c->pl, c->cfg, resp);
-		return;
-	}
-	while (skip--) /* OK when quiet (msg->quiet), else unanswered */
-		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
-	corr_response(c, resp);
+	if (!q || !q->binary)
+		return true;
+	if ((uint8_t)q->num[MC_N_OPCODE_VALUE] != a->mm->opcode || (uint32_t)q->num[MC_N_OPAQUE] != a->mm->opaque)
+		return false;
+	return mc_key_compatible(q, a->ev);
 }
 
-/* Can meta reply r (opaque, key rkey) answer the quiet meta request req? */
-static bool mc_meta_answers(const struct msg *req, const struct mc_meta *r, const char *rkey)
+/* Can meta reply r answer the quiet meta request q? */
+static bool mc_meta_answers(const struct mc_event *q, const struct mc_event *r)
 {
-	const struct mc_meta *q = req->priv;
-	struct mc_reqinfo ri;
-	bool get = strcmp(q->code, "mg") == 0;
+	const struct mc_meta *qm = &q->meta, *rm = &r->meta;
+	bool get = strcmp(qm->code, "mg") == 0;
 
-	if (r->error)
+	if (rm->error)
 		return true;
-	if (!r->code[0] || strcmp(r->code, "MN") == 0 || strcmp(r->code, "ME") == 0 || strcmp(r->code, "EN") == 0)
+	if (!rm->code[0] || strcmp(rm->code, "MN") == 0 || strcmp(rm->code, "ME") == 0 || strcmp(rm->code, "EN") == 0)
 		return false;
 	/* q hides EN for mg, HD for ms/md and HD/VA for ma */
-	if ((strcmp(r->code, "VA") == 0 || strcmp(r->code, "HD") == 0) != get)
+	if ((strcmp(rm->code, "VA") == 0 || strcmp(rm->code, "HD") == 0) != get)
 		return false;
 	/* the server echoes O (and k) only when asked: a reply carrying them names its request */
-	if (r->opaque_len && (q->opaque_len != r->opaque_len || memcmp(q->opaque, r->opaque, q->opaque_len) != 0))
+	if (rm->opaque_len &&
+	    (qm->opaque_len != rm->opaque_len || memcmp(qm->opaque, rm->opaque, qm->opaque_len) != 0))
 		return false;
-	mc_reqinfo(req, &ri);
-	return !ri.key || !rkey || strcmp(ri.key, rkey) == 0;
+	return mc_key_compatible(q, r);
 }
 
 /*
  * A text reply answers the oldest request, except that quiet meta requests
  * it cannot answer are passed over (the server said nothing for them: OK).
- * A reply that none of the queued quiet requests can take is counted and dropped.
  */
-static void mc_tcp_text_response(struct conn *c, struct msg *resp, const struct mc_msg *mm)
+static bool mc_text_answers(const struct msg *req, const void *arg)
 {
-	const char *rkey = json_string_value(json_array_get(mm->keys, 0));
-	struct msg *q;
-	size_t skip = 0;
+	const struct mc_answer *a = arg;
+	const struct mc_event *q = req->priv;
 
-	for (q = c->req_head; q && q->quiet && q->priv; q = q->next, skip++)
-		if (mc_meta_answers(q, &mm->meta, rkey))
-			break;
-	if (!q && c->req_head) {
-		corr_unmatched(c->pl, c->cfg, resp);
-		return;
-	}
-	while (skip--)
-		corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, NULL), NULL);
-	corr_response(c, resp);
+	if (!req->quiet || !q || !q->meta.code[0])
+		return true;
+	return mc_meta_answers(q, a->ev);
 }
 
-/* A meta request keeps what the pairing needs (without it, it is paired as a classic one). */
-static void mc_keep_meta(struct msg *m, const struct mc_msg *mm)
-{
-	struct mc_meta *copy;
-
-	if (!mm->meta.code[0] || m->priv)
-		return;
-	copy = malloc(sizeof(*copy));
-	if (!copy)
-		return;
-	*copy = mm->meta;
-	m->priv = copy;
-}
-
+/*
+ * Requests before the one a response answers got no response: quiet ones
+ * are published alone (status OK), others lost theirs. A response that
+ * answers nothing queued is counted and dropped.
+ */
 static void mc_tcp_emit(struct mc_ctx *x, struct msg *m, const struct mc_msg *mm)
 {
 	struct conn *c = x->arg;
+	struct mc_answer a = { .mm = mm, .ev = m->priv };
 
-	if (x->dir == DIR_C2S) {
-		mc_keep_meta(m, mm);
+	if (x->dir == DIR_C2S)
 		corr_request(c, m);
-	} else if (mm->binary) {
-		mc_tcp_bin_response(c, m, mm);
-	} else {
-		mc_tcp_text_response(c, m, mm);
-	}
+	else
+		corr_answer(c, m, a.ev && a.ev->binary ? mc_bin_answers : mc_text_answers, &a);
 }
 
 static void mc_tcp_ctx(struct mc_ctx *x, struct conn *c, enum dir dir, uint64_t ts)
@@ -684,16 +838,10 @@ drop:
 	return true;
 }
 
-/* No more responses will come: queued binary quiet requests got none (status OK). */
-static void mc_publish_quiet(struct conn *c)
+/* No more responses will come: queued quiet requests got none (status OK). */
+static bool mc_is_quiet(const struct msg *req, const void *arg)
 {
-	struct msg *m, *next;
-
-	for (m = c->req_head; m; m = next) {
-		next = m->next;
-		if (m->quiet)
-			corr_publish(c->pl, c->cfg, &c->flow, corr_take(c, m), NULL);
-	}
+	return req->quiet;
 }
 
 static void mc_fin(struct conn *c, enum dir dir, uint64_t ts)
@@ -703,7 +851,7 @@ static void mc_fin(struct conn *c, enum dir dir, uint64_t ts)
 	if (mc)
 		mc_dir_reset(&mc->dir[dir]);
 	if (dir == DIR_S2C)
-		mc_publish_quiet(c);
+		corr_give_up(c, mc_is_quiet, NULL);
 }
 
 static const uint16_t mc_ports[] = { MC_DEFAULT_PORT };
@@ -725,4 +873,5 @@ const struct proto_ops memcache_ops = {
 	.parse_udp = mc_parse_udp,
 	.expire = mc_expire,
 	.udp_timeout = mc_udp_timeout,
+	.write_fields = mc_write_fields,
 };

@@ -7,7 +7,6 @@
 #ifndef XDPBEAT_PROTOS_MEMCACHE_H
 #define XDPBEAT_PROTOS_MEMCACHE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,8 +83,7 @@ enum mc_agg {
 
 /*
  * What a meta command or response (mg, ms, ..., VA, HD, ...) says about
- * itself, for pairing quiet requests on TCP. A queued meta request keeps a
- * copy as msg->priv.
+ * itself, for pairing quiet requests on TCP.
  */
 struct mc_meta {
 	char code[3]; /* "mg", "VA", ...; "" = not a meta message */
@@ -95,20 +93,107 @@ struct mc_meta {
 	char opaque[MC_OPAQUE_MAX];
 };
 
+/* Integer members of memcache.request / memcache.response. */
+#define MC_NUM_LIST(X)                                                                \
+	X(OPCODE_VALUE, "opcode_value")                                               \
+	X(OPAQUE, "opaque")                                                           \
+	X(VBUCKET, "vbucket")                                                         \
+	X(STATUS_CODE, "status_code")                                                 \
+	X(FLAGS, "flags")                                                             \
+	X(EXPTIME, "exptime")                                                         \
+	X(CAS_UNIQUE, "cas_unique")                                                   \
+	X(DELTA, "delta")                                                             \
+	X(INITIAL, "initial")                                                         \
+	X(VERBOSITY, "verbosity")                                                     \
+	X(VALUE, "value")                                                             \
+	X(SLEEP_US, "sleep_us")                                                       \
+	X(SOURCE_CLASS, "source_class")                                               \
+	X(DEST_CLASS, "dest_class")                                                   \
+	X(BYTES, "bytes")                                                             \
+	X(COUNT_VALUES, "count_values")
+
+enum mc_num {
+#define X(id, name) MC_N_##id,
+	MC_NUM_LIST(X)
+#undef X
+		MC_N_MAX,
+};
+
+/* Boolean members. */
+#define MC_BOOL_LIST(X)                                                               \
+	X(QUIET, "quiet")                                                             \
+	X(NOREPLY, "noreply")
+
+enum mc_bool {
+#define X(id, name) MC_Q_##id,
+	MC_BOOL_LIST(X)
+#undef X
+		MC_Q_MAX,
+};
+
+/* String members taken from the wire (written made valid UTF-8). */
+#define MC_STR_LIST(X)                                                                \
+	X(RAW_ARGS, "raw_args")                                                       \
+	X(LINE, "line")                                                               \
+	X(VERSION, "version")                                                         \
+	X(ERROR_MSG, "error_msg")
+
+enum mc_str {
+#define X(id, name) MC_S_##id,
+	MC_STR_LIST(X)
+#undef X
+		MC_S_MAX,
+};
+
+/* Bytes in mc_event.text. */
+struct mc_span {
+	size_t off, len;
+};
+
+struct mc_stat {
+	struct mc_span name, value;
+};
+
+/*
+ * One decoded message (msg.priv): the members of memcache.request or
+ * memcache.response, written by mc_write_fields. Everything from the wire
+ * (keys, values as base64, stats, strings) is copied into one growing
+ * buffer, text; mc_event_bytes() is what the message keeps besides the struct.
+ */
+struct mc_event {
+	bool binary; /* memcache.protocol_type */
+	const char *command, *type; /* static strings */
+	const char *opcode, *status; /* binary: static names, or NULL */
+	uint32_t has_num; /* bit per enum mc_num */
+	int64_t num[MC_N_MAX]; /* as the JSON integer (a uint64 past INT64_MAX wraps, as jansson's json_int_t did) */
+	uint8_t has_bool, bools; /* bits per enum mc_bool */
+	uint8_t has_str; /* bit per enum mc_str */
+	struct mc_span str[MC_S_MAX];
+	bool has_automove; /* slabs automove: 0 standby, 1 slow, 2 aggressive, else the number */
+	int64_t automove;
+	struct mc_span *keys; /* at most MC_LIST_MAX */
+	size_t nkeys, keys_cap;
+	struct mc_span *values; /* base64 */
+	size_t nvalues, values_cap;
+	struct mc_stat *stats; /* at most MC_LIST_MAX */
+	size_t nstats, stats_cap;
+	char *text;
+	size_t text_len, text_cap;
+	struct mc_meta meta;
+	char method[64]; /* requests: the command in capitals (msg.method points here) */
+};
+
 /* A message being assembled. */
 struct mc_msg {
 	struct msg *m; /* NULL when nothing is open */
-	json_t *obj; /* memcache.request / memcache.response (borrowed from m->fields) */
-	json_t *keys, *values, *stats; /* borrowed arrays, created on demand */
+	struct mc_event *ev; /* m->priv */
 	enum mc_agg agg;
-	bool binary;
 	bool quiet;
 	uint8_t opcode;
 	uint32_t opaque;
 	uint32_t count_values;
 	uint64_t value_bytes; /* sum of the value lengths */
 	uint64_t kept_bytes; /* bytes of values stored in the event */
-	struct mc_meta meta;
 };
 
 enum mc_state {
@@ -153,19 +238,22 @@ struct mc_ctx {
 /* Run the state machine over data; returns bytes consumed or PARSE_ERROR. */
 ssize_t mc_feed(struct mc_ctx *x, const uint8_t *data, size_t len);
 void mc_dir_reset(struct mc_dir *d);
-/* Start a message: fields = {"memcache": {"protocol_type": ..., "request"|"response": {}}}. */
+/* Start a message (its mc_event attached as msg.priv). */
 int mc_msg_open(struct mc_ctx *x, bool binary);
 /* Hand the open message to x->emit (finishing counters, accounting x->unit). */
 void mc_msg_finish(struct mc_ctx *x);
 void mc_msg_drop(struct mc_msg *mm);
+/* Keys and stats beyond MC_LIST_MAX are not recorded. 0 or -ENOMEM. */
 int mc_add_key(struct mc_msg *mm, const void *key, size_t len);
 int mc_add_stat(struct mc_msg *mm, const void *name, size_t nlen, const void *value, size_t vlen);
-int mc_set_u64(struct mc_msg *mm, const char *key, uint64_t v);
-int mc_set_str(struct mc_msg *mm, const char *key, const char *s);
-int mc_set_strn(struct mc_msg *mm, const char *key, const void *s, size_t n);
-int mc_set_bool(struct mc_msg *mm, const char *key, bool v);
-/* command, type, top-level method and event.action (requests). */
-int mc_set_command(struct mc_ctx *x, const char *command, enum mc_type type);
+/* The value of the last stats entry (binary stat responses). 0 or -ENOMEM. */
+int mc_set_stat_value(struct mc_msg *mm, const void *value, size_t vlen);
+void mc_set_num(struct mc_msg *mm, enum mc_num id, int64_t v);
+void mc_set_bool(struct mc_msg *mm, enum mc_bool id, bool v);
+/* A string member from wire bytes. 0 or -ENOMEM. */
+int mc_set_strn(struct mc_msg *mm, enum mc_str id, const void *s, size_t n);
+/* command and type (static strings); for requests also method and event.action. */
+void mc_set_command(struct mc_ctx *x, const char *command, enum mc_type type);
 /* A value of n bytes follows: set up state st, capture and accounting. */
 void mc_begin_value(struct mc_ctx *x, enum mc_state st, uint64_t n, enum mc_body body);
 
@@ -186,11 +274,7 @@ bool mc_bin_opcode_quiet(uint8_t opcode);
 
 struct mc_udp *mc_udp_new(void);
 void mc_udp_free(struct mc_udp *u);
-void mc_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, enum dir dir,
-		  const uint8_t *data, size_t len, uint64_t ts);
-void mc_expire(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now);
-
-/* Standard base64 of data into a new JSON string. */
-json_t *mc_base64(const uint8_t *data, size_t len);
+void mc_parse_udp(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts);
+void mc_expire(struct corr *k, const struct proto_cfg *cfg, uint64_t now);
 
 #endif

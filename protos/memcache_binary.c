@@ -180,33 +180,40 @@ static void read_header(struct reader *r, struct mc_binhdr *h)
 }
 
 /* Extras are read when long enough for the fields they should hold. */
-static int parse_extras(struct mc_msg *mm, enum mc_extras ex, const uint8_t *p, size_t n)
+static void parse_extras(struct mc_msg *mm, enum mc_extras ex, const uint8_t *p, size_t n)
 {
 	struct reader r;
 
 	rd_init(&r, p, n);
 	switch (ex) {
 	case EX_NONE:
-		return 0;
+		break;
 	case EX_FLAGS:
-		return n >= 4 ? mc_set_u64(mm, "flags", rd_be32(&r)) : 0;
+		if (n >= 4)
+			mc_set_num(mm, MC_N_FLAGS, rd_be32(&r));
+		break;
 	case EX_STORE:
-		if (n < 8)
-			return 0;
-		return mc_set_u64(mm, "flags", rd_be32(&r)) || mc_set_u64(mm, "exptime", rd_be32(&r)) ? -ENOMEM : 0;
+		if (n >= 8) {
+			mc_set_num(mm, MC_N_FLAGS, rd_be32(&r));
+			mc_set_num(mm, MC_N_EXPTIME, rd_be32(&r));
+		}
+		break;
 	case EX_COUNTER:
-		if (n < 20)
-			return 0;
-		return mc_set_u64(mm, "delta", rd_be64(&r)) || mc_set_u64(mm, "initial", rd_be64(&r)) ||
-			       mc_set_u64(mm, "exptime", rd_be32(&r))
-			       ? -ENOMEM
-			       : 0;
+		if (n >= 20) {
+			mc_set_num(mm, MC_N_DELTA, (int64_t)rd_be64(&r));
+			mc_set_num(mm, MC_N_INITIAL, (int64_t)rd_be64(&r));
+			mc_set_num(mm, MC_N_EXPTIME, rd_be32(&r));
+		}
+		break;
 	case EX_EXPTIME:
-		return n >= 4 ? mc_set_u64(mm, "exptime", rd_be32(&r)) : 0;
+		if (n >= 4)
+			mc_set_num(mm, MC_N_EXPTIME, rd_be32(&r));
+		break;
 	case EX_VERBOSITY:
-		return n >= 4 ? mc_set_u64(mm, "verbosity", rd_be32(&r)) : 0;
+		if (n >= 4)
+			mc_set_num(mm, MC_N_VERBOSITY, rd_be32(&r));
+		break;
 	}
-	return 0;
 }
 
 /* Header fields of a new message. */
@@ -214,29 +221,30 @@ static int open_binary(struct mc_ctx *x, const struct mc_binhdr *h, const struct
 {
 	struct mc_msg *mm = &x->d->cur;
 	bool req = x->dir == DIR_C2S;
-	int err;
 
 	if (mc_msg_open(x, true))
 		return -ENOMEM;
 	mm->opcode = h->opcode;
 	mm->opaque = h->opaque;
 	mm->quiet = req && mc_bin_opcode_quiet(h->opcode);
-	err = mc_set_command(x, op->command, (enum mc_type)op->type) ||
-	      mc_set_str(mm, "opcode", op->name ? op->name : "UNKNOWN") ||
-	      mc_set_u64(mm, "opcode_value", h->opcode) || mc_set_u64(mm, "opaque", h->opaque);
+	mc_set_command(x, op->command, (enum mc_type)op->type);
+	mm->ev->opcode = op->name ? op->name : "UNKNOWN";
+	mc_set_num(mm, MC_N_OPCODE_VALUE, h->opcode);
+	mc_set_num(mm, MC_N_OPAQUE, h->opaque);
 	if (req) {
-		err = err || mc_set_bool(mm, "quiet", mm->quiet) || mc_set_u64(mm, "vbucket", h->vbucket_status);
+		mc_set_bool(mm, MC_Q_QUIET, mm->quiet);
+		mc_set_num(mm, MC_N_VBUCKET, h->vbucket_status);
 		mm->m->noreply = h->opcode == OP_QUITQ;
 		mm->m->quiet = mm->quiet;
 	} else {
-		err = err || mc_set_str(mm, "status", status_name(h->vbucket_status)) ||
-		      mc_set_u64(mm, "status_code", h->vbucket_status);
+		mm->ev->status = status_name(h->vbucket_status);
+		mc_set_num(mm, MC_N_STATUS_CODE, h->vbucket_status);
 		if (h->vbucket_status)
-			mm->m->status = h->vbucket_status > 0x80 ? "Server Error" : "Error";
+			mm->m->status = h->vbucket_status > 0x80 ? MSG_SERVER_ERROR : MSG_ERROR;
 	}
-	if (!err && h->cas)
-		err = mc_set_u64(mm, "cas_unique", h->cas);
-	return err ? -ENOMEM : 0;
+	if (h->cas)
+		mc_set_num(mm, MC_N_CAS_UNIQUE, (int64_t)h->cas); /* past INT64_MAX it wraps, as before */
+	return 0;
 }
 
 static enum mc_body body_kind(const struct mc_ctx *x, const struct mc_binhdr *h, const struct mc_binop *op,
@@ -284,10 +292,9 @@ ssize_t mc_bin_header(struct mc_ctx *x, const uint8_t *data, size_t len)
 		if (stats)
 			mm->agg = MC_A_BINSTATS;
 	}
-	if (parse_extras(mm, (enum mc_extras)(req ? op->req_ex : op->resp_ex), extras, h.extlen))
-		return -ENOMEM;
+	parse_extras(mm, (enum mc_extras)(req ? op->req_ex : op->resp_ex), extras, h.extlen);
 	x->d->stat_open = false;
-	if (stats && h.keylen && json_array_size(mm->stats) < MC_LIST_MAX) {
+	if (stats && h.keylen && mm->ev->nstats < MC_LIST_MAX) {
 		if (mc_add_stat(mm, key, h.keylen, "", 0))
 			return -ENOMEM;
 		x->d->stat_open = true;
@@ -312,7 +319,6 @@ void mc_bin_body_done(struct mc_ctx *x)
 {
 	struct mc_dir *d = x->d;
 	struct mc_msg *mm = &d->cur;
-	json_t *last;
 
 	if (!mm->m)
 		return;
@@ -320,18 +326,17 @@ void mc_bin_body_done(struct mc_ctx *x)
 		switch (d->body) {
 		case MC_B_COUNTER:
 			if (d->cap_len == 8)
-				mc_set_u64(mm, "value", be64(d->cap));
+				mc_set_num(mm, MC_N_VALUE, (int64_t)be64(d->cap));
 			break;
 		case MC_B_VERSION:
-			mc_set_strn(mm, "version", d->cap, d->cap_len);
+			mc_set_strn(mm, MC_S_VERSION, d->cap, d->cap_len);
 			break;
 		case MC_B_STAT:
-			last = json_array_get(mm->stats, json_array_size(mm->stats) - 1);
-			if (last && d->stat_open)
-				json_object_set_new(last, "value", json_strn(d->cap, d->cap_len));
+			if (d->stat_open)
+				mc_set_stat_value(mm, d->cap, d->cap_len);
 			break;
 		case MC_B_ERROR:
-			mc_set_strn(mm, "error_msg", d->cap, d->cap_len);
+			mc_set_strn(mm, MC_S_ERROR_MSG, d->cap, d->cap_len);
 			break;
 		default:
 			break;

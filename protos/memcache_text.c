@@ -182,25 +182,30 @@ static int opt_noreply(struct mc_ctx *x, const struct mc_line *l, size_t i, bool
 		if (tok_is(&l->t[i], "noreply"))
 			nr = true;
 	x->d->cur.m->noreply = nr;
-	return field ? mc_set_bool(&x->d->cur, "noreply", nr) : 0;
+	if (field)
+		mc_set_bool(&x->d->cur, MC_Q_NOREPLY, nr);
+	return 0;
 }
 
-static int set_num(struct mc_ctx *x, const struct mc_line *l, size_t i, const char *key)
+/* Token i as an unsigned number (past INT64_MAX it wraps, as before) into member id. */
+static int set_num(struct mc_ctx *x, const struct mc_line *l, size_t i, enum mc_num id)
 {
 	uint64_t v;
 
 	if (i >= l->nt || !tok_u64(&l->t[i], &v))
 		return -EINVAL;
-	return mc_set_u64(&x->d->cur, key, v);
+	mc_set_num(&x->d->cur, id, (int64_t)v);
+	return 0;
 }
 
-static int set_inum(struct mc_ctx *x, const struct mc_line *l, size_t i, const char *key)
+static int set_inum(struct mc_ctx *x, const struct mc_line *l, size_t i, enum mc_num id)
 {
 	int64_t v;
 
 	if (i >= l->nt || !tok_i64(&l->t[i], &v))
 		return -EINVAL;
-	return json_object_set_new(x->d->cur.obj, key, json_integer(v)) ? -ENOMEM : 0;
+	mc_set_num(&x->d->cur, id, v);
+	return 0;
 }
 
 static int add_keys(struct mc_ctx *x, const struct mc_line *l, size_t from)
@@ -227,9 +232,10 @@ static int req_store(struct mc_ctx *x, const struct mc_line *l, bool cas)
 
 	if (l->nt < nr || !tok_u64(&l->t[4], &bytes) || bytes > MC_TEXT_BYTES_MAX)
 		return -EINVAL;
-	if (add_key(x, l, 1) || set_num(x, l, 2, "flags") || set_inum(x, l, 3, "exptime") ||
-	    mc_set_u64(&x->d->cur, "bytes", bytes) || (cas && set_num(x, l, 5, "cas_unique")) ||
-	    opt_noreply(x, l, nr, true))
+	if (add_key(x, l, 1) || set_num(x, l, 2, MC_N_FLAGS) || set_inum(x, l, 3, MC_N_EXPTIME))
+		return -EINVAL;
+	mc_set_num(&x->d->cur, MC_N_BYTES, (int64_t)bytes);
+	if ((cas && set_num(x, l, 5, MC_N_CAS_UNIQUE)) || opt_noreply(x, l, nr, true))
 		return -EINVAL;
 	mc_begin_value(x, MC_ST_DATA, bytes, MC_B_VALUE);
 	return 0;
@@ -242,43 +248,32 @@ static int req_raw(struct mc_ctx *x, const struct mc_line *l, size_t i)
 
 	if (i < l->nt)
 		rest_after(l, i - 1, &p, &n);
-	return mc_set_strn(&x->d->cur, "raw_args", p, n);
+	return mc_set_strn(&x->d->cur, MC_S_RAW_ARGS, p, n);
 }
 
 static int req_unknown(struct mc_ctx *x, const struct mc_line *l)
 {
 	if (!x->cfg->parseunknown)
 		return -EINVAL;
-	if (mc_set_command(x, "UNKNOWN", MC_T_UNKNOWN))
-		return -ENOMEM;
-	return mc_set_strn(&x->d->cur, "line", l->line, l->len);
+	mc_set_command(x, "UNKNOWN", MC_T_UNKNOWN);
+	return mc_set_strn(&x->d->cur, MC_S_LINE, l->line, l->len);
 }
 
 static int req_slabs(struct mc_ctx *x, const struct mc_line *l)
 {
 	int64_t v;
-	const char *mode;
-	char buf[24];
 
 	if (l->nt >= 4 && tok_is(&l->t[1], "reassign")) {
-		if (mc_set_command(x, "slabs reassign", MC_T_SLABCTRL))
-			return -ENOMEM;
-		return set_inum(x, l, 2, "source_class") || set_inum(x, l, 3, "dest_class") ? -EINVAL : 0;
+		mc_set_command(x, "slabs reassign", MC_T_SLABCTRL);
+		return set_inum(x, l, 2, MC_N_SOURCE_CLASS) || set_inum(x, l, 3, MC_N_DEST_CLASS) ? -EINVAL : 0;
 	}
 	if (l->nt >= 3 && tok_is(&l->t[1], "automove")) {
 		if (!tok_i64(&l->t[2], &v))
 			return -EINVAL;
-		if (v == 0)
-			mode = "standby";
-		else if (v == 1)
-			mode = "slow";
-		else if (v == 2)
-			mode = "aggressive";
-		else
-			mode = (snprintf(buf, sizeof(buf), "%lld", (long long)v), buf);
-		if (mc_set_command(x, "slabs automove", MC_T_SLABCTRL))
-			return -ENOMEM;
-		return mc_set_str(&x->d->cur, "automove", mode);
+		mc_set_command(x, "slabs automove", MC_T_SLABCTRL);
+		x->d->cur.ev->has_automove = true; /* written as its mode name */
+		x->d->cur.ev->automove = v;
+		return 0;
 	}
 	return req_unknown(x, l);
 }
@@ -286,7 +281,8 @@ static int req_slabs(struct mc_ctx *x, const struct mc_line *l)
 static int req_lru(struct mc_ctx *x, const struct mc_line *l)
 {
 	static const char *const subs[] = { "enable", "disable", "sleep", "tocrawl", "crawl" };
-	char cmd[32];
+	static const char *const cmds[] = { "lru_crawler enable", "lru_crawler disable", "lru_crawler sleep",
+					    "lru_crawler tocrawl", "lru_crawler crawl" };
 	size_t i;
 
 	if (l->nt < 2)
@@ -296,13 +292,11 @@ static int req_lru(struct mc_ctx *x, const struct mc_line *l)
 			break;
 	if (i == sizeof(subs) / sizeof(subs[0]))
 		return req_unknown(x, l);
-	snprintf(cmd, sizeof(cmd), "lru_crawler %s", subs[i]);
-	if (mc_set_command(x, cmd, MC_T_LRUCRAWLER))
-		return -ENOMEM;
+	mc_set_command(x, cmds[i], MC_T_LRUCRAWLER);
 	if (i == 2)
-		return set_num(x, l, 2, "sleep_us");
+		return set_num(x, l, 2, MC_N_SLEEP_US);
 	if (i == 3)
-		return set_num(x, l, 2, "value");
+		return set_num(x, l, 2, MC_N_VALUE);
 	if (i == 4)
 		return req_raw(x, l, 2);
 	return 0;
@@ -310,22 +304,24 @@ static int req_lru(struct mc_ctx *x, const struct mc_line *l)
 
 /* ---- meta commands ---- */
 
-/* Token t as a decimal uint32 (meta opaque tokens are free strings; only numbers become "opaque"). */
-static bool tok_u32(const struct mc_tok *t, uint64_t *v)
+/* Member id from the value of flag t when it is a number up to max (a malformed one is left to the server). */
+static void meta_num(struct mc_msg *mm, const struct mc_tok *t, enum mc_num id, uint64_t max)
 {
-	return tok_u64(t, v) && *v <= UINT32_MAX;
+	struct mc_tok v = { t->p + 1, t->n - 1 };
+	uint64_t u;
+
+	if (tok_u64(&v, &u) && u <= max)
+		mc_set_num(mm, id, (int64_t)u);
 }
 
+/* O: the token is kept for pairing; only a uint32 becomes "opaque" (meta opaque tokens are free strings). */
 static void meta_opaque(struct mc_msg *mm, const struct mc_tok *t)
 {
 	size_t n = t->n - 1 < MC_OPAQUE_MAX ? t->n - 1 : MC_OPAQUE_MAX;
-	struct mc_tok v = { t->p + 1, t->n - 1 };
-	uint64_t o;
 
-	memcpy(mm->meta.opaque, t->p + 1, n);
-	mm->meta.opaque_len = (uint8_t)n;
-	if (tok_u32(&v, &o))
-		mc_set_u64(mm, "opaque", o);
+	memcpy(mm->ev->meta.opaque, t->p + 1, n);
+	mm->ev->meta.opaque_len = (uint8_t)n;
+	meta_num(mm, t, MC_N_OPAQUE, UINT32_MAX);
 }
 
 /* One request flag: those with a classic field fill it; a malformed token is left to the server. */
@@ -333,26 +329,31 @@ static int meta_req_flag(struct mc_ctx *x, const struct mc_tok *t)
 {
 	struct mc_msg *mm = &x->d->cur;
 	struct mc_tok v = { t->p + 1, t->n - 1 };
-	uint64_t u;
 	int64_t i;
 
 	switch (t->p[0]) {
 	case 'q':
-		mm->meta.quiet = true;
-		return 0;
+		mm->ev->meta.quiet = true;
+		break;
 	case 'O':
 		meta_opaque(mm, t);
-		return 0;
+		break;
 	case 'F':
-		return tok_u32(&v, &u) ? mc_set_u64(mm, "flags", u) : 0;
+		meta_num(mm, t, MC_N_FLAGS, UINT32_MAX);
+		break;
 	case 'T':
-		return tok_i64(&v, &i) ? (json_object_set_new(mm->obj, "exptime", json_integer(i)) ? -ENOMEM : 0) : 0;
+		if (tok_i64(&v, &i))
+			mc_set_num(mm, MC_N_EXPTIME, i);
+		break;
 	case 'C':
-		return tok_u64(&v, &u) ? mc_set_u64(mm, "cas_unique", u) : 0;
+		meta_num(mm, t, MC_N_CAS_UNIQUE, UINT64_MAX);
+		break;
 	case 'D':
-		return tok_u64(&v, &u) ? mc_set_u64(mm, "delta", u) : 0;
+		meta_num(mm, t, MC_N_DELTA, UINT64_MAX);
+		break;
 	case 'J':
-		return tok_u64(&v, &u) ? mc_set_u64(mm, "initial", u) : 0;
+		meta_num(mm, t, MC_N_INITIAL, UINT64_MAX);
+		break;
 	}
 	return 0;
 }
@@ -369,7 +370,7 @@ static int req_meta(struct mc_ctx *x, const struct mc_line *l)
 	uint64_t bytes = 0;
 	bool data = false;
 
-	memcpy(mm->meta.code, l->t[0].p, 2);
+	memcpy(mm->ev->meta.code, l->t[0].p, 2);
 	if (tok_is(&l->t[0], "mn"))
 		return 0;
 	if (l->nt > 1 && add_key(x, l, 1))
@@ -386,14 +387,12 @@ static int req_meta(struct mc_ctx *x, const struct mc_line *l)
 	if (first < l->nt && req_raw(x, l, first))
 		return -ENOMEM;
 	if (flags) {
-		mm->quiet = mm->meta.quiet;
-		mm->m->quiet = mm->meta.quiet;
-		if (mc_set_bool(mm, "quiet", mm->quiet))
-			return -ENOMEM;
+		mm->quiet = mm->ev->meta.quiet;
+		mm->m->quiet = mm->quiet;
+		mc_set_bool(mm, MC_Q_QUIET, mm->quiet);
 	}
 	if (data) {
-		if (mc_set_u64(mm, "bytes", bytes))
-			return -ENOMEM;
+		mc_set_num(mm, MC_N_BYTES, (int64_t)bytes);
 		mc_begin_value(x, MC_ST_DATA, bytes, MC_B_VALUE);
 	}
 	return 0;
@@ -407,25 +406,25 @@ static int req_args(struct mc_ctx *x, const struct mc_textcmd *c, const struct m
 	case A_KEYS:
 		return add_keys(x, l, 1);
 	case A_GAT:
-		return set_inum(x, l, 1, "exptime") || add_keys(x, l, 2) ? -EINVAL : 0;
+		return set_inum(x, l, 1, MC_N_EXPTIME) || add_keys(x, l, 2) ? -EINVAL : 0;
 	case A_STORE:
 		return req_store(x, l, false);
 	case A_CAS:
 		return req_store(x, l, true);
 	case A_COUNTER:
-		return add_key(x, l, 1) || set_num(x, l, 2, "delta") || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
+		return add_key(x, l, 1) || set_num(x, l, 2, MC_N_DELTA) || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
 	case A_TOUCH:
-		return add_key(x, l, 1) || set_inum(x, l, 2, "exptime") || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
+		return add_key(x, l, 1) || set_inum(x, l, 2, MC_N_EXPTIME) || opt_noreply(x, l, 3, true) ? -EINVAL : 0;
 	case A_DELETE:
 		return add_key(x, l, 1) || opt_noreply(x, l, 2, true) ? -EINVAL : 0;
 	case A_FLUSH:
-		if (l->nt > 1 && !tok_is(&l->t[1], "noreply") && set_inum(x, l, 1, "exptime"))
+		if (l->nt > 1 && !tok_is(&l->t[1], "noreply") && set_inum(x, l, 1, MC_N_EXPTIME))
 			return -EINVAL;
 		return opt_noreply(x, l, 1, true);
 	case A_RAW:
 		return req_raw(x, l, 1);
 	case A_VERBOSITY:
-		return set_num(x, l, 1, "verbosity") || opt_noreply(x, l, 2, true) ? -EINVAL : 0;
+		return set_num(x, l, 1, MC_N_VERBOSITY) || opt_noreply(x, l, 2, true) ? -EINVAL : 0;
 	case A_QUIT:
 		/* the server closes the connection: nothing to wait for */
 		x->d->cur.m->noreply = true;
@@ -449,12 +448,14 @@ static int text_request(struct mc_ctx *x, const struct mc_line *l)
 		return -EINVAL;
 	if (mc_msg_open(x, false))
 		return -ENOMEM;
-	if (!c)
+	if (!c) {
 		err = req_unknown(x, l);
-	else if (c->args == A_SLABS || c->args == A_LRU)
+	} else if (c->args == A_SLABS || c->args == A_LRU) {
+		err = req_args(x, c, l); /* the subcommand names it */
+	} else {
+		mc_set_command(x, c->name, c->type);
 		err = req_args(x, c, l);
-	else
-		err = mc_set_command(x, c->name, c->type) ? -ENOMEM : req_args(x, c, l);
+	}
 	if (err)
 		return err;
 	if (x->d->st == MC_ST_CMD)
@@ -467,28 +468,28 @@ static int text_request(struct mc_ctx *x, const struct mc_line *l)
 struct mc_textresp {
 	const char *name;
 	enum mc_type type;
-	const char *status; /* NULL = OK */
+	enum msg_status status;
 	bool msg; /* rest of the line is an error message */
 };
 
 static const struct mc_textresp resp_simple[] = {
-	{ "STORED", MC_T_SUCCESS, NULL, false },
-	{ "EXISTS", MC_T_SUCCESS, NULL, false },
-	{ "TOUCHED", MC_T_SUCCESS, NULL, false },
-	{ "DELETED", MC_T_SUCCESS, NULL, false },
-	{ "OK", MC_T_SUCCESS, NULL, false },
-	{ "RESET", MC_T_SUCCESS, NULL, false },
-	{ "NOT_STORED", MC_T_FAIL, "Error", false },
-	{ "NOT_FOUND", MC_T_FAIL, "Error", false },
-	{ "ERROR", MC_T_FAIL, "Error", true },
-	{ "CLIENT_ERROR", MC_T_FAIL, "Client Error", true },
-	{ "SAME", MC_T_FAIL, "Client Error", true },
-	{ "SERVER_ERROR", MC_T_FAIL, "Server Error", true },
-	{ "BUSY", MC_T_FAIL, "Server Error", true },
-	{ "BADCLASS", MC_T_FAIL, "Server Error", true },
-	{ "NOSPARE", MC_T_FAIL, "Server Error", true },
-	{ "NOTFULL", MC_T_FAIL, "Server Error", true },
-	{ "UNSAFE", MC_T_FAIL, "Server Error", true },
+	{ "STORED", MC_T_SUCCESS, MSG_OK, false },
+	{ "EXISTS", MC_T_SUCCESS, MSG_OK, false },
+	{ "TOUCHED", MC_T_SUCCESS, MSG_OK, false },
+	{ "DELETED", MC_T_SUCCESS, MSG_OK, false },
+	{ "OK", MC_T_SUCCESS, MSG_OK, false },
+	{ "RESET", MC_T_SUCCESS, MSG_OK, false },
+	{ "NOT_STORED", MC_T_FAIL, MSG_ERROR, false },
+	{ "NOT_FOUND", MC_T_FAIL, MSG_ERROR, false },
+	{ "ERROR", MC_T_FAIL, MSG_ERROR, true },
+	{ "CLIENT_ERROR", MC_T_FAIL, MSG_CLIENT_ERROR, true },
+	{ "SAME", MC_T_FAIL, MSG_CLIENT_ERROR, true },
+	{ "SERVER_ERROR", MC_T_FAIL, MSG_SERVER_ERROR, true },
+	{ "BUSY", MC_T_FAIL, MSG_SERVER_ERROR, true },
+	{ "BADCLASS", MC_T_FAIL, MSG_SERVER_ERROR, true },
+	{ "NOSPARE", MC_T_FAIL, MSG_SERVER_ERROR, true },
+	{ "NOTFULL", MC_T_FAIL, MSG_SERVER_ERROR, true },
+	{ "UNSAFE", MC_T_FAIL, MSG_SERVER_ERROR, true },
 };
 
 /* Publish the open VALUE/STAT aggregate that a different reply interrupts. */
@@ -509,8 +510,9 @@ static int open_agg(struct mc_ctx *x, enum mc_agg agg, const char *command, enum
 	if (x->d->cur.m && x->d->cur.agg == agg)
 		return 0;
 	flush_open(x);
-	if (mc_msg_open(x, false) || mc_set_command(x, command, type))
+	if (mc_msg_open(x, false))
 		return -ENOMEM;
+	mc_set_command(x, command, type);
 	x->d->cur.agg = agg;
 	return 0;
 }
@@ -523,7 +525,7 @@ static int resp_value(struct mc_ctx *x, const struct mc_line *l)
 		return -EINVAL;
 	if (open_agg(x, MC_A_VALUES, "VALUE", MC_T_LOAD))
 		return -ENOMEM;
-	if (add_key(x, l, 1) || set_num(x, l, 2, "flags") || (l->nt > 4 && set_num(x, l, 4, "cas_unique")))
+	if (add_key(x, l, 1) || set_num(x, l, 2, MC_N_FLAGS) || (l->nt > 4 && set_num(x, l, 4, MC_N_CAS_UNIQUE)))
 		return -EINVAL;
 	mc_begin_value(x, MC_ST_DATA, bytes, MC_B_VALUE);
 	return 0;
@@ -543,11 +545,12 @@ static int resp_stat(struct mc_ctx *x, const struct mc_line *l)
 	return mc_add_stat(&x->d->cur, l->t[1].p, l->t[1].n, v, vn);
 }
 
-static int resp_single(struct mc_ctx *x, const char *command, enum mc_type type, const char *status)
+static int resp_single(struct mc_ctx *x, const char *command, enum mc_type type, enum msg_status status)
 {
 	flush_open(x);
-	if (mc_msg_open(x, false) || mc_set_command(x, command, type))
+	if (mc_msg_open(x, false))
 		return -ENOMEM;
+	mc_set_command(x, command, type);
 	x->d->cur.m->status = status;
 	return 0;
 }
@@ -566,27 +569,30 @@ static int resp_other(struct mc_ctx *x, const struct mc_line *l)
 			continue;
 		if (resp_single(x, r->name, r->type, r->status))
 			return -ENOMEM;
-		x->d->cur.meta.error = r->msg;
+		x->d->cur.ev->meta.error = r->msg;
 		if (r->msg && l->nt > 1) {
 			rest_after(l, 0, &p, &n);
-			return mc_set_strn(&x->d->cur, "error_msg", p, n);
+			return mc_set_strn(&x->d->cur, MC_S_ERROR_MSG, p, n);
 		}
 		return 0;
 	}
 	if (tok_is(t, "VERSION")) {
 		rest_after(l, 0, &p, &n);
-		return resp_single(x, "VERSION", MC_T_INFO, NULL) || mc_set_strn(&x->d->cur, "version", p, n) ? -ENOMEM
-														 : 0;
-	}
-	if (tok_u64(t, &v))
-		return resp_single(x, "<counter_op_res>", MC_T_COUNTER, NULL) || mc_set_u64(&x->d->cur, "value", v)
+		return resp_single(x, "VERSION", MC_T_INFO, MSG_OK) || mc_set_strn(&x->d->cur, MC_S_VERSION, p, n)
 			       ? -ENOMEM
 			       : 0;
+	}
+	if (tok_u64(t, &v)) {
+		if (resp_single(x, "<counter_op_res>", MC_T_COUNTER, MSG_OK))
+			return -ENOMEM;
+		mc_set_num(&x->d->cur, MC_N_VALUE, (int64_t)v);
+		return 0;
+	}
 	if (!x->cfg->parseunknown)
 		return -EINVAL;
-	if (resp_single(x, "UNKNOWN", MC_T_UNKNOWN, NULL))
+	if (resp_single(x, "UNKNOWN", MC_T_UNKNOWN, MSG_OK))
 		return -ENOMEM;
-	return mc_set_strn(&x->d->cur, "line", l->line, l->len);
+	return mc_set_strn(&x->d->cur, MC_S_LINE, l->line, l->len);
 }
 
 /*
@@ -594,29 +600,33 @@ static int resp_other(struct mc_ctx *x, const struct mc_line *l)
  * (not found, not stored, CAS mismatch) are errors.
  */
 static const struct mc_textresp resp_meta[] = {
-	{ "VA", MC_T_LOAD, NULL, false },    { "HD", MC_T_SUCCESS, NULL, false },
-	{ "EN", MC_T_LOAD, NULL, false },    { "NF", MC_T_FAIL, "Error", false },
-	{ "NS", MC_T_FAIL, "Error", false }, { "EX", MC_T_FAIL, "Error", false },
-	{ "MN", MC_T_SUCCESS, NULL, false }, { "ME", MC_T_INFO, NULL, false },
+	{ "VA", MC_T_LOAD, MSG_OK, false },
+	{ "HD", MC_T_SUCCESS, MSG_OK, false },
+	{ "EN", MC_T_LOAD, MSG_OK, false },
+	{ "NF", MC_T_FAIL, MSG_ERROR, false },
+	{ "NS", MC_T_FAIL, MSG_ERROR, false },
+	{ "EX", MC_T_FAIL, MSG_ERROR, false },
+	{ "MN", MC_T_SUCCESS, MSG_OK, false },
+	{ "ME", MC_T_INFO, MSG_OK, false },
 };
 
 /* One reply flag: k (key), O (opaque), f (client flags), c (cas); the others are not recorded. */
 static int meta_resp_flag(struct mc_ctx *x, const struct mc_tok *t)
 {
 	struct mc_msg *mm = &x->d->cur;
-	struct mc_tok v = { t->p + 1, t->n - 1 };
-	uint64_t u;
 
 	switch (t->p[0]) {
 	case 'k':
-		return mc_add_key(mm, v.p, v.n);
+		return mc_add_key(mm, t->p + 1, t->n - 1);
 	case 'O':
 		meta_opaque(mm, t);
-		return 0;
+		break;
 	case 'f':
-		return tok_u32(&v, &u) ? mc_set_u64(mm, "flags", u) : 0;
+		meta_num(mm, t, MC_N_FLAGS, UINT32_MAX);
+		break;
 	case 'c':
-		return tok_u64(&v, &u) ? mc_set_u64(mm, "cas_unique", u) : 0;
+		meta_num(mm, t, MC_N_CAS_UNIQUE, UINT64_MAX);
+		break;
 	}
 	return 0;
 }
@@ -647,7 +657,7 @@ static int resp_meta_line(struct mc_ctx *x, const struct mc_line *l, const struc
 		return -EINVAL;
 	if (resp_single(x, r->name, r->type, r->status))
 		return -ENOMEM;
-	memcpy(mm->meta.code, r->name, 2);
+	memcpy(mm->ev->meta.code, r->name, 2);
 	if (r->type == MC_T_INFO)
 		return resp_me(x, l);
 	for (size_t i = va ? 2 : 1; i < l->nt; i++)
@@ -678,8 +688,11 @@ static int text_response(struct mc_ctx *x, const struct mc_line *l)
 	if (tok_is(&l->t[0], "STAT"))
 		return resp_stat(x, l);
 	if (tok_is(&l->t[0], "END")) {
-		if (!x->d->cur.m && (mc_msg_open(x, false) || mc_set_command(x, "END", MC_T_LOAD)))
-			return -ENOMEM;
+		if (!x->d->cur.m) {
+			if (mc_msg_open(x, false))
+				return -ENOMEM;
+			mc_set_command(x, "END", MC_T_LOAD);
+		}
 		mc_msg_finish(x);
 		return 0;
 	}

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "memcache.h"
-#include "pipeline.h"
 
 struct mc_frag {
 	struct mc_frag *next;
@@ -147,9 +146,7 @@ static struct mc_frag *frag_new(struct mc_udp *u, const struct flow *f, enum dir
 /* ---- parse context ---- */
 
 struct mc_udp_ctx {
-	struct pipeline *pl;
-	const struct proto_cfg *cfg;
-	const struct flow *f;
+	struct conn *c; /* the datagram exchange: flow, cfg, correlator */
 	uint16_t reqid;
 	uint64_t ts_end;
 	bool held; /* the request was taken from the correlator: req answers the response */
@@ -160,28 +157,27 @@ static void mc_udp_emit(struct mc_ctx *x, struct msg *m, const struct mc_msg *mm
 {
 	struct mc_udp_ctx *uc = x->arg;
 
-	(void)mm;
-	m->id = uc->reqid;
+	msg_set_id(m, uc->reqid);
 	if (m->ts_end < uc->ts_end)
 		m->ts_end = uc->ts_end;
 	if (x->dir == DIR_C2S) {
-		corr_udp_request(uc->pl, uc->cfg, uc->f, m);
+		corr_request(uc->c, m);
 	} else if (uc->held) {
 		uc->held = false;
 		if (uc->req)
-			corr_publish(uc->pl, uc->cfg, uc->f, uc->req, m);
+			corr_publish(uc->c, uc->req, m);
 		else
-			corr_unmatched(uc->pl, uc->cfg, m);
+			corr_unmatched(uc->c, m);
 		uc->req = NULL;
 	} else {
-		corr_udp_response(uc->pl, uc->cfg, uc->f, m);
+		corr_response(uc->c, m);
 	}
 }
 
 static void mc_udp_ctx_init(struct mc_ctx *x, struct mc_udp_ctx *uc, struct mc_dir *d, enum dir dir, uint64_t ts)
 {
 	memset(x, 0, sizeof(*x));
-	x->cfg = uc->cfg->priv;
+	x->cfg = uc->c->cfg->priv;
 	x->d = d;
 	x->dir = dir;
 	x->ts = ts;
@@ -213,17 +209,19 @@ static struct mc_open *open_take(struct mc_udp *u, const struct flow *f, uint16_
 }
 
 /* Publish what came of an unlinked open response, with its request, and free it. */
-static void open_finish(struct pipeline *pl, const struct proto_cfg *cfg, struct mc_open *o)
+static void open_finish(struct corr *k, const struct proto_cfg *cfg, struct mc_open *o)
 {
-	struct mc_udp_ctx uc = { .pl = pl, .cfg = cfg, .f = &o->flow, .reqid = o->reqid, .ts_end = o->ts_last };
+	struct conn h;
+	struct mc_udp_ctx uc = { .c = &h, .reqid = o->reqid, .ts_end = o->ts_last };
 	struct mc_ctx x;
 
+	corr_udp_conn(&h, k, cfg, &o->flow);
 	uc.held = true;
 	uc.req = o->req;
 	mc_udp_ctx_init(&x, &uc, &o->d, DIR_S2C, o->ts_last);
 	mc_msg_finish(&x);
 	if (uc.held && uc.req) /* nothing was open after all */
-		corr_publish(pl, cfg, &o->flow, uc.req, NULL);
+		corr_publish(&h, uc.req, NULL);
 	mc_dir_reset(&o->d);
 	free(o);
 }
@@ -245,8 +243,8 @@ static void open_keep(struct mc_udp *u, struct mc_udp_ctx *uc, struct mc_dir *d,
 
 	while (u->open &&
 	       (u->nopen >= MC_UDP_MAX_PENDING || u->open_bytes + d->cur.kept_bytes > MC_UDP_MAX_TOTAL_BYTES)) {
-		proto_count(uc->pl, uc->cfg, PSTAT_TOO_LARGE);
-		open_finish(uc->pl, uc->cfg, open_unlink(u, open_oldest(u)));
+		corr_count(uc->c, PSTAT_TOO_LARGE);
+		open_finish(uc->c->corr, uc->c->cfg, open_unlink(u, open_oldest(u)));
 	}
 	o = calloc(1, sizeof(*o));
 	if (!o) { /* publish what there is */
@@ -257,7 +255,7 @@ static void open_keep(struct mc_udp *u, struct mc_udp_ctx *uc, struct mc_dir *d,
 		mc_dir_reset(d);
 		return;
 	}
-	o->flow = *uc->f;
+	o->flow = uc->c->flow;
 	o->reqid = uc->reqid;
 	o->ts_last = ts;
 	o->d = *d;
@@ -270,14 +268,14 @@ static void open_keep(struct mc_udp *u, struct mc_udp_ctx *uc, struct mc_dir *d,
 	u->open_bytes += d->cur.kept_bytes;
 }
 
-static void open_expire(struct pipeline *pl, const struct proto_cfg *cfg, struct mc_udp *u, uint64_t timeout,
+static void open_expire(struct corr *k, const struct proto_cfg *cfg, struct mc_udp *u, uint64_t timeout,
 			uint64_t now)
 {
 	struct mc_open **pp = &u->open;
 
 	while (*pp) {
 		if ((*pp)->ts_last + timeout <= now)
-			open_finish(pl, cfg, open_unlink(u, pp));
+			open_finish(k, cfg, open_unlink(u, pp));
 		else
 			pp = &(*pp)->next;
 	}
@@ -287,8 +285,8 @@ static void open_expire(struct pipeline *pl, const struct proto_cfg *cfg, struct
 
 static void mc_udp_message(struct mc_udp_ctx *uc, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
-	struct mc_udp *u = ((struct mc_cfg *)uc->cfg->priv)->udp;
-	struct mc_open *o = dir == DIR_S2C ? open_take(u, uc->f, uc->reqid) : NULL;
+	struct mc_udp *u = ((struct mc_cfg *)uc->c->cfg->priv)->udp;
+	struct mc_open *o = dir == DIR_S2C ? open_take(u, &uc->c->flow, uc->reqid) : NULL;
 	struct mc_dir fresh, *d = o ? &o->d : &fresh;
 	struct mc_ctx x;
 	ssize_t n;
@@ -303,11 +301,11 @@ static void mc_udp_message(struct mc_udp_ctx *uc, enum dir dir, const uint8_t *d
 	n = mc_feed(&x, data, len);
 	if (n == PARSE_ERROR || (size_t)n != len || d->st != MC_ST_CMD) {
 		/* garbage, or a message cut short: nothing more will come */
-		proto_count(uc->pl, uc->cfg, PSTAT_PARSE_ERRORS);
+		corr_count(uc->c, PSTAT_PARSE_ERRORS);
 	} else if (d->cur.m && dir == DIR_S2C) {
 		/* a VALUE/STAT list without its END: the rest may come in messages of its own */
 		if (!uc->held) {
-			uc->req = corr_udp_take(uc->pl, uc->cfg, uc->f, uc->reqid);
+			uc->req = corr_take_id(uc->c, uc->reqid);
 			uc->held = true;
 		}
 		open_keep(u, uc, d, uc->ts_end); /* d is kept or reset */
@@ -317,7 +315,7 @@ static void mc_udp_message(struct mc_udp_ctx *uc, enum dir dir, const uint8_t *d
 		mc_msg_finish(&x);
 	}
 	if (uc->held && uc->req)
-		corr_publish(uc->pl, uc->cfg, uc->f, uc->req, NULL);
+		corr_publish(uc->c, uc->req, NULL);
 	uc->held = false;
 	uc->req = NULL;
 	mc_dir_reset(d);
@@ -350,21 +348,21 @@ static void frag_complete(struct mc_udp *u, struct mc_frag **pp, struct mc_udp_c
 static void frag_add(struct mc_udp *u, struct mc_udp_ctx *uc, enum dir dir, uint16_t seq, uint16_t total,
 		     const uint8_t *data, size_t len, uint64_t ts)
 {
-	struct mc_frag **pp = frag_find(u, uc->f, dir, uc->reqid);
+	struct mc_frag **pp = frag_find(u, &uc->c->flow, dir, uc->reqid);
 	struct mc_frag *e = *pp;
 
 	if (e && e->total != total) {
 		/* the same id with another shape: start over */
-		proto_count(uc->pl, uc->cfg, PSTAT_PARSE_ERRORS);
+		corr_count(uc->c, PSTAT_PARSE_ERRORS);
 		frag_remove(u, pp);
 		e = NULL;
 	}
 	if (!e) {
 		if (u->n >= MC_UDP_MAX_PENDING) {
-			proto_count(uc->pl, uc->cfg, PSTAT_TOO_LARGE);
+			corr_count(uc->c, PSTAT_TOO_LARGE);
 			frag_remove(u, frag_oldest(u));
 		}
-		e = frag_new(u, uc->f, dir, uc->reqid, total, ts);
+		e = frag_new(u, &uc->c->flow, dir, uc->reqid, total, ts);
 		if (!e)
 			return;
 		pp = &u->head;
@@ -372,7 +370,7 @@ static void frag_add(struct mc_udp *u, struct mc_udp_ctx *uc, enum dir dir, uint
 	if (e->part[seq])
 		return; /* duplicate */
 	if (e->bytes + len > MC_UDP_MAX_MSG_BYTES || u->bytes + len > MC_UDP_MAX_TOTAL_BYTES) {
-		proto_count(uc->pl, uc->cfg, PSTAT_TOO_LARGE);
+		corr_count(uc->c, PSTAT_TOO_LARGE);
 		frag_remove(u, pp);
 		return;
 	}
@@ -402,16 +400,15 @@ static void empty_frame(struct mc_udp_ctx *uc, enum dir dir)
 
 	if (dir != DIR_S2C)
 		return;
-	req = corr_udp_take(uc->pl, uc->cfg, uc->f, uc->reqid);
+	req = corr_take_id(uc->c, uc->reqid);
 	if (req)
-		corr_publish(uc->pl, uc->cfg, uc->f, req, NULL);
+		corr_publish(uc->c, req, NULL);
 }
 
-void mc_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct flow *f, enum dir dir,
-		  const uint8_t *data, size_t len, uint64_t ts)
+void mc_parse_udp(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
-	struct mc_cfg *mc = cfg->priv;
-	struct mc_udp_ctx uc = { .pl = pl, .cfg = cfg, .f = f, .ts_end = ts };
+	struct mc_cfg *mc = c->cfg->priv;
+	struct mc_udp_ctx uc = { .c = c, .ts_end = ts };
 	struct reader r;
 	uint16_t seq, total;
 
@@ -425,7 +422,7 @@ void mc_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct
 		return;
 	}
 	if (r.err || total == 0 || seq >= total || len - MC_UDP_HEADER > UINT16_MAX) {
-		proto_count(pl, cfg, PSTAT_PARSE_ERRORS);
+		corr_count(c, PSTAT_PARSE_ERRORS);
 		return;
 	}
 	if (total == 1) {
@@ -433,21 +430,23 @@ void mc_parse_udp(struct pipeline *pl, const struct proto_cfg *cfg, const struct
 		return;
 	}
 	if (total > MC_UDP_MAX_DATAGRAMS) {
-		proto_count(pl, cfg, PSTAT_TOO_LARGE);
+		corr_count(c, PSTAT_TOO_LARGE);
 		return;
 	}
 	frag_add(mc->udp, &uc, dir, seq, total, data + MC_UDP_HEADER, len - MC_UDP_HEADER, ts);
 }
 
-void mc_expire(struct pipeline *pl, const struct proto_cfg *cfg, uint64_t now)
+void mc_expire(struct corr *k, const struct proto_cfg *cfg, uint64_t now)
 {
 	struct mc_cfg *mc = cfg->priv;
 	struct mc_frag **pp = &mc->udp->head;
+	struct conn h;
 
-	open_expire(pl, cfg, mc->udp, mc->udptransactiontimeout, now);
+	open_expire(k, cfg, mc->udp, mc->udptransactiontimeout, now);
 	while (*pp) {
 		if ((*pp)->ts_last + mc->udptransactiontimeout <= now) {
-			proto_count(pl, cfg, PSTAT_GAPS);
+			corr_udp_conn(&h, k, cfg, &(*pp)->flow);
+			corr_count(&h, PSTAT_GAPS);
 			frag_remove(mc->udp, pp);
 		} else {
 			pp = &(*pp)->next;

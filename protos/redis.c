@@ -24,12 +24,12 @@
  * ["subscribe", ch, 1] confirmation, its first element being a command
  * name, is queued as a request.
  *
- * queue_max_bytes / queue_max_messages (Packetbeat's, default 1 MB and
- * 20000 per connection, 0 = no limit) bound the requests waiting for their
- * reply, a request counting its query text's length: the oldest ones make
- * room. Packetbeat drops them (redis.unmatched_requests); here they are
- * published unanswered like any request whose reply does not come. The
- * correlator's own bound (1024 waiting requests per connection) applies too.
+ * queue_max_bytes / queue_max_messages (Packetbeat's defaults here, 1 MB
+ * and 20000 per connection, 0 = no limit; the correlator enforces them) bound
+ * the requests waiting for their reply, a request counting its query text's
+ * length: the oldest ones make room. Packetbeat drops them
+ * (redis.unmatched_requests); here they are published unanswered like any
+ * request whose reply does not come, and counted (redis.queue_limit).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -40,42 +40,9 @@
 #include "json_buf.h"
 #include "redis.h"
 
-struct redis_cfg {
-	uint64_t queue_max_bytes; /* 0 = no limit */
-	int64_t queue_max_messages; /* 0 = no limit */
-};
-
-static const struct cfg_field redis_cfg_fields[] = {
-	{ .key = "queue_max_bytes", .type = CFG_SIZE, .offset = offsetof(struct redis_cfg, queue_max_bytes) },
-	{ .key = "queue_max_messages",
-	  .type = CFG_INT,
-	  .offset = offsetof(struct redis_cfg, queue_max_messages),
-	  .min = 0,
-	  .max = INT32_MAX },
-	{ .key = NULL },
-};
-
-static void *redis_cfg_new(void)
-{
-	struct redis_cfg *rc = calloc(1, sizeof(*rc));
-
-	if (!rc)
-		return NULL;
-	rc->queue_max_bytes = 1024 * 1024;
-	rc->queue_max_messages = 20000;
-	return rc;
-}
-
-static void redis_cfg_free(void *priv)
-{
-	free(priv);
-}
-
 /* Per connection. */
 struct redis_conn {
 	struct redis_parser dir[2];
-	size_t qcount; /* requests queued on the connection, as counted here */
-	uint64_t qbytes; /* their query text */
 	bool subscribed; /* RESP2 subscribed mode: "message" arrays are pushes */
 	uint64_t owed; /* confirmations still to come for the (un)subscribe last answered */
 	char owed_kind[16];
@@ -91,6 +58,7 @@ struct redis_msg {
 	/* requests */
 	char *method; /* upper-case */
 	size_t method_len;
+	char *action; /* "redis.<method in lower case>" */
 	uint64_t nelems; /* the command and its arguments */
 	bool has_resource;
 	uint32_t res_off, res_len; /* into text */
@@ -105,6 +73,7 @@ static void rmsg_free(void *priv)
 	if (!rm->shared)
 		free(rm->text);
 	free(rm->method);
+	free(rm->action);
 	free(rm);
 }
 
@@ -139,15 +108,13 @@ static struct msg *msg_wrap(struct redis_msg *rm, const struct redis_done *d, bo
 	}
 	m->ts_end = d->ts_end;
 	m->bytes = d->bytes;
-	m->priv = rm;
-	m->priv_free = rmsg_free;
+	m->queue_size = rm->full_len; /* Packetbeat counts the query text against queue_max_bytes */
 	if (raw) {
-		m->raw = rm->text;
-		m->raw_len = rm->len;
+		msg_take_raw(m, rm->text, rm->len);
 		rm->shared = true;
-	} else {
-		m->mem = rm->len;
 	}
+	/* the text (unless raw has it), the method and, for a request, its action */
+	msg_set_priv(m, rm, rmsg_free, (raw ? 0 : rm->len) + (rm->method ? 2 * rm->method_len + 7 : 0));
 	return m;
 }
 
@@ -197,89 +164,24 @@ static int request_method(struct redis_msg *rm, const struct redis_done *d)
 	return 0;
 }
 
-/* {"event":{"action":"redis.<method in lower case>"}} */
-static json_t *action_fields(const struct redis_msg *rm)
+/* The generic members of a request: method, resource, query, event.action "redis.<method in lower case>". */
+static int request_members(struct msg *m, struct redis_msg *rm)
 {
-	char *a = malloc(rm->method_len + 7);
-	json_t *f = json_object(), *ev = json_object(), *s = NULL;
-
-	if (a) {
-		memcpy(a, "redis.", 6);
-		for (size_t i = 0; i < rm->method_len; i++)
-			a[6 + i] = (char)tolower((unsigned char)rm->method[i]);
-		s = json_strn(a, rm->method_len + 6);
-		free(a);
-	}
-	if (!f || !ev || !s) {
-		json_decref(f);
-		json_decref(ev);
-		json_decref(s);
-		return NULL;
-	}
-	/* json_object_set_new takes the value even when it fails */
-	if (json_object_set_new(ev, "action", s)) {
-		json_decref(ev);
-		json_decref(f);
-		return NULL;
-	}
-	if (json_object_set_new(f, "event", ev)) {
-		json_decref(f);
-		return NULL;
-	}
-	return f;
-}
-
-static uint64_t qsize(const struct msg *m)
-{
-	const struct redis_msg *rm = m->priv;
-
-	return rm ? rm->full_len : 0;
-}
-
-/* The correlator also lets requests go (timeout, its own bound, close): recount when they differ. */
-static void queue_sync(struct conn *c, struct redis_conn *rc)
-{
-	if (rc->qcount == c->nreq)
-		return;
-	rc->qcount = 0;
-	rc->qbytes = 0;
-	for (const struct msg *m = c->req_head; m; m = m->next) {
-		rc->qcount++;
-		rc->qbytes += qsize(m);
-	}
-}
-
-/* The oldest queued request makes room: published without a reply. */
-static void queue_evict(struct conn *c, struct redis_conn *rc)
-{
-	struct msg *old = corr_take(c, NULL);
-
-	rc->qcount--;
-	rc->qbytes -= qsize(old);
-	corr_publish(c->pl, c->cfg, &c->flow, old, NULL);
-}
-
-/* Queue a request within queue_max_messages / queue_max_bytes, as Packetbeat's MessageQueue does. */
-static void queue_push(struct conn *c, struct redis_conn *rc, struct msg *m)
-{
-	const struct redis_cfg *cfg = c->cfg->priv;
-	uint64_t size = qsize(m), osize;
-	size_t before;
-
-	queue_sync(c, rc);
-	if (cfg && cfg->queue_max_messages > 0 && rc->qcount >= (uint64_t)cfg->queue_max_messages)
-		queue_evict(c, rc);
-	while (cfg && cfg->queue_max_bytes && rc->qcount && rc->qbytes + size > cfg->queue_max_bytes)
-		queue_evict(c, rc);
-	osize = c->req_head ? qsize(c->req_head) : 0;
-	before = c->nreq;
-	corr_request(c, m);
-	if (c->nreq == before + 1) {
-		rc->qcount++;
-		rc->qbytes += size;
-	} else if (c->nreq == before && before) {
-		rc->qbytes += size - osize; /* the correlator published the oldest to make room */
-	}
+	rm->action = malloc(rm->method_len + 7);
+	if (!rm->action)
+		return -ENOMEM;
+	memcpy(rm->action, "redis.", 6);
+	for (size_t i = 0; i < rm->method_len; i++)
+		rm->action[6 + i] = (char)tolower((unsigned char)rm->method[i]);
+	rm->action[6 + rm->method_len] = '\0';
+	msg_text_set(&m->action, rm->action, rm->method_len + 6);
+	if (!rm->method)
+		return 0;
+	msg_text_set(&m->method, rm->method, rm->method_len);
+	if (rm->has_resource)
+		msg_text_set(&m->resource, rm->text + rm->res_off, rm->res_len);
+	msg_text_set(&m->query, rm->text, rm->len);
+	return 0;
 }
 
 static void on_request(struct conn *c, const struct redis_done *d)
@@ -296,8 +198,11 @@ static void on_request(struct conn *c, const struct redis_done *d)
 	m = msg_wrap(rm, d, c->cfg->send_request);
 	if (!m)
 		return;
-	m->fields = action_fields(rm);
-	queue_push(c, c->pstate, m);
+	if (request_members(m, rm)) {
+		msg_free(m);
+		return;
+	}
+	corr_request(c, m);
 }
 
 /* ---- replies ---- */
@@ -337,7 +242,7 @@ static enum ps_kind ps_classify(const struct redis_done *d, const char **kind)
 }
 
 /* The oldest queued request is the command kind ("subscribe") confirms. */
-static bool oldest_is(struct conn *c, const char *kind)
+static bool oldest_is(const struct conn *c, const char *kind)
 {
 	const struct msg *q = corr_oldest(c);
 	const struct redis_msg *rm = q ? q->priv : NULL;
@@ -353,7 +258,7 @@ static void push(struct conn *c, const struct redis_done *d)
 	if (!m)
 		return;
 	m->bytes = d->bytes;
-	corr_unmatched(c->pl, c->cfg, m);
+	corr_unmatched(c, m);
 }
 
 /* Pair a reply with the oldest queued request. */
@@ -369,8 +274,7 @@ static void respond(struct conn *c, struct redis_conn *rc, const struct redis_do
 	if (!m)
 		return;
 	if (d->error)
-		m->status = "Error";
-	queue_sync(c, rc);
+		m->status = MSG_ERROR;
 	q = corr_oldest(c);
 	if (q) {
 		const struct redis_msg *qm = q->priv;
@@ -379,8 +283,6 @@ static void respond(struct conn *c, struct redis_conn *rc, const struct redis_do
 			rc->subscribed = false; /* RESET leaves pub/sub */
 			rc->owed = 0;
 		}
-		rc->qcount--;
-		rc->qbytes -= qsize(q);
 	}
 	corr_response(c, m);
 }
@@ -403,7 +305,7 @@ static void on_confirm(struct conn *c, struct redis_conn *rc, const struct redis
 		return;
 	}
 	/* SUBSCRIBE a b c: one confirmation per channel named */
-	q = corr_oldest(c)->priv;
+	q = corr_oldest(c)->priv; /* oldest_is: there is one */
 	rc->owed = q->nelems > 2 ? q->nelems - 2 : 0;
 	snprintf(rc->owed_kind, sizeof(rc->owed_kind), "%s", kind);
 	respond(c, rc, d);
@@ -433,7 +335,7 @@ static void redis_emit(void *arg, enum dir dir, const struct redis_done *d)
 	struct conn *c = arg;
 
 	if (d->full_len > d->len)
-		proto_count(c->pl, c->cfg, PSTAT_TOO_LARGE); /* text cut at REDIS_TEXT_MAX */
+		corr_count(c, PSTAT_TOO_LARGE); /* text cut at REDIS_TEXT_MAX */
 	if (dir == DIR_C2S)
 		on_request(c, d);
 	else
@@ -488,22 +390,12 @@ static void redis_fin(struct conn *c, enum dir dir, uint64_t ts)
 
 /* ---- event ---- */
 
-/* method, resource, query from the request; redis.return_value or redis.error from the reply. */
+/* redis.return_value or redis.error from the reply. */
 static int redis_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
 			      const struct msg *resp)
 {
-	const struct redis_msg *q = req ? req->priv : NULL, *r = resp ? resp->priv : NULL;
+	const struct redis_msg *r = resp ? resp->priv : NULL;
 
-	if (q && q->method) {
-		json_buf_key(b, "method", 0);
-		json_buf_strn(b, q->method, q->method_len);
-		if (q->has_resource) {
-			json_buf_key(b, "resource", 0);
-			json_buf_strn(b, q->text + q->res_off, q->res_len);
-		}
-		json_buf_key(b, "query", 0);
-		json_buf_strn(b, q->text, q->len);
-	}
 	if (r) {
 		json_buf_key(b, "redis", 0);
 		json_buf_put(b, "{", 1);
@@ -522,9 +414,8 @@ const struct proto_ops redis_ops = {
 	.transports = XB_TRANSPORT_TCP,
 	.default_ports = redis_ports,
 	.ndefault_ports = sizeof(redis_ports) / sizeof(redis_ports[0]),
-	.cfg_fields = redis_cfg_fields,
-	.cfg_new = redis_cfg_new,
-	.cfg_free = redis_cfg_free,
+	.queue_max_messages = 20000,
+	.queue_max_bytes = 1024 * 1024,
 	.conn_new = redis_conn_new,
 	.conn_free = redis_conn_free,
 	.parse = redis_parse,

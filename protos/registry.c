@@ -7,12 +7,18 @@ extern const struct proto_ops http_ops;
 extern const struct proto_ops dns_ops;
 extern const struct proto_ops memcache_ops;
 extern const struct proto_ops redis_ops;
+extern const struct proto_ops pgsql_ops;
+extern const struct proto_ops mysql_ops;
+extern const struct proto_ops thrift_ops;
 
 const struct proto_ops *const proto_registry[] = {
 	&http_ops,
 	&dns_ops,
 	&memcache_ops,
 	&redis_ops,
+	&pgsql_ops,
+	&mysql_ops,
+	&thrift_ops,
 	NULL,
 };
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,6 @@
 
 #include "capture.h"
 #include "input.h"
-#include "internal.h"
 #include "output.h"
 #include "pipeline.h"
 
@@ -20,8 +20,14 @@
 #define MAX_OVERRIDES 64
 #define MAX_RELOADS 64
 
-static volatile sig_atomic_t exiting;
-static volatile sig_atomic_t reload;
+/*
+ * Set by the signal handler, which may run on any thread (the outputs'
+ * too), and read by the main loop and the publisher: lock-free atomics, so
+ * storing from a handler is allowed.
+ */
+static atomic_bool exiting;
+static atomic_bool reload;
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "a signal handler may only store to a lock-free atomic");
 
 struct opts {
 	const char *config;
@@ -29,14 +35,15 @@ struct opts {
 	char *overrides[MAX_OVERRIDES];
 	size_t noverrides;
 	bool test_config;
+	struct capture_opts capture; /* -d */
 };
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
-		reload = 1;
+		atomic_store(&reload, true);
 	else
-		exiting = 1;
+		atomic_store(&exiting, true);
 }
 
 static void usage(FILE *f)
@@ -74,7 +81,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->test_config = true;
 			break;
 		case 'd':
-			setenv("XDPBEAT_DEBUG", "1", 1);
+			o->capture.debug = true;
 			break;
 		case 'V':
 			printf("xdpbeat %s\n", XDPBEAT_VERSION);
@@ -153,7 +160,7 @@ static int run_live(const struct opts *o, struct config *cfg, struct capture *ca
 	nif = capture_describe(cap, where, sizeof(where));
 	fprintf(stderr, "xdpbeat: capturing on %zu interface(s): %s\n", nif, where);
 	next_stats = capture_now(cap) + cfg->stats_period;
-	while (!exiting) {
+	while (!atomic_load(&exiting)) {
 		int n = capture_poll(cap, 100, on_packet, pl);
 
 		if (n < 0 && n != -EINTR) {
@@ -162,10 +169,9 @@ static int run_live(const struct opts *o, struct config *cfg, struct capture *ca
 			break;
 		}
 		pipeline_tick(pl, capture_now(cap));
-		if (reload) {
+		if (atomic_exchange(&reload, false)) {
 			struct config *nc;
 
-			reload = 0;
 			/* Connections keep the protocol config they started with, so old configs stay alive. */
 			if (rl->n < MAX_RELOADS && (nc = reload_config(o, cap, pl)))
 				rl->v[rl->n++] = nc;
@@ -198,7 +204,6 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
-	json_alloc_install();
 	cfg = config_load(o.config, o.overrides, o.noverrides, &err);
 	if (!cfg) {
 		fprintf(stderr, "xdpbeat: configuration error: %s\n", err.msg);
@@ -216,7 +221,7 @@ int main(int argc, char **argv)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		goto cleanup;
-	if (!o.pcap && !(cap = capture_open(cfg, st, cerr, sizeof(cerr)))) {
+	if (!o.pcap && !(cap = capture_open(cfg, st, &o.capture, cerr, sizeof(cerr)))) {
 		fprintf(stderr, "xdpbeat: %s\n", cerr);
 		free(st);
 		config_free(cfg);

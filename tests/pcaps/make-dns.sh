@@ -12,14 +12,15 @@
 # Needs root (tcpdump), dnsmasq, dig. Usage: tests/pcaps/make-dns.sh [outdir]
 set -euo pipefail
 
-out=$(cd "${1:-$(dirname "$0")}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(cd "${1:-$here}" && pwd)
+. "$here/../capture_lib.bash"
 tmp=$(mktemp -d /tmp/xdpbeat-dns-pcap.XXXXXX)
 dns_pid=""
-dump_pid=""
 up_pid=""
 
 cleanup() {
-	if [ -n "$dump_pid" ]; then kill "$dump_pid" 2>/dev/null || true; wait "$dump_pid" 2>/dev/null || true; fi
+	CAPTURE_LINGER=0 capture_stop
 	if [ -n "$dns_pid" ]; then kill "$dns_pid" 2>/dev/null || true; wait "$dns_pid" 2>/dev/null || true; fi
 	if [ -n "$up_pid" ]; then kill "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
 	rm -rf "$tmp"
@@ -86,22 +87,6 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-capture() {
-	local file=$1
-	shift
-	tcpdump -i lo -U --immediate-mode -s 0 -w "$file" "port $port" 2>"$tmp/tcpdump.err" &
-	dump_pid=$!
-	for _ in $(seq 50); do
-		grep -q "listening on" "$tmp/tcpdump.err" 2>/dev/null && break
-		sleep 0.1
-	done
-	"$@"
-	sleep 1
-	kill "$dump_pid"
-	wait "$dump_pid" 2>/dev/null || true
-	dump_pid=""
-}
-
 udp_queries() {
 	q www.example.com A
 	q host.example.com AAAA
@@ -125,6 +110,7 @@ tcp_queries() {
 	q +tcp +keepopen host.example.com A host.example.com AAAA alias.example.com A
 }
 
-capture "$out/dns-udp.pcap" udp_queries
-capture "$out/dns-tcp.pcap" tcp_queries
+# dig's last answers may still be on their way: a second before the capture stops.
+CAPTURE_LINGER=1 capture_run lo "$out/dns-udp.pcap" "port $port" udp_queries
+CAPTURE_LINGER=1 capture_run lo "$out/dns-tcp.pcap" "port $port" tcp_queries
 echo "make-dns: dnsmasq on port $port; wrote $out/dns-udp.pcap and $out/dns-tcp.pcap"

@@ -7,14 +7,15 @@
 # Needs root (tcpdump), nginx, curl, wrk. Usage: tests/pcaps/make-http.sh [outdir]
 set -euo pipefail
 
-out=$(cd "${1:-$(dirname "$0")}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(cd "${1:-$here}" && pwd)
+. "$here/../capture_lib.bash"
 port=8080
 tmp=$(mktemp -d /tmp/xdpbeat-http-pcap.XXXXXX)
 nginx_pid=""
-dump_pid=""
 
 cleanup() {
-	[ -n "$dump_pid" ] && kill "$dump_pid" 2>/dev/null && wait "$dump_pid" 2>/dev/null
+	CAPTURE_LINGER=0 capture_stop
 	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
 	sleep 0.2
 	rm -rf "$tmp"
@@ -61,22 +62,12 @@ for _ in $(seq 50); do
 done
 
 capture() { # name, command...
-	local name=$1
+	local name=$1 rc=0
 	shift
-	tcpdump -i lo -U -s 0 -w "$tmp/$name.pcap" "tcp port $port" 2>"$tmp/$name.err" &
-	dump_pid=$!
-	for _ in $(seq 50); do
-		grep -qs "listening on" "$tmp/$name.err" && break
-		sleep 0.1
-	done
-	sleep 0.5
-	"$@"
-	sleep 0.5
-	kill -INT "$dump_pid"
-	wait "$dump_pid" 2>/dev/null || true
-	dump_pid=""
+	capture_run lo "$tmp/$name.pcap" "tcp port $port" "$@" || rc=$?
 	cp "$tmp/$name.pcap" "$out/$name.pcap"
 	echo "$out/$name.pcap: $(stat -c %s "$out/$name.pcap") bytes"
+	return $rc
 }
 
 curl_session() {

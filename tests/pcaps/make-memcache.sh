@@ -18,15 +18,15 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(cd "${1:-$here}" && pwd)
+. "$here/../capture_lib.bash"
 names=("${@:2}")
 port=11311
 srv=127.0.0.1:$port
 tmp=$(mktemp -d /tmp/xdpbeat-memcache-pcap.XXXXXX)
 mc_pid=""
-dump_pid=""
 
 cleanup() {
-	[ -n "$dump_pid" ] && kill "$dump_pid" 2>/dev/null && wait "$dump_pid" 2>/dev/null
+	CAPTURE_LINGER=0 capture_stop
 	[ -n "$mc_pid" ] && kill "$mc_pid" 2>/dev/null && wait "$mc_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -52,25 +52,6 @@ for _ in $(seq 100); do
 done
 kill -0 "$mc_pid" 2>/dev/null || { echo "memcached did not start (port $port busy?)" >&2; exit 1; }
 
-capture_start() {
-	: >"$tmp/dump.log"
-	tcpdump -i lo --immediate-mode -U -s 0 -w "$1" "port $port" 2>"$tmp/dump.log" &
-	dump_pid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$tmp/dump.log" && break
-		sleep 0.1
-	done
-	sleep 0.2
-}
-
-capture_stop() {
-	sleep 0.5
-	kill "$dump_pid"
-	wait "$dump_pid" 2>/dev/null || true
-	dump_pid=""
-	grep -E "packets captured" "$tmp/dump.log" || true
-}
-
 printf 'hello memcache\n' >"$tmp/small.txt"
 for i in $(seq 1 60); do echo "line $i of a value that needs a few TCP segments"; done >"$tmp/big.txt"
 
@@ -95,36 +76,26 @@ want() {
 	return 1
 }
 
-if want memcache-text; then
-	capture_start "$out/memcache-text.pcap"
-	tools_session
-	capture_stop
-fi
+# take NAME COMMAND...: $out/NAME.pcap of COMMAND's traffic, when NAME is asked for.
+take() {
+	local name=$1
+	shift
+	want "$name" || return 0
+	capture_run lo "$out/$name.pcap" "port $port" "$@"
+}
 
-if want memcache-binary; then
-	capture_start "$out/memcache-binary.pcap"
+client() { /usr/bin/python3 "$here/memcache-client.py" "$1" "$port"; }
+
+binary_session() {
 	tools_session --binary
-	/usr/bin/python3 "$here/memcache-client.py" tcp-quiet "$port"
-	capture_stop
-fi
+	client tcp-quiet
+}
 
-if want memcache-udp; then
-	capture_start "$out/memcache-udp.pcap"
-	/usr/bin/python3 "$here/memcache-client.py" udp "$port"
-	capture_stop
-fi
-
-if want memcache-udp-multi; then
-	capture_start "$out/memcache-udp-multi.pcap"
-	/usr/bin/python3 "$here/memcache-client.py" udp-multi "$port"
-	capture_stop
-fi
-
-if want memcache-meta; then
-	capture_start "$out/memcache-meta.pcap"
-	/usr/bin/python3 "$here/memcache-client.py" meta "$port"
-	capture_stop
-fi
+take memcache-text tools_session
+take memcache-binary binary_session
+take memcache-udp client udp
+take memcache-udp-multi client udp-multi
+take memcache-meta client meta
 
 ls -l "$out"/memcache-*.pcap
 # Golden events from the new pcaps (review git diff tests/golden before committing).

@@ -23,12 +23,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(cd "${1:-$here}" && pwd)
+. "$here/../capture_lib.bash"
 tmp=$(mktemp -d /tmp/xdpbeat-redis-pcap.XXXXXX)
 srv_pid=""
-dump_pid=""
 
 cleanup() {
-	if [ -n "$dump_pid" ]; then kill "$dump_pid" 2>/dev/null || true; wait "$dump_pid" 2>/dev/null || true; fi
+	CAPTURE_LINGER=0 capture_stop
 	if [ -n "$srv_pid" ]; then kill "$srv_pid" 2>/dev/null || true; wait "$srv_pid" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 }
@@ -51,14 +51,7 @@ for _ in $(seq 100); do
 done
 kill -0 "$srv_pid" 2>/dev/null || { echo "make-redis: redis-server did not start" >&2; exit 1; }
 
-: >"$tmp/dump.log"
-tcpdump -i lo --immediate-mode -U -s 0 -w "$out/redis.pcap" "tcp port $port" 2>"$tmp/dump.log" &
-dump_pid=$!
-for _ in $(seq 100); do
-	grep -q "listening on" "$tmp/dump.log" && break
-	sleep 0.1
-done
-sleep 0.2
+capture_start lo "$out/redis.pcap" "tcp port $port"
 
 # redis-cli with the command as arguments: one connection each (reading a
 # script on stdin would make it fetch COMMAND DOCS, a 160 KB reply, first).
@@ -93,11 +86,7 @@ cli -3 HGETALL user:1
 /usr/bin/python3 "$here/redis-client.py" pubsub "$port"
 /usr/bin/python3 "$here/redis-client.py" resp3-pubsub "$port"
 
-sleep 0.5
-kill "$dump_pid"
-wait "$dump_pid" 2>/dev/null || true
-dump_pid=""
-grep -E "packets captured" "$tmp/dump.log" || true
+capture_stop
 ls -l "$out/redis.pcap"
 # Golden events from the new pcap (review git diff tests/golden before committing).
 if [ "$out" = "$here" ]; then

@@ -20,7 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
-#include "capture_int.h"
+#include "capture/capture_int.h"
 #include "config.h"
 #include "record.h"
 #include "xdpbeat.skel.h"
@@ -1058,7 +1058,7 @@ Test(bpf, live_loopback_udp_and_set_ports)
 	cfg2 = config_yaml("xdpbeat.interfaces: [lo]\nxdpbeat.protocols:\n  - type: dns\n    ports: [53532]\n");
 	/* A concurrent live test may hold lo for a moment: retry, 10 s at most. */
 	for (int i = 0; i < 10; i++) {
-		c = capture_open(cfg, &st, err, sizeof(err));
+		c = capture_open(cfg, &st, NULL, err, sizeof(err));
 		if (c || errno != EBUSY)
 			break;
 		sleep(1);
@@ -1100,7 +1100,7 @@ Test(bpf, open_errors_are_clear)
 	struct stats st = {};
 	char err[512] = "";
 
-	cr_assert_null(capture_open(cfg, &st, err, sizeof(err)));
+	cr_assert_null(capture_open(cfg, &st, NULL, err, sizeof(err)));
 	cr_assert(strstr(err, "xb-no-such-if") && strstr(err, "not found"), "err: %s", err);
 	config_free(cfg);
 }

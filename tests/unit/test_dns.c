@@ -653,20 +653,9 @@ Test(dns, etld_plus_one)
 
 /* ---- through the pipeline ---- */
 
-static const char *yaml_dns(const char *extra, char *buf, size_t len)
-{
-	snprintf(buf, len,
-		 "xdpbeat.protocols:\n  - type: dns\n    ports: [53]\n%s"
-		 "output.console.enabled: true\n",
-		 extra ? extra : "");
-	return buf;
-}
-
 static struct tp *dns_tp(const char *extra)
 {
-	char y[1024];
-
-	return tp_new(yaml_dns(extra, y, sizeof(y)), 53);
+	return tp_proto("dns", 53, extra);
 }
 
 static void query_msg(struct mb *m, uint16_t id, const char *qname, uint16_t type)
@@ -688,14 +677,6 @@ static void a_response(struct mb *m, uint16_t id, const char *qname, uint16_t rc
 
 #define PSTAT(tp, id) ((tp)->st.proto[PROTO_DNS][PSTAT_##id])
 
-static const char *ev_str(struct tp *tp, size_t i, const char *path)
-{
-	json_t *v = tp_get(tp, i, path);
-
-	cr_assert(json_is_string(v), "%s missing", path);
-	return json_string_value(v);
-}
-
 Test(dns, udp_transaction_event)
 {
 	struct tp *tp = dns_tp(NULL);
@@ -706,27 +687,27 @@ Test(dns, udp_transaction_event)
 	tp_udp(tp, 0, q.b, q.n);
 	tp_udp(tp, 1, r.b, r.n);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "type"), "dns");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 0, "method"), "QUERY");
-	cr_assert_str_eq(ev_str(tp, 0, "query"), "class IN, type A, www.example.com");
-	cr_assert_str_eq(ev_str(tp, 0, "resource"), "www.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "type"), "dns");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 0, "method"), "QUERY");
+	cr_assert_str_eq(tp_str(tp, 0, "query"), "class IN, type A, www.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "www.example.com");
 	cr_assert_eq(json_integer_value(tp_get(tp, 0, "dns.id")), 0xbeef);
-	cr_assert_str_eq(ev_str(tp, 0, "dns.op_code"), "QUERY");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.response_code"), "NOERROR");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.type"), "answer");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.op_code"), "QUERY");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.response_code"), "NOERROR");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.type"), "answer");
 	cr_assert(json_is_true(tp_get(tp, 0, "dns.flags.recursion_available")));
 	cr_assert(json_is_false(tp_get(tp, 0, "dns.flags.authoritative")));
 	cr_assert_eq(json_array_size(tp_get(tp, 0, "dns.header_flags")), 2);
-	cr_assert_str_eq(ev_str(tp, 0, "dns.question.name"), "www.example.com");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.question.type"), "A");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.question.class"), "IN");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.question.etld_plus_one"), "example.com");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.question.subdomain"), "www");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.question.name"), "www.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.question.type"), "A");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.question.class"), "IN");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.question.etld_plus_one"), "example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.question.subdomain"), "www");
 	cr_assert_eq(json_integer_value(tp_get(tp, 0, "dns.answers_count")), 1);
 	cr_assert_str_eq(json_string_value(json_array_get(tp_get(tp, 0, "dns.resolved_ip"), 0)), "192.0.2.7");
 	cr_assert_null(tp_get(tp, 0, "dns.authorities"));
-	cr_assert_str_eq(ev_str(tp, 0, "network.transport"), "udp");
+	cr_assert_str_eq(tp_str(tp, 0, "network.transport"), "udp");
 	cr_assert_eq(json_integer_value(tp_get(tp, 0, "source.bytes")), (json_int_t)q.n);
 	cr_assert_eq(json_integer_value(tp_get(tp, 0, "destination.bytes")), (json_int_t)r.n);
 	cr_assert_null(tp_get(tp, 0, "request"));
@@ -747,12 +728,12 @@ Test(dns, udp_error_status_and_unanswered)
 	tp_udp(tp, 0, q.b, q.n);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.response_code"), "NXDOMAIN");
-	cr_assert_str_eq(ev_str(tp, 1, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 1, "dns.type"), "query");
-	cr_assert_str_eq(ev_str(tp, 1, "resource"), "lost.example.com");
-	cr_assert_str_eq(ev_str(tp, 1, "error.message"), "No response to this query was received");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.response_code"), "NXDOMAIN");
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 1, "dns.type"), "query");
+	cr_assert_str_eq(tp_str(tp, 1, "resource"), "lost.example.com");
+	cr_assert_str_eq(tp_str(tp, 1, "error.message"), "No response to this query was received");
 	cr_assert_null(tp_get(tp, 0, "error"), "an answered query has no note");
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
 	tp_free(tp);
@@ -792,12 +773,12 @@ Test(dns, udp_same_id_from_two_clients)
 	udp_from(tp, 3, 1111, 1, &r2);
 	udp_from(tp, 1, 1111, 1, &r1);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(ev_str(tp, 0, "resource"), "two.example.com");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.response_code"), "NXDOMAIN");
-	cr_assert_str_eq(ev_str(tp, 0, "client.ip"), "10.0.0.3");
-	cr_assert_str_eq(ev_str(tp, 1, "resource"), "one.example.com");
-	cr_assert_str_eq(ev_str(tp, 1, "dns.response_code"), "NOERROR");
-	cr_assert_str_eq(ev_str(tp, 1, "client.ip"), "10.0.0.1");
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "two.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.response_code"), "NXDOMAIN");
+	cr_assert_str_eq(tp_str(tp, 0, "client.ip"), "10.0.0.3");
+	cr_assert_str_eq(tp_str(tp, 1, "resource"), "one.example.com");
+	cr_assert_str_eq(tp_str(tp, 1, "dns.response_code"), "NOERROR");
+	cr_assert_str_eq(tp_str(tp, 1, "client.ip"), "10.0.0.1");
 	tp_free(tp);
 }
 
@@ -845,9 +826,9 @@ Test(dns, include_sections_and_raw_text)
 	cr_assert_eq(json_integer_value(tp_get(tp, 0, "dns.additionals_count")), 1);
 	cr_assert(json_is_true(tp_get(tp, 0, "dns.flags.authoritative")));
 	cr_assert_null(tp_get(tp, 0, "dns.resolved_ip"), "only answers resolve");
-	cr_assert(strstr(ev_str(tp, 0, "request"), ";example.com\t\tIN\tMX"), "%s", ev_str(tp, 0, "request"));
-	cr_assert(strstr(ev_str(tp, 0, "response"), ";; AUTHORITY SECTION:\nexample.com\t60\tIN\tNS\tns.example.com"),
-		  "%s", ev_str(tp, 0, "response"));
+	cr_assert(strstr(tp_str(tp, 0, "request"), ";example.com\t\tIN\tMX"), "%s", tp_str(tp, 0, "request"));
+	cr_assert(strstr(tp_str(tp, 0, "response"), ";; AUTHORITY SECTION:\nexample.com\t60\tIN\tNS\tns.example.com"),
+		  "%s", tp_str(tp, 0, "response"));
 	tp_free(tp);
 }
 
@@ -864,16 +845,9 @@ static size_t framed(const struct mb *m, uint8_t *out)
 /* The parts of an event that do not depend on packet timing. */
 static char *stable_fields(struct tp *tp, size_t i)
 {
-	json_t *e = tp_event(tp, i);
-	json_t *o = json_pack("{s:O, s:O, s:O, s:O, s:O}", "dns", json_object_get(e, "dns"), "query",
-			      json_object_get(e, "query"), "status", json_object_get(e, "status"), "source",
-			      json_object_get(e, "source"), "destination", json_object_get(e, "destination"));
-	char *s;
+	static const char *const keys[] = { "dns", "query", "status", "source", "destination", NULL };
 
-	cr_assert(o);
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	return s;
+	return tp_fields(tp, i, keys);
 }
 
 static char *tcp_exchange(size_t split_q, size_t split_r)
@@ -889,20 +863,10 @@ static char *tcp_exchange(size_t split_q, size_t split_r)
 	nq = framed(&q, fq);
 	nr = framed(&r, fr);
 	tp_handshake(tp);
-	if (split_q > nq)
-		split_q = nq;
-	if (split_r > nr)
-		split_r = nr;
-	if (split_q)
-		tp_tcp(tp, 0, 0, fq, split_q);
-	if (split_q < nq)
-		tp_tcp(tp, 0, 0, fq + split_q, nq - split_q);
-	if (split_r)
-		tp_tcp(tp, 1, 0, fr, split_r);
-	if (split_r < nr)
-		tp_tcp(tp, 1, 0, fr + split_r, nr - split_r);
+	tp_tcp_split(tp, 0, fq, nq, split_q);
+	tp_tcp_split(tp, 1, fr, nr, split_r);
 	cr_assert_eq(tp_count(tp), 1, "split %zu/%zu", split_q, split_r);
-	cr_assert_str_eq(ev_str(tp, 0, "network.transport"), "tcp");
+	cr_assert_str_eq(tp_str(tp, 0, "network.transport"), "tcp");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	s = stable_fields(tp, 0);
 	tp_free(tp);
@@ -952,8 +916,8 @@ Test(dns, tcp_two_messages_per_segment_and_id_check)
 	n += framed(&r2, buf + n);
 	tp_tcp(tp, 1, 0, buf, n);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(ev_str(tp, 0, "resource"), "a.example.com");
-	cr_assert_str_eq(ev_str(tp, 1, "resource"), "b.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "a.example.com");
+	cr_assert_str_eq(tp_str(tp, 1, "resource"), "b.example.com");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 1);
 	tp_free(tp);
@@ -984,10 +948,10 @@ Test(dns, tcp_answers_out_of_order_pair_by_id)
 	tp_tcp(tp, 1, 0, buf, n);
 	cr_assert_eq(tp_count(tp), 3);
 	for (size_t i = 0; i < 3; i++)
-		cr_assert_str_eq(ev_str(tp, i, "resource"), ev_str(tp, i, "dns.question.name"), "event %zu", i);
-	cr_assert_str_eq(ev_str(tp, 0, "resource"), "three.example.com");
-	cr_assert_str_eq(ev_str(tp, 2, "dns.response_code"), "NXDOMAIN");
-	cr_assert_str_eq(ev_str(tp, 2, "status"), "Error");
+		cr_assert_str_eq(tp_str(tp, i, "resource"), tp_str(tp, i, "dns.question.name"), "event %zu", i);
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "three.example.com");
+	cr_assert_str_eq(tp_str(tp, 2, "dns.response_code"), "NXDOMAIN");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "Error");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	tp_free(tp);
 }
@@ -1032,16 +996,16 @@ Test(dns, tcp_gap_resumes_at_a_message_start)
 	tp_flush(tp);
 	/* q0, the answers to the lost q1 and q2 (published alone, as Packetbeat), then q3 */
 	cr_assert_eq(tp_count(tp), 4);
-	cr_assert_str_eq(ev_str(tp, 0, "resource"), "q0.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "q0.example.com");
 	for (size_t i = 1; i <= 2; i++) {
-		cr_assert_str_eq(ev_str(tp, i, "resource"), names[i]);
-		cr_assert_str_eq(ev_str(tp, i, "status"), "Error");
-		cr_assert_str_eq(ev_str(tp, i, "error.message"), "Response: received without an associated Query");
+		cr_assert_str_eq(tp_str(tp, i, "resource"), names[i]);
+		cr_assert_str_eq(tp_str(tp, i, "status"), "Error");
+		cr_assert_str_eq(tp_str(tp, i, "error.message"), "Response: received without an associated Query");
 		cr_assert_eq(json_integer_value(tp_get(tp, i, "source.bytes")), 0);
 		cr_assert_null(tp_get(tp, i, "event.duration"));
 	}
-	cr_assert_str_eq(ev_str(tp, 3, "resource"), "q3.example.com");
-	cr_assert_str_eq(ev_str(tp, 3, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 3, "resource"), "q3.example.com");
+	cr_assert_str_eq(tp_str(tp, 3, "status"), "OK");
 	cr_assert_null(tp_get(tp, 3, "error"));
 	cr_assert_eq(PSTAT(tp, GAPS), 1, "one gap; the rest of the cut segment skipped with it");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 2, "the answers to the lost queries");
@@ -1069,9 +1033,9 @@ Test(dns, edns_cookie_do_flag_and_unknown_rcode)
 	tp_udp(tp, 1, r.b, r.n);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "dns.opt.cookie"), "0123456789abcdef");
-	cr_assert_str_eq(ev_str(tp, 0, "dns.response_code"), "Unknown 11");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.opt.cookie"), "0123456789abcdef");
+	cr_assert_str_eq(tp_str(tp, 0, "dns.response_code"), "Unknown 11");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
 	cr_assert_str_eq(json_string_value(json_array_get(tp_get(tp, 0, "dns.header_flags"), 2)), "DO");
 	tp_free(tp);
 }
@@ -1177,9 +1141,9 @@ Test(dns, udp_query_from_the_server_port_turns_the_flow)
 	tp_udp(tp, 1, q.b, q.n);
 	tp_udp(tp, 0, r.b, r.n);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "client.ip"), "10.0.0.2");
+	cr_assert_str_eq(tp_str(tp, 0, "client.ip"), "10.0.0.2");
 	cr_assert_eq(json_integer_value(tp_get(tp, 0, "client.port")), 53);
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	tp_free(tp);
 }

@@ -8,7 +8,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "es.h"
+#include "base64.h"
+#include "output/es/es.h"
 
 /* 2026-01-02T03:04:05.678Z */
 #define TS_2026 (1767323045ULL * 1000000000ULL + 678000000ULL)
@@ -162,11 +163,11 @@ Test(es, base64_api_key)
 {
 	char out[64];
 
-	es_base64("id:key", 6, out);
+	base64_encode("id:key", 6, out);
 	cr_assert_str_eq(out, "aWQ6a2V5");
-	es_base64("a", 1, out);
+	base64_encode("a", 1, out);
 	cr_assert_str_eq(out, "YQ==");
-	es_base64("ab", 2, out);
+	base64_encode("ab", 2, out);
 	cr_assert_str_eq(out, "YWI=");
 }
 

@@ -19,15 +19,7 @@
 
 static struct tp *http_tp(const char *opts)
 {
-	char yaml[2048];
-
-	snprintf(yaml, sizeof(yaml),
-		 "xdpbeat.protocols:\n"
-		 "  - type: http\n"
-		 "    ports: [%d]\n"
-		 "%s",
-		 PORT, opts ? opts : "");
-	return tp_new(yaml, PORT);
+	return tp_proto("http", PORT, opts);
 }
 
 static void send_str(struct tp *tp, int dir, const char *s)
@@ -45,14 +37,6 @@ static const char *get_str(struct tp *tp, size_t i, const char *path)
 	const char *s = json_string_value(tp_get(tp, i, path));
 
 	return s ? s : "(null)";
-}
-
-static long long get_int(struct tp *tp, size_t i, const char *path)
-{
-	json_t *v = tp_get(tp, i, path);
-
-	cr_assert(json_is_integer(v), "%s is not an integer", path);
-	return json_integer_value(v);
 }
 
 /* Events of one exchange with the request and response each cut into two segments at ri / si (0 = whole). */
@@ -139,7 +123,7 @@ Test(http, fields_like_packetbeat)
 	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/a b/file.txt");
 	cr_assert_str_eq(get_str(tp, 0, "url.query"), "a=1&q=x+y");
 	cr_assert_str_eq(get_str(tp, 0, "url.domain"), "example.com");
-	cr_assert_eq(get_int(tp, 0, "url.port"), 8080);
+	cr_assert_eq(tp_int(tp, 0, "url.port"), 8080);
 	cr_assert_str_eq(get_str(tp, 0, "url.scheme"), "http");
 	cr_assert_str_eq(get_str(tp, 0, "url.extension"), "txt");
 	cr_assert_str_eq(get_str(tp, 0, "url.full"), "http://example.com:8080/a%20b/file.txt?a=1&q=x+y");
@@ -147,12 +131,12 @@ Test(http, fields_like_packetbeat)
 	cr_assert_str_eq(get_str(tp, 0, "http.version"), "1.1");
 	cr_assert_str_eq(get_str(tp, 0, "http.request.method"), "GET");
 	cr_assert_str_eq(get_str(tp, 0, "http.request.referrer"), "http://example.com/");
-	cr_assert_eq(get_int(tp, 0, "http.request.body.bytes"), 0);
-	cr_assert_eq(get_int(tp, 0, "http.request.headers.content-length"), 0);
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 404);
+	cr_assert_eq(tp_int(tp, 0, "http.request.body.bytes"), 0);
+	cr_assert_eq(tp_int(tp, 0, "http.request.headers.content-length"), 0);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 404);
 	cr_assert_str_eq(get_str(tp, 0, "http.response.status_phrase"), "not found");
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 3);
-	cr_assert_eq(get_int(tp, 0, "http.response.bytes"), 74);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 3);
+	cr_assert_eq(tp_int(tp, 0, "http.response.bytes"), 74);
 	cr_assert_str_eq(get_str(tp, 0, "http.response.headers.content-type"), "text/plain");
 	cr_assert_str_eq(get_str(tp, 0, "destination.domain"), "example.com");
 	cr_assert_null(tp_get(tp, 0, "request"));
@@ -174,7 +158,7 @@ Test(http, timestamps_first_and_last_byte)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
 	/* start = first request byte, end = last response byte: 3 packets later, 1 ms each */
-	cr_assert_eq(get_int(tp, 0, "event.duration"), 3000000);
+	cr_assert_eq(tp_int(tp, 0, "event.duration"), 3000000);
 	(void)t0;
 	tp_free(tp);
 }
@@ -195,10 +179,10 @@ Test(http, pipelined_three_requests)
 	cr_assert_str_eq(get_str(tp, 0, "path"), "/a");
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
 	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
-	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 404);
-	cr_assert_eq(get_int(tp, 2, "http.response.status_code"), 500);
-	cr_assert_eq(get_int(tp, 2, "http.request.body.bytes"), 3);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
+	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 404);
+	cr_assert_eq(tp_int(tp, 2, "http.response.status_code"), 500);
+	cr_assert_eq(tp_int(tp, 2, "http.request.body.bytes"), 3);
 	cr_assert_str_eq(get_str(tp, 0, "status"), "OK");
 	cr_assert_str_eq(get_str(tp, 2, "status"), "Error");
 	tp_free(tp);
@@ -217,9 +201,9 @@ Test(http, chunked_with_extensions_and_trailers)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 13);
-	cr_assert_eq(get_int(tp, 0, "http.response.bytes"), (long long)strlen(resp));
-	cr_assert_eq(get_int(tp, 0, "http.response.headers.content-length"), 13);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 13);
+	cr_assert_eq(tp_int(tp, 0, "http.response.bytes"), (long long)strlen(resp));
+	cr_assert_eq(tp_int(tp, 0, "http.response.headers.content-length"), 13);
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/d");
 	tp_free(tp);
 }
@@ -235,7 +219,7 @@ Test(http, body_until_close)
 	cr_assert_eq(tp_count(tp), 0);
 	tp_tcp(tp, S2C, XB_TCP_FIN, NULL, 0);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 22);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 22);
 	cr_assert_str_eq(get_str(tp, 0, "http.version"), "1.0");
 	tp_free(tp);
 }
@@ -252,10 +236,10 @@ Test(http, head_response_has_no_body)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_str_eq(get_str(tp, 0, "method"), "HEAD");
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 0);
-	cr_assert_eq(get_int(tp, 0, "http.response.headers.content-length"), 100000);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 0);
+	cr_assert_eq(tp_int(tp, 0, "http.response.headers.content-length"), 100000);
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
-	cr_assert_eq(get_int(tp, 1, "http.response.body.bytes"), 2);
+	cr_assert_eq(tp_int(tp, 1, "http.response.body.bytes"), 2);
 	tp_free(tp);
 }
 
@@ -272,9 +256,9 @@ Test(http, not_modified_and_no_content)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 304);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 304);
 	cr_assert_str_eq(get_str(tp, 0, "http.response.status_phrase"), "not modified");
-	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 204);
+	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 204);
 	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
 	tp_free(tp);
 }
@@ -290,8 +274,8 @@ Test(http, expect_100_continue)
 	send_str(tp, S2C, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 201);
-	cr_assert_eq(get_int(tp, 0, "http.request.body.bytes"), 5);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 201);
+	cr_assert_eq(tp_int(tp, 0, "http.request.body.bytes"), 5);
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
 }
@@ -313,7 +297,7 @@ Test(http, too_large_body_is_skipped_not_buffered)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_eq(pstat(tp, PSTAT_TOO_LARGE), 1);
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 5000);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 5000);
 	cr_assert_leq(strlen(get_str(tp, 0, "response")), 1000);
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/after");
 	tp_free(tp);
@@ -409,7 +393,7 @@ Test(http, include_body_for)
 	cr_assert_str_eq(get_str(tp, 0, "http.response.body.content"), "<html><p>hi</p></html>");
 	cr_assert_str_eq(get_str(tp, 0, "http.response.mime_type"), "text/html; charset=utf-8");
 	cr_assert_null(tp_get(tp, 1, "http.response.body.content"));
-	cr_assert_eq(get_int(tp, 1, "http.response.body.bytes"), 4);
+	cr_assert_eq(tp_int(tp, 1, "http.response.body.bytes"), 4);
 	tp_free(tp);
 }
 
@@ -424,7 +408,7 @@ Test(http, upgrade_stops_parsing)
 	tp_tcp(tp, S2C, XB_TCP_PSH, "\x81\x05hello", 7);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 101);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 101);
 	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
 	tp_free(tp);
 }
@@ -522,10 +506,10 @@ Test(http, gap_in_body_keeps_the_transaction)
 	tp_tcp_at(tp, S2C, 0, (uint32_t)strlen(head) + 200, body, sizeof(body));
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 300);
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
-	cr_assert_str_eq(json_string_value(json_array_get(tp_get(tp, 0, "error.message"), 0)),
-			 "Packet loss while capturing the response");
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 300);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
+	cr_assert_str_eq(json_string_value(tp_get(tp, 0, "error.message")), "Packet loss while capturing the response",
+			 "one note: a string, as Packetbeat writes it");
 	tp_free(tp);
 }
 
@@ -576,7 +560,7 @@ Test(http, raw_message_holds_body_only_when_sent)
 	cr_assert_str_eq(get_str(tp, 0, "request"), form_head);
 	cr_assert_str_eq(get_str(tp, 0, "response"), html_head);
 	cr_assert_null(tp_get(tp, 0, "http.request.body.content"));
-	cr_assert_eq(get_int(tp, 0, "http.request.body.bytes"), 25);
+	cr_assert_eq(tp_int(tp, 0, "http.request.body.bytes"), 25);
 	cr_assert_str_eq(get_str(tp, 1, "response"), json_resp);
 	cr_assert_str_eq(get_str(tp, 1, "http.response.body.content"), "{\"a\":1}");
 	tp_free(tp);
@@ -657,7 +641,8 @@ Test(http, raw_response_body_is_decoded_never_binary)
 
 static const char *note(struct tp *tp, size_t i)
 {
-	const char *s = json_string_value(json_array_get(tp_get(tp, i, "error.message"), 0));
+	json_t *v = tp_get(tp, i, "error.message");
+	const char *s = json_string_value(json_is_array(v) ? json_array_get(v, 0) : v);
 
 	return s ? s : "(none)";
 }
@@ -682,7 +667,7 @@ Test(http, gap_in_response_head_gives_up_its_request)
 	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
 	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/two");
-	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 200);
+	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 200);
 	cr_assert_null(tp_get(tp, 1, "error"));
 	cr_assert_eq(pstat(tp, PSTAT_UNANSWERED), 1);
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
@@ -702,12 +687,12 @@ Test(http, gap_of_a_whole_response_gives_up_its_request)
 	send_str(tp, S2C, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 201);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 201);
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
 	cr_assert_null(tp_get(tp, 1, "http.response"));
 	cr_assert_str_eq(note(tp, 1), "Packet loss while capturing the response");
 	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
-	cr_assert_eq(get_int(tp, 2, "http.response.status_code"), 202);
+	cr_assert_eq(tp_int(tp, 2, "http.response.status_code"), 202);
 	tp_free(tp);
 }
 
@@ -728,14 +713,14 @@ Test(http, gap_past_body_end_gives_up_the_next_request)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
 	cr_assert_str_eq(get_str(tp, 0, "path"), "/one");
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 10);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 10);
 	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/two");
 	cr_assert_null(tp_get(tp, 1, "http.response"));
 	cr_assert_str_eq(note(tp, 1), "Packet loss while capturing the response");
 	cr_assert_str_eq(get_str(tp, 2, "path"), "/three");
-	cr_assert_eq(get_int(tp, 2, "http.response.status_code"), 200);
+	cr_assert_eq(tp_int(tp, 2, "http.response.status_code"), 200);
 	tp_free(tp);
 }
 
@@ -756,10 +741,10 @@ Test(http, gap_in_chunk_framing_keeps_the_response)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_str_eq(get_str(tp, 0, "path"), "/chunked");
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
 	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
-	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 204);
+	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 204);
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
 }
@@ -779,7 +764,7 @@ Test(http, gap_with_no_request_waiting_publishes_nothing)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
-	cr_assert_eq(get_int(tp, 1, "http.response.status_code"), 200);
+	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 200);
 	cr_assert_eq(pstat(tp, PSTAT_UNANSWERED), 0);
 	tp_free(tp);
 }
@@ -796,8 +781,8 @@ Test(http, response_before_request_body_ends)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 413);
-	cr_assert_eq(get_int(tp, 0, "http.request.body.bytes"), 4);
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 413);
+	cr_assert_eq(tp_int(tp, 0, "http.request.body.bytes"), 4);
 	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
@@ -822,7 +807,7 @@ Test(http, decode_body_gzip)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_str_eq(get_str(tp, 0, "http.response.body.content"), "hello hello hello\n");
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 18);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 18);
 	tp_free(tp);
 }
 
@@ -846,7 +831,7 @@ Test(http, connect_tunnel_and_absolute_form)
 	cr_assert_str_eq(get_str(tp, 0, "url.extension"), "css");
 	cr_assert_str_eq(get_str(tp, 1, "query"), "OPTIONS *");
 	cr_assert_str_eq(get_str(tp, 2, "method"), "CONNECT");
-	cr_assert_eq(get_int(tp, 2, "url.port"), 443);
+	cr_assert_eq(tp_int(tp, 2, "url.port"), 443);
 	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
 	tp_free(tp);
 }
@@ -861,7 +846,7 @@ Test(http, transfer_coding_without_chunked_reads_until_close)
 	tp_tcp(tp, S2C, XB_TCP_FIN, NULL, 0);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(get_int(tp, 0, "http.response.body.bytes"), 6);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 6);
 	tp_free(tp);
 }
 
@@ -1054,11 +1039,9 @@ Test(http, response_notes_replace_request_notes)
 	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
 	notes = tp_get(tp, 0, "error.message");
-	cr_assert_eq(json_array_size(notes), 1);
-	cr_assert_str_eq(json_string_value(json_array_get(notes, 0)), "Host header port number mismatch");
+	cr_assert_str_eq(json_string_value(notes), "Host header port number mismatch");
 	notes = tp_get(tp, 1, "error.message");
-	cr_assert_eq(json_array_size(notes), 1);
-	cr_assert_str_eq(json_string_value(json_array_get(notes, 0)), "Packet loss while capturing the response");
+	cr_assert_str_eq(json_string_value(notes), "Packet loss while capturing the response");
 	cr_assert_str_eq(get_str(tp, 1, "destination.domain"), "h");
 	tp_free(tp);
 }
@@ -1100,7 +1083,7 @@ Test(http, one_far_future_timestamp_does_not_expire_everything)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(get_int(tp, 0, "http.response.status_code"), 200, "the answer still pairs with /1");
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200, "the answer still pairs with /1");
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
 }

@@ -19,72 +19,15 @@
 
 static struct tp *mc_tp(const char *extra)
 {
-	char y[1024];
-
-	snprintf(y, sizeof(y),
-		 "xdpbeat.protocols:\n  - type: memcache\n    ports: [11211]\n%s"
-		 "output.console.enabled: true\n",
-		 extra ? extra : "");
-	return tp_new(y, PORT);
-}
-
-/* Value at a dotted path in event i; numeric segments index arrays ("keys.0"). */
-static json_t *mc_get(struct tp *tp, size_t i, const char *dotted)
-{
-	json_t *v = tp_event(tp, i);
-	char buf[256], *seg, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", dotted);
-	for (seg = strtok_r(buf, ".", &save); v && seg; seg = strtok_r(NULL, ".", &save)) {
-		if (json_is_array(v))
-			v = json_array_get(v, strtoul(seg, NULL, 10));
-		else
-			v = json_object_get(v, seg);
-	}
-	return v;
-}
-
-#define tp_get mc_get
-
-static const char *ev_str(struct tp *tp, size_t i, const char *path)
-{
-	json_t *v = tp_get(tp, i, path);
-
-	cr_assert(json_is_string(v), "event %zu: %s missing", i, path);
-	return json_string_value(v);
-}
-
-static json_int_t ev_int(struct tp *tp, size_t i, const char *path)
-{
-	json_t *v = tp_get(tp, i, path);
-
-	cr_assert(json_is_integer(v), "event %zu: %s missing", i, path);
-	return json_integer_value(v);
-}
-
-static void tcp_str(struct tp *tp, int dir, const char *s)
-{
-	tp_tcp(tp, dir, 0, s, strlen(s));
+	return tp_proto("memcache", PORT, extra);
 }
 
 /* The fields that must not depend on segmentation or timing. */
 static char *stable(struct tp *tp)
 {
-	json_t *a = json_array();
-	char *s;
+	static const char *const keys[] = { "memcache", "status", "method", "source", "destination", NULL };
 
-	for (size_t i = 0; i < tp_count(tp); i++) {
-		json_t *e = tp_event(tp, i);
-
-		json_array_append_new(a, json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "memcache",
-						   json_object_get(e, "memcache"), "status",
-						   json_object_get(e, "status"), "method", json_object_get(e, "method"),
-						   "source", json_object_get(e, "source"), "destination",
-						   json_object_get(e, "destination")));
-	}
-	s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(a);
-	return s;
+	return tp_fields_all(tp, keys);
 }
 
 /* ---- text protocol ---- */
@@ -94,50 +37,50 @@ Test(memcache, text_set_get_delete)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "set test_key 5 0 3\r\nabc\r\n");
-	tcp_str(tp, 1, "STORED\r\n");
-	tcp_str(tp, 0, "get test_key\r\n");
-	tcp_str(tp, 1, "VALUE test_key 5 3\r\nabc\r\nEND\r\n");
-	tcp_str(tp, 0, "delete nokey\r\n");
-	tcp_str(tp, 1, "NOT_FOUND\r\n");
-	tcp_str(tp, 0, "get nokey\r\n");
-	tcp_str(tp, 1, "END\r\n");
+	tp_tcp_str(tp, 0, "set test_key 5 0 3\r\nabc\r\n");
+	tp_tcp_str(tp, 1, "STORED\r\n");
+	tp_tcp_str(tp, 0, "get test_key\r\n");
+	tp_tcp_str(tp, 1, "VALUE test_key 5 3\r\nabc\r\nEND\r\n");
+	tp_tcp_str(tp, 0, "delete nokey\r\n");
+	tp_tcp_str(tp, 1, "NOT_FOUND\r\n");
+	tp_tcp_str(tp, 0, "get nokey\r\n");
+	tp_tcp_str(tp, 1, "END\r\n");
 	cr_assert_eq(tp_count(tp), 4);
 
-	cr_assert_str_eq(ev_str(tp, 0, "type"), "memcache");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 0, "method"), "SET");
-	cr_assert_str_eq(ev_str(tp, 0, "event.action"), "memcache.store");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.protocol_type"), "text");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "set");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.type"), "Store");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.keys.0"), "test_key");
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.flags"), 5);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.exptime"), 0);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.bytes"), 3);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.count_values"), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "type"), "memcache");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 0, "method"), "SET");
+	cr_assert_str_eq(tp_str(tp, 0, "event.action"), "memcache.store");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.protocol_type"), "text");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "set");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.type"), "Store");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.keys.0"), "test_key");
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.flags"), 5);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.exptime"), 0);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.bytes"), 3);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.count_values"), 1);
 	cr_assert(json_is_false(tp_get(tp, 0, "memcache.request.noreply")));
 	cr_assert_null(tp_get(tp, 0, "memcache.request.values"), "maxvalues 0 keeps no values");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.command"), "STORED");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.type"), "Success");
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), 25);
-	cr_assert_eq(ev_int(tp, 0, "destination.bytes"), 8);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.command"), "STORED");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.type"), "Success");
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), 25);
+	cr_assert_eq(tp_int(tp, 0, "destination.bytes"), 8);
 
-	cr_assert_str_eq(ev_str(tp, 1, "method"), "GET");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.type"), "Load");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.command"), "VALUE");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.type"), "Load");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.keys.0"), "test_key");
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.count_values"), 1);
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.bytes"), 3);
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.flags"), 5);
-	cr_assert_eq(ev_int(tp, 1, "destination.bytes"), 20 + 5 + 5);
+	cr_assert_str_eq(tp_str(tp, 1, "method"), "GET");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.type"), "Load");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.command"), "VALUE");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.type"), "Load");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.keys.0"), "test_key");
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.count_values"), 1);
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.bytes"), 3);
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.flags"), 5);
+	cr_assert_eq(tp_int(tp, 1, "destination.bytes"), 20 + 5 + 5);
 
-	cr_assert_str_eq(ev_str(tp, 2, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.type"), "Delete");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.response.type"), "Fail");
-	cr_assert_str_eq(ev_str(tp, 3, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.command"), "END");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.type"), "Delete");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.response.type"), "Fail");
+	cr_assert_str_eq(tp_str(tp, 3, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.response.command"), "END");
 	cr_assert_eq(PSTAT(tp, TXN), 4);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	tp_free(tp);
@@ -148,23 +91,22 @@ Test(memcache, text_multi_get_and_values)
 	struct tp *tp = mc_tp("    maxvalues: 2\n    maxbytespervalue: 4\n");
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "gets x k1 k2 k3 y\r\n");
-	tcp_str(tp, 1,
-		"VALUE k1 0 10 7\r\n0123456789\r\nVALUE k2 1 2 8\r\nab\r\nVALUE k3 2 0 9\r\n\r\nEND\r\n");
-	tcp_str(tp, 0, "get e\r\n");
-	tcp_str(tp, 1, "VALUE e 0 0\r\n\r\nEND\r\n");
+	tp_tcp_str(tp, 0, "gets x k1 k2 k3 y\r\n");
+	tp_tcp_str(tp, 1, "VALUE k1 0 10 7\r\n0123456789\r\nVALUE k2 1 2 8\r\nab\r\nVALUE k3 2 0 9\r\n\r\nEND\r\n");
+	tp_tcp_str(tp, 0, "get e\r\n");
+	tp_tcp_str(tp, 1, "VALUE e 0 0\r\n\r\nEND\r\n");
 	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.request.keys")), 5);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "gets");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "gets");
 	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.response.keys")), 3);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.keys.2"), "k3");
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.count_values"), 3);
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.bytes"), 12);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.keys.2"), "k3");
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.count_values"), 3);
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.bytes"), 12);
 	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.response.values")), 2);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.values.0"), "MDEyMw=="); /* "0123" */
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.values.1"), "YWI="); /* "ab" */
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.cas_unique"), 9);
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.values.0"), "", "an empty value is kept as such");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.values.0"), "MDEyMw=="); /* "0123" */
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.values.1"), "YWI="); /* "ab" */
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.cas_unique"), 9);
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.values.0"), "", "an empty value is kept as such");
 	tp_free(tp);
 }
 
@@ -173,19 +115,19 @@ Test(memcache, text_noreply_published_at_once)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "set a 0 0 1 noreply\r\nx\r\ndelete b noreply\r\nincr c 5 noreply\r\n");
+	tp_tcp_str(tp, 0, "set a 0 0 1 noreply\r\nx\r\ndelete b noreply\r\nincr c 5 noreply\r\n");
 	cr_assert_eq(tp_count(tp), 3, "noreply requests do not wait");
-	tcp_str(tp, 0, "get a\r\n");
-	tcp_str(tp, 1, "VALUE a 0 1\r\nx\r\nEND\r\n");
+	tp_tcp_str(tp, 0, "get a\r\n");
+	tp_tcp_str(tp, 1, "VALUE a 0 1\r\nx\r\nEND\r\n");
 	cr_assert_eq(tp_count(tp), 4);
 	for (size_t i = 0; i < 3; i++) {
-		cr_assert_str_eq(ev_str(tp, i, "status"), "OK");
+		cr_assert_str_eq(tp_str(tp, i, "status"), "OK");
 		cr_assert(json_is_true(tp_get(tp, i, "memcache.request.noreply")));
 		cr_assert_null(tp_get(tp, i, "memcache.response"));
 	}
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.type"), "Counter");
-	cr_assert_eq(ev_int(tp, 2, "memcache.request.delta"), 5);
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.keys.0"), "a");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.type"), "Counter");
+	cr_assert_eq(tp_int(tp, 2, "memcache.request.delta"), 5);
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.response.keys.0"), "a");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	tp_free(tp);
 }
@@ -195,31 +137,31 @@ Test(memcache, text_errors_counters_stats_version)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "incr cnt 2\r\ndecr cnt 5\r\nset k 0 0 1\r\nx\r\n");
-	tcp_str(tp, 1, "2\r\n0\r\nCLIENT_ERROR bad data chunk\r\n");
-	tcp_str(tp, 0, "stats\r\nversion\r\nverbosity 1\r\nflush_all 10\r\ntouch k 100\r\n");
-	tcp_str(tp, 1, "STAT pid 42\r\nSTAT version 1.6.18\r\nEND\r\nVERSION 1.6.18\r\nOK\r\nOK\r\nTOUCHED\r\n");
-	tcp_str(tp, 0, "cas k 0 0 1 77\r\nz\r\n");
-	tcp_str(tp, 1, "SERVER_ERROR out of memory\r\n");
+	tp_tcp_str(tp, 0, "incr cnt 2\r\ndecr cnt 5\r\nset k 0 0 1\r\nx\r\n");
+	tp_tcp_str(tp, 1, "2\r\n0\r\nCLIENT_ERROR bad data chunk\r\n");
+	tp_tcp_str(tp, 0, "stats\r\nversion\r\nverbosity 1\r\nflush_all 10\r\ntouch k 100\r\n");
+	tp_tcp_str(tp, 1, "STAT pid 42\r\nSTAT version 1.6.18\r\nEND\r\nVERSION 1.6.18\r\nOK\r\nOK\r\nTOUCHED\r\n");
+	tp_tcp_str(tp, 0, "cas k 0 0 1 77\r\nz\r\n");
+	tp_tcp_str(tp, 1, "SERVER_ERROR out of memory\r\n");
 	cr_assert_eq(tp_count(tp), 9);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.delta"), 2);
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.value"), 2);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.type"), "Counter");
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.value"), 0);
-	cr_assert_str_eq(ev_str(tp, 2, "status"), "Client Error");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.response.error_msg"), "bad data chunk");
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.request.command"), "stats");
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.request.raw_args"), "");
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.command"), "STAT");
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.stats.1.name"), "version");
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.stats.1.value"), "1.6.18");
-	cr_assert_str_eq(ev_str(tp, 4, "memcache.response.version"), "1.6.18");
-	cr_assert_eq(ev_int(tp, 5, "memcache.request.verbosity"), 1);
-	cr_assert_eq(ev_int(tp, 6, "memcache.request.exptime"), 10);
-	cr_assert_str_eq(ev_str(tp, 6, "memcache.request.type"), "Delete");
-	cr_assert_str_eq(ev_str(tp, 7, "memcache.response.command"), "TOUCHED");
-	cr_assert_eq(ev_int(tp, 8, "memcache.request.cas_unique"), 77);
-	cr_assert_str_eq(ev_str(tp, 8, "status"), "Server Error");
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.delta"), 2);
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.value"), 2);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.type"), "Counter");
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.value"), 0);
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "Client Error");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.response.error_msg"), "bad data chunk");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.request.command"), "stats");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.request.raw_args"), "");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.response.command"), "STAT");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.response.stats.1.name"), "version");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.response.stats.1.value"), "1.6.18");
+	cr_assert_str_eq(tp_str(tp, 4, "memcache.response.version"), "1.6.18");
+	cr_assert_eq(tp_int(tp, 5, "memcache.request.verbosity"), 1);
+	cr_assert_eq(tp_int(tp, 6, "memcache.request.exptime"), 10);
+	cr_assert_str_eq(tp_str(tp, 6, "memcache.request.type"), "Delete");
+	cr_assert_str_eq(tp_str(tp, 7, "memcache.response.command"), "TOUCHED");
+	cr_assert_eq(tp_int(tp, 8, "memcache.request.cas_unique"), 77);
+	cr_assert_str_eq(tp_str(tp, 8, "status"), "Server Error");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	tp_free(tp);
 }
@@ -229,21 +171,21 @@ Test(memcache, text_unknown_command)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "frobnicate a b\r\n");
-	tcp_str(tp, 1, "ERROR\r\n");
+	tp_tcp_str(tp, 0, "frobnicate a b\r\n");
+	tp_tcp_str(tp, 1, "ERROR\r\n");
 	cr_assert_eq(tp_count(tp), 0);
 	cr_assert_geq(PSTAT(tp, PARSE_ERRORS), 1);
 	tp_free(tp);
 
 	tp = mc_tp("    parseunknown: true\n");
 	tp_handshake(tp);
-	tcp_str(tp, 0, "frobnicate a b\r\n");
-	tcp_str(tp, 1, "ERROR\r\n");
+	tp_tcp_str(tp, 0, "frobnicate a b\r\n");
+	tp_tcp_str(tp, 1, "ERROR\r\n");
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "UNKNOWN");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.type"), "UNKNOWN");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.line"), "frobnicate a b");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "UNKNOWN");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.type"), "UNKNOWN");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.line"), "frobnicate a b");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	tp_free(tp);
 }
@@ -253,17 +195,17 @@ Test(memcache, text_quit_gat_slabs_lru)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "gat 60 a b\r\nslabs reassign 1 -1\r\nlru_crawler sleep 100\r\n");
-	tcp_str(tp, 1, "END\r\nOK\r\nOK\r\n");
-	tcp_str(tp, 0, "quit\r\n");
+	tp_tcp_str(tp, 0, "gat 60 a b\r\nslabs reassign 1 -1\r\nlru_crawler sleep 100\r\n");
+	tp_tcp_str(tp, 1, "END\r\nOK\r\nOK\r\n");
+	tp_tcp_str(tp, 0, "quit\r\n");
 	cr_assert_eq(tp_count(tp), 4);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.exptime"), 60);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.keys.1"), "b");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.command"), "slabs reassign");
-	cr_assert_eq(ev_int(tp, 1, "memcache.request.dest_class"), -1);
-	cr_assert_eq(ev_int(tp, 2, "memcache.request.sleep_us"), 100);
-	cr_assert_str_eq(ev_str(tp, 3, "method"), "QUIT");
-	cr_assert_str_eq(ev_str(tp, 3, "status"), "OK");
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.exptime"), 60);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.keys.1"), "b");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.command"), "slabs reassign");
+	cr_assert_eq(tp_int(tp, 1, "memcache.request.dest_class"), -1);
+	cr_assert_eq(tp_int(tp, 2, "memcache.request.sleep_us"), 100);
+	cr_assert_str_eq(tp_str(tp, 3, "method"), "QUIT");
+	cr_assert_str_eq(tp_str(tp, 3, "status"), "OK");
 	tp_free(tp);
 }
 
@@ -367,46 +309,46 @@ Test(memcache, binary_session_and_quiet_pipeline)
 	tp_tcp(tp, 1, 0, r.b, r.n);
 	cr_assert_eq(tp_count(tp), 10, "got %zu", tp_count(tp));
 
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.protocol_type"), "binary");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "Set");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "set");
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.flags"), 7);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.bytes"), 5);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.count_values"), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.protocol_type"), "binary");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.opcode"), "Set");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "set");
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.flags"), 7);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.bytes"), 5);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.count_values"), 1);
 	cr_assert(json_is_false(tp_get(tp, 0, "memcache.request.quiet")));
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.status"), "Success");
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.cas_unique"), 1234);
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.opaque"), 1);
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), 24 + 8 + 8 + 5);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.status"), "Success");
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.cas_unique"), 1234);
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.opaque"), 1);
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), 24 + 8 + 8 + 5);
 
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.opcode"), "GetK");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.keys.0"), "test_key");
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.flags"), 7);
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.bytes"), 5);
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.opcode"), "GetK");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.keys.0"), "test_key");
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.flags"), 7);
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.bytes"), 5);
 
 	/* quiet x: no response, published when k1's response shows it was skipped */
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.keys.0"), "x");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.keys.0"), "x");
 	cr_assert(json_is_true(tp_get(tp, 2, "memcache.request.quiet")));
 	cr_assert_null(tp_get(tp, 2, "memcache.response"));
-	cr_assert_str_eq(ev_str(tp, 2, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.request.keys.0"), "test_key");
-	cr_assert_eq(ev_int(tp, 3, "memcache.response.opaque"), 4);
-	cr_assert_str_eq(ev_str(tp, 4, "memcache.request.keys.0"), "y");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.request.keys.0"), "test_key");
+	cr_assert_eq(tp_int(tp, 3, "memcache.response.opaque"), 4);
+	cr_assert_str_eq(tp_str(tp, 4, "memcache.request.keys.0"), "y");
 	cr_assert_null(tp_get(tp, 4, "memcache.response"));
-	cr_assert_str_eq(ev_str(tp, 5, "memcache.request.command"), "noop");
-	cr_assert_str_eq(ev_str(tp, 5, "memcache.response.opcode"), "No-op");
+	cr_assert_str_eq(tp_str(tp, 5, "memcache.request.command"), "noop");
+	cr_assert_str_eq(tp_str(tp, 5, "memcache.response.opcode"), "No-op");
 
-	cr_assert_eq(ev_int(tp, 6, "memcache.request.delta"), 2);
-	cr_assert_eq(ev_int(tp, 6, "memcache.request.initial"), 0);
-	cr_assert_eq(ev_int(tp, 6, "memcache.response.value"), 2);
+	cr_assert_eq(tp_int(tp, 6, "memcache.request.delta"), 2);
+	cr_assert_eq(tp_int(tp, 6, "memcache.request.initial"), 0);
+	cr_assert_eq(tp_int(tp, 6, "memcache.response.value"), 2);
 	cr_assert_eq(json_array_size(tp_get(tp, 7, "memcache.response.stats")), 2);
-	cr_assert_str_eq(ev_str(tp, 7, "memcache.response.stats.1.name"), "uptime");
-	cr_assert_str_eq(ev_str(tp, 7, "memcache.response.stats.1.value"), "7");
-	cr_assert_str_eq(ev_str(tp, 8, "memcache.response.version"), "1.6.18");
-	cr_assert_str_eq(ev_str(tp, 9, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 9, "memcache.response.status"), "Key not found");
-	cr_assert_eq(ev_int(tp, 9, "memcache.response.status_code"), 1);
-	cr_assert_str_eq(ev_str(tp, 9, "memcache.response.error_msg"), "Not found");
+	cr_assert_str_eq(tp_str(tp, 7, "memcache.response.stats.1.name"), "uptime");
+	cr_assert_str_eq(tp_str(tp, 7, "memcache.response.stats.1.value"), "7");
+	cr_assert_str_eq(tp_str(tp, 8, "memcache.response.version"), "1.6.18");
+	cr_assert_str_eq(tp_str(tp, 9, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 9, "memcache.response.status"), "Key not found");
+	cr_assert_eq(tp_int(tp, 9, "memcache.response.status_code"), 1);
+	cr_assert_str_eq(tp_str(tp, 9, "memcache.response.error_msg"), "Not found");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	tp_free(tp);
@@ -424,7 +366,7 @@ Test(memcache, binary_response_matching_nothing_is_dropped)
 	tp_tcp(tp, 0, 0, q.b, q.n);
 	tp_tcp(tp, 1, 0, r.b, r.n);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.opaque"), 1);
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.opaque"), 1);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 1);
 	tp_free(tp);
 }
@@ -441,23 +383,9 @@ static char *exchange(const char *yaml, const void *c2s, size_t nc, const void *
 		      size_t cr, size_t *nev)
 {
 	struct tp *tp = mc_tp(yaml);
-	const uint8_t *a = c2s, *b = s2c;
 	char *s;
 
-	tp_handshake(tp);
-	if (cq && cq < nc) {
-		tp_tcp(tp, 0, 0, a, cq);
-		tp_tcp(tp, 0, 0, a + cq, nc - cq);
-	} else {
-		tp_tcp(tp, 0, 0, a, nc);
-	}
-	if (cr && cr < ns) {
-		tp_tcp(tp, 1, 0, b, cr);
-		tp_tcp(tp, 1, 0, b + cr, ns - cr);
-	} else {
-		tp_tcp(tp, 1, 0, b, ns);
-	}
-	tp_flush(tp);
+	tp_exchange(tp, c2s, nc, s2c, ns, cq, cr);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	*nev = tp_count(tp);
 	s = stable(tp);
@@ -511,8 +439,8 @@ Test(memcache, one_byte_segments)
 	tp_handshake(bytes);
 	tp_tcp(whole, 0, 0, q.b, q.n);
 	tp_tcp(whole, 1, 0, r.b, r.n);
-	tcp_str(whole, 0, text_c2s);
-	tcp_str(whole, 1, text_s2c);
+	tp_tcp_str(whole, 0, text_c2s);
+	tp_tcp_str(whole, 1, text_s2c);
 	for (size_t i = 0; i < q.n; i++)
 		tp_tcp(bytes, 0, 0, q.b + i, 1);
 	for (size_t i = 0; i < r.n; i++)
@@ -541,15 +469,15 @@ Test(memcache, huge_value_consumed_incrementally)
 
 	memset(chunk, 'v', sizeof(chunk));
 	tp_handshake(tp);
-	tcp_str(tp, 0, "set big 0 0 3145728\r\n");
+	tp_tcp_str(tp, 0, "set big 0 0 3145728\r\n");
 	for (uint64_t sent = 0; sent < total; sent += sizeof(chunk))
 		tp_tcp(tp, 0, 0, chunk, sizeof(chunk));
-	tcp_str(tp, 0, "\r\n");
-	tcp_str(tp, 1, "STORED\r\n");
+	tp_tcp_str(tp, 0, "\r\n");
+	tp_tcp_str(tp, 1, "STORED\r\n");
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.bytes"), (json_int_t)total);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.values.0"), "dnZ2dnZ2"); /* 6 x 'v' */
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), (json_int_t)(total + 21 + 2));
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.bytes"), (json_int_t)total);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.values.0"), "dnZ2dnZ2"); /* 6 x 'v' */
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), (json_int_t)(total + 21 + 2));
 	cr_assert_eq(PSTAT(tp, TOO_LARGE), 0);
 	tp_free(tp);
 }
@@ -624,24 +552,24 @@ Test(memcache, garbage_and_endless_lines)
 	static char line[70000];
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "set k 0 0 notanumber\r\n");
+	tp_tcp_str(tp, 0, "set k 0 0 notanumber\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
-	tcp_str(tp, 0, "set k 0 0 99999999999999999999999\r\n");
+	tp_tcp_str(tp, 0, "set k 0 0 99999999999999999999999\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 2);
-	tcp_str(tp, 0, "get\r\n");
+	tp_tcp_str(tp, 0, "get\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 3);
-	tcp_str(tp, 0, "set k 0 0 4294967296\r\n");
+	tp_tcp_str(tp, 0, "set k 0 0 4294967296\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 4, "memcached's lengths are 32-bit");
-	tcp_str(tp, 0, "set k 0 -1 1\r\nx\r\n");
+	tp_tcp_str(tp, 0, "set k 0 -1 1\r\nx\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 4, "a negative exptime is valid");
 	memset(line, 'a', sizeof(line));
 	tp_tcp(tp, 0, 0, line, sizeof(line));
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 5, "a line past 64 KiB is an error, not a buffer");
-	tcp_str(tp, 1, "VALUE k 0 3\r\nabcdef\r\nEND\r\n");
+	tp_tcp_str(tp, 1, "VALUE k 0 3\r\nabcdef\r\nEND\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 6, "a data block longer than announced");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1, "the set with exptime -1, unanswered");
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.exptime"), -1);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.exptime"), -1);
 	tp_free(tp);
 }
 
@@ -709,13 +637,13 @@ Test(memcache, udp_single_datagrams)
 	tp_udp(tp, 0, buf, udp_frame(buf, 9, 0, 1, q.b, q.n));
 	tp_udp(tp, 1, buf, udp_frame(buf, 9, 0, 1, r.b, r.n));
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(ev_str(tp, 0, "network.transport"), "udp");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "get");
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.count_values"), 1);
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.command"), "set");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.command"), "STORED");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.protocol_type"), "binary");
-	cr_assert_eq(ev_int(tp, 2, "memcache.response.bytes"), 2);
+	cr_assert_str_eq(tp_str(tp, 0, "network.transport"), "udp");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "get");
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.count_values"), 1);
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.command"), "set");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.command"), "STORED");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.protocol_type"), "binary");
+	cr_assert_eq(tp_int(tp, 2, "memcache.response.bytes"), 2);
 	tp_free(tp);
 }
 
@@ -743,9 +671,9 @@ static void udp_multi(const size_t *perm, size_t n, bool dup)
 			tp_udp(tp, 1, buf, udp_frame(buf, 300, (uint16_t)seq, (uint16_t)n, resp + off, l));
 	}
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.bytes"), 5000);
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.bytes"), 5000);
 	cr_assert_eq(json_string_length(tp_get(tp, 0, "memcache.response.values.0")), 5000 / 3 * 4 + 4);
-	cr_assert_eq(ev_int(tp, 0, "destination.bytes"), (json_int_t)len);
+	cr_assert_eq(tp_int(tp, 0, "destination.bytes"), (json_int_t)len);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	tp_free(tp);
 }
@@ -807,33 +735,6 @@ Test(memcache, config_options)
 	tp_free(tp);
 }
 
-/* A client segment whose capture was cut: wire bytes past cap are lost (a gap). */
-static void tcp_truncated(struct tp *tp, const void *data, uint32_t cap, uint32_t wire)
-{
-	struct packet p;
-	uint8_t *copy = malloc(cap);
-
-	memset(&p, 0, sizeof(p));
-	p.src.family = p.dst.family = 4;
-	memcpy(p.src.a, "\x0a\x00\x00\x01", 4);
-	memcpy(p.dst.a, "\x0a\x00\x00\x02", 4);
-	p.sport = 40000;
-	p.dport = PORT;
-	p.transport = IPPROTO_TCP;
-	p.tcp_flags = XB_TCP_ACK;
-	p.seq = tp->seq[0];
-	p.ack = tp->seq[1];
-	tp->ts += 1000000;
-	p.ts = tp->ts;
-	memcpy(copy, data, cap);
-	p.payload = copy;
-	p.payload_len = cap;
-	p.wire_len = wire;
-	pipeline_packet(tp->pl, &p);
-	free(copy);
-	tp->seq[0] += wire;
-}
-
 Test(memcache, gap_inside_value_keeps_the_stream)
 {
 	struct tp *tp = mc_tp("    maxvalues: -1\n");
@@ -841,20 +742,20 @@ Test(memcache, gap_inside_value_keeps_the_stream)
 
 	memset(chunk, 'z', sizeof(chunk));
 	tp_handshake(tp);
-	tcp_str(tp, 0, "set k 0 0 10000\r\n");
+	tp_tcp_str(tp, 0, "set k 0 0 10000\r\n");
 	tp_tcp(tp, 0, 0, chunk, 1000);
-	tcp_truncated(tp, chunk, 100, 4000); /* 3900 bytes lost */
+	tp_tcp_cut(tp, 0, chunk, 100, 4000); /* 3900 bytes lost */
 	tp_tcp(tp, 0, 0, chunk, 4000);
 	tp_tcp(tp, 0, 0, chunk, 1000);
-	tcp_str(tp, 0, "\r\nget k\r\n");
-	tcp_str(tp, 1, "STORED\r\nEND\r\n");
+	tp_tcp_str(tp, 0, "\r\nget k\r\n");
+	tp_tcp_str(tp, 1, "STORED\r\nEND\r\n");
 	cr_assert_eq(PSTAT(tp, GAPS), 1);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.bytes"), 10000);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.count_values"), 1);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.bytes"), 10000);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.count_values"), 1);
 	cr_assert_null(tp_get(tp, 0, "memcache.request.values"), "a value with a hole is not kept");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.command"), "get");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.command"), "get");
 	tp_free(tp);
 }
 
@@ -863,12 +764,12 @@ Test(memcache, gap_in_command_line_drops_the_direction)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_truncated(tp, "set k 0 0 1\r\n", 4, 13);
-	tcp_str(tp, 0, "get k\r\n");
-	tcp_str(tp, 1, "END\r\n");
+	tp_tcp_cut(tp, 0, "set k 0 0 1\r\n", 4, 13);
+	tp_tcp_str(tp, 0, "get k\r\n");
+	tp_tcp_str(tp, 1, "END\r\n");
 	cr_assert_eq(PSTAT(tp, GAPS), 1);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "get");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "get");
 	tp_free(tp);
 }
 
@@ -886,10 +787,10 @@ Test(memcache, long_get_line_in_tiny_segments)
 	tp_handshake(tp);
 	for (size_t i = 0; i < n; i += 7)
 		tp_tcp(tp, 0, 0, line + i, n - i < 7 ? n - i : 7);
-	tcp_str(tp, 1, "END\r\n");
+	tp_tcp_str(tp, 1, "END\r\n");
 	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.request.keys")), 1024, "keys recorded are capped");
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), (json_int_t)n);
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), (json_int_t)n);
 	tp_free(tp);
 }
 
@@ -905,13 +806,13 @@ Test(memcache, quiet_requests_left_at_close_are_ok)
 	tp_tcp(tp, 0, 0, q.b, q.n);
 	tp_tcp(tp, 1, XB_TCP_FIN, r.b, 0);
 	cr_assert_eq(tp_count(tp), 2, "quiet ones are published when the server closes");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "GetKQ");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.opcode"), "SetQ");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.opcode"), "GetKQ");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.opcode"), "SetQ");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.opcode"), "Get");
-	cr_assert_str_eq(ev_str(tp, 2, "status"), "Error", "a non-quiet request without response");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.opcode"), "Get");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "Error", "a non-quiet request without response");
 	tp_free(tp);
 }
 
@@ -928,15 +829,15 @@ Test(memcache, udp_quiet_requests)
 	tp_udp(tp, 0, buf, udp_frame(buf, 2, 0, 1, b.b, b.n));
 	tp_udp(tp, 1, buf, udp_frame(buf, 2, 0, 1, r.b, r.n));
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "DeleteQ");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.error_msg"), "Not found");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.opcode"), "DeleteQ");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.error_msg"), "Not found");
 	pipeline_tick(tp->pl, tp->ts + 100000000ull);
 	cr_assert_eq(tp_count(tp), 1, "the SETQ waits udptransactiontimeout");
 	pipeline_tick(tp->pl, tp->ts + 5000000000ull);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.opcode"), "SetQ");
-	cr_assert_str_eq(ev_str(tp, 1, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.opcode"), "SetQ");
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "OK");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	tp_free(tp);
 }
@@ -951,7 +852,7 @@ Test(memcache, udp_request_expires_after_udptransactiontimeout)
 	cr_assert_eq(tp_count(tp), 0);
 	pipeline_tick(tp->pl, tp->ts + 3000000000ull);
 	cr_assert_eq(tp_count(tp), 1, "unanswered after udptransactiontimeout, not transaction_timeout");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
 	tp_free(tp);
 }
@@ -975,12 +876,12 @@ Test(memcache, udp_multi_key_get_in_separate_frames)
 	udp_str(tp, 1, 101, 0, 1, "END\r\n");
 	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_eq(json_array_size(tp_get(tp, 0, "memcache.request.keys")), 3);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.keys.0"), "ubig");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.keys.1"), "usmall");
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.count_values"), 2);
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.bytes"), 23);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.values.1"), "YWJj");
-	cr_assert_eq(ev_int(tp, 0, "destination.bytes"), (json_int_t)(strlen(big) + 23 + 5));
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.keys.0"), "ubig");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.keys.1"), "usmall");
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.count_values"), 2);
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.bytes"), 23);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.values.1"), "YWJj");
+	cr_assert_eq(tp_int(tp, 0, "destination.bytes"), (json_int_t)(strlen(big) + 23 + 5));
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	cr_assert_eq(PSTAT(tp, TXN), 1);
@@ -993,8 +894,8 @@ Test(memcache, udp_multi_key_get_in_separate_frames)
 	cr_assert_eq(tp_count(tp), 1);
 	pipeline_tick(tp->pl, tp->ts + 20000000000ull);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.count_values"), 2);
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.keys.1"), "b");
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.count_values"), 2);
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.keys.1"), "b");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 0);
 	tp_free(tp);
@@ -1009,7 +910,7 @@ Test(memcache, udp_open_responses_are_bounded)
 		udp_str(tp, 1, (uint16_t)i, 0, 1, "VALUE a 0 1\r\nA\r\n");
 	cr_assert_geq(PSTAT(tp, TOO_LARGE), 600 - 256);
 	cr_assert_eq(tp_count(tp), 1, "the oldest open response was published with its request");
-	cr_assert_eq(ev_int(tp, 0, "memcache.response.count_values"), 1);
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.count_values"), 1);
 	tp_flush(tp);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 599);
 	cr_assert_eq(tp_count(tp), 1);
@@ -1028,8 +929,8 @@ Test(memcache, udp_getq_miss_empty_frame)
 	tp_udp(tp, 1, buf, udp_frame(buf, 106, 0, 0, NULL, 0));
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	cr_assert_eq(tp_count(tp), 1, "the empty frame says the quiet get has no response");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "GetQ");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.opcode"), "GetQ");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
 	cr_assert_null(tp_get(tp, 0, "memcache.response"));
 	tp_udp(tp, 1, buf, udp_frame(buf, 107, 0, 0, NULL, 0));
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0, "an empty frame answering nothing is ignored");
@@ -1052,12 +953,12 @@ Test(memcache, quiet_requests_expired_on_open_connection_are_ok)
 	tp_tcp(tp, 0, 0, q.b, q.n);
 	pipeline_tick(tp->pl, tp->ts + 11000000000ull);
 	cr_assert_eq(tp_count(tp), 3, "expired after transaction_timeout");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.opcode"), "GetQ");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.opcode"), "SetQ");
-	cr_assert_str_eq(ev_str(tp, 1, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.opcode"), "Get");
-	cr_assert_str_eq(ev_str(tp, 2, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.opcode"), "GetQ");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.opcode"), "SetQ");
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.opcode"), "Get");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "Error");
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
 	cr_assert_eq(PSTAT(tp, TXN), 2);
 	tp_free(tp);
@@ -1075,49 +976,49 @@ Test(memcache, meta_mixed_with_classic)
 	struct tp *tp = mc_tp("    maxvalues: -1\n");
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, meta_c2s);
-	tcp_str(tp, 1, meta_s2c);
+	tp_tcp_str(tp, 0, meta_c2s);
+	tp_tcp_str(tp, 1, meta_s2c);
 	cr_assert_eq(tp_count(tp), 9);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
-	cr_assert_str_eq(ev_str(tp, 1, "method"), "MG");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.type"), "Load");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.keys.0"), "k");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.raw_args"), "v f k O7");
-	cr_assert_eq(ev_int(tp, 1, "memcache.request.opaque"), 7);
+	cr_assert_str_eq(tp_str(tp, 1, "method"), "MG");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.type"), "Load");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.keys.0"), "k");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.raw_args"), "v f k O7");
+	cr_assert_eq(tp_int(tp, 1, "memcache.request.opaque"), 7);
 	cr_assert(json_is_false(tp_get(tp, 1, "memcache.request.quiet")));
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.command"), "VA");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.keys.0"), "k");
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.opaque"), 7);
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.count_values"), 1);
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.bytes"), 2);
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.values.0"), "YWI=");
-	cr_assert_eq(ev_int(tp, 1, "destination.bytes"), 19);
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.command"), "VA");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.keys.0"), "k");
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.opaque"), 7);
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.count_values"), 1);
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.bytes"), 2);
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.values.0"), "YWI=");
+	cr_assert_eq(tp_int(tp, 1, "destination.bytes"), 19);
 
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.command"), "ms");
-	cr_assert_str_eq(ev_str(tp, 2, "event.action"), "memcache.store");
-	cr_assert_eq(ev_int(tp, 2, "memcache.request.flags"), 3);
-	cr_assert_eq(ev_int(tp, 2, "memcache.request.exptime"), 60);
-	cr_assert_eq(ev_int(tp, 2, "memcache.request.bytes"), 5);
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.values.0"), "aGVsbG8=");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.response.command"), "HD");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.response.type"), "Success");
-	cr_assert_str_eq(ev_str(tp, 2, "status"), "OK");
-	cr_assert_eq(ev_int(tp, 2, "source.bytes"), 22);
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.command"), "ms");
+	cr_assert_str_eq(tp_str(tp, 2, "event.action"), "memcache.store");
+	cr_assert_eq(tp_int(tp, 2, "memcache.request.flags"), 3);
+	cr_assert_eq(tp_int(tp, 2, "memcache.request.exptime"), 60);
+	cr_assert_eq(tp_int(tp, 2, "memcache.request.bytes"), 5);
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.values.0"), "aGVsbG8=");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.response.command"), "HD");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.response.type"), "Success");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "OK");
+	cr_assert_eq(tp_int(tp, 2, "source.bytes"), 22);
 
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.command"), "VALUE", "the classic get after ms pairs");
-	cr_assert_str_eq(ev_str(tp, 4, "memcache.request.type"), "Delete");
-	cr_assert_str_eq(ev_str(tp, 4, "memcache.response.command"), "NF");
-	cr_assert_str_eq(ev_str(tp, 4, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 5, "memcache.request.type"), "Counter");
-	cr_assert_eq(ev_int(tp, 5, "memcache.request.delta"), 2);
-	cr_assert_str_eq(ev_str(tp, 5, "memcache.response.values.0"), "Nw==");
-	cr_assert_str_eq(ev_str(tp, 6, "memcache.response.command"), "ME");
-	cr_assert_str_eq(ev_str(tp, 6, "memcache.response.stats.5.name"), "size");
-	cr_assert_str_eq(ev_str(tp, 6, "memcache.response.stats.5.value"), "62");
-	cr_assert_str_eq(ev_str(tp, 7, "memcache.request.command"), "mn");
-	cr_assert_str_eq(ev_str(tp, 7, "memcache.response.command"), "MN");
-	cr_assert_str_eq(ev_str(tp, 8, "memcache.response.command"), "ERROR");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.response.command"), "VALUE", "the classic get after ms pairs");
+	cr_assert_str_eq(tp_str(tp, 4, "memcache.request.type"), "Delete");
+	cr_assert_str_eq(tp_str(tp, 4, "memcache.response.command"), "NF");
+	cr_assert_str_eq(tp_str(tp, 4, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 5, "memcache.request.type"), "Counter");
+	cr_assert_eq(tp_int(tp, 5, "memcache.request.delta"), 2);
+	cr_assert_str_eq(tp_str(tp, 5, "memcache.response.values.0"), "Nw==");
+	cr_assert_str_eq(tp_str(tp, 6, "memcache.response.command"), "ME");
+	cr_assert_str_eq(tp_str(tp, 6, "memcache.response.stats.5.name"), "size");
+	cr_assert_str_eq(tp_str(tp, 6, "memcache.response.stats.5.value"), "62");
+	cr_assert_str_eq(tp_str(tp, 7, "memcache.request.command"), "mn");
+	cr_assert_str_eq(tp_str(tp, 7, "memcache.response.command"), "MN");
+	cr_assert_str_eq(tp_str(tp, 8, "memcache.response.command"), "ERROR");
 	cr_assert_null(tp_get(tp, 8, "memcache.request.keys"));
 	tp_free(tp);
 }
@@ -1134,8 +1035,8 @@ Test(memcache, meta_one_byte_segments)
 
 	tp_handshake(whole);
 	tp_handshake(bytes);
-	tcp_str(whole, 0, meta_c2s);
-	tcp_str(whole, 1, meta_s2c);
+	tp_tcp_str(whole, 0, meta_c2s);
+	tp_tcp_str(whole, 1, meta_s2c);
 	for (size_t i = 0; meta_c2s[i]; i++)
 		tp_tcp(bytes, 0, 0, meta_c2s + i, 1);
 	for (size_t i = 0; meta_s2c[i]; i++)
@@ -1156,14 +1057,14 @@ Test(memcache, meta_get_does_not_shift_pairs)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "mg k1 v\r\n");
-	tcp_str(tp, 1, "VA 5\r\nhello\r\n");
-	tcp_str(tp, 0, "get k1\r\n");
-	tcp_str(tp, 1, "VALUE k1 0 5\r\nhello\r\nEND\r\n");
+	tp_tcp_str(tp, 0, "mg k1 v\r\n");
+	tp_tcp_str(tp, 1, "VA 5\r\nhello\r\n");
+	tp_tcp_str(tp, 0, "get k1\r\n");
+	tp_tcp_str(tp, 1, "VALUE k1 0 5\r\nhello\r\nEND\r\n");
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.response.command"), "VA");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.command"), "get");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.response.command"), "VALUE");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.command"), "VA");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.command"), "get");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.command"), "VALUE");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	tp_free(tp);
 }
@@ -1179,32 +1080,32 @@ Test(memcache, meta_quiet_pipeline_with_mn)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0,
-		"ms a 5 q\r\nhello\r\nmg nokey v q\r\nmg a v k q\r\nms a 1 ME q\r\nx\r\nmd gone q\r\nmd a q\r\n"
-		"ma n q O9\r\nmn\r\n");
+	tp_tcp_str(tp, 0,
+		   "ms a 5 q\r\nhello\r\nmg nokey v q\r\nmg a v k q\r\nms a 1 ME q\r\nx\r\nmd gone q\r\nmd a q\r\n"
+		   "ma n q O9\r\nmn\r\n");
 	cr_assert_eq(tp_count(tp), 0);
-	tcp_str(tp, 1, "VA 5 ka\r\nhello\r\nNS\r\nNF\r\nNF O9\r\nMN\r\n");
+	tp_tcp_str(tp, 1, "VA 5 ka\r\nhello\r\nNS\r\nNF\r\nNF O9\r\nMN\r\n");
 	cr_assert_eq(tp_count(tp), 8);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 0);
 	/* published in request order */
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.command"), "ms");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "ms");
 	cr_assert(json_is_true(tp_get(tp, 0, "memcache.request.quiet")));
 	cr_assert_null(tp_get(tp, 0, "memcache.response"), "the stored ms got no reply");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 1, "memcache.request.keys.0"), "nokey");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.keys.0"), "nokey");
 	cr_assert_null(tp_get(tp, 1, "memcache.response"), "the mg miss got no reply");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.keys.0"), "a");
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.response.command"), "VA");
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.command"), "NS");
-	cr_assert_str_eq(ev_str(tp, 3, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 4, "memcache.request.keys.0"), "gone");
-	cr_assert_str_eq(ev_str(tp, 4, "memcache.response.command"), "NF");
-	cr_assert_str_eq(ev_str(tp, 5, "memcache.request.keys.0"), "a");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.keys.0"), "a");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.response.command"), "VA");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.response.command"), "NS");
+	cr_assert_str_eq(tp_str(tp, 3, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 4, "memcache.request.keys.0"), "gone");
+	cr_assert_str_eq(tp_str(tp, 4, "memcache.response.command"), "NF");
+	cr_assert_str_eq(tp_str(tp, 5, "memcache.request.keys.0"), "a");
 	cr_assert_null(tp_get(tp, 5, "memcache.response"));
-	cr_assert_str_eq(ev_str(tp, 6, "memcache.request.keys.0"), "n");
-	cr_assert_str_eq(ev_str(tp, 6, "memcache.response.command"), "NF");
-	cr_assert_str_eq(ev_str(tp, 7, "memcache.response.command"), "MN");
+	cr_assert_str_eq(tp_str(tp, 6, "memcache.request.keys.0"), "n");
+	cr_assert_str_eq(tp_str(tp, 6, "memcache.response.command"), "NF");
+	cr_assert_str_eq(tp_str(tp, 7, "memcache.response.command"), "MN");
 	tp_free(tp);
 }
 
@@ -1213,15 +1114,15 @@ Test(memcache, meta_quiet_matched_by_opaque_and_key)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "mg a v q O1\r\nmg b v q O2\r\nmg c k q\r\nmg d k q\r\nmn\r\n");
-	tcp_str(tp, 1, "VA 1 O2\r\nB\r\nHD kd\r\nMN\r\n");
+	tp_tcp_str(tp, 0, "mg a v q O1\r\nmg b v q O2\r\nmg c k q\r\nmg d k q\r\nmn\r\n");
+	tp_tcp_str(tp, 1, "VA 1 O2\r\nB\r\nHD kd\r\nMN\r\n");
 	cr_assert_eq(tp_count(tp), 5);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	cr_assert_null(tp_get(tp, 0, "memcache.response"));
-	cr_assert_eq(ev_int(tp, 1, "memcache.response.opaque"), 2);
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.opaque"), 2);
 	cr_assert_null(tp_get(tp, 2, "memcache.response"));
-	cr_assert_str_eq(ev_str(tp, 3, "memcache.response.keys.0"), "d");
-	cr_assert_str_eq(ev_str(tp, 4, "memcache.response.command"), "MN");
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.response.keys.0"), "d");
+	cr_assert_str_eq(tp_str(tp, 4, "memcache.response.command"), "MN");
 	tp_free(tp);
 }
 
@@ -1230,17 +1131,17 @@ Test(memcache, meta_quiet_left_at_close_and_errors)
 	struct tp *tp = mc_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "mg a q\r\nmg b v q S1\r\nms c 2 q\r\nhi\r\n");
-	tcp_str(tp, 1, "CLIENT_ERROR invalid flag\r\n");
+	tp_tcp_str(tp, 0, "mg a q\r\nmg b v q S1\r\nms c 2 q\r\nhi\r\n");
+	tp_tcp_str(tp, 1, "CLIENT_ERROR invalid flag\r\n");
 	cr_assert_eq(tp_count(tp), 1, "an error answers the oldest quiet request");
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.keys.0"), "a");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "Client Error");
-	tcp_str(tp, 1, "EN\r\n");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.keys.0"), "a");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Client Error");
+	tp_tcp_str(tp, 1, "EN\r\n");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 1, "a reply q suppresses answers no quiet request");
 	tp_tcp(tp, 1, XB_TCP_FIN, "", 0);
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(ev_str(tp, 2, "memcache.request.command"), "ms");
-	cr_assert_str_eq(ev_str(tp, 2, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.command"), "ms");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "OK");
 	tp_free(tp);
 }
 
@@ -1249,24 +1150,24 @@ Test(memcache, meta_set_data_split_and_bogus)
 	struct tp *tp = mc_tp("    maxvalues: -1\n");
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "ms big 10 T0");
-	tcp_str(tp, 0, " F1\r\n01234");
-	tcp_str(tp, 0, "567");
-	tcp_str(tp, 0, "89\r");
-	tcp_str(tp, 0, "\n");
-	tcp_str(tp, 1, "HD\r\n");
+	tp_tcp_str(tp, 0, "ms big 10 T0");
+	tp_tcp_str(tp, 0, " F1\r\n01234");
+	tp_tcp_str(tp, 0, "567");
+	tp_tcp_str(tp, 0, "89\r");
+	tp_tcp_str(tp, 0, "\n");
+	tp_tcp_str(tp, 1, "HD\r\n");
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(ev_int(tp, 0, "memcache.request.bytes"), 10);
-	cr_assert_str_eq(ev_str(tp, 0, "memcache.request.values.0"), "MDEyMzQ1Njc4OQ==");
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), 29);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.bytes"), 10);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.values.0"), "MDEyMzQ1Njc4OQ==");
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), 29);
 	/* no data length: memcached answers CLIENT_ERROR without reading a block */
-	tcp_str(tp, 0, "ms k\r\nms k x\r\n");
-	tcp_str(tp, 1, "CLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad data chunk\r\n");
+	tp_tcp_str(tp, 0, "ms k\r\nms k x\r\n");
+	tp_tcp_str(tp, 1, "CLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad data chunk\r\n");
 	cr_assert_eq(tp_count(tp), 3);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
-	tcp_str(tp, 1, "VA x\r\n");
+	tp_tcp_str(tp, 1, "VA x\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1, "VA without a size");
-	tcp_str(tp, 0, "ms k 99999999999\r\n");
+	tp_tcp_str(tp, 0, "ms k 99999999999\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 2, "a data block over memcached's limit");
 	tp_free(tp);
 }

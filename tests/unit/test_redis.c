@@ -20,34 +20,7 @@
 
 static struct tp *rd_tp(const char *extra)
 {
-	char y[1024];
-
-	snprintf(y, sizeof(y),
-		 "xdpbeat.protocols:\n  - type: redis\n    ports: [6379]\n%s"
-		 "output.console.enabled: true\n",
-		 extra ? extra : "");
-	return tp_new(y, PORT);
-}
-
-static const char *ev_str(struct tp *tp, size_t i, const char *path)
-{
-	json_t *v = tp_get(tp, i, path);
-
-	cr_assert(json_is_string(v), "event %zu: %s missing", i, path);
-	return json_string_value(v);
-}
-
-static json_int_t ev_int(struct tp *tp, size_t i, const char *path)
-{
-	json_t *v = tp_get(tp, i, path);
-
-	cr_assert(json_is_integer(v), "event %zu: %s missing", i, path);
-	return json_integer_value(v);
-}
-
-static void tcp_str(struct tp *tp, int dir, const char *s)
-{
-	tp_tcp(tp, dir, 0, s, strlen(s));
+	return tp_proto("redis", PORT, extra);
 }
 
 /* "query => return_value|error" of every event, one per line. */
@@ -71,22 +44,10 @@ static char *pairs(struct tp *tp)
 /* The fields that must not depend on segmentation or timing. */
 static char *stable(struct tp *tp)
 {
-	static const char *const keys[] = { "redis",  "status",	 "method",	"query",    "resource",
-					    "source", "destination", "request", "response" };
-	json_t *a = json_array();
-	char *s;
+	static const char *const keys[] = { "redis",  "status",	     "method",	"query",    "resource",
+					    "source", "destination", "request", "response", NULL };
 
-	for (size_t i = 0; i < tp_count(tp); i++) {
-		json_t *e = tp_event(tp, i), *o = json_object();
-
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-			if (json_object_get(e, keys[k]))
-				json_object_set(o, keys[k], json_object_get(e, keys[k]));
-		json_array_append_new(a, o);
-	}
-	s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(a);
-	return s;
+	return tp_fields_all(tp, keys);
 }
 
 /* ---- events ---- */
@@ -96,40 +57,40 @@ Test(redis, set_get_nil_error)
 	struct tp *tp = rd_tp("    send_request: true\n    send_response: true\n");
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*3\r\n$3\r\nset\r\n$3\r\nkey\r\n$5\r\nhello\r\n");
-	tcp_str(tp, 1, "+OK\r\n");
-	tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n");
-	tcp_str(tp, 1, "$5\r\nhello\r\n");
-	tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$4\r\nnone\r\n");
-	tcp_str(tp, 1, "$-1\r\n");
-	tcp_str(tp, 0, "*2\r\n$4\r\nINCR\r\n$3\r\nkey\r\n");
-	tcp_str(tp, 1, "-ERR value is not an integer or out of range\r\n");
-	tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
-	tcp_str(tp, 1, "+PONG\r\n");
+	tp_tcp_str(tp, 0, "*3\r\n$3\r\nset\r\n$3\r\nkey\r\n$5\r\nhello\r\n");
+	tp_tcp_str(tp, 1, "+OK\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n");
+	tp_tcp_str(tp, 1, "$5\r\nhello\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$4\r\nnone\r\n");
+	tp_tcp_str(tp, 1, "$-1\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$4\r\nINCR\r\n$3\r\nkey\r\n");
+	tp_tcp_str(tp, 1, "-ERR value is not an integer or out of range\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
+	tp_tcp_str(tp, 1, "+PONG\r\n");
 	cr_assert_eq(tp_count(tp), 5);
 
-	cr_assert_str_eq(ev_str(tp, 0, "type"), "redis");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "OK");
-	cr_assert_str_eq(ev_str(tp, 0, "method"), "SET", "upper-case");
-	cr_assert_str_eq(ev_str(tp, 0, "resource"), "key");
-	cr_assert_str_eq(ev_str(tp, 0, "query"), "set key hello", "the command line as sent");
-	cr_assert_str_eq(ev_str(tp, 0, "event.action"), "redis.set");
-	cr_assert_str_eq(ev_str(tp, 0, "redis.return_value"), "OK");
-	cr_assert_str_eq(ev_str(tp, 0, "request"), "set key hello");
-	cr_assert_str_eq(ev_str(tp, 0, "response"), "OK");
-	cr_assert_str_eq(ev_str(tp, 0, "network.protocol"), "redis");
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), 33);
-	cr_assert_eq(ev_int(tp, 0, "destination.bytes"), 5);
-	cr_assert_eq(ev_int(tp, 0, "event.duration"), 1000000, "request at 3 ms, reply at 4 ms");
+	cr_assert_str_eq(tp_str(tp, 0, "type"), "redis");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 0, "method"), "SET", "upper-case");
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "key");
+	cr_assert_str_eq(tp_str(tp, 0, "query"), "set key hello", "the command line as sent");
+	cr_assert_str_eq(tp_str(tp, 0, "event.action"), "redis.set");
+	cr_assert_str_eq(tp_str(tp, 0, "redis.return_value"), "OK");
+	cr_assert_str_eq(tp_str(tp, 0, "request"), "set key hello");
+	cr_assert_str_eq(tp_str(tp, 0, "response"), "OK");
+	cr_assert_str_eq(tp_str(tp, 0, "network.protocol"), "redis");
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), 33);
+	cr_assert_eq(tp_int(tp, 0, "destination.bytes"), 5);
+	cr_assert_eq(tp_int(tp, 0, "event.duration"), 1000000, "request at 3 ms, reply at 4 ms");
 
-	cr_assert_str_eq(ev_str(tp, 1, "redis.return_value"), "hello");
-	cr_assert_eq(ev_int(tp, 1, "destination.bytes"), 11);
-	cr_assert_str_eq(ev_str(tp, 2, "redis.return_value"), "nil");
-	cr_assert_str_eq(ev_str(tp, 3, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 3, "event.outcome"), "failure");
-	cr_assert_str_eq(ev_str(tp, 3, "redis.error"), "ERR value is not an integer or out of range");
+	cr_assert_str_eq(tp_str(tp, 1, "redis.return_value"), "hello");
+	cr_assert_eq(tp_int(tp, 1, "destination.bytes"), 11);
+	cr_assert_str_eq(tp_str(tp, 2, "redis.return_value"), "nil");
+	cr_assert_str_eq(tp_str(tp, 3, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 3, "event.outcome"), "failure");
+	cr_assert_str_eq(tp_str(tp, 3, "redis.error"), "ERR value is not an integer or out of range");
 	cr_assert_null(tp_get(tp, 3, "redis.return_value"));
-	cr_assert_str_eq(ev_str(tp, 3, "response"), "ERR value is not an integer or out of range");
+	cr_assert_str_eq(tp_str(tp, 3, "response"), "ERR value is not an integer or out of range");
 	cr_assert_null(tp_get(tp, 4, "resource"), "no argument, no resource");
 	cr_assert_eq(PSTAT(tp, TXN), 5);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
@@ -141,12 +102,12 @@ Test(redis, raw_text_only_when_asked)
 	struct tp *tp = rd_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
-	tcp_str(tp, 1, "$1\r\nv\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+	tp_tcp_str(tp, 1, "$1\r\nv\r\n");
 	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_null(tp_get(tp, 0, "request"));
 	cr_assert_null(tp_get(tp, 0, "response"));
-	cr_assert_str_eq(ev_str(tp, 0, "query"), "GET k");
+	cr_assert_str_eq(tp_str(tp, 0, "query"), "GET k");
 	tp_free(tp);
 }
 
@@ -156,10 +117,12 @@ Test(redis, replies_rendered_as_packetbeat)
 	char *s;
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*1\r\n$1\r\na\r\n*1\r\n$1\r\nb\r\n*1\r\n$1\r\nc\r\n*1\r\n$1\r\nd\r\n*1\r\n$1\r\ne\r\n"
-		       "*1\r\n$1\r\nf\r\n*1\r\n$1\r\ng\r\n");
-	tcp_str(tp, 1, ":-42\r\n*0\r\n*-1\r\n$0\r\n\r\n*3\r\n:1\r\n*2\r\n$1\r\nx\r\n*1\r\n$-1\r\n+s\r\n"
-		       "*2\r\n-ERR inside\r\n:1\r\n$6\r\nA\r\nB\x01\x02\r\n");
+	tp_tcp_str(tp, 0,
+		   "*1\r\n$1\r\na\r\n*1\r\n$1\r\nb\r\n*1\r\n$1\r\nc\r\n*1\r\n$1\r\nd\r\n*1\r\n$1\r\ne\r\n"
+		   "*1\r\n$1\r\nf\r\n*1\r\n$1\r\ng\r\n");
+	tp_tcp_str(tp, 1,
+		   ":-42\r\n*0\r\n*-1\r\n$0\r\n\r\n*3\r\n:1\r\n*2\r\n$1\r\nx\r\n*1\r\n$-1\r\n+s\r\n"
+		   "*2\r\n-ERR inside\r\n:1\r\n$6\r\nA\r\nB\x01\x02\r\n");
 	s = pairs(tp);
 	cr_assert_str_eq(s, "a => -42\n"
 			    "b => []\n"
@@ -169,7 +132,7 @@ Test(redis, replies_rendered_as_packetbeat)
 			    "f => [ERR inside, 1]\n"
 			    "g => A\r\nB\x01\x02\n");
 	free(s);
-	cr_assert_str_eq(ev_str(tp, 5, "status"), "OK", "an error inside an array is not the reply's");
+	cr_assert_str_eq(tp_str(tp, 5, "status"), "OK", "an error inside an array is not the reply's");
 	tp_free(tp);
 }
 
@@ -180,15 +143,16 @@ Test(redis, resp3_types)
 
 	tp_handshake(tp);
 	for (int i = 0; i < 12; i++)
-		tcp_str(tp, 0, "*1\r\n$1\r\nq\r\n");
-	tcp_str(tp, 1, "%2\r\n$1\r\nk\r\n:1\r\n+k2\r\n*2\r\n#t\r\n_\r\n" /* map */
-		       "~2\r\n,1.5\r\n,-inf\r\n" /* set of doubles */
-		       "_\r\n#f\r\n(-12345678901234567890123\r\n" /* null, false, big number */
-		       "=15\r\ntxt:Some string\r\n=2\r\nab\r\n" /* verbatim, and one too short for a format */
-		       "!21\r\nSYNTAX invalid syntax\r\n" /* blob error */
-		       "|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n$5\r\nvalue\r\n" /* attribute, value */
-		       "*2\r\n|1\r\n+ttl\r\n:3600\r\n:7\r\n:8\r\n" /* attribute before an element */
-		       "%0\r\n|0\r\n+after empty attribute\r\n");
+		tp_tcp_str(tp, 0, "*1\r\n$1\r\nq\r\n");
+	tp_tcp_str(tp, 1,
+		   "%2\r\n$1\r\nk\r\n:1\r\n+k2\r\n*2\r\n#t\r\n_\r\n" /* map */
+		   "~2\r\n,1.5\r\n,-inf\r\n" /* set of doubles */
+		   "_\r\n#f\r\n(-12345678901234567890123\r\n" /* null, false, big number */
+		   "=15\r\ntxt:Some string\r\n=2\r\nab\r\n" /* verbatim, and one too short for a format */
+		   "!21\r\nSYNTAX invalid syntax\r\n" /* blob error */
+		   "|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n$5\r\nvalue\r\n" /* attribute, value */
+		   "*2\r\n|1\r\n+ttl\r\n:3600\r\n:7\r\n:8\r\n" /* attribute before an element */
+		   "%0\r\n|0\r\n+after empty attribute\r\n");
 	s = pairs(tp);
 	cr_assert_str_eq(s, "q => {k: 1, k2: [true, nil]}\n"
 			    "q => [1.5, -inf]\n"
@@ -203,7 +167,7 @@ Test(redis, resp3_types)
 			    "q => {}\n"
 			    "q => after empty attribute\n");
 	free(s);
-	cr_assert_str_eq(ev_str(tp, 7, "status"), "Error", "a blob error is an error reply");
+	cr_assert_str_eq(tp_str(tp, 7, "status"), "Error", "a blob error is an error reply");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	tp_free(tp);
 }
@@ -214,28 +178,28 @@ Test(redis, inline_commands_split_as_redis_does)
 	char *s;
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "PING\r\n");
-	tcp_str(tp, 0, "set  k   \"a b\\x41\\n\\\"\"  'it\\'s'\n"); /* LF alone ends an inline line */
-	tcp_str(tp, 0, "\r\n\r\n   \r\n"); /* empty lines: ignored, as redis does */
-	tcp_str(tp, 0, "config get maxmemory\r\n");
-	tcp_str(tp, 1, "+PONG\r\n+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
+	tp_tcp_str(tp, 0, "PING\r\n");
+	tp_tcp_str(tp, 0, "set  k   \"a b\\x41\\n\\\"\"  'it\\'s'\n"); /* LF alone ends an inline line */
+	tp_tcp_str(tp, 0, "\r\n\r\n   \r\n"); /* empty lines: ignored, as redis does */
+	tp_tcp_str(tp, 0, "config get maxmemory\r\n");
+	tp_tcp_str(tp, 1, "+PONG\r\n+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
 	s = pairs(tp);
 	cr_assert_str_eq(s, "PING => PONG\nset k a bA\n\" it's => OK\nconfig get maxmemory => [maxmemory, 0]\n");
 	free(s);
-	cr_assert_str_eq(ev_str(tp, 1, "method"), "SET");
-	cr_assert_str_eq(ev_str(tp, 1, "resource"), "k");
-	cr_assert_str_eq(ev_str(tp, 2, "method"), "CONFIG GET", "container commands take two words");
-	cr_assert_str_eq(ev_str(tp, 2, "resource"), "maxmemory");
-	cr_assert_str_eq(ev_str(tp, 2, "event.action"), "redis.config get");
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), 6);
+	cr_assert_str_eq(tp_str(tp, 1, "method"), "SET");
+	cr_assert_str_eq(tp_str(tp, 1, "resource"), "k");
+	cr_assert_str_eq(tp_str(tp, 2, "method"), "CONFIG GET", "container commands take two words");
+	cr_assert_str_eq(tp_str(tp, 2, "resource"), "maxmemory");
+	cr_assert_str_eq(tp_str(tp, 2, "event.action"), "redis.config get");
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), 6);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	cr_assert_eq(PSTAT(tp, REQUESTS), 3);
 	/* unbalanced quotes, a closing quote glued to the next word: redis refuses them too */
-	tcp_str(tp, 0, "SET k \"open\r\n");
+	tp_tcp_str(tp, 0, "SET k \"open\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
-	tcp_str(tp, 0, "SET k \"a\"b\r\n");
+	tp_tcp_str(tp, 0, "SET k \"a\"b\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 2);
-	tcp_str(tp, 0, "SET k 'a\r\n");
+	tp_tcp_str(tp, 0, "SET k 'a\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 3);
 	tp_free(tp);
 }
@@ -245,11 +209,11 @@ Test(redis, empty_multibulk_is_ignored)
 	struct tp *tp = rd_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n");
-	tcp_str(tp, 1, "+PONG\r\n");
+	tp_tcp_str(tp, 0, "*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n");
+	tp_tcp_str(tp, 1, "+PONG\r\n");
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "query"), "PING");
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), 14);
+	cr_assert_str_eq(tp_str(tp, 0, "query"), "PING");
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), 14);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	tp_free(tp);
 }
@@ -274,8 +238,8 @@ Test(redis, pipelined_replies_pair_in_order)
 
 		snprintf(k, sizeof(k), "k%zu", i);
 		snprintf(v, sizeof(v), "%zu", i * 7);
-		cr_assert_str_eq(ev_str(tp, i, "resource"), k);
-		cr_assert_str_eq(ev_str(tp, i, "redis.return_value"), v);
+		cr_assert_str_eq(tp_str(tp, i, "resource"), k);
+		cr_assert_str_eq(tp_str(tp, i, "redis.return_value"), v);
 	}
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
 	tp_free(tp);
@@ -305,23 +269,9 @@ static char *exchange(const void *c2s, size_t nc, const void *s2c, size_t ns, si
 		      size_t *nev)
 {
 	struct tp *tp = rd_tp("    send_request: true\n    send_response: true\n");
-	const uint8_t *a = c2s, *b = s2c;
 	char *s;
 
-	tp_handshake(tp);
-	if (cq && cq < nc) {
-		tp_tcp(tp, 0, 0, a, cq);
-		tp_tcp(tp, 0, 0, a + cq, nc - cq);
-	} else {
-		tp_tcp(tp, 0, 0, a, nc);
-	}
-	if (cr && cr < ns) {
-		tp_tcp(tp, 1, 0, b, cr);
-		tp_tcp(tp, 1, 0, b + cr, ns - cr);
-	} else {
-		tp_tcp(tp, 1, 0, b, ns);
-	}
-	tp_flush(tp);
+	tp_exchange(tp, c2s, nc, s2c, ns, cq, cr);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0, "split %zu/%zu", cq, cr);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 2, "the two pushes, split %zu/%zu", cq, cr);
 	*nev = tp_count(tp);
@@ -363,8 +313,8 @@ Test(redis, one_byte_segments)
 
 	tp_handshake(whole);
 	tp_handshake(bytes);
-	tcp_str(whole, 0, seg_c2s);
-	tcp_str(whole, 1, seg_s2c);
+	tp_tcp_str(whole, 0, seg_c2s);
+	tp_tcp_str(whole, 1, seg_s2c);
 	for (size_t i = 0; seg_c2s[i]; i++)
 		tp_tcp(bytes, 0, 0, seg_c2s + i, 1);
 	for (size_t i = 0; seg_s2c[i]; i++)
@@ -392,15 +342,15 @@ Test(redis, huge_bulk_consumed_incrementally_text_capped)
 	memset(chunk, 'v', sizeof(chunk));
 	tp_handshake(tp);
 	snprintf(head, sizeof(head), "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%llu\r\n", (unsigned long long)total);
-	tcp_str(tp, 0, head);
+	tp_tcp_str(tp, 0, head);
 	for (uint64_t sent = 0; sent < total; sent += sizeof(chunk))
 		tp_tcp(tp, 0, 0, chunk, sizeof(chunk));
-	tcp_str(tp, 0, "\r\n");
-	tcp_str(tp, 1, "+OK\r\n");
+	tp_tcp_str(tp, 0, "\r\n");
+	tp_tcp_str(tp, 1, "+OK\r\n");
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(ev_int(tp, 0, "source.bytes"), (json_int_t)(strlen(head) + total + 2));
-	cr_assert_str_eq(ev_str(tp, 0, "resource"), "big");
-	v = ev_str(tp, 0, "query");
+	cr_assert_eq(tp_int(tp, 0, "source.bytes"), (json_int_t)(strlen(head) + total + 2));
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "big");
+	v = tp_str(tp, 0, "query");
 	cr_assert_eq(strlen(v), 1u << 20, "the text kept is capped at 1 MiB");
 	cr_assert_eq(strncmp(v, "SET big vvvv", 12), 0);
 	cr_assert_eq(PSTAT(tp, TOO_LARGE), 1);
@@ -414,9 +364,9 @@ Test(redis, bulk_of_512_mb_announced_is_not_allocated)
 	static uint8_t chunk[8192];
 
 	tp_handshake(tp);
-	tcp_str(tp, 1, "$536870913\r\n");
+	tp_tcp_str(tp, 1, "$536870913\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1, "a bulk string is at most 512 MB, as in redis");
-	tcp_str(tp, 1, "$536870912\r\n");
+	tp_tcp_str(tp, 1, "$536870912\r\n");
 	for (int i = 0; i < 64; i++)
 		tp_tcp(tp, 1, 0, chunk, sizeof(chunk));
 	tp_flush(tp);
@@ -432,19 +382,19 @@ Test(redis, resp2_pubsub_pushes_never_pair)
 	char *s;
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*3\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n");
-	tcp_str(tp, 1, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n");
-	tcp_str(tp, 1, "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n");
-	tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
-	tcp_str(tp, 1, "*4\r\n$8\r\npmessage\r\n$2\r\nb*\r\n$1\r\nb\r\n$2\r\nyo\r\n"); /* before PING's reply */
-	tcp_str(tp, 1, "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
-	tcp_str(tp, 0, "*1\r\n$11\r\nUNSUBSCRIBE\r\n");
-	tcp_str(tp, 1, "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n");
-	tcp_str(tp, 1, "*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$4\r\nlate\r\n");
-	tcp_str(tp, 1, "*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n");
+	tp_tcp_str(tp, 0, "*3\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n");
+	tp_tcp_str(tp, 1, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n");
+	tp_tcp_str(tp, 1, "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
+	tp_tcp_str(tp, 1, "*4\r\n$8\r\npmessage\r\n$2\r\nb*\r\n$1\r\nb\r\n$2\r\nyo\r\n"); /* before PING's reply */
+	tp_tcp_str(tp, 1, "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$11\r\nUNSUBSCRIBE\r\n");
+	tp_tcp_str(tp, 1, "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n");
+	tp_tcp_str(tp, 1, "*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$4\r\nlate\r\n");
+	tp_tcp_str(tp, 1, "*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n");
 	/* out of subscribed mode, a reply shaped like a message is a reply */
-	tcp_str(tp, 0, "*4\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n$1\r\n0\r\n$2\r\n-1\r\n");
-	tcp_str(tp, 1, "*3\r\n$7\r\nmessage\r\n$1\r\nx\r\n$1\r\ny\r\n");
+	tp_tcp_str(tp, 0, "*4\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n$1\r\n0\r\n$2\r\n-1\r\n");
+	tp_tcp_str(tp, 1, "*3\r\n$7\r\nmessage\r\n$1\r\nx\r\n$1\r\ny\r\n");
 	s = pairs(tp);
 	cr_assert_str_eq(s, "SUBSCRIBE a b => [subscribe, a, 1]\n"
 			    "PING => [pong, ]\n"
@@ -462,14 +412,14 @@ Test(redis, resp3_pushes_never_pair)
 	char *s;
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nc\r\n");
-	tcp_str(tp, 1, ">3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n");
-	tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
-	tcp_str(tp, 1, ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$3\r\nnew\r\n"); /* while GET waits */
-	tcp_str(tp, 1, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
-	tcp_str(tp, 1, "$1\r\nv\r\n");
-	tcp_str(tp, 0, "*1\r\n$11\r\nUNSUBSCRIBE\r\n");
-	tcp_str(tp, 1, ">3\r\n$11\r\nunsubscribe\r\n$1\r\nc\r\n:0\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nc\r\n");
+	tp_tcp_str(tp, 1, ">3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+	tp_tcp_str(tp, 1, ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$3\r\nnew\r\n"); /* while GET waits */
+	tp_tcp_str(tp, 1, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+	tp_tcp_str(tp, 1, "$1\r\nv\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$11\r\nUNSUBSCRIBE\r\n");
+	tp_tcp_str(tp, 1, ">3\r\n$11\r\nunsubscribe\r\n$1\r\nc\r\n:0\r\n");
 	s = pairs(tp);
 	cr_assert_str_eq(s, "SUBSCRIBE c => [subscribe, c, 1]\nGET k => v\nUNSUBSCRIBE => [unsubscribe, c, 0]\n");
 	free(s);
@@ -483,12 +433,12 @@ Test(redis, reset_leaves_subscribed_mode)
 	char *s;
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n");
-	tcp_str(tp, 1, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
-	tcp_str(tp, 0, "*1\r\n$5\r\nRESET\r\n");
-	tcp_str(tp, 1, "+RESET\r\n");
-	tcp_str(tp, 0, "*2\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n");
-	tcp_str(tp, 1, "*3\r\n$7\r\nmessage\r\n$1\r\nx\r\n$1\r\ny\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n");
+	tp_tcp_str(tp, 1, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$5\r\nRESET\r\n");
+	tp_tcp_str(tp, 1, "+RESET\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n");
+	tp_tcp_str(tp, 1, "*3\r\n$7\r\nmessage\r\n$1\r\nx\r\n$1\r\ny\r\n");
 	s = pairs(tp);
 	cr_assert_str_eq(s, "SUBSCRIBE a => [subscribe, a, 1]\nRESET => RESET\nLRANGE l => [message, x, y]\n");
 	free(s);
@@ -502,16 +452,16 @@ Test(redis, queue_max_messages_evicts_the_oldest)
 	struct tp *tp = rd_tp("    queue_max_messages: 2\n");
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*1\r\n$1\r\na\r\n*1\r\n$1\r\nb\r\n*1\r\n$1\r\nc\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$1\r\na\r\n*1\r\n$1\r\nb\r\n*1\r\n$1\r\nc\r\n");
 	cr_assert_eq(tp_count(tp), 1, "a made room for c");
-	cr_assert_str_eq(ev_str(tp, 0, "query"), "a");
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "query"), "a");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
 	cr_assert_null(tp_get(tp, 0, "redis"));
-	tcp_str(tp, 1, ":2\r\n:3\r\n");
+	tp_tcp_str(tp, 1, ":2\r\n:3\r\n");
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(ev_str(tp, 1, "query"), "b");
-	cr_assert_str_eq(ev_str(tp, 1, "redis.return_value"), "2");
-	cr_assert_str_eq(ev_str(tp, 2, "redis.return_value"), "3");
+	cr_assert_str_eq(tp_str(tp, 1, "query"), "b");
+	cr_assert_str_eq(tp_str(tp, 1, "redis.return_value"), "2");
+	cr_assert_str_eq(tp_str(tp, 2, "redis.return_value"), "3");
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
 	tp_free(tp);
 }
@@ -521,18 +471,18 @@ Test(redis, queue_max_bytes_counts_query_text)
 	struct tp *tp = rd_tp("    queue_max_bytes: 10\n");
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "GET aa\r\nGET bb\r\n"); /* 6 + 6 > 10: the first goes */
+	tp_tcp_str(tp, 0, "GET aa\r\nGET bb\r\n"); /* 6 + 6 > 10: the first goes */
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "query"), "GET aa");
-	tcp_str(tp, 0, "SET a-key-longer-than-the-limit v\r\n"); /* alone over the limit: queued all the same */
+	cr_assert_str_eq(tp_str(tp, 0, "query"), "GET aa");
+	tp_tcp_str(tp, 0, "SET a-key-longer-than-the-limit v\r\n"); /* alone over the limit: queued all the same */
 	cr_assert_eq(tp_count(tp), 2);
-	tcp_str(tp, 1, "+OK\r\n");
+	tp_tcp_str(tp, 1, "+OK\r\n");
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(ev_str(tp, 2, "resource"), "a-key-longer-than-the-limit");
-	tcp_str(tp, 0, "GET x\r\n");
-	tcp_str(tp, 1, "$1\r\ny\r\n");
+	cr_assert_str_eq(tp_str(tp, 2, "resource"), "a-key-longer-than-the-limit");
+	tp_tcp_str(tp, 0, "GET x\r\n");
+	tp_tcp_str(tp, 1, "$1\r\ny\r\n");
 	cr_assert_eq(tp_count(tp), 4);
-	cr_assert_str_eq(ev_str(tp, 3, "query"), "GET x");
+	cr_assert_str_eq(tp_str(tp, 3, "query"), "GET x");
 	tp_free(tp);
 }
 
@@ -542,7 +492,7 @@ Test(redis, queue_limits_zero_mean_none)
 
 	tp_handshake(tp);
 	for (int i = 0; i < 500; i++)
-		tcp_str(tp, 0, "PING\r\n");
+		tp_tcp_str(tp, 0, "PING\r\n");
 	cr_assert_eq(tp_count(tp), 0);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 500, "unanswered at the end");
@@ -567,33 +517,6 @@ Test(redis, config_rejects_bad_values)
 
 /* ---- loss ---- */
 
-/* A segment whose capture was cut: wire bytes past cap are lost (a gap). */
-static void tcp_cut(struct tp *tp, int dir, const void *data, uint32_t cap, uint32_t wire)
-{
-	struct packet p;
-	uint8_t *copy = malloc(cap);
-
-	memset(&p, 0, sizeof(p));
-	p.src.family = p.dst.family = 4;
-	memcpy(dir ? p.dst.a : p.src.a, "\x0a\x00\x00\x01", 4);
-	memcpy(dir ? p.src.a : p.dst.a, "\x0a\x00\x00\x02", 4);
-	p.sport = dir ? PORT : 40000;
-	p.dport = dir ? 40000 : PORT;
-	p.transport = IPPROTO_TCP;
-	p.tcp_flags = XB_TCP_ACK;
-	p.seq = tp->seq[dir];
-	p.ack = tp->seq[!dir];
-	tp->ts += 1000000;
-	p.ts = tp->ts;
-	memcpy(copy, data, cap);
-	p.payload = copy;
-	p.payload_len = cap;
-	p.wire_len = wire;
-	pipeline_packet(tp->pl, &p);
-	free(copy);
-	tp->seq[dir] += wire;
-}
-
 Test(redis, gap_inside_bulk_keeps_the_stream)
 {
 	struct tp *tp = rd_tp(NULL);
@@ -601,19 +524,19 @@ Test(redis, gap_inside_bulk_keeps_the_stream)
 
 	memset(body, 'z', sizeof(body));
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nj\r\n");
-	tcp_str(tp, 1, "$10000\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nj\r\n");
+	tp_tcp_str(tp, 1, "$10000\r\n");
 	tp_tcp(tp, 1, 0, body, 1000);
-	tcp_cut(tp, 1, body, 100, 4000); /* 3900 bytes lost */
+	tp_tcp_cut(tp, 1, body, 100, 4000); /* 3900 bytes lost */
 	tp_tcp(tp, 1, 0, body, 4000);
 	tp_tcp(tp, 1, 0, body, 1000);
-	tcp_str(tp, 1, "\r\n$1\r\nv\r\n");
+	tp_tcp_str(tp, 1, "\r\n$1\r\nv\r\n");
 	cr_assert_eq(PSTAT(tp, GAPS), 1);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_eq(ev_int(tp, 0, "destination.bytes"), 10000 + 10);
-	cr_assert_eq(strlen(ev_str(tp, 0, "redis.return_value")), 6100, "the lost bytes are missing from the text");
-	cr_assert_str_eq(ev_str(tp, 1, "redis.return_value"), "v");
+	cr_assert_eq(tp_int(tp, 0, "destination.bytes"), 10000 + 10);
+	cr_assert_eq(strlen(tp_str(tp, 0, "redis.return_value")), 6100, "the lost bytes are missing from the text");
+	cr_assert_str_eq(tp_str(tp, 1, "redis.return_value"), "v");
 	tp_free(tp);
 }
 
@@ -622,12 +545,12 @@ Test(redis, gap_in_a_header_drops_the_message)
 	struct tp *tp = rd_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_cut(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 6, 20);
-	tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nj\r\n");
-	tcp_str(tp, 1, "$1\r\nv\r\n");
+	tp_tcp_cut(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 6, 20);
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$1\r\nj\r\n");
+	tp_tcp_str(tp, 1, "$1\r\nv\r\n");
 	cr_assert_eq(PSTAT(tp, GAPS), 1);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "query"), "GET j");
+	cr_assert_str_eq(tp_str(tp, 0, "query"), "GET j");
 	tp_free(tp);
 }
 
@@ -636,12 +559,12 @@ Test(redis, unanswered_at_close)
 	struct tp *tp = rd_tp(NULL);
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*2\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n");
-	tcp_str(tp, 1, "*2\r\n$3\r\nabc"); /* a reply cut by the end of the stream */
+	tp_tcp_str(tp, 0, "*2\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n");
+	tp_tcp_str(tp, 1, "*2\r\n$3\r\nabc"); /* a reply cut by the end of the stream */
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(ev_str(tp, 0, "status"), "Error");
-	cr_assert_str_eq(ev_str(tp, 0, "method"), "BLPOP");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "method"), "BLPOP");
 	cr_assert_null(tp_get(tp, 0, "redis"));
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
 	tp_free(tp);
@@ -665,11 +588,11 @@ Test(redis, malformed_replies_are_counted)
 
 	tp_handshake(tp);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		tcp_str(tp, 0, "*1\r\n$1\r\nx\r\n");
+		tp_tcp_str(tp, 0, "*1\r\n$1\r\nx\r\n");
 		tp_tcp(tp, 1, 0, bad[i], strlen(bad[i]) + (bad[i][0] ? 0 : 4));
 		cr_assert_eq(PSTAT(tp, PARSE_ERRORS), i + 1, "not an error: %zu %s", i, bad[i]);
 	}
-	tcp_str(tp, 1, ":1\r\n");
+	tp_tcp_str(tp, 1, ":1\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), sizeof(bad) / sizeof(bad[0]), "every request published once");
 	tp_free(tp);
@@ -681,17 +604,17 @@ Test(redis, malformed_requests_are_counted)
 	static char line[70000];
 
 	tp_handshake(tp);
-	tcp_str(tp, 0, "*abc\r\n");
+	tp_tcp_str(tp, 0, "*abc\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
-	tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$-5\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$-5\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 2);
-	tcp_str(tp, 0, "*16777217\r\n");
+	tp_tcp_str(tp, 0, "*16777217\r\n");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 3, "an element count past 2^24");
 	memset(line, 'a', sizeof(line));
 	tp_tcp(tp, 0, 0, line, sizeof(line));
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 4, "a line past 64 KiB is an error, not a buffer");
-	tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
-	tcp_str(tp, 1, "+PONG\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
+	tp_tcp_str(tp, 1, "+PONG\r\n");
 	cr_assert_eq(tp_count(tp), 1);
 	tp_free(tp);
 }
@@ -707,20 +630,20 @@ Test(redis, nesting_depth_is_capped)
 	for (int i = 0; i < 64; i++)
 		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "*1\r\n");
 	n += (size_t)snprintf(deep + n, sizeof(deep) - n, ":1\r\n");
-	tcp_str(tp, 0, "*1\r\n$4\r\nDEEP\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$4\r\nDEEP\r\n");
 	tp_tcp(tp, 1, 0, deep, n);
 	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
-	cr_assert_eq(strlen(ev_str(tp, 0, "redis.return_value")), 64 * 2 + 1);
+	cr_assert_eq(strlen(tp_str(tp, 0, "redis.return_value")), 64 * 2 + 1);
 	/* 65: an error */
 	n = 0;
 	for (int i = 0; i < 65; i++)
 		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "*1\r\n");
-	tcp_str(tp, 0, "*1\r\n$4\r\nDEEP\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$4\r\nDEEP\r\n");
 	tp_tcp(tp, 1, 0, deep, n);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
 	/* a huge count announced and never sent: nothing allocated, dropped at the end */
-	tcp_str(tp, 1, "*16777216\r\n:1\r\n:2\r\n");
+	tp_tcp_str(tp, 1, "*16777216\r\n:1\r\n:2\r\n");
 	tp_flush(tp);
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
 	tp_free(tp);

@@ -45,6 +45,18 @@ struct tp *tp_new(const char *yaml, uint16_t server_port)
 	return tp;
 }
 
+struct tp *tp_proto(const char *type, uint16_t server_port, const char *extra)
+{
+	struct tp *tp;
+	char *yaml;
+
+	cr_assert(asprintf(&yaml, "xdpbeat.protocols:\n  - type: %s\n    ports: [%u]\n%soutput.console.enabled: true\n",
+			   type, server_port, extra ? extra : "") > 0);
+	tp = tp_new(yaml, server_port);
+	free(yaml);
+	return tp;
+}
+
 void tp_free(struct tp *tp)
 {
 	if (!tp)
@@ -70,7 +82,8 @@ static void fill(struct tp *tp, struct packet *p, int dir, uint8_t transport)
 	p->ts = tp->ts;
 }
 
-static void send_tcp(struct tp *tp, int dir, uint8_t flags, uint32_t seq, const void *data, size_t len)
+/* A segment of len bytes held of wire bytes on the wire (wire > len: the capture cut the rest). */
+static void send_tcp(struct tp *tp, int dir, uint8_t flags, uint32_t seq, const void *data, size_t len, uint32_t wire)
 {
 	struct packet p;
 	uint8_t *copy = len ? malloc(len) : NULL;
@@ -82,26 +95,58 @@ static void send_tcp(struct tp *tp, int dir, uint8_t flags, uint32_t seq, const 
 	p.seq = seq;
 	p.ack = tp->seq[!dir];
 	p.payload = copy;
-	p.payload_len = p.wire_len = (uint32_t)len;
+	p.payload_len = (uint32_t)len;
+	p.wire_len = wire;
 	pipeline_packet(tp->pl, &p);
 	free(copy);
 }
 
 void tp_tcp(struct tp *tp, int dir, uint8_t flags, const void *data, size_t len)
 {
-	send_tcp(tp, dir, flags, tp->seq[dir], data, len);
+	send_tcp(tp, dir, flags, tp->seq[dir], data, len, (uint32_t)len);
 	tp->seq[dir] += (uint32_t)len + ((flags & XB_TCP_FIN) ? 1 : 0);
 }
 
 void tp_tcp_at(struct tp *tp, int dir, uint8_t flags, uint32_t rel_seq, const void *data, size_t len)
 {
-	send_tcp(tp, dir, flags, (dir == 0 ? ISN_C + 1 : ISN_S + 1) + rel_seq, data, len);
+	send_tcp(tp, dir, flags, (dir == 0 ? ISN_C + 1 : ISN_S + 1) + rel_seq, data, len, (uint32_t)len);
+}
+
+void tp_tcp_str(struct tp *tp, int dir, const char *s)
+{
+	tp_tcp(tp, dir, 0, s, strlen(s));
+}
+
+void tp_tcp_split(struct tp *tp, int dir, const void *data, size_t len, size_t cut)
+{
+	const uint8_t *d = data;
+
+	if (cut == 0 || cut >= len) {
+		tp_tcp(tp, dir, 0, d, len);
+		return;
+	}
+	tp_tcp(tp, dir, 0, d, cut);
+	tp_tcp(tp, dir, 0, d + cut, len - cut);
+}
+
+void tp_tcp_cut(struct tp *tp, int dir, const void *data, uint32_t cap, uint32_t wire)
+{
+	send_tcp(tp, dir, 0, tp->seq[dir], data, cap, wire);
+	tp->seq[dir] += wire;
 }
 
 void tp_handshake(struct tp *tp)
 {
-	send_tcp(tp, 0, XB_TCP_SYN, ISN_C, NULL, 0);
-	send_tcp(tp, 1, XB_TCP_SYN, ISN_S, NULL, 0);
+	send_tcp(tp, 0, XB_TCP_SYN, ISN_C, NULL, 0, 0);
+	send_tcp(tp, 1, XB_TCP_SYN, ISN_S, NULL, 0, 0);
+}
+
+void tp_exchange(struct tp *tp, const void *c2s, size_t nc, const void *s2c, size_t ns, size_t cq, size_t cr)
+{
+	tp_handshake(tp);
+	tp_tcp_split(tp, 0, c2s, nc, cq);
+	tp_tcp_split(tp, 1, s2c, ns, cr);
+	tp_flush(tp);
 }
 
 void tp_udp(struct tp *tp, int dir, const void *data, size_t len)
@@ -135,23 +180,83 @@ json_t *tp_event(const struct tp *tp, size_t i)
 json_t *tp_get(const struct tp *tp, size_t i, const char *dotted)
 {
 	json_t *v = tp_event(tp, i);
+	const char *seg = dotted;
 	char key[128];
-	const char *seg = dotted, *dot;
 
-	while (v && (dot = strchr(seg, '.'))) {
-		size_t n = (size_t)(dot - seg);
+	while (v) {
+		size_t n = strcspn(seg, ".");
 
 		if (n >= sizeof(key))
 			return NULL;
 		memcpy(key, seg, n);
 		key[n] = '\0';
-		v = json_object_get(v, key);
-		seg = dot + 1;
+		if (json_is_array(v))
+			v = json_array_get(v, strtoul(key, NULL, 10));
+		else
+			v = json_object_get(v, key);
+		if (!seg[n])
+			return v;
+		seg += n + 1;
 	}
-	return v ? json_object_get(v, seg) : NULL;
+	return NULL;
+}
+
+const char *tp_str(const struct tp *tp, size_t i, const char *dotted)
+{
+	json_t *v = tp_get(tp, i, dotted);
+
+	cr_assert(json_is_string(v), "event %zu: %s missing or not a string", i, dotted);
+	return json_string_value(v);
+}
+
+json_int_t tp_int(const struct tp *tp, size_t i, const char *dotted)
+{
+	json_t *v = tp_get(tp, i, dotted);
+
+	cr_assert(json_is_integer(v), "event %zu: %s missing or not an integer", i, dotted);
+	return json_integer_value(v);
 }
 
 char *tp_dump(const struct tp *tp)
 {
 	return json_dumps(tp->events, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+/* The keys of event i that it has, in a new object. */
+static json_t *pick(const struct tp *tp, size_t i, const char *const *keys)
+{
+	json_t *e = tp_event(tp, i), *o = json_object();
+
+	cr_assert(e && o);
+	for (; *keys; keys++) {
+		json_t *v = json_object_get(e, *keys);
+
+		if (v)
+			json_object_set(o, *keys, v);
+	}
+	return o;
+}
+
+/* Compact JSON with sorted keys of v, which is released. */
+static char *dump_free(json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+
+	json_decref(v);
+	cr_assert(s);
+	return s;
+}
+
+char *tp_fields(const struct tp *tp, size_t i, const char *const *keys)
+{
+	return dump_free(pick(tp, i, keys));
+}
+
+char *tp_fields_all(const struct tp *tp, const char *const *keys)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < tp_count(tp); i++)
+		json_array_append_new(a, pick(tp, i, keys));
+	return dump_free(a);
 }

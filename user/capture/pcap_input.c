@@ -1,0 +1,57 @@
+/* Offline input: libpcap reads the file, decode_frame() each packet, pipeline it. */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+
+#include "input.h"
+
+int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, const atomic_bool *stop)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	pcap_t *p;
+	int linktype, rc = 0;
+
+	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!p) {
+		fprintf(stderr, "xdpbeat: %s: %s\n", path, errbuf);
+		return -EINVAL;
+	}
+	linktype = pcap_datalink(p);
+	if (!decode_link_supported(linktype)) {
+		const char *name = pcap_datalink_val_to_name(linktype);
+
+		fprintf(stderr,
+			"xdpbeat: %s: link type %d (%s) is not supported; expected Ethernet, Linux cooked (SLL, SLL2), "
+			"raw IP or loopback\n",
+			path, linktype, name ? name : "unknown");
+		pcap_close(p);
+		return -EINVAL;
+	}
+	while (!atomic_load(stop) && (rc = pcap_next_ex(p, &hdr, &data)) == 1) {
+		struct packet pkt;
+		int err = decode_frame(linktype, data, hdr->caplen, hdr->len, &pkt);
+
+		if (err == -EINVAL)
+			stats_add(st, STAT_DECODE_ERRORS, 1);
+		else if (err)
+			stats_add(st, STAT_SKIPPED, 1); /* not TCP/UDP over IP (ARP, ICMP...) or a later fragment */
+		if (err)
+			continue;
+		pkt.ts = (uint64_t)hdr->ts.tv_sec * 1000000000u + (uint64_t)hdr->ts.tv_usec;
+		pkt.ifindex = 0;
+		pkt.proto_hint = 0;
+		pkt.server_is_dst = 0;
+		pipeline_packet(pl, &pkt);
+	}
+	if (!atomic_load(stop) && rc == -1) {
+		/* A damaged or cut file: what was read is processed, and the exit status says so. */
+		fprintf(stderr, "xdpbeat: %s: %s\n", path, pcap_geterr(p));
+		stats_add(st, STAT_DECODE_ERRORS, 1);
+		pcap_close(p);
+		return -EIO;
+	}
+	pcap_close(p);
+	return 0;
+}

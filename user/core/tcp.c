@@ -1,0 +1,657 @@
+/*
+ * TCP stream tracker. Connections live in a chained hash table keyed by the
+ * 5-tuple (both directions hash alike) and on an LRU list ordered by the
+ * last packet, so idle expiry only looks at the oldest ones.
+ *
+ * Each direction keeps the next expected sequence number, the bytes the
+ * parser has not consumed yet, and a bounded queue of out-of-order segments.
+ * Lost bytes (holes the queue cannot wait for, truncated captures, caps)
+ * are reported to the parser as gaps.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corr.h"
+#include "tcp.h"
+#include "util/hash.h"
+
+struct seg {
+	struct seg *next;
+	uint32_t seq;
+	uint32_t len; /* bytes held */
+	uint32_t wire_len; /* bytes the segment covered on the wire (>= len) */
+	uint64_t ts;
+	uint8_t data[];
+};
+
+struct stream {
+	bool init;
+	bool syn_seen;
+	uint32_t isn; /* initial sequence number, when syn_seen */
+	bool fin;
+	bool fin_pending; /* FIN seen, but data before it is missing */
+	uint32_t next_seq;
+	uint32_t fin_seq;
+	uint8_t *buf; /* unconsumed bytes */
+	size_t len, cap;
+	struct seg *ooo; /* sorted by seq */
+	size_t nooo;
+	size_t ooo_bytes;
+};
+
+struct tcp_conn {
+	struct conn app; /* first: parsers see this */
+	bool data_seen; /* some payload in either direction */
+	struct tcp_conn *hnext;
+	struct tcp_conn *lru_prev, *lru_next;
+	uint32_t hash;
+	struct stream s[2];
+};
+
+struct tcp_tracker {
+	const struct tcp_cfg *cfg;
+	struct stats *st;
+	struct corr *corr;
+	struct tcp_conn **table;
+	size_t nbuckets;
+	size_t nconns;
+	size_t buffered; /* bytes held in all streams */
+	struct tcp_conn *lru_head, *lru_tail; /* head = least recently seen */
+};
+
+static uint32_t endpoint_hash(const struct ip_addr *a, uint16_t port)
+{
+	uint32_t h = fnv1a(FNV_SEED, a->a, a->family == 6 ? 16 : 4);
+
+	return fnv1a(h, &port, sizeof(port));
+}
+
+/* Symmetric: both directions of a connection hash alike. */
+static uint32_t tuple_hash(const struct packet *p)
+{
+	uint32_t a = endpoint_hash(&p->src, p->sport);
+	uint32_t b = endpoint_hash(&p->dst, p->dport);
+
+	return (a ^ b) * 2654435761u + (a + b);
+}
+
+struct tcp_tracker *tcp_new(const struct tcp_cfg *cfg, struct stats *st, struct corr *corr)
+{
+	struct tcp_tracker *t = calloc(1, sizeof(*t));
+	size_t want = cfg->max_connections > 0 ? (size_t)cfg->max_connections : 1024;
+
+	if (!t)
+		return NULL;
+	t->nbuckets = 1024;
+	while (t->nbuckets < want && t->nbuckets < (1u << 22))
+		t->nbuckets <<= 1;
+	t->table = calloc(t->nbuckets, sizeof(*t->table));
+	if (!t->table) {
+		free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->cfg = cfg;
+	t->st = st;
+	t->corr = corr;
+	return t;
+}
+
+size_t tcp_conn_count(const struct tcp_tracker *t)
+{
+	return t->nconns;
+}
+
+static bool same_endpoint(const struct ip_addr *a, uint16_t ap, const struct ip_addr *b, uint16_t bp)
+{
+	return ap == bp && ip_addr_eq(a, b);
+}
+
+/* Direction of pkt on c, or -1 if pkt is not on c. */
+static int conn_dir(const struct tcp_conn *c, const struct packet *p)
+{
+	const struct flow *f = &c->app.flow;
+
+	if (same_endpoint(&f->client_ip, f->client_port, &p->src, p->sport) &&
+	    same_endpoint(&f->server_ip, f->server_port, &p->dst, p->dport))
+		return DIR_C2S;
+	if (same_endpoint(&f->server_ip, f->server_port, &p->src, p->sport) &&
+	    same_endpoint(&f->client_ip, f->client_port, &p->dst, p->dport))
+		return DIR_S2C;
+	return -1;
+}
+
+static struct tcp_conn *conn_lookup(struct tcp_tracker *t, const struct packet *p, uint32_t h, int *dir)
+{
+	for (struct tcp_conn *c = t->table[h & (t->nbuckets - 1)]; c; c = c->hnext) {
+		if (c->hash != h)
+			continue;
+		*dir = conn_dir(c, p);
+		if (*dir >= 0)
+			return c;
+	}
+	return NULL;
+}
+
+static void lru_unlink(struct tcp_tracker *t, struct tcp_conn *c)
+{
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else
+		t->lru_head = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else
+		t->lru_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+}
+
+static void lru_append(struct tcp_tracker *t, struct tcp_conn *c)
+{
+	c->lru_prev = t->lru_tail;
+	c->lru_next = NULL;
+	if (t->lru_tail)
+		t->lru_tail->lru_next = c;
+	else
+		t->lru_head = c;
+	t->lru_tail = c;
+}
+
+static void conn_close(struct tcp_tracker *t, struct tcp_conn *c, enum stat_id reason);
+
+static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *p,
+				 uint32_t h, bool server_is_dst)
+{
+	struct tcp_conn *c;
+	struct flow *f;
+
+	if (t->cfg->max_connections > 0 && t->nconns >= (size_t)t->cfg->max_connections) {
+		/*
+		 * Full. The least recently seen connection makes room if it never
+		 * carried data (a SYN flood, a scan): it has nothing to lose.
+		 */
+		if (t->lru_head && !t->lru_head->data_seen) {
+			conn_close(t, t->lru_head, STAT_TCP_EVICTED);
+		} else {
+			stats_add(t->st, STAT_DROP_CONN_LIMIT, 1);
+			return NULL;
+		}
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	f = &c->app.flow;
+	flow_from_packet(f, p, server_is_dst);
+	c->app.cfg = cfg;
+	c->app.corr = t->corr;
+	c->app.last_ts = p->ts;
+	if (cfg->ops->conn_new) {
+		c->app.pstate = cfg->ops->conn_new(&c->app);
+		if (!c->app.pstate) {
+			free(c);
+			return NULL;
+		}
+	}
+	c->hash = h;
+	c->hnext = t->table[h & (t->nbuckets - 1)];
+	t->table[h & (t->nbuckets - 1)] = c;
+	lru_append(t, c);
+	t->nconns++;
+	stats_add(t->st, STAT_TCP_CONNS, 1);
+	stats_set(t->st, STAT_TCP_CONNS_OPEN, t->nconns);
+	return c;
+}
+
+static void stream_drop_buf(struct tcp_tracker *t, struct stream *s)
+{
+	t->buffered -= s->len;
+	s->len = 0;
+}
+
+/* Report n lost bytes in dir to the parser. */
+static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, size_t n, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+
+	stats_add(t->st, STAT_TCP_GAPS, 1);
+	stats_add(t->st, STAT_TCP_GAP_BYTES, n);
+	corr_count(&c->app, PSTAT_GAPS);
+	stream_drop_buf(t, s);
+	c->app.need[dir] = 0;
+	if (!c->app.cfg->ops->gap || c->app.cfg->ops->gap(&c->app, dir, n, ts))
+		stats_add(t->st, STAT_DROP_GAP, 1);
+}
+
+/*
+ * Run the parser over data; returns bytes consumed, or -1 after a parse
+ * error. A parser that said how many bytes it needs is not called before
+ * they are there.
+ */
+static ssize_t run_parser(struct tcp_conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
+{
+	size_t done = 0;
+
+	while (done < len && c->app.need[dir] <= len - done) {
+		ssize_t n;
+
+		c->app.need[dir] = 0;
+		n = c->app.cfg->ops->parse(&c->app, dir, data + done, len - done, ts);
+
+		if (n < 0 || (size_t)n > len - done)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int stream_reserve(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, size_t add, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+	size_t need = s->len + add;
+
+	if (need > t->cfg->max_stream_bytes) {
+		stats_add(t->st, STAT_DROP_STREAM_LIMIT, 1);
+		corr_count(&c->app, PSTAT_TOO_LARGE);
+		stream_gap(t, c, dir, s->len + add, ts);
+		return -ENOSPC;
+	}
+	if (t->buffered + add > t->cfg->max_total_bytes) {
+		stats_add(t->st, STAT_DROP_TOTAL_LIMIT, 1);
+		stream_gap(t, c, dir, s->len + add, ts);
+		return -ENOSPC;
+	}
+	if (need > s->cap) {
+		size_t cap = s->cap ? s->cap : 2048;
+		uint8_t *nb;
+
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(s->buf, cap);
+		if (!nb) {
+			stream_gap(t, c, dir, s->len + add, ts); /* the bytes are lost: say so */
+			return -ENOMEM;
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+	return 0;
+}
+
+/* In-order bytes for the parser. */
+static void stream_deliver(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data,
+			   size_t len, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+	ssize_t n;
+
+	if (len == 0)
+		return;
+	if (s->len == 0) {
+		/* Common case: nothing buffered, parse straight from the packet. */
+		n = run_parser(c, dir, data, len, ts);
+		if (n < 0)
+			goto parse_error;
+		data += n;
+		len -= (size_t)n;
+		if (len == 0)
+			return;
+		if (stream_reserve(t, c, dir, len, ts) == 0) {
+			memcpy(s->buf, data, len);
+			s->len = len;
+			t->buffered += len;
+		}
+		return;
+	}
+	if (stream_reserve(t, c, dir, len, ts) != 0)
+		return;
+	memcpy(s->buf + s->len, data, len);
+	s->len += len;
+	t->buffered += len;
+	n = run_parser(c, dir, s->buf, s->len, ts);
+	if (n < 0)
+		goto parse_error;
+	if (n > 0) {
+		memmove(s->buf, s->buf + n, s->len - (size_t)n);
+		s->len -= (size_t)n;
+		t->buffered -= (size_t)n;
+	}
+	if (s->len == 0 && s->cap > 65536) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
+	return;
+parse_error:
+	stats_add(t->st, STAT_DROP_PARSE, 1);
+	corr_count(&c->app, PSTAT_PARSE_ERRORS);
+	c->app.need[dir] = 0;
+	stream_drop_buf(t, s);
+}
+
+static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+
+	if (s->fin)
+		return;
+	s->fin = true;
+	s->fin_pending = false;
+	c->app.need[dir] = 0;
+	/* The parser sees the end; an unfinished message in the buffer is gone with it. */
+	if (c->app.cfg->ops->fin)
+		c->app.cfg->ops->fin(&c->app, dir, ts);
+	stream_drop_buf(t, s);
+}
+
+/* Segment starting exactly at next_seq. cap bytes held of wire bytes. */
+static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data,
+			    uint32_t cap, uint32_t wire, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+
+	s->next_seq += wire;
+	stream_deliver(t, c, dir, data, cap, ts);
+	if (wire > cap)
+		stream_gap(t, c, dir, wire - cap, ts);
+}
+
+/* Take the first queued segment off the queue (the caller frees it). */
+static struct seg *seg_unlink(struct tcp_tracker *t, struct stream *s)
+{
+	struct seg *g = s->ooo;
+
+	s->ooo = g->next;
+	s->nooo--;
+	s->ooo_bytes -= g->len;
+	t->buffered -= g->len;
+	return g;
+}
+
+/* Deliver queued segments that have become in order. */
+static void stream_drain(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir)
+{
+	struct stream *s = &c->s[dir];
+
+	while (s->ooo) {
+		struct seg *g = s->ooo;
+		int32_t d = (int32_t)(g->seq - s->next_seq);
+		uint32_t skip;
+
+		if (d > 0)
+			break;
+		skip = s->next_seq - g->seq;
+		seg_unlink(t, s); /* off the queue before the parser runs */
+		if (skip < g->wire_len)
+			stream_in_order(t, c, dir, g->data + (skip < g->len ? skip : g->len),
+					skip < g->len ? g->len - skip : 0, g->wire_len - skip, g->ts);
+		else
+			stats_add(t->st, STAT_TCP_RETRANS, 1);
+		free(g);
+	}
+	if (s->fin_pending && s->next_seq == s->fin_seq)
+		stream_fin(t, c, dir, c->app.last_ts);
+}
+
+/* Give up waiting for the hole before the first queued segment. */
+static void stream_skip_hole(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir)
+{
+	struct stream *s = &c->s[dir];
+	uint32_t hole;
+
+	if (!s->ooo)
+		return;
+	hole = s->ooo->seq - s->next_seq;
+	s->next_seq = s->ooo->seq;
+	stream_gap(t, c, dir, hole, s->ooo->ts);
+	stream_drain(t, c, dir);
+}
+
+static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint32_t seq,
+			 const uint8_t *data, uint32_t cap, uint32_t wire, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+	struct seg **pp, *g;
+
+	stats_add(t->st, STAT_TCP_OOO, 1);
+	while (s->nooo >= (size_t)t->cfg->max_ooo_segments ||
+	       (s->ooo && t->buffered + cap > t->cfg->max_total_bytes)) {
+		stats_add(t->st, STAT_DROP_OOO_LIMIT, 1);
+		stream_skip_hole(t, c, dir);
+		if (!s->ooo)
+			break;
+	}
+	if ((int32_t)(seq - s->next_seq) > 0 &&
+	    (t->buffered + cap > t->cfg->max_total_bytes || s->ooo_bytes + cap > t->cfg->max_stream_bytes)) {
+		/* No room to hold it: it will be a gap when the stream gets there. */
+		stats_add(t->st, STAT_DROP_TOTAL_LIMIT, 1);
+		return;
+	}
+	if ((int32_t)(seq - s->next_seq) <= 0) {
+		/* Skipping the hole reached this segment. */
+		uint32_t skip = s->next_seq - seq;
+
+		if (skip < wire)
+			stream_in_order(t, c, dir, data + (skip < cap ? skip : cap), skip < cap ? cap - skip : 0,
+					wire - skip, ts);
+		stream_drain(t, c, dir);
+		return;
+	}
+	for (pp = &s->ooo; *pp; pp = &(*pp)->next) {
+		int32_t d = (int32_t)((*pp)->seq - seq);
+
+		if (d == 0 && (*pp)->wire_len >= wire) {
+			stats_add(t->st, STAT_TCP_RETRANS, 1);
+			return;
+		}
+		if (d > 0)
+			break;
+	}
+	g = malloc(sizeof(*g) + cap);
+	if (!g)
+		return;
+	g->seq = seq;
+	g->len = cap;
+	g->wire_len = wire;
+	g->ts = ts;
+	memcpy(g->data, data, cap);
+	g->next = *pp;
+	*pp = g;
+	s->nooo++;
+	s->ooo_bytes += cap;
+	t->buffered += cap;
+}
+
+static void stream_segment(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint32_t seq,
+			   const uint8_t *data, uint32_t cap, uint32_t wire, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+	int32_t d;
+
+	if (!s->init) {
+		/* Joined mid-stream: take this segment as the start. */
+		s->init = true;
+		s->next_seq = seq;
+	}
+	if (s->fin)
+		return;
+	d = (int32_t)(seq - s->next_seq);
+	if (d < 0) {
+		uint32_t skip = s->next_seq - seq;
+
+		if (skip >= wire) {
+			stats_add(t->st, STAT_TCP_RETRANS, 1);
+			return;
+		}
+		/* Overlap: keep only the new part. */
+		data += skip < cap ? skip : cap;
+		cap = skip < cap ? cap - skip : 0;
+		wire -= skip;
+		d = 0;
+	}
+	if (d > 0) {
+		stream_queue(t, c, dir, seq, data, cap, wire, ts);
+		return;
+	}
+	stream_in_order(t, c, dir, data, cap, wire, ts);
+	stream_drain(t, c, dir);
+}
+
+static void stream_free(struct tcp_tracker *t, struct stream *s)
+{
+	while (s->ooo)
+		free(seg_unlink(t, s));
+	stream_drop_buf(t, s);
+	free(s->buf);
+	s->buf = NULL;
+	s->cap = 0;
+}
+
+static void conn_close(struct tcp_tracker *t, struct tcp_conn *c, enum stat_id reason)
+{
+	struct tcp_conn **pp;
+
+	for (int dir = 0; dir < 2; dir++) {
+		struct stream *s = &c->s[dir];
+
+		/* Whatever is still queued is delivered after the hole(s). */
+		while (s->ooo)
+			stream_skip_hole(t, c, dir);
+		stream_fin(t, c, dir, c->app.last_ts);
+		stream_free(t, s);
+	}
+	corr_conn_close(&c->app);
+	if (c->app.cfg->ops->conn_free)
+		c->app.cfg->ops->conn_free(c->app.pstate);
+	for (pp = &t->table[c->hash & (t->nbuckets - 1)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	}
+	lru_unlink(t, c);
+	t->nconns--;
+	stats_add(t->st, reason, 1);
+	stats_set(t->st, STAT_TCP_CONNS_OPEN, t->nconns);
+	free(c);
+}
+
+/*
+ * The sender of p acknowledges bytes of the other direction beyond a hole we
+ * are waiting to fill: the peer got them, so the hole is lost from our
+ * capture for good. Give up on it now, before p's own data is parsed, so the
+ * other side's messages (requests) are not overtaken by their answers.
+ */
+static void skip_acked_holes(struct tcp_tracker *t, struct tcp_conn *c, int dir, const struct packet *p)
+{
+	struct stream *o = &c->s[!dir];
+
+	if (!(p->tcp_flags & XB_TCP_ACK))
+		return;
+	while (o->ooo && (int32_t)(p->ack - o->ooo->seq) > 0)
+		stream_skip_hole(t, c, !dir);
+	if (o->fin_pending && !o->ooo && (int32_t)(p->ack - o->fin_seq) > 0) {
+		/* The peer acknowledged the FIN: the data before it is lost for good. */
+		uint32_t hole = o->fin_seq - o->next_seq;
+
+		o->next_seq = o->fin_seq;
+		stream_gap(t, c, !dir, hole, p->ts);
+		stream_fin(t, c, !dir, p->ts);
+	}
+}
+
+void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *p, bool server_is_dst)
+{
+	uint32_t h = tuple_hash(p);
+	bool syn = p->tcp_flags & XB_TCP_SYN;
+	uint32_t seq = p->seq;
+	struct tcp_conn *c;
+	struct stream *s;
+	int dir = 0;
+
+	c = conn_lookup(t, p, h, &dir);
+	if (!c) {
+		/* Only a SYN or data opens a connection: not the last ACK/FIN/RST of one already closed. */
+		if ((p->tcp_flags & (XB_TCP_RST | XB_TCP_FIN)) || (!syn && p->wire_len == 0))
+			return;
+		if (syn)
+			server_is_dst = !(p->tcp_flags & XB_TCP_ACK);
+		c = conn_new(t, cfg, p, h, server_is_dst);
+		if (!c)
+			return;
+		dir = server_is_dst ? DIR_C2S : DIR_S2C;
+	} else if (syn && (c->s[dir].fin || (c->s[dir].syn_seen ? c->s[dir].isn != seq : c->s[dir].init))) {
+		/*
+		 * A new connection on the same 5-tuple (port reuse, or the old
+		 * one's end was never seen): a SYN with another initial sequence.
+		 */
+		conn_close(t, c, STAT_TCP_CLOSED_FIN);
+		tcp_packet(t, cfg, p, !(p->tcp_flags & XB_TCP_ACK));
+		return;
+	}
+	c->app.last_ts = p->ts;
+	lru_unlink(t, c);
+	lru_append(t, c);
+	s = &c->s[dir];
+	if (syn) {
+		if (!s->init) {
+			s->init = true;
+			s->next_seq = seq + 1;
+		}
+		s->syn_seen = true;
+		s->isn = seq;
+		seq++;
+	}
+	skip_acked_holes(t, c, dir, p);
+	if (p->wire_len) {
+		c->data_seen = true;
+		stream_segment(t, c, dir, seq, p->payload, p->payload_len, p->wire_len, p->ts);
+	}
+	if (p->tcp_flags & XB_TCP_RST) {
+		conn_close(t, c, STAT_TCP_CLOSED_RST);
+		return;
+	}
+	if (p->tcp_flags & XB_TCP_FIN) {
+		uint32_t fin_seq = seq + p->wire_len;
+
+		if (!s->init || s->next_seq == fin_seq) {
+			stream_fin(t, c, dir, p->ts);
+		} else if (!s->fin) {
+			s->fin_pending = true;
+			s->fin_seq = fin_seq;
+		}
+	}
+	if (c->s[0].fin && c->s[1].fin)
+		conn_close(t, c, STAT_TCP_CLOSED_FIN);
+}
+
+void tcp_expire(struct tcp_tracker *t, uint64_t now)
+{
+	struct tcp_conn *c, *next;
+
+	while ((c = t->lru_head) && c->app.last_ts + t->cfg->idle_timeout <= now)
+		conn_close(t, c, STAT_TCP_CLOSED_IDLE);
+	for (c = t->lru_head; c; c = next) {
+		next = c->lru_next;
+		corr_conn_expire(&c->app, now);
+	}
+}
+
+void tcp_close_all(struct tcp_tracker *t, uint64_t now)
+{
+	(void)now;
+	while (t->lru_head)
+		conn_close(t, t->lru_head, STAT_TCP_CLOSED_IDLE);
+}
+
+void tcp_free(struct tcp_tracker *t)
+{
+	if (!t)
+		return;
+	tcp_close_all(t, 0);
+	free(t->table);
+	free(t);
+}

@@ -1,0 +1,25 @@
+/*
+ * The event writer: one JSON object per transaction, written as text with
+ * the ECS fields Packetbeat 8 uses — the generic members from the messages'
+ * slots, the protocol's own object by its ops->write_fields.
+ */
+#ifndef XDPBEAT_EVENT_H
+#define XDPBEAT_EVENT_H
+
+#include <stddef.h>
+
+#include "proto.h"
+
+struct json_buf;
+struct event_writer;
+
+/* The writer caches per-flow strings (addresses, Community ID) between events. */
+struct event_writer *event_writer_new(void);
+void event_writer_free(struct event_writer *w);
+/* The transaction as one compact JSON object in b (b is reset first); 0 or -ENOMEM (incomplete). */
+int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_cfg *cfg, const struct flow *f,
+		const struct msg *req, const struct msg *resp);
+/* Community ID v1 ("1:base64") of the flow. */
+void community_id(const struct flow *f, char *buf, size_t len);
+
+#endif
