@@ -149,7 +149,7 @@ static void stmts_evict(struct mysql_stmts *s, uint64_t cutoff, bool one)
 			s->n--;
 			continue;
 		}
-		if (!lru || st->used < (*lru)->used)
+		if (!lru || st->used <= (*lru)->used) /* ties: the older, further down */
 			lru = pp;
 		pp = &st->next;
 	}

@@ -7,6 +7,7 @@ extern const struct proto_ops http_ops;
 extern const struct proto_ops dns_ops;
 extern const struct proto_ops memcache_ops;
 extern const struct proto_ops redis_ops;
+extern const struct proto_ops mongodb_ops;
 extern const struct proto_ops pgsql_ops;
 extern const struct proto_ops mysql_ops;
 extern const struct proto_ops thrift_ops;
@@ -16,6 +17,7 @@ const struct proto_ops *const proto_registry[] = {
 	&dns_ops,
 	&memcache_ops,
 	&redis_ops,
+	&mongodb_ops,
 	&pgsql_ops,
 	&mysql_ops,
 	&thrift_ops,

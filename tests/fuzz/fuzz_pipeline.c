@@ -61,6 +61,12 @@ static const struct {
 	SEED(53, 0, "\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07"
 	     "example\x03"
 	     "com\x00\x00\x01\x00\x01"),
+	/* MongoDB: an OP_MSG find and its reply */
+	SEED(27017, 0, "\x39\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\xdd\x07\x00\x00\x00\x00\x00\x00\x00"
+	     "\x24\x00\x00\x00\x02" "find" "\x00\x07\x00\x00\x00" "people" "\x00\x02" "$db" "\x00\x05\x00\x00\x00"
+	     "test" "\x00\x00"),
+	SEED(27017, 1, "\x22\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\xdd\x07\x00\x00\x00\x00\x00\x00\x00"
+	     "\x0d\x00\x00\x00\x10" "ok" "\x00\x01\x00\x00\x00\x00"),
 	/* Redis: multibulk and inline commands; RESP2/RESP3 replies, an attribute and a push */
 	SEED(6379, 0, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\nPING\r\nSUBSCRIBE \"a b\" c\r\n"),
 	SEED(6379, 1, "+OK\r\n*2\r\n$1\r\na\r\n*1\r\n:-1\r\n%1\r\n+k\r\n~1\r\n,1.5\r\n|1\r\n+t\r\n:1\r\n"
@@ -105,7 +111,7 @@ static const struct {
 	     "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x44\x00\x00\x00\x0b\x00\x01\x00\x00\x00\x01\x37\x43"
 	     "\x00\x00\x00\x0d\x53\x45\x4c\x45\x43\x54\x20\x31\x00\x5a\x00\x00\x00\x05\x49"),
 };
-static const uint16_t ports[] = { 80, 80, 80, 53, 53, 11211, 11211, 6379, 3306, 9090, 5432, 1234 };
+static const uint16_t ports[] = { 80, 80, 80, 53, 53, 11211, 11211, 6379, 3306, 9090, 5432, 27017, 1234 };
 
 #define NSEEDS (sizeof(seeds) / sizeof(seeds[0]))
 
