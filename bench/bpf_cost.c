@@ -81,8 +81,7 @@ static double run_case(struct bench *b, struct bpf_program *prog, const uint8_t 
 
 	while (done < total) {
 		long n = total - done < batch ? total - done : batch;
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (uint32_t)len,
-			    .repeat = (int)n);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (uint32_t)len, .repeat = (int)n);
 		int ret = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
 
 		if (ret) {
@@ -205,8 +204,7 @@ int main(int argc, char **argv)
 		total = 1000;
 	ret = setup(&b);
 	if (ret) {
-		fprintf(stderr, "bpf_cost: loading programs: %s%s\n", strerror(-ret),
-			geteuid() ? " (needs root)" : "");
+		fprintf(stderr, "bpf_cost: loading programs: %s%s\n", strerror(-ret), geteuid() ? " (needs root)" : "");
 		return 2;
 	}
 	build_frame(f_miss, sizeof(f_miss), 81);
@@ -231,8 +229,7 @@ int main(int argc, char **argv)
 	print_hook("TC", &tc);
 	printf("\nrecords read: %llu, kernel: sent=%llu ringbuf_full=%llu\n", (unsigned long long)b.records,
 	       (unsigned long long)kstat(&b, XB_STAT_SENT), (unsigned long long)kstat(&b, XB_STAT_RB_FULL));
-	printf("target: non-matching XDP <= 1.5x empty: %s (%.2fx)\n", miss_ratio <= 1.5 ? "PASS" : "FAIL",
-	       miss_ratio);
+	printf("target: non-matching XDP <= 1.5x empty: %s (%.2fx)\n", miss_ratio <= 1.5 ? "PASS" : "FAIL", miss_ratio);
 
 	ring_buffer__free(b.rb);
 	xdpbeat_bpf__destroy(b.xb);

@@ -97,8 +97,7 @@ static __always_inline __be16 parse_eth(struct hdr_cursor *c, void *end)
  * IPv4 with options. Returns the L4 protocol, or -1 (malformed, truncated,
  * non-first fragment). *ip_end = offset just past the IP datagram.
  */
-static __always_inline int parse_ipv4(struct hdr_cursor *c, void *data, void *end, struct xb_meta *m,
-				      __u32 *ip_end)
+static __always_inline int parse_ipv4(struct hdr_cursor *c, void *data, void *end, struct xb_meta *m, __u32 *ip_end)
 {
 	struct iphdr *ip = c->pos;
 	__u32 hlen, tot;
@@ -156,8 +155,7 @@ static __always_inline bool ipv6_is_ext(int nh)
 }
 
 /* IPv6 + up to XB_IPV6_EXT_MAX extension headers: returns the L4 protocol or -1. */
-static __always_inline int parse_ipv6(struct hdr_cursor *c, void *data, void *end, struct xb_meta *m,
-				      __u32 *ip_end)
+static __always_inline int parse_ipv6(struct hdr_cursor *c, void *data, void *end, struct xb_meta *m, __u32 *ip_end)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u32 plen;
@@ -203,8 +201,7 @@ static __always_inline bool parse_tcp(struct hdr_cursor *c, void *end, struct xb
 	return true;
 }
 
-static __always_inline bool parse_udp(struct hdr_cursor *c, void *end, struct xb_meta *m, __u32 *l4_end,
-				      __u32 l4_off)
+static __always_inline bool parse_udp(struct hdr_cursor *c, void *end, struct xb_meta *m, __u32 *l4_end, __u32 l4_off)
 {
 	struct udphdr *uh = c->pos;
 	__u32 ulen;

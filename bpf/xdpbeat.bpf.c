@@ -173,8 +173,8 @@ static __always_inline __u8 tcp_flags_of(const struct xb_meta *m)
 }
 
 /* The record header of a matched packet: read from the headers xb_parse() checked. */
-static __always_inline void fill_header(struct xb_record *h, const struct xb_meta *m, const int hook,
-					__u32 ifindex, __u16 proto, __u8 match, __u32 wire)
+static __always_inline void fill_header(struct xb_record *h, const struct xb_meta *m, const int hook, __u32 ifindex,
+					__u16 proto, __u8 match, __u32 wire)
 {
 	struct iphdr *ip = m->ip4;
 	struct ipv6hdr *ip6 = m->ip6;

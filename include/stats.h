@@ -7,50 +7,50 @@
 
 #include "record.h"
 
-#define STAT_LIST(X)                                                                  \
-	X(PACKETS, "packets")                                                         \
-	X(BYTES, "bytes")                                                             \
-	X(DECODE_ERRORS, "decode_errors")                                             \
-	X(SKIPPED, "skipped")                                                         \
-	X(NOT_WATCHED, "not_watched")                                                 \
-	X(TCP_CONNS, "tcp.connections")                                               \
-	X(TCP_CONNS_OPEN, "tcp.open")                                                 \
-	X(TCP_OOO, "tcp.out_of_order")                                                \
-	X(TCP_RETRANS, "tcp.retransmits")                                             \
-	X(TCP_GAPS, "tcp.gaps")                                                       \
-	X(TCP_GAP_BYTES, "tcp.gap_bytes")                                             \
-	X(TCP_CLOSED_FIN, "tcp.closed_fin")                                           \
-	X(TCP_CLOSED_RST, "tcp.closed_rst")                                           \
-	X(TCP_CLOSED_IDLE, "tcp.closed_idle")                                         \
-	X(DROP_CONN_LIMIT, "drops.connection_limit")                                  \
-	X(TCP_EVICTED, "tcp.evicted_without_data")                                    \
-	X(DROP_STREAM_LIMIT, "drops.stream_limit")                                    \
-	X(DROP_TOTAL_LIMIT, "drops.total_limit")                                      \
-	X(DROP_OOO_LIMIT, "drops.ooo_limit")                                          \
-	X(DROP_PARSE, "drops.parse_error")                                            \
-	X(DROP_GAP, "drops.gap")                                                      \
-	X(DROP_QUEUE, "drops.queue_full")                                             \
-	X(UDP_PACKETS, "udp.packets")                                                 \
-	X(TXN, "transactions")                                                        \
-	X(TXN_UNANSWERED, "transactions.unanswered")                                  \
-	X(TXN_UNMATCHED_RESP, "transactions.unmatched_responses")                     \
-	X(TXN_GIVEN_UP_MEMORY, "transactions.given_up_for_memory")                    \
-	X(TXN_GIVEN_UP_QUEUE, "transactions.given_up_for_queue_limit")                \
-	X(EVENTS_PUBLISHED, "events.published")                                       \
-	X(EVENTS_ACKED, "events.acked")                                               \
-	X(EVENTS_FAILED, "events.failed")                                             \
-	X(EVENTS_RETRIED, "events.retried")                                           \
-	X(EVENTS_DUPLICATES, "events.duplicates")                                     \
-	X(OUTPUT_BATCHES, "output.batches")                                           \
-	X(OUTPUT_ERRORS, "output.errors")                                             \
-	X(OUTPUT_BULK_LATENCY_US, "output.bulk_latency_us_total")                     \
-	X(EVENTS_DEAD_LETTER, "events.dead_letter")                                   \
-	X(OUTPUT_BYTES, "output.bytes")                                               \
-	X(OUTPUT_AUTH_ERRORS, "output.auth_errors")                                   \
-	X(KERN_SEEN, "kernel.seen")                                                   \
-	X(KERN_MATCHED, "kernel.matched")                                             \
-	X(KERN_SENT, "kernel.sent")                                                   \
-	X(KERN_RB_FULL, "kernel.ringbuf_full")                                        \
+#define STAT_LIST(X)                                                   \
+	X(PACKETS, "packets")                                          \
+	X(BYTES, "bytes")                                              \
+	X(DECODE_ERRORS, "decode_errors")                              \
+	X(SKIPPED, "skipped")                                          \
+	X(NOT_WATCHED, "not_watched")                                  \
+	X(TCP_CONNS, "tcp.connections")                                \
+	X(TCP_CONNS_OPEN, "tcp.open")                                  \
+	X(TCP_OOO, "tcp.out_of_order")                                 \
+	X(TCP_RETRANS, "tcp.retransmits")                              \
+	X(TCP_GAPS, "tcp.gaps")                                        \
+	X(TCP_GAP_BYTES, "tcp.gap_bytes")                              \
+	X(TCP_CLOSED_FIN, "tcp.closed_fin")                            \
+	X(TCP_CLOSED_RST, "tcp.closed_rst")                            \
+	X(TCP_CLOSED_IDLE, "tcp.closed_idle")                          \
+	X(DROP_CONN_LIMIT, "drops.connection_limit")                   \
+	X(TCP_EVICTED, "tcp.evicted_without_data")                     \
+	X(DROP_STREAM_LIMIT, "drops.stream_limit")                     \
+	X(DROP_TOTAL_LIMIT, "drops.total_limit")                       \
+	X(DROP_OOO_LIMIT, "drops.ooo_limit")                           \
+	X(DROP_PARSE, "drops.parse_error")                             \
+	X(DROP_GAP, "drops.gap")                                       \
+	X(DROP_QUEUE, "drops.queue_full")                              \
+	X(UDP_PACKETS, "udp.packets")                                  \
+	X(TXN, "transactions")                                         \
+	X(TXN_UNANSWERED, "transactions.unanswered")                   \
+	X(TXN_UNMATCHED_RESP, "transactions.unmatched_responses")      \
+	X(TXN_GIVEN_UP_MEMORY, "transactions.given_up_for_memory")     \
+	X(TXN_GIVEN_UP_QUEUE, "transactions.given_up_for_queue_limit") \
+	X(EVENTS_PUBLISHED, "events.published")                        \
+	X(EVENTS_ACKED, "events.acked")                                \
+	X(EVENTS_FAILED, "events.failed")                              \
+	X(EVENTS_RETRIED, "events.retried")                            \
+	X(EVENTS_DUPLICATES, "events.duplicates")                      \
+	X(OUTPUT_BATCHES, "output.batches")                            \
+	X(OUTPUT_ERRORS, "output.errors")                              \
+	X(OUTPUT_BULK_LATENCY_US, "output.bulk_latency_us_total")      \
+	X(EVENTS_DEAD_LETTER, "events.dead_letter")                    \
+	X(OUTPUT_BYTES, "output.bytes")                                \
+	X(OUTPUT_AUTH_ERRORS, "output.auth_errors")                    \
+	X(KERN_SEEN, "kernel.seen")                                    \
+	X(KERN_MATCHED, "kernel.matched")                              \
+	X(KERN_SENT, "kernel.sent")                                    \
+	X(KERN_RB_FULL, "kernel.ringbuf_full")                         \
 	X(KERN_TRUNC_BYTES, "kernel.truncated_bytes")
 
 enum stat_id {
@@ -61,15 +61,15 @@ enum stat_id {
 };
 
 /* Per-protocol counters. */
-#define PSTAT_LIST(X)                                                                 \
-	X(REQUESTS, "requests")                                                       \
-	X(RESPONSES, "responses")                                                     \
-	X(TXN, "transactions")                                                        \
-	X(UNANSWERED, "unanswered")                                                   \
-	X(UNMATCHED, "unmatched_responses")                                           \
-	X(PARSE_ERRORS, "parse_errors")                                               \
-	X(GAPS, "gaps")                                                               \
-	X(TOO_LARGE, "too_large")                                                     \
+#define PSTAT_LIST(X)                       \
+	X(REQUESTS, "requests")             \
+	X(RESPONSES, "responses")           \
+	X(TXN, "transactions")              \
+	X(UNANSWERED, "unanswered")         \
+	X(UNMATCHED, "unmatched_responses") \
+	X(PARSE_ERRORS, "parse_errors")     \
+	X(GAPS, "gaps")                     \
+	X(TOO_LARGE, "too_large")           \
 	X(QUEUE_LIMIT, "queue_limit")
 
 enum pstat_id {

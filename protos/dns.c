@@ -93,8 +93,13 @@ static void header_flags_write(struct json_buf *b, const struct dns_message *m)
 	const struct {
 		bool on;
 		const char *json;
-	} f[] = { { m->aa, "\"AA\"" }, { m->tc, "\"TC\"" }, { m->rd, "\"RD\"" }, { m->ra, "\"RA\"" },
-		  { m->ad, "\"AD\"" }, { m->cd, "\"CD\"" }, { m->opt.present && m->opt.do_bit, "\"DO\"" } };
+	} f[] = { { m->aa, "\"AA\"" },
+		  { m->tc, "\"TC\"" },
+		  { m->rd, "\"RD\"" },
+		  { m->ra, "\"RA\"" },
+		  { m->ad, "\"AD\"" },
+		  { m->cd, "\"CD\"" },
+		  { m->opt.present && m->opt.do_bit, "\"DO\"" } };
 	bool any = false;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
@@ -275,8 +280,8 @@ static bool want_text(const struct proto_cfg *cfg, const uint8_t *data, size_t l
 }
 
 /* Decode one message into a struct msg; NULL when malformed (counted) or out of memory. */
-static struct msg *dns_message_to_msg(struct conn *c, const uint8_t *data, size_t len, uint64_t ts,
-				      uint64_t ts_end, bool *qr)
+static struct msg *dns_message_to_msg(struct conn *c, const uint8_t *data, size_t len, uint64_t ts, uint64_t ts_end,
+				      bool *qr)
 {
 	struct dns_event *de = malloc(sizeof(*de));
 	struct dns_message *dm;

@@ -134,24 +134,24 @@ struct dns_mnemonic {
 };
 
 static const struct dns_mnemonic dns_types[] = {
-	{ 1, "A" },	      { 2, "NS" },	   { 3, "MD" },		  { 4, "MF" },	       { 5, "CNAME" },
-	{ 6, "SOA" },	      { 7, "MB" },	   { 8, "MG" },		  { 9, "MR" },	       { 10, "NULL" },
-	{ 11, "WKS" },	      { 12, "PTR" },	   { 13, "HINFO" },	  { 14, "MINFO" },     { 15, "MX" },
-	{ 16, "TXT" },	      { 17, "RP" },	   { 18, "AFSDB" },	  { 19, "X25" },       { 20, "ISDN" },
-	{ 21, "RT" },	      { 22, "NSAP" },	   { 23, "NSAP-PTR" },	  { 24, "SIG" },       { 25, "KEY" },
-	{ 26, "PX" },	      { 27, "GPOS" },	   { 28, "AAAA" },	  { 29, "LOC" },       { 30, "NXT" },
-	{ 31, "EID" },	      { 32, "NIMLOC" },	   { 33, "SRV" },	  { 34, "ATMA" },      { 35, "NAPTR" },
-	{ 36, "KX" },	      { 37, "CERT" },	   { 38, "A6" },	  { 39, "DNAME" },     { 40, "SINK" },
-	{ 41, "OPT" },	      { 42, "APL" },	   { 43, "DS" },	  { 44, "SSHFP" },     { 45, "IPSECKEY" },
-	{ 46, "RRSIG" },      { 47, "NSEC" },	   { 48, "DNSKEY" },	  { 49, "DHCID" },     { 50, "NSEC3" },
-	{ 51, "NSEC3PARAM" }, { 52, "TLSA" },	   { 53, "SMIMEA" },	  { 55, "HIP" },       { 56, "NINFO" },
-	{ 57, "RKEY" },	      { 58, "TALINK" },	   { 59, "CDS" },	  { 60, "CDNSKEY" },   { 61, "OPENPGPKEY" },
-	{ 62, "CSYNC" },      { 63, "ZONEMD" },	   { 64, "SVCB" },	  { 65, "HTTPS" },     { 99, "SPF" },
-	{ 100, "UINFO" },     { 101, "UID" },	   { 102, "GID" },	  { 103, "UNSPEC" },   { 104, "NID" },
-	{ 105, "L32" },	      { 106, "L64" },	   { 107, "LP" },	  { 108, "EUI48" },    { 109, "EUI64" },
-	{ 249, "TKEY" },      { 250, "TSIG" },	   { 251, "IXFR" },	  { 252, "AXFR" },     { 253, "MAILB" },
-	{ 254, "MAILA" },     { 255, "ANY" },	   { 256, "URI" },	  { 257, "CAA" },      { 258, "AVC" },
-	{ 260, "AMTRELAY" },  { 32768, "TA" },	   { 32769, "DLV" },
+	{ 1, "A" },	      { 2, "NS" },	{ 3, "MD" },	    { 4, "MF" },       { 5, "CNAME" },
+	{ 6, "SOA" },	      { 7, "MB" },	{ 8, "MG" },	    { 9, "MR" },       { 10, "NULL" },
+	{ 11, "WKS" },	      { 12, "PTR" },	{ 13, "HINFO" },    { 14, "MINFO" },   { 15, "MX" },
+	{ 16, "TXT" },	      { 17, "RP" },	{ 18, "AFSDB" },    { 19, "X25" },     { 20, "ISDN" },
+	{ 21, "RT" },	      { 22, "NSAP" },	{ 23, "NSAP-PTR" }, { 24, "SIG" },     { 25, "KEY" },
+	{ 26, "PX" },	      { 27, "GPOS" },	{ 28, "AAAA" },	    { 29, "LOC" },     { 30, "NXT" },
+	{ 31, "EID" },	      { 32, "NIMLOC" }, { 33, "SRV" },	    { 34, "ATMA" },    { 35, "NAPTR" },
+	{ 36, "KX" },	      { 37, "CERT" },	{ 38, "A6" },	    { 39, "DNAME" },   { 40, "SINK" },
+	{ 41, "OPT" },	      { 42, "APL" },	{ 43, "DS" },	    { 44, "SSHFP" },   { 45, "IPSECKEY" },
+	{ 46, "RRSIG" },      { 47, "NSEC" },	{ 48, "DNSKEY" },   { 49, "DHCID" },   { 50, "NSEC3" },
+	{ 51, "NSEC3PARAM" }, { 52, "TLSA" },	{ 53, "SMIMEA" },   { 55, "HIP" },     { 56, "NINFO" },
+	{ 57, "RKEY" },	      { 58, "TALINK" }, { 59, "CDS" },	    { 60, "CDNSKEY" }, { 61, "OPENPGPKEY" },
+	{ 62, "CSYNC" },      { 63, "ZONEMD" }, { 64, "SVCB" },	    { 65, "HTTPS" },   { 99, "SPF" },
+	{ 100, "UINFO" },     { 101, "UID" },	{ 102, "GID" },	    { 103, "UNSPEC" }, { 104, "NID" },
+	{ 105, "L32" },	      { 106, "L64" },	{ 107, "LP" },	    { 108, "EUI48" },  { 109, "EUI64" },
+	{ 249, "TKEY" },      { 250, "TSIG" },	{ 251, "IXFR" },    { 252, "AXFR" },   { 253, "MAILB" },
+	{ 254, "MAILA" },     { 255, "ANY" },	{ 256, "URI" },	    { 257, "CAA" },    { 258, "AVC" },
+	{ 260, "AMTRELAY" },  { 32768, "TA" },	{ 32769, "DLV" },
 };
 
 static const struct dns_mnemonic dns_classes[] = {
@@ -159,10 +159,10 @@ static const struct dns_mnemonic dns_classes[] = {
 };
 
 static const struct dns_mnemonic dns_rcodes[] = {
-	{ 0, "NOERROR" },   { 1, "FORMERR" },  { 2, "SERVFAIL" }, { 3, "NXDOMAIN" }, { 4, "NOTIMP" },
-	{ 5, "REFUSED" },   { 6, "YXDOMAIN" }, { 7, "YXRRSET" },  { 8, "NXRRSET" },  { 9, "NOTAUTH" },
-	{ 10, "NOTZONE" },  { 16, "BADSIG" },  { 17, "BADKEY" },  { 18, "BADTIME" }, { 19, "BADMODE" },
-	{ 20, "BADNAME" },  { 21, "BADALG" },  { 22, "BADTRUNC" }, { 23, "BADCOOKIE" },
+	{ 0, "NOERROR" },  { 1, "FORMERR" },  { 2, "SERVFAIL" },  { 3, "NXDOMAIN" },   { 4, "NOTIMP" },
+	{ 5, "REFUSED" },  { 6, "YXDOMAIN" }, { 7, "YXRRSET" },	  { 8, "NXRRSET" },    { 9, "NOTAUTH" },
+	{ 10, "NOTZONE" }, { 16, "BADSIG" },  { 17, "BADKEY" },	  { 18, "BADTIME" },   { 19, "BADMODE" },
+	{ 20, "BADNAME" }, { 21, "BADALG" },  { 22, "BADTRUNC" }, { 23, "BADCOOKIE" },
 };
 
 static const struct dns_mnemonic dns_opcodes[] = {
@@ -170,10 +170,22 @@ static const struct dns_mnemonic dns_opcodes[] = {
 };
 
 static const struct dns_mnemonic dns_algorithms[] = {
-	{ 1, "RSAMD5" },	  { 2, "DH" },		    { 3, "DSA" },	      { 5, "RSASHA1" },
-	{ 6, "DSA-NSEC3-SHA1" },  { 7, "RSASHA1-NSEC3-SHA1" }, { 8, "RSASHA256" },	      { 10, "RSASHA512" },
-	{ 12, "ECC-GOST" },	  { 13, "ECDSAP256SHA256" }, { 14, "ECDSAP384SHA384" }, { 15, "ED25519" },
-	{ 16, "ED448" },	  { 252, "INDIRECT" },	    { 253, "PRIVATEDNS" },    { 254, "PRIVATEOID" },
+	{ 1, "RSAMD5" },
+	{ 2, "DH" },
+	{ 3, "DSA" },
+	{ 5, "RSASHA1" },
+	{ 6, "DSA-NSEC3-SHA1" },
+	{ 7, "RSASHA1-NSEC3-SHA1" },
+	{ 8, "RSASHA256" },
+	{ 10, "RSASHA512" },
+	{ 12, "ECC-GOST" },
+	{ 13, "ECDSAP256SHA256" },
+	{ 14, "ECDSAP384SHA384" },
+	{ 15, "ED25519" },
+	{ 16, "ED448" },
+	{ 252, "INDIRECT" },
+	{ 253, "PRIVATEDNS" },
+	{ 254, "PRIVATEOID" },
 };
 
 static const struct dns_mnemonic dns_digests[] = {
@@ -592,8 +604,8 @@ static int rr_nsec(struct rdata *x)
 
 static void svc_key_name(uint16_t key, struct dns_sb *sb)
 {
-	static const char *const names[] = { "mandatory", "alpn", "no-default-alpn", "port", "ipv4hint", "ech",
-					     "ipv6hint" };
+	static const char *const names[] = { "mandatory", "alpn", "no-default-alpn", "port",
+					     "ipv4hint",  "ech",  "ipv6hint" };
 
 	if (key < ARRAY_LEN(names))
 		dns_sb_puts(sb, names[key]);
@@ -1142,19 +1154,71 @@ static const struct {
 	const char *s;
 	size_t len;
 } dns_suffixes[] = {
-	SFX("co.uk"), SFX("org.uk"), SFX("ac.uk"), SFX("gov.uk"), SFX("ltd.uk"),
-	SFX("plc.uk"), SFX("me.uk"), SFX("net.uk"), SFX("com.au"), SFX("net.au"),
-	SFX("org.au"), SFX("edu.au"), SFX("gov.au"), SFX("co.nz"), SFX("org.nz"),
-	SFX("net.nz"), SFX("co.jp"), SFX("ne.jp"), SFX("or.jp"), SFX("ac.jp"),
-	SFX("go.jp"), SFX("co.kr"), SFX("or.kr"), SFX("com.br"), SFX("net.br"),
-	SFX("org.br"), SFX("gov.br"), SFX("com.cn"), SFX("net.cn"), SFX("org.cn"),
-	SFX("gov.cn"), SFX("edu.cn"), SFX("com.hk"), SFX("com.tw"), SFX("com.sg"),
-	SFX("co.in"), SFX("net.in"), SFX("org.in"), SFX("co.za"), SFX("org.za"),
-	SFX("com.mx"), SFX("com.ar"), SFX("com.tr"), SFX("com.ru"), SFX("co.il"),
-	SFX("com.pl"), SFX("co.id"), SFX("com.my"), SFX("com.ph"), SFX("com.vn"),
-	SFX("in-addr.arpa"), SFX("ip6.arpa"), SFX("github.io"), SFX("gitlab.io"), SFX("herokuapp.com"),
-	SFX("appspot.com"), SFX("blogspot.com"), SFX("cloudfront.net"), SFX("azurewebsites.net"), SFX("pages.dev"),
-	SFX("netlify.app"), SFX("vercel.app"), SFX("s3.amazonaws.com"), SFX("compute.amazonaws.com"), SFX("elb.amazonaws.com"),
+	SFX("co.uk"),
+	SFX("org.uk"),
+	SFX("ac.uk"),
+	SFX("gov.uk"),
+	SFX("ltd.uk"),
+	SFX("plc.uk"),
+	SFX("me.uk"),
+	SFX("net.uk"),
+	SFX("com.au"),
+	SFX("net.au"),
+	SFX("org.au"),
+	SFX("edu.au"),
+	SFX("gov.au"),
+	SFX("co.nz"),
+	SFX("org.nz"),
+	SFX("net.nz"),
+	SFX("co.jp"),
+	SFX("ne.jp"),
+	SFX("or.jp"),
+	SFX("ac.jp"),
+	SFX("go.jp"),
+	SFX("co.kr"),
+	SFX("or.kr"),
+	SFX("com.br"),
+	SFX("net.br"),
+	SFX("org.br"),
+	SFX("gov.br"),
+	SFX("com.cn"),
+	SFX("net.cn"),
+	SFX("org.cn"),
+	SFX("gov.cn"),
+	SFX("edu.cn"),
+	SFX("com.hk"),
+	SFX("com.tw"),
+	SFX("com.sg"),
+	SFX("co.in"),
+	SFX("net.in"),
+	SFX("org.in"),
+	SFX("co.za"),
+	SFX("org.za"),
+	SFX("com.mx"),
+	SFX("com.ar"),
+	SFX("com.tr"),
+	SFX("com.ru"),
+	SFX("co.il"),
+	SFX("com.pl"),
+	SFX("co.id"),
+	SFX("com.my"),
+	SFX("com.ph"),
+	SFX("com.vn"),
+	SFX("in-addr.arpa"),
+	SFX("ip6.arpa"),
+	SFX("github.io"),
+	SFX("gitlab.io"),
+	SFX("herokuapp.com"),
+	SFX("appspot.com"),
+	SFX("blogspot.com"),
+	SFX("cloudfront.net"),
+	SFX("azurewebsites.net"),
+	SFX("pages.dev"),
+	SFX("netlify.app"),
+	SFX("vercel.app"),
+	SFX("s3.amazonaws.com"),
+	SFX("compute.amazonaws.com"),
+	SFX("elb.amazonaws.com"),
 };
 #undef SFX
 
@@ -1173,9 +1237,9 @@ static bool name_ends_with(const char *name, size_t n, const char *suffix, size_
  */
 static size_t cc_second_level(const char *name, const char *tld, size_t tlen)
 {
-	static const char *const generic[] = { "ac",  "co",  "com", "edu", "gob", "gov", "go", "govt", "gv",
-					       "ltd", "mil", "ne",  "net", "nhs", "nic", "or", "org",  "plc",
-					       "sch", "nom", "gouv", "police" };
+	static const char *const generic[] = { "ac",  "co",  "com", "edu", "gob",  "gov",   "go",  "govt",
+					       "gv",  "ltd", "mil", "ne",  "net",  "nhs",   "nic", "or",
+					       "org", "plc", "sch", "nom", "gouv", "police" };
 	const char *l = tld;
 
 	if (tlen != 2)

@@ -424,9 +424,9 @@ static ssize_t step_chunk_size(struct conn *c, struct http_dir *d, const uint8_t
 	if (n <= 0)
 		return n < 0 ? PARSE_ERROR : 0;
 	for (i = 0; i < n - 2 && i < 16; i++) {
-		int v = data[i] >= '0' && data[i] <= '9' ? data[i] - '0'
+		int v = data[i] >= '0' && data[i] <= '9'		     ? data[i] - '0'
 			: (data[i] | 0x20) >= 'a' && (data[i] | 0x20) <= 'f' ? (data[i] | 0x20) - 'a' + 10
-									    : -1;
+									     : -1;
 
 		if (v < 0)
 			break;
@@ -466,8 +466,7 @@ static ssize_t step_trailer(struct conn *c, struct http_dir *d, const uint8_t *d
 	return n;
 }
 
-static ssize_t step(struct conn *c, struct http_conn *hc, enum dir dir, const uint8_t *data, size_t len,
-		    uint64_t ts)
+static ssize_t step(struct conn *c, struct http_conn *hc, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
 	struct http_dir *d = &hc->d[dir];
 

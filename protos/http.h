@@ -80,8 +80,7 @@ struct http_head {
  * Parse a complete header section data[0..len) (ending with CRLF CRLF).
  * Returns 0 or -EINVAL for a malformed section. want_raw keeps a copy.
  */
-int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8_t *data, size_t len,
-		    bool want_raw);
+int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8_t *data, size_t len, bool want_raw);
 void http_head_clear(struct http_head *h);
 
 /* Body facts of a finished message. */
@@ -109,8 +108,7 @@ void http_msg_response_lost(struct msg *m);
 /* Request method of a message set by http_msg_set ("" if unknown). */
 const char *http_msg_method(const struct msg *m);
 /* proto_ops.write_fields */
-int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
-		      const struct msg *resp);
+int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req, const struct msg *resp);
 
 /* ---- captured headers (protos/http_hdrs.c) ---- */
 

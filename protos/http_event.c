@@ -380,8 +380,7 @@ static void response_object(struct json_buf *b, const struct http_msg *r, uint64
 	put_lit(b, "}");
 }
 
-int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
-		      const struct msg *resp)
+int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req, const struct msg *resp)
 {
 	const struct http_msg *q = req->priv, *r = resp ? resp->priv : NULL;
 

@@ -194,9 +194,10 @@ static enum hdr_id header_id(const char *name, size_t n)
 		size_t len;
 		enum hdr_id id;
 	} known[] = {
-		K("content-length", HDR_CLEN), K("transfer-encoding", HDR_TE), K("content-type", HDR_CTYPE),
-		K("content-encoding", HDR_CENC), K("host", HDR_HOST), K("user-agent", HDR_UA),
-		K("referer", HDR_REFERER), K("authorization", HDR_AUTH),
+		K("content-length", HDR_CLEN), K("transfer-encoding", HDR_TE),
+		K("content-type", HDR_CTYPE),  K("content-encoding", HDR_CENC),
+		K("host", HDR_HOST),	       K("user-agent", HDR_UA),
+		K("referer", HDR_REFERER),     K("authorization", HDR_AUTH),
 	};
 #undef K
 
@@ -257,8 +258,7 @@ static int header_field(struct http_head *h, const struct http_cfg *cfg, struct 
 }
 
 /* One "name: value" line of the unfolded header section (ours: the name is lower-cased in place). */
-static int header_line(struct http_head *h, const struct http_cfg *cfg, struct http_spans *sp, uint8_t *line,
-		       size_t n)
+static int header_line(struct http_head *h, const struct http_cfg *cfg, struct http_spans *sp, uint8_t *line, size_t n)
 {
 	const uint8_t *colon = memchr(line, ':', n);
 	char *name = (char *)line;
@@ -400,8 +400,7 @@ static int post_headers(struct http_head *h, const struct http_cfg *cfg)
 	return err ? -ENOMEM : 0;
 }
 
-int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8_t *data, size_t len,
-		    bool want_raw)
+int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8_t *data, size_t len, bool want_raw)
 {
 	struct reader r;
 	const uint8_t *line;

@@ -63,7 +63,6 @@ char *sb_take(struct sbuf *b)
 
 /* ---- percent encoding ---- */
 
-
 /* %XX (and '+' as space when plus_space); NULL for a bad escape. */
 char *http_unescape(const char *s, size_t n, bool plus_space, size_t *outlen)
 {
@@ -360,9 +359,10 @@ static bool prefix(const uint8_t *d, size_t n, const char *sig, size_t sn)
 
 static bool html_tag(const uint8_t *d, size_t n)
 {
-	static const char *const tags[] = { "<!DOCTYPE HTML", "<HTML", "<HEAD", "<SCRIPT", "<IFRAME", "<H1", "<DIV",
-					    "<FONT", "<TABLE", "<A", "<STYLE", "<TITLE", "<B", "<BODY", "<BR", "<P",
-					    "<!--" };
+	static const char *const tags[] = {
+		"<!DOCTYPE HTML", "<HTML",  "<HEAD", "<SCRIPT", "<IFRAME", "<H1", "<DIV", "<FONT", "<TABLE", "<A",
+		"<STYLE",	  "<TITLE", "<B",    "<BODY",	"<BR",	   "<P",  "<!--"
+	};
 
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 		size_t tn = strlen(tags[i]);

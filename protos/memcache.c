@@ -23,10 +23,12 @@
 #include "memcache.h"
 
 static const char *const type_names[] = {
-	[MC_T_UNKNOWN] = "UNKNOWN",   [MC_T_LOAD] = "Load",	    [MC_T_STORE] = "Store",
-	[MC_T_DELETE] = "Delete",     [MC_T_COUNTER] = "Counter",   [MC_T_INFO] = "Info",
-	[MC_T_SLABCTRL] = "SlabCtrl", [MC_T_LRUCRAWLER] = "LRUCrawler", [MC_T_STATS] = "Stats",
-	[MC_T_SUCCESS] = "Success",   [MC_T_FAIL] = "Fail",	    [MC_T_AUTH] = "Auth",
+	[MC_T_UNKNOWN] = "UNKNOWN",   [MC_T_LOAD] = "Load",
+	[MC_T_STORE] = "Store",	      [MC_T_DELETE] = "Delete",
+	[MC_T_COUNTER] = "Counter",   [MC_T_INFO] = "Info",
+	[MC_T_SLABCTRL] = "SlabCtrl", [MC_T_LRUCRAWLER] = "LRUCrawler",
+	[MC_T_STATS] = "Stats",	      [MC_T_SUCCESS] = "Success",
+	[MC_T_FAIL] = "Fail",	      [MC_T_AUTH] = "Auth",
 };
 
 const char *mc_type_name(enum mc_type t)
@@ -281,19 +283,20 @@ static int mc_add_value(struct mc_msg *mm, const uint8_t *data, size_t len)
 
 /* event.action of each type: "memcache." and the type in lower case. */
 static const char *const action_names[] = {
-	[MC_T_UNKNOWN] = "memcache.unknown",	 [MC_T_LOAD] = "memcache.load",
-	[MC_T_STORE] = "memcache.store",	 [MC_T_DELETE] = "memcache.delete",
-	[MC_T_COUNTER] = "memcache.counter",	 [MC_T_INFO] = "memcache.info",
-	[MC_T_SLABCTRL] = "memcache.slabctrl",	 [MC_T_LRUCRAWLER] = "memcache.lrucrawler",
-	[MC_T_STATS] = "memcache.stats",	 [MC_T_SUCCESS] = "memcache.success",
-	[MC_T_FAIL] = "memcache.fail",		 [MC_T_AUTH] = "memcache.auth",
+	[MC_T_UNKNOWN] = "memcache.unknown",   [MC_T_LOAD] = "memcache.load",
+	[MC_T_STORE] = "memcache.store",       [MC_T_DELETE] = "memcache.delete",
+	[MC_T_COUNTER] = "memcache.counter",   [MC_T_INFO] = "memcache.info",
+	[MC_T_SLABCTRL] = "memcache.slabctrl", [MC_T_LRUCRAWLER] = "memcache.lrucrawler",
+	[MC_T_STATS] = "memcache.stats",       [MC_T_SUCCESS] = "memcache.success",
+	[MC_T_FAIL] = "memcache.fail",	       [MC_T_AUTH] = "memcache.auth",
 };
 
 void mc_set_command(struct mc_ctx *x, const char *command, enum mc_type type)
 {
 	struct mc_msg *mm = &x->d->cur;
 	struct mc_event *ev = mm->ev;
-	const char *act = action_names[(unsigned)type < sizeof(action_names) / sizeof(action_names[0]) ? type : MC_T_UNKNOWN];
+	const char *act =
+		action_names[(unsigned)type < sizeof(action_names) / sizeof(action_names[0]) ? type : MC_T_UNKNOWN];
 	size_t i;
 
 	ev->command = command;
@@ -752,8 +755,7 @@ static bool mc_meta_answers(const struct mc_event *q, const struct mc_event *r)
 	if ((strcmp(rm->code, "VA") == 0 || strcmp(rm->code, "HD") == 0) != get)
 		return false;
 	/* the server echoes O (and k) only when asked: a reply carrying them names its request */
-	if (rm->opaque_len &&
-	    (qm->opaque_len != rm->opaque_len || memcmp(qm->opaque, rm->opaque, qm->opaque_len) != 0))
+	if (rm->opaque_len && (qm->opaque_len != rm->opaque_len || memcmp(qm->opaque, rm->opaque, qm->opaque_len) != 0))
 		return false;
 	return mc_key_compatible(q, r);
 }

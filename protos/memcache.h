@@ -94,22 +94,22 @@ struct mc_meta {
 };
 
 /* Integer members of memcache.request / memcache.response. */
-#define MC_NUM_LIST(X)                                                                \
-	X(OPCODE_VALUE, "opcode_value")                                               \
-	X(OPAQUE, "opaque")                                                           \
-	X(VBUCKET, "vbucket")                                                         \
-	X(STATUS_CODE, "status_code")                                                 \
-	X(FLAGS, "flags")                                                             \
-	X(EXPTIME, "exptime")                                                         \
-	X(CAS_UNIQUE, "cas_unique")                                                   \
-	X(DELTA, "delta")                                                             \
-	X(INITIAL, "initial")                                                         \
-	X(VERBOSITY, "verbosity")                                                     \
-	X(VALUE, "value")                                                             \
-	X(SLEEP_US, "sleep_us")                                                       \
-	X(SOURCE_CLASS, "source_class")                                               \
-	X(DEST_CLASS, "dest_class")                                                   \
-	X(BYTES, "bytes")                                                             \
+#define MC_NUM_LIST(X)                  \
+	X(OPCODE_VALUE, "opcode_value") \
+	X(OPAQUE, "opaque")             \
+	X(VBUCKET, "vbucket")           \
+	X(STATUS_CODE, "status_code")   \
+	X(FLAGS, "flags")               \
+	X(EXPTIME, "exptime")           \
+	X(CAS_UNIQUE, "cas_unique")     \
+	X(DELTA, "delta")               \
+	X(INITIAL, "initial")           \
+	X(VERBOSITY, "verbosity")       \
+	X(VALUE, "value")               \
+	X(SLEEP_US, "sleep_us")         \
+	X(SOURCE_CLASS, "source_class") \
+	X(DEST_CLASS, "dest_class")     \
+	X(BYTES, "bytes")               \
 	X(COUNT_VALUES, "count_values")
 
 enum mc_num {
@@ -120,8 +120,8 @@ enum mc_num {
 };
 
 /* Boolean members. */
-#define MC_BOOL_LIST(X)                                                               \
-	X(QUIET, "quiet")                                                             \
+#define MC_BOOL_LIST(X)   \
+	X(QUIET, "quiet") \
 	X(NOREPLY, "noreply")
 
 enum mc_bool {
@@ -132,10 +132,10 @@ enum mc_bool {
 };
 
 /* String members taken from the wire (written made valid UTF-8). */
-#define MC_STR_LIST(X)                                                                \
-	X(RAW_ARGS, "raw_args")                                                       \
-	X(LINE, "line")                                                               \
-	X(VERSION, "version")                                                         \
+#define MC_STR_LIST(X)          \
+	X(RAW_ARGS, "raw_args") \
+	X(LINE, "line")         \
+	X(VERSION, "version")   \
 	X(ERROR_MSG, "error_msg")
 
 enum mc_str {

@@ -441,7 +441,8 @@ static int req_args(struct mc_ctx *x, const struct mc_textcmd *c, const struct m
 
 static int text_request(struct mc_ctx *x, const struct mc_line *l)
 {
-	const struct mc_textcmd *c = l->nt ? find_cmd(req_cmds, sizeof(req_cmds) / sizeof(req_cmds[0]), &l->t[0]) : NULL;
+	const struct mc_textcmd *c = l->nt ? find_cmd(req_cmds, sizeof(req_cmds) / sizeof(req_cmds[0]), &l->t[0])
+					   : NULL;
 	int err;
 
 	if (!c && !x->cfg->parseunknown)
@@ -600,14 +601,10 @@ static int resp_other(struct mc_ctx *x, const struct mc_line *l)
  * (not found, not stored, CAS mismatch) are errors.
  */
 static const struct mc_textresp resp_meta[] = {
-	{ "VA", MC_T_LOAD, MSG_OK, false },
-	{ "HD", MC_T_SUCCESS, MSG_OK, false },
-	{ "EN", MC_T_LOAD, MSG_OK, false },
-	{ "NF", MC_T_FAIL, MSG_ERROR, false },
-	{ "NS", MC_T_FAIL, MSG_ERROR, false },
-	{ "EX", MC_T_FAIL, MSG_ERROR, false },
-	{ "MN", MC_T_SUCCESS, MSG_OK, false },
-	{ "ME", MC_T_INFO, MSG_OK, false },
+	{ "VA", MC_T_LOAD, MSG_OK, false },    { "HD", MC_T_SUCCESS, MSG_OK, false },
+	{ "EN", MC_T_LOAD, MSG_OK, false },    { "NF", MC_T_FAIL, MSG_ERROR, false },
+	{ "NS", MC_T_FAIL, MSG_ERROR, false }, { "EX", MC_T_FAIL, MSG_ERROR, false },
+	{ "MN", MC_T_SUCCESS, MSG_OK, false }, { "ME", MC_T_INFO, MSG_OK, false },
 };
 
 /* One reply flag: k (key), O (opaque), f (client flags), c (cas); the others are not recorded. */
@@ -640,7 +637,8 @@ static int resp_me(struct mc_ctx *x, const struct mc_line *l)
 		const uint8_t *eq = memchr(l->t[i].p, '=', l->t[i].n);
 		size_t nn = eq ? (size_t)(eq - l->t[i].p) : l->t[i].n;
 
-		if (mc_add_stat(&x->d->cur, l->t[i].p, nn, eq ? eq + 1 : (const uint8_t *)"", eq ? l->t[i].n - nn - 1 : 0))
+		if (mc_add_stat(&x->d->cur, l->t[i].p, nn, eq ? eq + 1 : (const uint8_t *)"",
+				eq ? l->t[i].n - nn - 1 : 0))
 			return -ENOMEM;
 	}
 	return 0;

@@ -116,8 +116,8 @@ static struct mc_frag **frag_oldest(struct mc_udp *u)
 	return old;
 }
 
-static struct mc_frag *frag_new(struct mc_udp *u, const struct flow *f, enum dir dir, uint16_t reqid,
-				uint16_t total, uint64_t ts)
+static struct mc_frag *frag_new(struct mc_udp *u, const struct flow *f, enum dir dir, uint16_t reqid, uint16_t total,
+				uint64_t ts)
 {
 	struct mc_frag *e = calloc(1, sizeof(*e));
 
@@ -268,8 +268,7 @@ static void open_keep(struct mc_udp *u, struct mc_udp_ctx *uc, struct mc_dir *d,
 	u->open_bytes += d->cur.kept_bytes;
 }
 
-static void open_expire(struct corr *k, const struct proto_cfg *cfg, struct mc_udp *u, uint64_t timeout,
-			uint64_t now)
+static void open_expire(struct corr *k, const struct proto_cfg *cfg, struct mc_udp *u, uint64_t timeout, uint64_t now)
 {
 	struct mc_open **pp = &u->open;
 

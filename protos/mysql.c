@@ -256,8 +256,7 @@ static int cmd_stmt(struct conn *c, struct mysql_conn *mc, struct msg *m, struct
 }
 
 /* COM_CHANGE_USER: the new user and database are the connection's from now. */
-static int cmd_change_user(struct conn *c, struct mysql_conn *mc, struct msg *m, struct mysql_req *rq,
-			   struct reader *r)
+static int cmd_change_user(struct conn *c, struct mysql_conn *mc, struct msg *m, struct mysql_req *rq, struct reader *r)
 {
 	size_t n = 0, dn = 0;
 	const char *user = rd_cstr(r, MYSQL_NAME_MAX, &n), *db;
@@ -448,8 +447,8 @@ static void greeting(struct mysql_conn *mc, const uint8_t *p, size_t n)
 
 /* ---- packets ---- */
 
-static void client_packet(struct conn *c, struct mysql_conn *mc, uint8_t seq, const uint8_t *p, size_t n,
-			  uint32_t plen, bool cont, uint64_t ts)
+static void client_packet(struct conn *c, struct mysql_conn *mc, uint8_t seq, const uint8_t *p, size_t n, uint32_t plen,
+			  bool cont, uint64_t ts)
 {
 	if (cont) {
 		if (mc->req) {
@@ -471,8 +470,8 @@ static void client_packet(struct conn *c, struct mysql_conn *mc, uint8_t seq, co
 	/* else: auth data, LOCAL INFILE contents, a CHANGE_USER's auth answers */
 }
 
-static void server_packet(struct conn *c, struct mysql_conn *mc, uint8_t seq, const uint8_t *p, size_t n,
-			  uint32_t plen, bool cont, uint64_t ts)
+static void server_packet(struct conn *c, struct mysql_conn *mc, uint8_t seq, const uint8_t *p, size_t n, uint32_t plen,
+			  bool cont, uint64_t ts)
 {
 	if (cont) {
 		if (mc->r.m) {
@@ -513,8 +512,7 @@ static bool plausible(enum dir dir, const uint8_t *h)
 	return h[3] == 1 && (h[4] == 0x00 || h[4] == 0xff || (plen <= 2 && h[4] < 0xfb));
 }
 
-static void mysql_packet(struct conn *c, struct mysql_conn *mc, enum dir dir, const uint8_t *h, size_t n,
-			 uint64_t ts)
+static void mysql_packet(struct conn *c, struct mysql_conn *mc, enum dir dir, const uint8_t *h, size_t n, uint64_t ts)
 {
 	uint32_t plen = h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
 	struct mysql_dir *d = &mc->d[dir];

@@ -113,8 +113,8 @@ struct mysql_stmts {
 
 struct mysql_stmt *mysql_stmt_find(struct mysql_stmts *s, uint32_t id);
 /* Keep a new statement (its query copied); the least recently used goes first past MYSQL_STMTS_MAX or timeout. */
-struct mysql_stmt *mysql_stmt_add(struct conn *c, struct mysql_stmts *s, uint32_t id, uint16_t nparams,
-				  uint16_t ncols, const char *query, size_t qlen, uint64_t ts);
+struct mysql_stmt *mysql_stmt_add(struct conn *c, struct mysql_stmts *s, uint32_t id, uint16_t nparams, uint16_t ncols,
+				  const char *query, size_t qlen, uint64_t ts);
 void mysql_stmt_del(struct mysql_stmts *s, uint32_t id);
 void mysql_stmts_free(struct mysql_stmts *s);
 
@@ -182,8 +182,7 @@ struct mysql_resp {
 
 struct mysql_conn;
 /* One packet of the server in the command phase (payload prefix p[0..n) of plen). */
-void mysql_resp_packet(struct conn *c, struct mysql_conn *mc, const uint8_t *p, size_t n, uint32_t plen,
-		       uint64_t ts);
+void mysql_resp_packet(struct conn *c, struct mysql_conn *mc, const uint8_t *p, size_t n, uint32_t plen, uint64_t ts);
 /* Forget the response being assembled (its request stays queued). */
 void mysql_resp_reset(struct mysql_resp *rs);
 

@@ -117,8 +117,8 @@ static void finish(struct conn *c, struct mysql_conn *mc, struct mysql_resp *rs,
 		else
 			msg_set_raw(m, "", 0);
 	}
-	msg_set_priv(m, res, res_free, (res->path ? strlen(res->path) : 0) +
-					       (res->error_message ? strlen(res->error_message) : 0));
+	msg_set_priv(m, res, res_free,
+		     (res->path ? strlen(res->path) : 0) + (res->error_message ? strlen(res->error_message) : 0));
 	rs->m = NULL;
 	rs->res = NULL;
 	mysql_resp_reset(rs);
@@ -595,8 +595,7 @@ static void step(struct conn *c, struct mysql_conn *mc, struct mysql_resp *rs, c
 	}
 }
 
-void mysql_resp_packet(struct conn *c, struct mysql_conn *mc, const uint8_t *p, size_t n, uint32_t plen,
-		       uint64_t ts)
+void mysql_resp_packet(struct conn *c, struct mysql_conn *mc, const uint8_t *p, size_t n, uint32_t plen, uint64_t ts)
 {
 	struct mysql_resp *rs = &mc->r;
 

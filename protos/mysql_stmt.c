@@ -162,8 +162,8 @@ static void stmts_evict(struct mysql_stmts *s, uint64_t cutoff, bool one)
 	}
 }
 
-struct mysql_stmt *mysql_stmt_add(struct conn *c, struct mysql_stmts *s, uint32_t id, uint16_t nparams,
-				  uint16_t ncols, const char *query, size_t qlen, uint64_t ts)
+struct mysql_stmt *mysql_stmt_add(struct conn *c, struct mysql_stmts *s, uint32_t id, uint16_t nparams, uint16_t ncols,
+				  const char *query, size_t qlen, uint64_t ts)
 {
 	const struct mysql_cfg *cfg = mysql_cfg_of(c);
 	struct mysql_stmt *st;

@@ -123,9 +123,8 @@ static struct msg *msg_wrap(struct redis_msg *rm, const struct redis_done *d, bo
 /* Commands whose first argument is a subcommand: the method is both words (CONFIG GET). */
 static bool is_container(const char *s, size_t n)
 {
-	static const char *const names[] = { "ACL",	 "CLIENT", "CLUSTER", "COMMAND", "CONFIG",
-					     "DEBUG",	 "FUNCTION", "LATENCY", "MEMORY",  "MODULE",
-					     "SCRIPT",	 "XGROUP", "XINFO" };
+	static const char *const names[] = { "ACL",	"CLIENT", "CLUSTER", "COMMAND", "CONFIG", "DEBUG", "FUNCTION",
+					     "LATENCY", "MEMORY", "MODULE",  "SCRIPT",	"XGROUP", "XINFO" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i]) == n && strncasecmp(s, names[i], n) == 0)

@@ -326,14 +326,13 @@ static int resp_line(struct rctx *x, const uint8_t *line, size_t n)
 	case '-':
 	case ',':
 		return scalar(x, t, s, sn);
-	case ':':
-		{
-			int64_t v;
+	case ':': {
+		int64_t v;
 
-			if (!parse_i64(s, sn, &v))
-				return -EINVAL;
-			return scalar(x, t, s, sn);
-		}
+		if (!parse_i64(s, sn, &v))
+			return -EINVAL;
+		return scalar(x, t, s, sn);
+	}
 	case '(':
 		if (!valid_bignum(s, sn))
 			return -EINVAL;
@@ -367,7 +366,6 @@ static bool is_space(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
-
 
 static uint8_t unescape(uint8_t c)
 {

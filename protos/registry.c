@@ -13,15 +13,7 @@ extern const struct proto_ops mysql_ops;
 extern const struct proto_ops thrift_ops;
 
 const struct proto_ops *const proto_registry[] = {
-	&http_ops,
-	&dns_ops,
-	&memcache_ops,
-	&redis_ops,
-	&mongodb_ops,
-	&pgsql_ops,
-	&mysql_ops,
-	&thrift_ops,
-	NULL,
+	&http_ops, &dns_ops, &memcache_ops, &redis_ops, &mongodb_ops, &pgsql_ops, &mysql_ops, &thrift_ops, NULL,
 };
 
 const struct proto_ops *proto_find(const char *name)

@@ -269,9 +269,15 @@ static const uint8_t http_req[] = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
 
 static struct frame tcp4(uint16_t sport, uint16_t dport)
 {
-	return (struct frame){ .family = 4, .l4 = IPPROTO_TCP, .sport = sport, .dport = dport,
-			       .flags = XB_TCP_PSH | XB_TCP_ACK, .seq = 1000, .ack = 2000,
-			       .payload = http_req, .len = HTTP_LEN };
+	return (struct frame){ .family = 4,
+			       .l4 = IPPROTO_TCP,
+			       .sport = sport,
+			       .dport = dport,
+			       .flags = XB_TCP_PSH | XB_TCP_ACK,
+			       .seq = 1000,
+			       .ack = 2000,
+			       .payload = http_req,
+			       .len = HTTP_LEN };
 }
 
 /* ---- running ---- */
@@ -420,8 +426,7 @@ Test(bpf, non_matching_sends_nothing)
 Test(bpf, udp_match)
 {
 	static const uint8_t q[] = { 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
-	struct frame f = { .family = 4, .l4 = IPPROTO_UDP, .sport = 5353, .dport = 53, .payload = q,
-			   .len = sizeof(q) };
+	struct frame f = { .family = 4, .l4 = IPPROTO_UDP, .sport = 5353, .dport = 53, .payload = q, .len = sizeof(q) };
 
 	load(XB_PAYLOAD_MAX);
 	run_frame(XDP, &f);
@@ -434,7 +439,12 @@ Test(bpf, udp_length_mismatch_uses_the_shorter)
 {
 	static uint8_t buf[256];
 	static const uint8_t q[] = "0123456789abcdefghij";
-	struct frame f = { .family = 4, .l4 = IPPROTO_UDP, .sport = 5353, .dport = 53, .payload = q, .len = 20,
+	struct frame f = { .family = 4,
+			   .l4 = IPPROTO_UDP,
+			   .sport = 5353,
+			   .dport = 53,
+			   .payload = q,
+			   .len = 20,
 			   .pad_to = 120 /* trailer bytes after the datagram */ };
 	size_t poff, len;
 
@@ -606,8 +616,7 @@ Test(bpf, malformed_headers_send_nothing)
 
 Test(bpf, syn_fin_rst_without_payload)
 {
-	static const uint8_t flags[] = { XB_TCP_SYN, XB_TCP_SYN | XB_TCP_ACK, XB_TCP_FIN | XB_TCP_ACK,
-					 XB_TCP_RST };
+	static const uint8_t flags[] = { XB_TCP_SYN, XB_TCP_SYN | XB_TCP_ACK, XB_TCP_FIN | XB_TCP_ACK, XB_TCP_RST };
 	struct frame f = tcp4(40000, 80);
 
 	load(XB_PAYLOAD_MAX);

@@ -286,9 +286,18 @@ Test(config, durations)
 		const char *in;
 		uint64_t ns;
 	} ok[] = {
-		{ "10s", 10 * SEC }, { "500ms", 500 * MS }, { "1m", 60 * SEC }, { "2h", 7200 * SEC },
-		{ "250us", 250 * US }, { "7ns", 7 * NS }, { "0", 0 }, { "30", 30 * SEC },
-		{ "1.5", 1500 * MS }, { "1m30s", 90 * SEC }, { "1.5s", 1500 * MS }, { "\"10s\"", 10 * SEC },
+		{ "10s", 10 * SEC },
+		{ "500ms", 500 * MS },
+		{ "1m", 60 * SEC },
+		{ "2h", 7200 * SEC },
+		{ "250us", 250 * US },
+		{ "7ns", 7 * NS },
+		{ "0", 0 },
+		{ "30", 30 * SEC },
+		{ "1.5", 1500 * MS },
+		{ "1m30s", 90 * SEC },
+		{ "1.5s", 1500 * MS },
+		{ "\"10s\"", 10 * SEC },
 	};
 	static const char *const bad[] = { "10x", "-1s", "-5", "s", "\"\"", "1s2", "[1]", "1e3", "10 s" };
 	struct cfg_err err;
@@ -310,8 +319,9 @@ Test(config, sizes)
 		const char *in;
 		uint64_t bytes;
 	} ok[] = {
-		{ "1024", 1024 }, { "64KiB", 65536 }, { "10MB", 10000000 }, { "1GiB", 1ull << 30 },
-		{ "1.5KB", 1500 }, { "8MiB", 8ull << 20 }, { "100B", 100 }, { "2kb", 2000 }, { "3 MiB", 3ull << 20 },
+		{ "1024", 1024 },	{ "64KiB", 65536 }, { "10MB", 10000000 },
+		{ "1GiB", 1ull << 30 }, { "1.5KB", 1500 },  { "8MiB", 8ull << 20 },
+		{ "100B", 100 },	{ "2kb", 2000 },    { "3 MiB", 3ull << 20 },
 	};
 	static const char *const bad[] = { "10XB", "-1", "abc", "1KiBB", "{}", "99999999999999999999" };
 	struct cfg_err err;
@@ -662,11 +672,8 @@ Test(config, outputs_enabled_flag)
 Test(config, overrides_in_load)
 {
 	char *ov[] = {
-		"xdpbeat.interfaces=[lo,eth0]",
-		"xdpbeat.protocols.0.ports=[8080]",
-		"xdpbeat.snaplen=128",
-		"output.console.enabled=false",
-		"output.file.enabled=true",
+		"xdpbeat.interfaces=[lo,eth0]", "xdpbeat.protocols.0.ports=[8080]", "xdpbeat.snaplen=128",
+		"output.console.enabled=false", "output.file.enabled=true",
 	};
 	struct config *c = load_ok("xdpbeat.protocols:\n  - type: http\n    ports: [80]\noutput.console: {}\n", ov, 5);
 
@@ -698,8 +705,8 @@ Test(config, errors_unknown_keys)
 	load_fails("xdpbeat.tcp.idle: 1s\n", "x.yml:1: xdpbeat.tcp.idle: unknown setting", "idle_timeout");
 	load_fails("xdpbeat.protocols:\n  - type: http\n    portz: [80]\n",
 		   "x.yml:3: xdpbeat.protocols.0.portz: unknown setting", "ports");
-	load_fails("output.console:\n  enabled: true\n  colour: red\n", "x.yml:3: output.console.colour: unknown setting",
-		   "enabled");
+	load_fails("output.console:\n  enabled: true\n  colour: red\n",
+		   "x.yml:3: output.console.colour: unknown setting", "enabled");
 	load_fails("output.kafka.hosts: [a]\n", "x.yml:1: output.kafka: unknown output", "console");
 	load_fails("logging.files.path: /x\n", "x.yml:1: logging.files: unknown setting", NULL);
 	load_fails("queue.mem.flush.max: 1\n", "x.yml:1: queue.mem.flush.max: unknown setting", NULL);
@@ -729,8 +736,8 @@ Test(config, errors_types_and_values)
 	load_fails("xdpbeat.protocols:\n  - type: http\n    transaction_timeout: soon\n",
 		   "x.yml:3: xdpbeat.protocols.0.transaction_timeout: expected a duration", NULL);
 	load_fails("logging.level: loud\n", "x.yml:1: logging.level: expected a log level", NULL);
-	load_fails("queue.mem.events: 10\nqueue.mem.flush.min_events: 20\n", "x.yml:2: queue.mem.flush.min_events:",
-		   NULL);
+	load_fails("queue.mem.events: 10\nqueue.mem.flush.min_events: 20\n",
+		   "x.yml:2: queue.mem.flush.min_events:", NULL);
 	load_fails("output.console.enabled: 1\n", "x.yml:1: output.console.enabled: expected a boolean", NULL);
 	load_fails("output: [console]\n", "x.yml:1: output: expected a map of outputs", NULL);
 }

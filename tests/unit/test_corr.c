@@ -396,8 +396,11 @@ static void seg(struct tcp_tracker *t, const struct proto_cfg *pc, bool c2s, uin
 
 Test(corr, tracker_without_a_pipeline_waits_for_what_the_parser_needs)
 {
-	struct tcp_cfg tc = { .idle_timeout = 1000000000ull, .max_connections = 16, .max_stream_bytes = 1 << 20,
-			      .max_total_bytes = 1 << 24, .max_ooo_segments = 8 };
+	struct tcp_cfg tc = { .idle_timeout = 1000000000ull,
+			      .max_connections = 16,
+			      .max_stream_bytes = 1 << 20,
+			      .max_total_bytes = 1 << 24,
+			      .max_ooo_segments = 8 };
 	struct fixture fx;
 	struct tcp_tracker *t;
 	uint8_t msg[101] = { 100 };
@@ -410,8 +413,8 @@ Test(corr, tracker_without_a_pipeline_waits_for_what_the_parser_needs)
 	seg(t, &fx.pc, true, XB_TCP_SYN, 999, NULL, 0, 1);
 	seg(t, &fx.pc, false, XB_TCP_SYN | XB_TCP_ACK, 4999, NULL, 0, 2);
 	for (uint32_t off = 0; off < sizeof(msg); off += 10) /* 11 segments */
-		seg(t, &fx.pc, true, XB_TCP_ACK, 1000 + off, msg + off,
-		    sizeof(msg) - off < 10 ? sizeof(msg) - off : 10, 3 + off);
+		seg(t, &fx.pc, true, XB_TCP_ACK, 1000 + off, msg + off, sizeof(msg) - off < 10 ? sizeof(msg) - off : 10,
+		    3 + off);
 	cr_assert_eq(parse_calls, 2, "called once to learn the length, once when the message is whole");
 	cr_assert_eq(corr_queued(&fx.c), 0, "the tracker's connection has it, not the fixture's");
 	seg(t, &fx.pc, false, XB_TCP_ACK, 5000, "\0", 1, 200);

@@ -229,7 +229,7 @@ Test(decode, snaplen_cut_keeps_wire_length)
 
 Test(decode, ipv4_text_same_as_inet_ntop)
 {
-	static const uint8_t samples[][4] = { { 0, 0, 0, 0 },	  { 127, 0, 0, 1 },	{ 192, 0, 2, 10 },
+	static const uint8_t samples[][4] = { { 0, 0, 0, 0 },	    { 127, 0, 0, 1 },	    { 192, 0, 2, 10 },
 					      { 10, 99, 100, 255 }, { 255, 255, 255, 255 }, { 1, 20, 203, 9 } };
 	char want[INET_ADDRSTRLEN], got[16];
 

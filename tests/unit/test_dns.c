@@ -425,7 +425,11 @@ Test(dns, name_compression_and_escapes)
 	size_t off;
 
 	/* at 12: "a.b" ; at 17: "x" + ptr(12) ; at 21: ptr(17) */
-	memcpy(msg + 12, "\x01" "a\x01" "b\x00", 5);
+	memcpy(msg + 12,
+	       "\x01"
+	       "a\x01"
+	       "b\x00",
+	       5);
 	memcpy(msg + 17, "\x01x\xc0\x0c", 4);
 	memcpy(msg + 21, "\xc0\x11", 2);
 	off = 21;
@@ -434,7 +438,11 @@ Test(dns, name_compression_and_escapes)
 	cr_assert_eq(off, 23);
 
 	/* escapes: a dot and a space inside a label */
-	memcpy(msg + 30, "\x03" "a.b\x02" "c \x00", 8);
+	memcpy(msg + 30,
+	       "\x03"
+	       "a.b\x02"
+	       "c \x00",
+	       8);
 	off = 30;
 	cr_assert_eq(dns_read_name(msg, 38, &off, out, sizeof(out)), 0);
 	cr_assert_str_eq(out, "a\\.b.c\\032");
@@ -579,7 +587,10 @@ Test(dns, truncated_flag_keeps_complete_records)
 	hdr(&m, 7, RESP_FLAGS | 0x0200, 1, 2, 0, 0);
 	question(&m, "big.example.com", DNS_T_TXT);
 	rr_begin(&m, DNS_T_TXT, 60);
-	raw(&m, "\x03" "abc", 4);
+	raw(&m,
+	    "\x03"
+	    "abc",
+	    4);
 	rr_end(&m);
 	cr_assert_eq(decode(&m, false, &dm), 0);
 	cr_assert(dm.tc);
@@ -1058,7 +1069,11 @@ static void rich_message(struct mb *m)
 	ptr(m, 16);
 	rr_end(m);
 	rr_begin(m, DNS_T_TXT, 60);
-	raw(m, "\x03" "abc\x02" "de", 7);
+	raw(m,
+	    "\x03"
+	    "abc\x02"
+	    "de",
+	    7);
 	rr_end(m);
 	rr_begin(m, DNS_T_RRSIG, 60);
 	raw(m, "\x00\x01\x0d\x03\x00\x00\x0e\x10\x65\x53\xf1\x00\x65\x44\x9e\xc0\x30\x39", 18);

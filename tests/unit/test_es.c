@@ -226,8 +226,9 @@ Test(es, request_verdicts)
 
 Test(es, parse_all_ok)
 {
-	const char *r = "{\"took\":3,\"errors\":false,\"items\":[{\"create\":{\"_index\":\"x\",\"_id\":\"1\",\"status\":201,"
-			"\"result\":\"created\"}},{\"create\":{\"_index\":\"x\",\"_id\":\"2\",\"status\":201}}]}";
+	const char *r =
+		"{\"took\":3,\"errors\":false,\"items\":[{\"create\":{\"_index\":\"x\",\"_id\":\"1\",\"status\":201,"
+		"\"result\":\"created\"}},{\"create\":{\"_index\":\"x\",\"_id\":\"2\",\"status\":201}}]}";
 	struct es_item it[2];
 
 	cr_assert_eq(es_bulk_parse(r, strlen(r), ES_OP_CREATE, it, 2), 0);
@@ -597,8 +598,7 @@ Test(es, template_data_stream)
 /* ---- CA files ---- */
 
 /* A self-signed test certificate (openssl req -x509 -newkey ec), as openssl writes it. */
-static const char test_pem[] =
-			       "-----BEGIN CERTIFICATE-----\n"
+static const char test_pem[] = "-----BEGIN CERTIFICATE-----\n"
 			       "MIIBijCCAS+gAwIBAgIUeJxK6AsB6ZYT2PxZ37JdIgUA7o0wCgYIKoZIzj0EAwIw\n"
 			       "GjEYMBYGA1UEAwwPeGRwYmVhdCB0ZXN0IENBMB4XDTI2MTEyNTE3MDAwN1oXDTM2\n"
 			       "MTEyMjE3MDAwN1owGjEYMBYGA1UEAwwPeGRwYmVhdCB0ZXN0IENBMFkwEwYHKoZI\n"

@@ -349,9 +349,10 @@ Test(http, hide_keywords_in_query_and_form)
 	struct tp *tp = http_tp("    hide_keywords: [pass, secret]\n");
 
 	tp_handshake(tp);
-	send_str(tp, C2S, "POST /login?secret=abc&user=me HTTP/1.1\r\nHost: h\r\n"
-			  "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 21\r\n\r\n"
-			  "user=bob&pass=hunter2");
+	send_str(tp, C2S,
+		 "POST /login?secret=abc&user=me HTTP/1.1\r\nHost: h\r\n"
+		 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 21\r\n\r\n"
+		 "user=bob&pass=hunter2");
 	send_str(tp, S2C, "HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
@@ -380,10 +381,12 @@ Test(http, include_body_for)
 	struct tp *tp = http_tp("    include_body_for: [text/html, application/json]\n");
 
 	tp_handshake(tp);
-	send_str(tp, C2S, "POST /api HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n"
-			  "{\"a\": 1}\n");
-	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 22\r\n\r\n"
-			  "<html><p>hi</p></html>");
+	send_str(tp, C2S,
+		 "POST /api HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n"
+		 "{\"a\": 1}\n");
+	send_str(tp, S2C,
+		 "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 22\r\n\r\n"
+		 "<html><p>hi</p></html>");
 	send_str(tp, C2S, "GET /img HTTP/1.1\r\n\r\n");
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG");
 	tp_flush(tp);
@@ -614,9 +617,9 @@ Test(http, raw_request_of_sent_form_is_as_packetbeat)
 Test(http, raw_response_body_is_decoded_never_binary)
 {
 	/* gzip of "hello hello hello\n" */
-	static const uint8_t gz[] = { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48,
-				      0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x5c, 0x00, 0x3b, 0x7c, 0x8a,
-				      0xdf, 0x12, 0x00, 0x00, 0x00 };
+	static const uint8_t gz[] = { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03,
+				      0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x5c,
+				      0x00, 0x3b, 0x7c, 0x8a, 0xdf, 0x12, 0x00, 0x00, 0x00 };
 	char head[200];
 
 	snprintf(head, sizeof(head),
@@ -727,7 +730,8 @@ Test(http, gap_past_body_end_gives_up_the_next_request)
 /* Chunk framing lost: the head is known, so the response is kept (with its note) for its request. */
 Test(http, gap_in_chunk_framing_keeps_the_response)
 {
-	static const char r1[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
+	static const char r1[] =
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
 	size_t cut = strlen(r1) - 15; /* after the first chunk */
 	struct tp *tp = http_tp(NULL);
 
@@ -791,9 +795,9 @@ Test(http, response_before_request_body_ends)
 Test(http, decode_body_gzip)
 {
 	/* gzip of "hello hello hello\n" */
-	static const uint8_t gz[] = { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48,
-				      0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x5c, 0x00, 0x3b, 0x7c, 0x8a,
-				      0xdf, 0x12, 0x00, 0x00, 0x00 };
+	static const uint8_t gz[] = { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03,
+				      0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x5c,
+				      0x00, 0x3b, 0x7c, 0x8a, 0xdf, 0x12, 0x00, 0x00, 0x00 };
 	struct tp *tp = http_tp("    include_body_for: [text/plain]\n");
 	char head[200];
 
@@ -912,13 +916,18 @@ static size_t gen_body(char *b, size_t len, size_t cap, int framing, int blen, u
 static size_t gen_msg(char *b, size_t cap, bool req, unsigned *seed)
 {
 	static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "CONNECT" };
-	static const char *const codes[] = { "200 OK",	   "204 No Content", "304 Not Modified", "404 Not Found",
-					     "100 Continue", "500 Oops",	     "101 Switching" };
-	static const char *const hdrs[] = { "Host: example.com:8080\r\n", "Cookie: a=1; b=\"2\"\r\n",
-					    "Set-Cookie: s=1\r\n", "Authorization: Basic Zm9vOmJhcg==\r\n",
-					    "X-Forwarded-For: 9.9.9.9, 1.1.1.1\r\n", "Content-Type: text/html\r\n",
+	static const char *const codes[] = { "200 OK",	     "204 No Content", "304 Not Modified", "404 Not Found",
+					     "100 Continue", "500 Oops",       "101 Switching" };
+	static const char *const hdrs[] = { "Host: example.com:8080\r\n",
+					    "Cookie: a=1; b=\"2\"\r\n",
+					    "Set-Cookie: s=1\r\n",
+					    "Authorization: Basic Zm9vOmJhcg==\r\n",
+					    "X-Forwarded-For: 9.9.9.9, 1.1.1.1\r\n",
+					    "Content-Type: text/html\r\n",
 					    "Content-Type: application/x-www-form-urlencoded\r\n",
-					    "Content-Encoding: gzip\r\n", "X-Long: a\r\n\tb\r\n", "Expect: 100-continue\r\n" };
+					    "Content-Encoding: gzip\r\n",
+					    "X-Long: a\r\n\tb\r\n",
+					    "Expect: 100-continue\r\n" };
 	size_t len = 0;
 	char tmp[128];
 
@@ -1091,15 +1100,17 @@ Test(http, one_far_future_timestamp_does_not_expire_everything)
 /* Requests waiting for answers count against xdpbeat.tcp.max_total_bytes: the oldest are given up. */
 Test(http, waiting_requests_kept_within_the_memory_cap)
 {
-	struct tp *tp = http_tp("    include_body_for: [\"text/plain\"]\nxdpbeat.tcp.max_total_bytes: 1MiB\nxdpbeat.tcp.max_stream_bytes: 512KiB\n");
+	struct tp *tp = http_tp(
+		"    include_body_for: [\"text/plain\"]\nxdpbeat.tcp.max_total_bytes: 1MiB\nxdpbeat.tcp.max_stream_bytes: 512KiB\n");
 	static char body[300 * 1024];
 	char head[128];
 
 	memset(body, 'x', sizeof(body));
 	tp_handshake(tp);
 	for (int i = 0; i < 8; i++) {
-		snprintf(head, sizeof(head), "POST /up/%d HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n",
-			 i, sizeof(body));
+		snprintf(head, sizeof(head),
+			 "POST /up/%d HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n", i,
+			 sizeof(body));
 		send_str(tp, C2S, head);
 		for (size_t off = 0; off < sizeof(body); off += 60000)
 			tp_tcp(tp, C2S, 0, body + off, sizeof(body) - off < 60000 ? sizeof(body) - off : 60000);

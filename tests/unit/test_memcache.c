@@ -379,8 +379,8 @@ static const char text_s2c[] = "STORED\r\nVALUE k 1 10\r\n0123456789\r\nVALUE j 
 			       "NOT_FOUND\r\nSTAT 1:chunk_size 96\r\nSTAT active_slabs 1\r\nEND\r\n";
 
 /* c2s bytes in segments cut at cq (0 = whole), then s2c cut at cr. */
-static char *exchange(const char *yaml, const void *c2s, size_t nc, const void *s2c, size_t ns, size_t cq,
-		      size_t cr, size_t *nev)
+static char *exchange(const char *yaml, const void *c2s, size_t nc, const void *s2c, size_t ns, size_t cq, size_t cr,
+		      size_t *nev)
 {
 	struct tp *tp = mc_tp(yaml);
 	char *s;
@@ -393,8 +393,7 @@ static char *exchange(const char *yaml, const void *c2s, size_t nc, const void *
 	return s;
 }
 
-static void split_everywhere(const char *yaml, const void *c2s, size_t nc, const void *s2c, size_t ns,
-			     size_t want)
+static void split_everywhere(const char *yaml, const void *c2s, size_t nc, const void *s2c, size_t ns, size_t want)
 {
 	size_t n;
 	char *ref = exchange(yaml, c2s, nc, s2c, ns, 0, 0, &n);

@@ -41,7 +41,16 @@ static size_t coldef(uint8_t *out, uint8_t seq, const char *name)
 	uint8_t p[128];
 	size_t n = 0, k = strlen(name);
 
-	memcpy(p, "\x03" "def" "\x02" "db" "\x01" "t" "\x01" "t", 11);
+	memcpy(p,
+	       "\x03"
+	       "def"
+	       "\x02"
+	       "db"
+	       "\x01"
+	       "t"
+	       "\x01"
+	       "t",
+	       11);
 	n = 11;
 	p[n++] = (uint8_t)k;
 	memcpy(p + n, name, k);
@@ -57,7 +66,7 @@ static size_t coldef(uint8_t *out, uint8_t seq, const char *name)
 /* The fields that must not depend on segmentation or timing. */
 static char *stable(struct tp *tp)
 {
-	static const char *const keys[] = { "mysql", "status", "method", "query", "path",	  "params",
+	static const char *const keys[] = { "mysql",  "status",	     "method",	"query",    "path", "params",
 					    "source", "destination", "request", "response", "user", NULL };
 
 	return tp_fields_all(tp, keys);
@@ -76,8 +85,10 @@ static size_t session_c2s(uint8_t *b)
 	PK(b, n, 0, "\x03SELECT a, b FROM t");
 	PK(b, n, 0, "\x16SELECT ?, ? FROM t");
 	c_mid = n;
-	PK(b, n, 0, "\x17\x01\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x08\x00\xfe\x00"
-		    "\x07\x00\x00\x00\x00\x00\x00\x00\x03" "abc");
+	PK(b, n, 0,
+	   "\x17\x01\x00\x00\x00\x00\x01\x00\x00\x00\x00\x01\x08\x00\xfe\x00"
+	   "\x07\x00\x00\x00\x00\x00\x00\x00\x03"
+	   "abc");
 	PK(b, n, 0, "\x1a\x01\x00\x00\x00");
 	PK(b, n, 0, "\x0e");
 	return n;
@@ -91,7 +102,11 @@ static size_t session_s2c(uint8_t *b)
 	n += coldef(b + n, 2, "a");
 	n += coldef(b + n, 3, "b");
 	PK(b, n, 4, "\xfe\x00\x00\x22\x00");
-	PK(b, n, 5, "\x01" "1" "\x03" "x,y");
+	PK(b, n, 5,
+	   "\x01"
+	   "1"
+	   "\x03"
+	   "x,y");
 	PK(b, n, 6, "\xfb\x00");
 	PK(b, n, 7, "\xfe\x00\x00\x02\x00");
 	PK(b, n, 1, "\x00\x01\x00\x00\x00\x01\x00\x02\x00\x00\x00\x00");
@@ -215,13 +230,31 @@ Test(mysql, handshake_user_database_and_deprecate_eof)
 	size_t nc = 0, ns = 0;
 
 	/* greeting: protocol 10, version, id, scramble, filler, caps (PROTOCOL_41, DEPRECATE_EOF, ...) */
-	PK(s, ns, 0, "\x0a" "10.11.6-MariaDB\0" "\x01\x00\x00\x00" "abcdefgh" "\x00"
-		     "\xfe\xff" "\x21" "\x02\x00" "\xff\x81" "\x15" "\0\0\0\0\0\0\0\0\0\0" "ijklmnopqrst\0");
+	PK(s, ns, 0,
+	   "\x0a"
+	   "10.11.6-MariaDB\0"
+	   "\x01\x00\x00\x00"
+	   "abcdefgh"
+	   "\x00"
+	   "\xfe\xff"
+	   "\x21"
+	   "\x02\x00"
+	   "\xff\x81"
+	   "\x15"
+	   "\0\0\0\0\0\0\0\0\0\0"
+	   "ijklmnopqrst\0");
 	tp_handshake(tp);
 	tp_tcp(tp, 1, 0, s, ns);
 	/* handshake response: caps with CONNECT_WITH_DB, SECURE_CONNECTION, DEPRECATE_EOF */
-	PK(c, nc, 1, "\x08\xa2\x00\x01" "\x00\x00\x00\x01" "\x21" "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
-		     "ada\0" "\x02" "pw" "shop\0");
+	PK(c, nc, 1,
+	   "\x08\xa2\x00\x01"
+	   "\x00\x00\x00\x01"
+	   "\x21"
+	   "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	   "ada\0"
+	   "\x02"
+	   "pw"
+	   "shop\0");
 	tp_tcp(tp, 0, 0, c, nc);
 	ns = 0;
 	PK(s, ns, 2, "\x00\x00\x00\x02\x00\x00\x00");
@@ -232,7 +265,9 @@ Test(mysql, handshake_user_database_and_deprecate_eof)
 	ns = 0;
 	PK(s, ns, 1, "\x01");
 	ns += coldef(s + ns, 2, "a");
-	PK(s, ns, 3, "\x01" "5");
+	PK(s, ns, 3,
+	   "\x01"
+	   "5");
 	PK(s, ns, 4, "\xfe\x00\x00\x02\x00\x00\x00"); /* OK closing the rows, no EOF before them */
 	tp_tcp(tp, 1, 0, s, ns);
 	tp_flush(tp);
@@ -251,8 +286,21 @@ Test(mysql, ssl_request_makes_the_session_opaque)
 	uint8_t c[256], s[256];
 	size_t nc = 0, ns = 0;
 
-	PK(s, ns, 0, "\x0a" "8.0\0" "\x01\x00\x00\x00" "abcdefgh" "\x00" "\xff\xff" "\x21" "\x02\x00" "\xff\x81");
-	PK(c, nc, 1, "\x00\x0a\x00\x00" "\x00\x00\x00\x01" "\x21" "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+	PK(s, ns, 0,
+	   "\x0a"
+	   "8.0\0"
+	   "\x01\x00\x00\x00"
+	   "abcdefgh"
+	   "\x00"
+	   "\xff\xff"
+	   "\x21"
+	   "\x02\x00"
+	   "\xff\x81");
+	PK(c, nc, 1,
+	   "\x00\x0a\x00\x00"
+	   "\x00\x00\x00\x01"
+	   "\x21"
+	   "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
 	tp_handshake(tp);
 	tp_tcp(tp, 1, 0, s, ns);
 	tp_tcp(tp, 0, 0, c, nc);
@@ -278,7 +326,9 @@ Test(mysql, multi_results_and_errors)
 	PK(s, ns, 1, "\x01");
 	ns += coldef(s + ns, 2, "a");
 	PK(s, ns, 3, "\xfe\x00\x00\x0a\x00"); /* EOF, more results */
-	PK(s, ns, 4, "\x01" "1");
+	PK(s, ns, 4,
+	   "\x01"
+	   "1");
 	PK(s, ns, 5, "\xfe\x00\x00\x0a\x00");
 	PK(s, ns, 6, "\x00\x03\x00\x02\x00\x00\x00"); /* OK: 3 rows changed, last */
 	PK(s, ns, 1, "\x00\x01\x07\x02\x00\x00\x00");
@@ -440,7 +490,8 @@ Test(mysql, statements_are_bounded_and_freed_on_close)
 	tp_tcp(tp, 1, 0, s, ns);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2002);
-	cr_assert_str_eq(tp_str(tp, 2000, "query"), "Request Execute Statement", "%s", tp_str(tp, 2001, "event.action"));
+	cr_assert_str_eq(tp_str(tp, 2000, "query"), "Request Execute Statement", "%s",
+			 tp_str(tp, 2001, "event.action"));
 	cr_assert_str_eq(tp_str(tp, 2001, "query"), "SELECT 1");
 	cr_assert_eq(PSTAT(tp, TOO_LARGE), 2000 - 1024, "evictions counted");
 	free(c);

@@ -34,8 +34,10 @@ static char *pairs(struct tp *tp)
 		json_t *q = tp_get(tp, i, "query"), *r = tp_get(tp, i, "redis.return_value"),
 		       *e = tp_get(tp, i, "redis.error");
 
-		n += (size_t)snprintf(s + n, cap - n, "%s => %s%s\n", q ? json_string_value(q) : "-",
-				      e ? "ERROR " : "", r ? json_string_value(r) : e ? json_string_value(e) : "-");
+		n += (size_t)snprintf(s + n, cap - n, "%s => %s%s\n", q ? json_string_value(q) : "-", e ? "ERROR " : "",
+				      r	  ? json_string_value(r)
+				      : e ? json_string_value(e)
+					  : "-");
 		cr_assert_lt(n, cap);
 	}
 	return s;
@@ -225,8 +227,8 @@ Test(redis, pipelined_replies_pair_in_order)
 	size_t nq = 0, nr = 0;
 
 	for (int i = 0; i < 100; i++) {
-		nq += (size_t)snprintf(req + nq, sizeof(req) - nq, "*2\r\n$4\r\nINCR\r\n$%d\r\nk%d\r\n",
-				       i < 10 ? 2 : 3, i);
+		nq += (size_t)snprintf(req + nq, sizeof(req) - nq, "*2\r\n$4\r\nINCR\r\n$%d\r\nk%d\r\n", i < 10 ? 2 : 3,
+				       i);
 		nr += (size_t)snprintf(resp + nr, sizeof(resp) - nr, ":%d\r\n", i * 7);
 	}
 	tp_handshake(tp);
@@ -265,8 +267,7 @@ static const char seg_s2c[] = "+OK\r\n"
 			      "+PONG\r\n";
 
 /* c2s bytes in segments cut at cq (0 = whole), then s2c cut at cr. */
-static char *exchange(const void *c2s, size_t nc, const void *s2c, size_t ns, size_t cq, size_t cr,
-		      size_t *nev)
+static char *exchange(const void *c2s, size_t nc, const void *s2c, size_t ns, size_t cq, size_t cr, size_t *nev)
 {
 	struct tp *tp = rd_tp("    send_request: true\n    send_response: true\n");
 	char *s;
@@ -576,13 +577,33 @@ Test(redis, unanswered_at_close)
 Test(redis, malformed_replies_are_counted)
 {
 	static const char *const bad[] = {
-		"$abc\r\n",	   "$-2\r\n",	   "$ 1\r\n",	      "$99999999999999999999\r\n",
-		"$536870913\r\n",  ":12a\r\n",	   ":\r\n",	      "*16777217\r\n",
-		"*x\r\n",	   "%-1\r\n",	   "~-1\r\n",	      "|-1\r\n",
-		"$?\r\n",	   "*?\r\n",	   "#x\r\n",	      "#\r\n",
-		"_x\r\n",	   "(1a\r\n",	   "=-1\r\n",	      "!-1\r\n",
-		"$3\r\nabcd\r\n",  "$3\r\nabc\n",  "+no carriage\n", "@unknown\r\n",
-		"HTTP/1.1 200 OK\r\n", "\r\n",	   "\x00\x01\x02\n",
+		"$abc\r\n",
+		"$-2\r\n",
+		"$ 1\r\n",
+		"$99999999999999999999\r\n",
+		"$536870913\r\n",
+		":12a\r\n",
+		":\r\n",
+		"*16777217\r\n",
+		"*x\r\n",
+		"%-1\r\n",
+		"~-1\r\n",
+		"|-1\r\n",
+		"$?\r\n",
+		"*?\r\n",
+		"#x\r\n",
+		"#\r\n",
+		"_x\r\n",
+		"(1a\r\n",
+		"=-1\r\n",
+		"!-1\r\n",
+		"$3\r\nabcd\r\n",
+		"$3\r\nabc\n",
+		"+no carriage\n",
+		"@unknown\r\n",
+		"HTTP/1.1 200 OK\r\n",
+		"\r\n",
+		"\x00\x01\x02\n",
 	};
 	struct tp *tp = rd_tp(NULL);
 

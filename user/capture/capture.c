@@ -330,8 +330,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		count_error(c);
 		return 0;
 	}
-	if (pkt.transport == IPPROTO_UDP && (r->offset || (r->offset + r->cap_len < r->wire_len &&
-							  !(r->flags & XB_F_TRUNCATED)))) {
+	if (pkt.transport == IPPROTO_UDP &&
+	    (r->offset || (r->offset + r->cap_len < r->wire_len && !(r->flags & XB_F_TRUNCATED)))) {
 		udp_chunk(c, r, &pkt);
 		return 0;
 	}
@@ -395,13 +395,13 @@ void capture_read_stats(struct capture *c, struct stats *st)
 static int load_error(int ret, char *err, size_t errlen)
 {
 	if ((ret == -EPERM || ret == -EACCES) && geteuid() != 0) {
-		snprintf(err, errlen, "loading BPF programs: permission denied: live capture needs root "
-				      "(CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON); use -I file.pcap to read a capture");
+		snprintf(err, errlen,
+			 "loading BPF programs: permission denied: live capture needs root "
+			 "(CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON); use -I file.pcap to read a capture");
 		return ret;
 	}
 	log_tail_print();
-	snprintf(err, errlen, "loading BPF programs failed: %s (the kernel refused them; log above)",
-		 strerror(-ret));
+	snprintf(err, errlen, "loading BPF programs failed: %s (the kernel refused them; log above)", strerror(-ret));
 	return ret;
 }
 
@@ -443,8 +443,9 @@ struct capture *capture_open(const struct config *cfg, struct stats *st, const s
 	log_debug = opts && opts->debug;
 	libbpf_set_print(libbpf_log);
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(err, errlen, "kernel BTF missing (/sys/kernel/btf/vmlinux): live capture needs a kernel "
-				      "built with CONFIG_DEBUG_INFO_BTF; use -I file.pcap to read a capture");
+		snprintf(err, errlen,
+			 "kernel BTF missing (/sys/kernel/btf/vmlinux): live capture needs a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF; use -I file.pcap to read a capture");
 		errno = ENOTSUP;
 		return NULL;
 	}
@@ -494,7 +495,10 @@ size_t capture_describe(const struct capture *c, char *buf, size_t len)
 		bool xdp = it->xdp_link >= 0;
 		bool in = it->tc[CAPTURE_TC_IN].link >= 0 || it->tc[CAPTURE_TC_IN].netlink;
 		bool out = it->tc[CAPTURE_TC_OUT].link >= 0 || it->tc[CAPTURE_TC_OUT].netlink;
-		int w = snprintf(buf + n, len - n, "%s%s (%s%s%s)", i ? ", " : "", it->name, xdp ? "xdp" : in ? "tc ingress" : "",
+		int w = snprintf(buf + n, len - n, "%s%s (%s%s%s)", i ? ", " : "", it->name,
+				 xdp  ? "xdp"
+				 : in ? "tc ingress"
+				      : "",
 				 (xdp || in) && out ? ", " : "", out ? "tc egress" : "");
 
 		if (w < 0)

@@ -278,8 +278,8 @@ static void tc_clear_stale(const struct capture_iface *it, int dir)
 static int tc_attach_netlink(struct capture_iface *it, int dir, int prog_fd, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = it->ifindex, .attach_point = tc_point(dir));
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = CAPTURE_TC_HANDLE, .priority = CAPTURE_TC_PRIO,
-		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = CAPTURE_TC_HANDLE, .priority = CAPTURE_TC_PRIO, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
 	int ret;
 
 	ret = bpf_tc_hook_create(&hook);
@@ -368,8 +368,7 @@ static void iface_detach(struct capture_iface *it)
 			tc_detach_netlink(it, dir);
 	}
 	if (it->clsact_created) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = it->ifindex,
-			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = it->ifindex, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
 		bpf_tc_hook_destroy(&hook);
 		it->clsact_created = false;

@@ -111,7 +111,8 @@ static int set_interfaces(void *base, const struct cfg_node *n, struct cfg_err *
 	if (cfg_apply_one(f, base, n, err))
 		return -EINVAL;
 	if (!c->interfaces.n)
-		return cfg_error(err, n, "expected a list of at least one interface (like [lo] or [any]), got an empty list");
+		return cfg_error(err, n,
+				 "expected a list of at least one interface (like [lo] or [any]), got an empty list");
 	for (size_t i = 0; i < c->interfaces.n; i++) {
 		size_t l = strlen(c->interfaces.v[i]);
 
@@ -157,12 +158,17 @@ static const struct cfg_field proto_common_fields[] = {
 	PC_FIELD("enabled", CFG_BOOL, enabled),
 	PC_FIELD("send_request", CFG_BOOL, send_request),
 	PC_FIELD("send_response", CFG_BOOL, send_response),
-	{ .key = "transaction_timeout", .type = CFG_DURATION, .offset = offsetof(struct proto_cfg, transaction_timeout),
+	{ .key = "transaction_timeout",
+	  .type = CFG_DURATION,
+	  .offset = offsetof(struct proto_cfg, transaction_timeout),
 	  .min = 1000000 }, /* 1 ms: 0 would expire every request before its answer */
 	/* requests waiting for their responses per connection (0 = no limit), enforced by the correlator */
 	PC_FIELD("queue_max_bytes", CFG_SIZE, queue_max_bytes),
-	{ .key = "queue_max_messages", .type = CFG_INT, .offset = offsetof(struct proto_cfg, queue_max_messages),
-	  .min = 0, .max = INT32_MAX },
+	{ .key = "queue_max_messages",
+	  .type = CFG_INT,
+	  .offset = offsetof(struct proto_cfg, queue_max_messages),
+	  .min = 0,
+	  .max = INT32_MAX },
 	CFG_END,
 };
 
@@ -237,18 +243,19 @@ static int proto_claim_ports(struct config *c, const struct proto_cfg *pc, size_
 			uint8_t *slot = &c->port_map[t][pc->ports.v[i]];
 
 			if (*slot)
-				return cfg_error(err, where,
-						 "expected ports not used by another protocol, got %u/%s which is already "
-						 "watched for %s",
-						 pc->ports.v[i], transport_names[t], c->protos[*slot - 1].ops->name);
+				return cfg_error(
+					err, where,
+					"expected ports not used by another protocol, got %u/%s which is already "
+					"watched for %s",
+					pc->ports.v[i], transport_names[t], c->protos[*slot - 1].ops->name);
 			*slot = (uint8_t)(idx + 1);
 		}
 	}
 	return 0;
 }
 
-static int parse_protocol(struct config *c, const struct cfg_node *item, const struct proto_ops **seen,
-			  size_t *nseen, struct cfg_err *err)
+static int parse_protocol(struct config *c, const struct cfg_node *item, const struct proto_ops **seen, size_t *nseen,
+			  struct cfg_err *err)
 {
 	const struct proto_ops *ops;
 	struct proto_cfg pc;
@@ -327,8 +334,7 @@ static int output_settings(struct output_cfg *oc, const struct cfg_node *sec, st
 	return 0;
 }
 
-static int add_output(struct config *c, const struct output_ops *ops, const struct cfg_node *sec,
-		      struct cfg_err *err)
+static int add_output(struct config *c, const struct output_ops *ops, const struct cfg_node *sec, struct cfg_err *err)
 {
 	struct output_cfg oc = { .ops = ops, .enabled = true };
 	size_t max = sizeof(c->outputs) / sizeof(c->outputs[0]);
@@ -417,7 +423,9 @@ static int check_bool(void *base, const struct cfg_node *n, struct cfg_err *err)
 #define C_SECTION(k, s) { .key = k, .type = CFG_SECTION, .sub = s }
 
 static const struct cfg_field tcp_fields[] = {
-	{ .key = "idle_timeout", .type = CFG_DURATION, .offset = offsetof(struct config, tcp.idle_timeout),
+	{ .key = "idle_timeout",
+	  .type = CFG_DURATION,
+	  .offset = offsetof(struct config, tcp.idle_timeout),
 	  .min = 1000000000 }, /* 1 s */
 	C_INT("max_connections", tcp.max_connections, 1, 1 << 24),
 	C_FIELD("max_stream_bytes", CFG_SIZE, tcp.max_stream_bytes),
@@ -468,12 +476,8 @@ static const struct cfg_field logging_fields[] = {
 };
 
 static const struct cfg_field top_fields[] = {
-	C_SECTION("xdpbeat", xdpbeat_fields),
-	C_SECTION("queue", queue_fields),
-	C_CUSTOM("output", set_outputs),
-	C_CUSTOM("setup", set_setup),
-	C_SECTION("logging", logging_fields),
-	CFG_END,
+	C_SECTION("xdpbeat", xdpbeat_fields), C_SECTION("queue", queue_fields),	    C_CUSTOM("output", set_outputs),
+	C_CUSTOM("setup", set_setup),	      C_SECTION("logging", logging_fields), CFG_END,
 };
 
 /* ---- load ---- */
@@ -510,8 +514,8 @@ static int bound_error(struct cfg_err *err, const struct cfg_node *tree, const c
 {
 	const struct cfg_node *na = cfg_get(tree, a), *nb = cfg_get(tree, b);
 
-	return cfg_error(err, na ? na : nb, "%s (%llu%s) must be at most %s (%llu%s)", a, av, na ? "" : ", the default", b,
-			 bv, nb ? "" : ", the default");
+	return cfg_error(err, na ? na : nb, "%s (%llu%s) must be at most %s (%llu%s)", a, av, na ? "" : ", the default",
+			 b, bv, nb ? "" : ", the default");
 }
 
 static int check_config(struct config *c, struct cfg_err *err)
@@ -519,11 +523,13 @@ static int check_config(struct config *c, struct cfg_err *err)
 	const struct cfg_node *tree = c->tree;
 
 	if (c->queue.flush_min_events > c->queue.events)
-		return bound_error(err, tree, "queue.mem.flush.min_events", (unsigned long long)c->queue.flush_min_events,
-				   "queue.mem.events", (unsigned long long)c->queue.events);
+		return bound_error(err, tree, "queue.mem.flush.min_events",
+				   (unsigned long long)c->queue.flush_min_events, "queue.mem.events",
+				   (unsigned long long)c->queue.events);
 	if (c->tcp.max_stream_bytes > c->tcp.max_total_bytes)
-		return bound_error(err, tree, "xdpbeat.tcp.max_stream_bytes", (unsigned long long)c->tcp.max_stream_bytes,
-				   "xdpbeat.tcp.max_total_bytes", (unsigned long long)c->tcp.max_total_bytes);
+		return bound_error(err, tree, "xdpbeat.tcp.max_stream_bytes",
+				   (unsigned long long)c->tcp.max_stream_bytes, "xdpbeat.tcp.max_total_bytes",
+				   (unsigned long long)c->tcp.max_total_bytes);
 	if (!cfg_get(tree, "output")) {
 		if (add_output(c, output_find("console") ? output_find("console") : output_registry[0], NULL, err))
 			return -EINVAL;

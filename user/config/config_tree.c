@@ -356,7 +356,8 @@ static int yp_pair(struct yparse *yp, struct cfg_node *map, int depth)
 		goto nomem;
 	rc = split_key(key, segs, CFG_MAX_DEPTH, &nseg);
 	if (rc) {
-		yp_at_error(yp, vpath, rc == -E2BIG ? "key has too many parts" : "expected a key like a.b.c, got an empty part");
+		yp_at_error(yp, vpath,
+			    rc == -E2BIG ? "key has too many parts" : "expected a key like a.b.c, got an empty part");
 		goto fail;
 	}
 	if (depth + (int)nseg > CFG_MAX_DEPTH) {
@@ -487,8 +488,7 @@ static struct cfg_node *yp_document(struct yparse *yp, const char *path)
  * Parse one YAML document whose root gets path `path` (NULL: the top level).
  * An empty stream gives an empty plain scalar.
  */
-static struct cfg_node *parse_doc(const char *text, size_t len, const char *file, const char *path,
-				  struct cfg_err *err)
+static struct cfg_node *parse_doc(const char *text, size_t len, const char *file, const char *path, struct cfg_err *err)
 {
 	struct yparse yp = { .file = file, .err = err };
 	struct cfg_node *root;

@@ -79,7 +79,8 @@ int cfg_to_int(const struct cfg_node *n, int64_t min, int64_t max, int64_t *out,
 	if (expect_scalar(n, what, err))
 		return -EINVAL;
 	s = n->value;
-	if (n->quoted || !(isdigit((unsigned char)s[0]) || ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]))))
+	if (n->quoted ||
+	    !(isdigit((unsigned char)s[0]) || ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]))))
 		return bad_value(n, what, err);
 	errno = 0;
 	v = strtoll(s, &end, int_base(s));
@@ -130,13 +131,8 @@ static uint64_t duration_unit(const char **sp)
 		uint64_t ns;
 	} units[] = {
 		/* longer names first: "ms" before "m" and "s" */
-		{ "ns", 1 },
-		{ "us", 1000 },
-		{ "\xc2\xb5s", 1000 },
-		{ "ms", 1000000 },
-		{ "s", NS_PER_SEC },
-		{ "m", 60 * NS_PER_SEC },
-		{ "h", 3600 * NS_PER_SEC },
+		{ "ns", 1 },	     { "us", 1000 },	       { "\xc2\xb5s", 1000 },	   { "ms", 1000000 },
+		{ "s", NS_PER_SEC }, { "m", 60 * NS_PER_SEC }, { "h", 3600 * NS_PER_SEC },
 	};
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {

@@ -3,9 +3,8 @@
 
 bool flow_equal(const struct flow *a, const struct flow *b)
 {
-	return a->client_port == b->client_port && a->server_port == b->server_port &&
-	       a->transport == b->transport && ip_addr_eq(&a->client_ip, &b->client_ip) &&
-	       ip_addr_eq(&a->server_ip, &b->server_ip);
+	return a->client_port == b->client_port && a->server_port == b->server_port && a->transport == b->transport &&
+	       ip_addr_eq(&a->client_ip, &b->client_ip) && ip_addr_eq(&a->server_ip, &b->server_ip);
 }
 
 void flow_from_packet(struct flow *f, const struct packet *pkt, bool server_is_dst)

@@ -157,8 +157,7 @@ static const struct proto_cfg *classify(const struct config *cfg, const struct p
 	return pc;
 }
 
-static void udp_packet(struct pipeline *pl, const struct proto_cfg *pc, const struct packet *pkt,
-		       bool server_is_dst)
+static void udp_packet(struct pipeline *pl, const struct proto_cfg *pc, const struct packet *pkt, bool server_is_dst)
 {
 	struct flow f;
 	struct conn c;

@@ -161,8 +161,8 @@ static void lru_append(struct tcp_tracker *t, struct tcp_conn *c)
 
 static void conn_close(struct tcp_tracker *t, struct tcp_conn *c, enum stat_id reason);
 
-static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *p,
-				 uint32_t h, bool server_is_dst)
+static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *p, uint32_t h,
+				 bool server_is_dst)
 {
 	struct tcp_conn *c;
 	struct flow *f;
@@ -282,8 +282,8 @@ static int stream_reserve(struct tcp_tracker *t, struct tcp_conn *c, enum dir di
 }
 
 /* In-order bytes for the parser. */
-static void stream_deliver(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data,
-			   size_t len, uint64_t ts)
+static void stream_deliver(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, size_t len,
+			   uint64_t ts)
 {
 	struct stream *s = &c->s[dir];
 	ssize_t n;
@@ -348,8 +348,8 @@ static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 }
 
 /* Segment starting exactly at next_seq. cap bytes held of wire bytes. */
-static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data,
-			    uint32_t cap, uint32_t wire, uint64_t ts)
+static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, uint32_t cap,
+			    uint32_t wire, uint64_t ts)
 {
 	struct stream *s = &c->s[dir];
 
@@ -410,15 +410,14 @@ static void stream_skip_hole(struct tcp_tracker *t, struct tcp_conn *c, enum dir
 	stream_drain(t, c, dir);
 }
 
-static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint32_t seq,
-			 const uint8_t *data, uint32_t cap, uint32_t wire, uint64_t ts)
+static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint32_t seq, const uint8_t *data,
+			 uint32_t cap, uint32_t wire, uint64_t ts)
 {
 	struct stream *s = &c->s[dir];
 	struct seg **pp, *g;
 
 	stats_add(t->st, STAT_TCP_OOO, 1);
-	while (s->nooo >= (size_t)t->cfg->max_ooo_segments ||
-	       (s->ooo && t->buffered + cap > t->cfg->max_total_bytes)) {
+	while (s->nooo >= (size_t)t->cfg->max_ooo_segments || (s->ooo && t->buffered + cap > t->cfg->max_total_bytes)) {
 		stats_add(t->st, STAT_DROP_OOO_LIMIT, 1);
 		stream_skip_hole(t, c, dir);
 		if (!s->ooo)
@@ -465,8 +464,8 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 	t->buffered += cap;
 }
 
-static void stream_segment(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint32_t seq,
-			   const uint8_t *data, uint32_t cap, uint32_t wire, uint64_t ts)
+static void stream_segment(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint32_t seq, const uint8_t *data,
+			   uint32_t cap, uint32_t wire, uint64_t ts)
 {
 	struct stream *s = &c->s[dir];
 	int32_t d;

@@ -299,8 +299,7 @@ char *es_dead_letter_doc(const char *line, size_t len, int status, const char *t
 
 	format_timestamp(now_ns, ts, sizeof(ts));
 	doc = json_pack("{s:s, s:s%, s:{s:s, s:s, s:i}}", "@timestamp", ts, "message", line, len, "error", "type",
-			type && *type ? type : "unknown", "message", reason && *reason ? reason : "", "code",
-			status);
+			type && *type ? type : "unknown", "message", reason && *reason ? reason : "", "code", status);
 	if (!doc)
 		return NULL;
 	out = json_to_string(doc);
@@ -363,7 +362,7 @@ static void parse_item(json_t *wrap, enum es_op op, struct es_item *it)
 
 	memset(it, 0, sizeof(*it));
 	if (json_is_object(wrap) && json_object_size(wrap) == 1)
-		json_object_foreach (wrap, key, v)
+		json_object_foreach(wrap, key, v)
 			body = v;
 	status = body ? json_object_get(body, "status") : NULL;
 	if (!json_is_integer(status) || json_integer_value(status) < 100 || json_integer_value(status) > 599) {

@@ -390,8 +390,9 @@ struct es_client *es_client_new(const struct es_client_cfg *cfg, char *err, size
 		int rc = conn_init(c, &c->conns[i]);
 
 		if (rc == -ENOTSUP) {
-			snprintf(err, errlen, "output.elasticsearch.ssl.certificate_authorities: this libcurl (%s) "
-					      "cannot take CA certificates from memory (CURLOPT_CAINFO_BLOB)",
+			snprintf(err, errlen,
+				 "output.elasticsearch.ssl.certificate_authorities: this libcurl (%s) "
+				 "cannot take CA certificates from memory (CURLOPT_CAINFO_BLOB)",
 				 curl_version());
 			goto fail;
 		}
@@ -474,8 +475,8 @@ static void host_result(struct es_client *c, size_t h, bool ok)
 	if (s->fails < 10)
 		s->fails++;
 	/* 0.5 s, 1 s, 2 s ... up to 30 s */
-	s->dead_until_us = mono_us() + ((500000ULL << (s->fails - 1)) < 30000000ULL ? (500000ULL << (s->fails - 1))
-										       : 30000000ULL);
+	s->dead_until_us =
+		mono_us() + ((500000ULL << (s->fails - 1)) < 30000000ULL ? (500000ULL << (s->fails - 1)) : 30000000ULL);
 }
 
 size_t es_client_hosts_up(const struct es_client *c)

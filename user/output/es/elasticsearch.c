@@ -527,11 +527,11 @@ static void doc_failed(struct es_out *o, struct ship_doc *d, const struct es_ite
 	const struct es_cfg *cfg = o->cfg;
 
 	if (cfg->dead_letter_index && !d->dlq) {
-		char *dl = es_dead_letter_doc(d->line, d->len, it->status, it->type, it->reason,
-					      now_ns(CLOCK_REALTIME));
+		char *dl =
+			es_dead_letter_doc(d->line, d->len, it->status, it->type, it->reason, now_ns(CLOCK_REALTIME));
 
-		if (dl && !es_index_format(cfg->dead_letter_index, now_ns(CLOCK_REALTIME), d->index,
-					   sizeof(d->index))) {
+		if (dl &&
+		    !es_index_format(cfg->dead_letter_index, now_ns(CLOCK_REALTIME), d->index, sizeof(d->index))) {
 			d->dlq = dl;
 			d->dlq_len = strlen(dl);
 			d->tries = 0;
@@ -588,8 +588,7 @@ static enum es_op item_op(const struct es_cfg *cfg, const struct ship_doc *d)
 	return cfg->op;
 }
 
-static int build_chunk(struct es_out *o, struct chunk *c, struct ship_doc *docs, size_t n, size_t *cursor,
-		       size_t limit)
+static int build_chunk(struct es_out *o, struct chunk *c, struct ship_doc *docs, size_t n, size_t *cursor, size_t limit)
 {
 	const struct es_cfg *cfg = o->cfg;
 
@@ -603,8 +602,7 @@ static int build_chunk(struct es_out *o, struct chunk *c, struct ship_doc *docs,
 
 		if (d->done)
 			continue;
-		if (es_bulk_append(&c->body, item_op(cfg, d), d->index, id, d->dlq ? NULL : cfg->pipeline, line,
-				   len) ||
+		if (es_bulk_append(&c->body, item_op(cfg, d), d->index, id, d->dlq ? NULL : cfg->pipeline, line, len) ||
 		    chunk_add(c, *cursor))
 			return -ENOMEM;
 	}
@@ -635,8 +633,8 @@ static bool chunk_items(struct es_out *o, struct chunk *c, struct ship_doc *docs
 
 		es_error_summary(c->req.resp.p, c->req.resp.len, head, sizeof(head));
 		stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
-		log_err(o, "malformed _bulk response from %s (%zu bytes: %s); retrying", c->req.host,
-			c->req.resp.len, head);
+		log_err(o, "malformed _bulk response from %s (%zu bytes: %s); retrying", c->req.host, c->req.resp.len,
+			head);
 		for (size_t i = 0; i < c->n; i++)
 			retry |= doc_retry(o, &docs[c->idx[i]], "malformed response", logged);
 		return retry;
@@ -697,8 +695,9 @@ static enum round_result chunk_result(struct es_out *o, struct chunk *c, struct 
 		stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
 		stats_add(o->st, STAT_OUTPUT_AUTH_ERRORS, 1);
 		es_error_summary(c->req.resp.p, c->req.resp.len, why, sizeof(why));
-		log_err(o, "%s rejected the credentials (HTTP %ld%s%s): check output.elasticsearch.username/"
-			   "password/api_key; events are kept and retried with backoff",
+		log_err(o,
+			"%s rejected the credentials (HTTP %ld%s%s): check output.elasticsearch.username/"
+			"password/api_key; events are kept and retried with backoff",
 			c->req.host, c->req.status, why[0] ? ", " : "", why);
 		for (size_t i = 0; i < c->n; i++)
 			retry |= doc_retry(o, &docs[c->idx[i]], "authentication failed", logged);
@@ -1030,7 +1029,8 @@ static void *es_open(const void *priv, const struct config *cfg, struct stats *s
 			goto fail;
 		}
 		if (es_spool_pending(o->spool))
-			fprintf(stderr, LOG_PREFIX "disk queue %s: %" PRIu64 " events from before, sending them first\n",
+			fprintf(stderr,
+				LOG_PREFIX "disk queue %s: %" PRIu64 " events from before, sending them first\n",
 				cfg->queue.disk_path, es_spool_pending(o->spool));
 		if (pthread_create(&o->sender, NULL, sender_main, o)) {
 			rc = -EAGAIN;

@@ -88,7 +88,6 @@ void es_error_summary(const char *body, size_t len, char *out, size_t outlen);
 
 uint64_t es_backoff_ns(uint64_t init, uint64_t max, unsigned attempt, uint64_t rnd);
 
-
 /* ---- HTTP client (libcurl, one connection per worker) ---- */
 
 enum es_verify {
@@ -176,8 +175,8 @@ char *es_template_body(const struct es_template_cfg *t, char *err, size_t errlen
  * With t->data_stream, an existing template without "data_stream" is kept
  * (not overwritten) but reported: 0 with a warning in err.
  */
-int es_template_ensure(struct es_client *c, const struct es_template_cfg *t, const char *body,
-		       const atomic_bool *stop, char *err, size_t errlen);
+int es_template_ensure(struct es_client *c, const struct es_template_cfg *t, const char *body, const atomic_bool *stop,
+		       char *err, size_t errlen);
 
 /* ---- disk spool: append-only NDJSON segments + ack offset ---- */
 

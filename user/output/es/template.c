@@ -129,8 +129,8 @@ static void check_kind(const struct es_template_cfg *t, const struct es_req *r, 
 	json_decref(root);
 }
 
-int es_template_ensure(struct es_client *c, const struct es_template_cfg *t, const char *body,
-		       const atomic_bool *stop, char *err, size_t errlen)
+int es_template_ensure(struct es_client *c, const struct es_template_cfg *t, const char *body, const atomic_bool *stop,
+		       char *err, size_t errlen)
 {
 	struct es_req r = { 0 };
 	int rc = 0;
