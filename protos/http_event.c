@@ -266,8 +266,6 @@ const char *http_msg_method(const struct msg *m)
 
 /* ---- writing ---- */
 
-#define put_lit(b, s) json_buf_put(b, s, sizeof(s) - 1)
-
 /* ,"key":"s" for a non-empty C string s (arbitrary bytes). */
 static void put_cstr(struct json_buf *b, const char *key, const char *s)
 {
@@ -277,23 +275,17 @@ static void put_cstr(struct json_buf *b, const char *key, const char *s)
 	json_buf_strn(b, s, strlen(s));
 }
 
-static void put_u64(struct json_buf *b, const char *key, uint64_t v)
-{
-	json_buf_key(b, key, 0);
-	json_buf_u64(b, v);
-}
-
 /* "body":{...}, "mime_type" and "headers":{...} of http.request / http.response (after other members). */
 static void message_body(struct json_buf *b, const struct http_msg *hm)
 {
 	json_buf_key(b, "body", 0);
-	put_lit(b, "{\"bytes\":");
+	json_buf_lit(b, "{\"bytes\":");
 	json_buf_u64(b, hm->body_bytes);
 	if (hm->content) {
 		json_buf_key(b, "content", 0);
 		json_buf_strn(b, hm->content, hm->content_len);
 	}
-	put_lit(b, "}");
+	json_buf_lit(b, "}");
 	if (hm->content) {
 		const char *mime = http_sniff_mime(hm->content, hm->content_len);
 
@@ -302,11 +294,11 @@ static void message_body(struct json_buf *b, const struct http_msg *hm)
 	}
 	/* Captured headers plus content-length (always) and content-type, as Packetbeat. */
 	json_buf_key(b, "headers", 0);
-	put_lit(b, "{\"content-length\":");
+	json_buf_lit(b, "{\"content-length\":");
 	json_buf_u64(b, hm->clen);
 	put_cstr(b, "content-type", hm->h.content_type);
 	http_hdrs_write(b, &hm->h.headers, false);
-	put_lit(b, "}");
+	json_buf_lit(b, "}");
 }
 
 static void url_object(struct json_buf *b, const struct http_msg *hm)
@@ -314,10 +306,10 @@ static void url_object(struct json_buf *b, const struct http_msg *hm)
 	const char *dot = NULL;
 
 	json_buf_key(b, "url", 0);
-	put_lit(b, "{\"scheme\":\"http\"");
+	json_buf_lit(b, "{\"scheme\":\"http\"");
 	put_cstr(b, "domain", hm->host);
 	if (hm->port != 80)
-		put_u64(b, "port", (uint64_t)hm->port);
+		json_kv_u64(b, "port", (uint64_t)hm->port);
 	if (hm->plen) {
 		json_buf_key(b, "path", 0);
 		json_buf_strn(b, hm->path, hm->plen);
@@ -331,7 +323,7 @@ static void url_object(struct json_buf *b, const struct http_msg *hm)
 		json_buf_strn(b, dot + 1, (size_t)(hm->path + hm->plen - dot - 1));
 	}
 	put_cstr(b, "full", hm->full);
-	put_lit(b, "}");
+	json_buf_lit(b, "}");
 }
 
 /* ,"key":{"member":"s"} when s is not empty. */
@@ -340,10 +332,10 @@ static void one_member_object(struct json_buf *b, const char *key, const char *m
 	if (!s || !s[0])
 		return;
 	json_buf_key(b, key, 0);
-	put_lit(b, "{");
+	json_buf_lit(b, "{");
 	json_buf_key(b, member, 1);
 	json_buf_strn(b, s, strlen(s));
-	put_lit(b, "}");
+	json_buf_lit(b, "}");
 }
 
 /* Members of the request outside "http": method, path, query, url, user_agent, user. */
@@ -359,25 +351,25 @@ static void request_object(struct json_buf *b, const struct http_msg *q, uint64_
 {
 	const char ver[] = { '"', (char)('0' + q->h.major), '.', (char)('0' + q->h.minor), '"' };
 
-	put_lit(b, "\"version\":");
+	json_buf_lit(b, "\"version\":");
 	json_buf_put(b, ver, sizeof(ver));
-	put_lit(b, ",\"request\":{\"method\":");
+	json_buf_lit(b, ",\"request\":{\"method\":");
 	json_buf_str(b, q->h.method, strlen(q->h.method));
-	put_u64(b, "bytes", wire_bytes);
+	json_kv_u64(b, "bytes", wire_bytes);
 	put_cstr(b, "referrer", q->h.referer);
 	message_body(b, q);
-	put_lit(b, "}");
+	json_buf_lit(b, "}");
 }
 
 static void response_object(struct json_buf *b, const struct http_msg *r, uint64_t wire_bytes, bool first)
 {
 	json_buf_key(b, "response", first);
-	put_lit(b, "{\"status_code\":");
+	json_buf_lit(b, "{\"status_code\":");
 	json_buf_u64(b, (uint64_t)r->h.status);
 	put_cstr(b, "status_phrase", r->h.phrase);
-	put_u64(b, "bytes", wire_bytes);
+	json_kv_u64(b, "bytes", wire_bytes);
 	message_body(b, r);
-	put_lit(b, "}");
+	json_buf_lit(b, "}");
 }
 
 int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req, const struct msg *resp)
@@ -388,12 +380,12 @@ int http_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const str
 		request_members(b, q);
 	if (q || r) {
 		json_buf_key(b, "http", 0);
-		put_lit(b, "{");
+		json_buf_lit(b, "{");
 		if (q)
 			request_object(b, q, req->bytes);
 		if (r)
 			response_object(b, r, resp->bytes, !q);
-		put_lit(b, "}");
+		json_buf_lit(b, "}");
 	}
 	return b->err;
 }

@@ -309,12 +309,6 @@ static void mongodb_fin(struct conn *c, enum dir dir, uint64_t ts)
 
 /* ---- event ---- */
 
-static void put_str(struct json_buf *b, const char *key, const char *s)
-{
-	if (s)
-		json_kv_str(b, key, s, strlen(s));
-}
-
 /* A number of the response when it has one, else of the request. */
 static void put_num(struct json_buf *b, const char *key, unsigned bit, const struct mongodb_msg *q,
 		    const struct mongodb_msg *r, size_t off)
@@ -338,11 +332,11 @@ static int mongodb_write_fields(struct json_buf *b, const struct proto_cfg *cfg,
 	json_kv_open(b, "mongodb", 0);
 	open = b->len; /* the members below all start with a comma: the first one's is dropped after */
 	if (q) {
-		put_str(b, "fullCollectionName", q->full_collection_name);
-		put_str(b, "query", q->mquery);
-		put_str(b, "returnFieldsSelector", q->return_fields);
-		put_str(b, "selector", q->selector);
-		put_str(b, "update", q->update);
+		json_kv_cstr(b, "fullCollectionName", q->full_collection_name);
+		json_kv_cstr(b, "query", q->mquery);
+		json_kv_cstr(b, "returnFieldsSelector", q->return_fields);
+		json_kv_cstr(b, "selector", q->selector);
+		json_kv_cstr(b, "update", q->update);
 	}
 	NUM(b, "numberToSkip", MH_SKIP, q, r, number_to_skip);
 	NUM(b, "numberToReturn", MH_TO_RETURN, q, r, number_to_return);
@@ -350,9 +344,9 @@ static int mongodb_write_fields(struct json_buf *b, const struct proto_cfg *cfg,
 	NUM(b, "startingFrom", MH_STARTING, q, r, starting_from);
 	NUM(b, "cursorId", MH_CURSOR, q, r, cursor_id);
 	if (r && r->error) {
-		put_str(b, "error", r->errmsg ? r->errmsg : "error");
+		json_kv_cstr(b, "error", r->errmsg ? r->errmsg : "error");
 		NUM(b, "code", MH_CODE, NULL, r, code);
-		put_str(b, "codeName", r->code_name);
+		json_kv_cstr(b, "codeName", r->code_name);
 	}
 	if (b->err)
 		return b->err;
