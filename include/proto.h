@@ -41,7 +41,7 @@
 #include "record.h"
 #include "stats.h"
 
-#define PARSE_ERROR ((ssize_t) - 1)
+#define PARSE_ERROR ((ssize_t)(-1))
 
 enum dir {
 	DIR_C2S = 0, /* client -> server: requests */

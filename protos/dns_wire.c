@@ -1149,7 +1149,9 @@ int dns_decode(const uint8_t *buf, size_t len, bool want_text, struct dns_messag
 /* ---- registered domain ---- */
 
 /* Multi-label public suffixes worth knowing; everything else uses the last label. */
+/* clang-format off */
 #define SFX(s) { s, sizeof(s) - 1 }
+/* clang-format on */
 static const struct {
 	const char *s;
 	size_t len;

@@ -53,7 +53,9 @@ struct http_conn {
 
 static const uint16_t http_default_ports[] = { 80, 8080, 8000, 5000, 8002 };
 
+/* clang-format off */
 #define HF(k, t, m) { .key = k, .type = t, .offset = offsetof(struct http_cfg, m) }
+/* clang-format on */
 static const struct cfg_field http_cfg_fields[] = {
 	HF("send_headers", CFG_STRLIST, send_headers),
 	HF("send_all_headers", CFG_BOOL, send_all_headers),

@@ -188,7 +188,9 @@ enum hdr_id { HDR_OTHER, HDR_CLEN, HDR_TE, HDR_CTYPE, HDR_CENC, HDR_HOST, HDR_UA
 
 static enum hdr_id header_id(const char *name, size_t n)
 {
+	/* clang-format off */
 #define K(s, id) { s, sizeof(s) - 1, id }
+	/* clang-format on */
 	static const struct {
 		const char *name;
 		size_t len;

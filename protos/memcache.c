@@ -206,7 +206,7 @@ void mc_set_bool(struct mc_msg *mm, enum mc_bool id, bool v)
 	if (v)
 		mm->ev->bools |= (uint8_t)(1u << id);
 	else
-		mm->ev->bools &= (uint8_t)~(1u << id);
+		mm->ev->bools &= (uint8_t)(~(1u << id));
 }
 
 int mc_set_strn(struct mc_msg *mm, enum mc_str id, const void *s, size_t n)

@@ -29,12 +29,14 @@ struct mc_binop {
 #define OP_STAT 0x10
 #define OP_QUITQ 0x17
 
+/* clang-format off */
 #define LOADOP(n) { n, "get", MC_T_LOAD, EX_NONE, EX_FLAGS, MC_B_VALUE }
 #define GATOP(n) { n, "gat", MC_T_LOAD, EX_EXPTIME, EX_FLAGS, MC_B_VALUE }
 #define STOREOP(n, c) { n, c, MC_T_STORE, EX_STORE, EX_NONE, MC_B_VALUE }
 #define PLAINOP(n, c, t) { n, c, t, EX_NONE, EX_NONE, MC_B_VALUE }
 #define CNTOP(n, c) { n, c, MC_T_COUNTER, EX_COUNTER, EX_NONE, MC_B_COUNTER }
 #define UNKOP(n) { n, "UNKNOWN", MC_T_UNKNOWN, EX_NONE, EX_NONE, MC_B_VALUE }
+/* clang-format on */
 
 static const struct mc_binop binops[256] = {
 	[0x00] = LOADOP("Get"),

@@ -35,7 +35,9 @@
 
 /* ---- settings ---- */
 
+/* clang-format off */
 #define MF(k, t, m, lo, hi) { .key = k, .type = t, .offset = offsetof(struct mysql_cfg, m), .min = lo, .max = hi }
+/* clang-format on */
 static const struct cfg_field mysql_cfg_fields[] = {
 	MF("max_rows", CFG_INT, max_rows, 0, 100000),
 	MF("max_row_length", CFG_INT, max_row_length, 0, 1 << 20),
@@ -75,8 +77,10 @@ struct mysql_com {
 	bool noreply; /* the server does not answer it */
 };
 
+/* clang-format off */
 #define COM(m, a) { m, "mysql." a, false }
 #define COM_NOREPLY(m, a) { m, "mysql." a, true }
+/* clang-format on */
 static const struct mysql_com mysql_coms[MYSQL_COM_MAX] = {
 	[0x00] = COM("SLEEP", "sleep"),
 	[0x01] = COM_NOREPLY("QUIT", "quit"),

@@ -131,7 +131,9 @@ static int cfg_idl_files(void *base, const struct cfg_node *n, struct cfg_err *e
 	return rc;
 }
 
+/* clang-format off */
 #define TF(k, t, f) { .key = k, .type = t, .offset = offsetof(struct thrift_cfg, f) }
+/* clang-format on */
 static const struct cfg_field thrift_cfg_fields[] = {
 	{ .key = "string_max_size",
 	  .type = CFG_INT,

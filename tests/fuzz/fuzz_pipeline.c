@@ -33,7 +33,9 @@ static uint32_t rnd(void)
 }
 
 /* A seed message: its bytes, the protocol's port and which side sends it (0 client, 1 server). */
+/* clang-format off */
 #define SEED(port, dir, s) { s, sizeof(s) - 1, port, dir }
+/* clang-format on */
 static const struct {
 	const char *p;
 	size_t n;

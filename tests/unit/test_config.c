@@ -407,7 +407,9 @@ static int sample_custom(void *base, const struct cfg_node *n, struct cfg_err *e
 	return 0;
 }
 
+/* clang-format off */
 #define S(k, t, m) { .key = k, .type = t, .offset = offsetof(struct sample, m) }
+/* clang-format on */
 static const struct cfg_field sample_inner[] = {
 	{ .key = "x", .type = CFG_INT, .offset = offsetof(struct sample, inner), .min = 0, .max = 9 },
 	{ 0 },

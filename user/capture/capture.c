@@ -246,7 +246,7 @@ int capture_record_to_packet(const void *data, size_t size, int64_t clock_off, s
 	if (r->offset)
 		pkt->tcp_flags &= (uint8_t)~XB_TCP_SYN;
 	if (!last)
-		pkt->tcp_flags &= (uint8_t)~(XB_TCP_FIN | XB_TCP_RST);
+		pkt->tcp_flags &= (uint8_t)(~(XB_TCP_FIN | XB_TCP_RST));
 	pkt->proto_hint = r->proto_id < PROTO_MAX ? r->proto_id : 0;
 	pkt->server_is_dst = r->match;
 	return 0;

@@ -22,7 +22,9 @@
 #define DEFAULT_NAME "xdpbeat.yml (built-in)"
 #define MAX_QUEUE_EVENTS (1 << 22)
 #define MAX_RING_SIZE (1ull << 30)
+/* clang-format off */
 #define CFG_END { 0 }
+/* clang-format on */
 
 static const uint16_t transport_bits[2] = { XB_TRANSPORT_TCP, XB_TRANSPORT_UDP };
 static const char *const transport_names[2] = { "tcp", "udp" };
@@ -151,7 +153,9 @@ static int set_ring_size(void *base, const struct cfg_node *n, struct cfg_err *e
 
 /* ---- xdpbeat.protocols ---- */
 
+/* clang-format off */
 #define PC_FIELD(k, t, m) { .key = k, .type = t, .offset = offsetof(struct proto_cfg, m) }
+/* clang-format on */
 static const struct cfg_field proto_common_fields[] = {
 	{ .key = "type", .type = CFG_CUSTOM }, /* handled before the table; listed for messages */
 	PC_FIELD("ports", CFG_PORTS, ports),
@@ -417,10 +421,12 @@ static int check_bool(void *base, const struct cfg_node *n, struct cfg_err *err)
 
 /* ---- the tables ---- */
 
+/* clang-format off */
 #define C_FIELD(k, t, m) { .key = k, .type = t, .offset = offsetof(struct config, m) }
 #define C_INT(k, m, lo, hi) { .key = k, .type = CFG_INT, .offset = offsetof(struct config, m), .min = lo, .max = hi }
 #define C_CUSTOM(k, fn) { .key = k, .type = CFG_CUSTOM, .custom = fn }
 #define C_SECTION(k, s) { .key = k, .type = CFG_SECTION, .sub = s }
+/* clang-format on */
 
 static const struct cfg_field tcp_fields[] = {
 	{ .key = "idle_timeout",

@@ -235,8 +235,10 @@ static int set_id_mode(void *base, const struct cfg_node *n, struct cfg_err *err
 	return 0;
 }
 
+/* clang-format off */
 #define F(k, t, m, ...) { .key = k, .type = t, .offset = offsetof(struct es_cfg, m), __VA_ARGS__ }
 #define FC(k, fn) { .key = k, .type = CFG_CUSTOM, .custom = fn }
+/* clang-format on */
 
 static const struct cfg_field ssl_fields[] = {
 	F("certificate_authorities", CFG_STRLIST, ssl_cas),
