@@ -110,6 +110,7 @@ void cfg_fields_free(const struct cfg_field *fields, void *base);
 
 struct proto_ops;
 struct output_ops;
+struct proc_chain;
 
 /* One configured protocol (xdpbeat.protocols[i]). */
 struct proto_cfg {
@@ -122,6 +123,7 @@ struct proto_cfg {
 	int64_t queue_max_messages; /* requests waiting per connection (0 = no limit) */
 	uint64_t queue_max_bytes; /* their queue_size in all (0 = no limit) */
 	void *priv; /* ops->cfg_new(), filled from ops->cfg_fields */
+	struct proc_chain *processors; /* this protocol's processors, run before the global ones (NULL: none) */
 };
 
 /* Default queue_max_messages of a protocol that sets none. */
@@ -163,6 +165,7 @@ struct config {
 	size_t nprotos;
 	struct output_cfg outputs[4];
 	size_t noutputs;
+	struct proc_chain *processors; /* top-level processors (NULL: none), include/processors.h */
 	struct cfg_node *setup; /* setup.* subtree, read by outputs that need it */
 	struct cfg_node *tree; /* whole tree (owned) */
 	/* [0] TCP, [1] UDP: port -> index + 1 into protos, 0 = not watched */

@@ -44,6 +44,8 @@
 	X(OUTPUT_BATCHES, "output.batches")                            \
 	X(OUTPUT_ERRORS, "output.errors")                              \
 	X(OUTPUT_BULK_LATENCY_US, "output.bulk_latency_us_total")      \
+	X(PROC_DROPPED, "events.dropped_by_processors")                \
+	X(PROC_ERRORS, "processors.errors")                            \
 	X(EVENTS_DEAD_LETTER, "events.dead_letter")                    \
 	X(OUTPUT_BYTES, "output.bytes")                                \
 	X(OUTPUT_AUTH_ERRORS, "output.auth_errors")                    \

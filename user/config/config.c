@@ -14,6 +14,7 @@
 #include "config.h"
 #include "config_priv.h"
 #include "output.h"
+#include "processors.h"
 #include "proto.h"
 
 #define SEC 1000000000ull
@@ -51,6 +52,8 @@ static void proto_cfg_clear(struct proto_cfg *pc)
 	if (pc->ops)
 		free_priv(pc->ops->cfg_free, pc->ops->cfg_fields, pc->priv);
 	pc->priv = NULL;
+	proc_chain_free(pc->processors);
+	pc->processors = NULL;
 }
 
 static void output_cfg_clear(struct output_cfg *oc)
@@ -168,6 +171,7 @@ static const struct cfg_field proto_common_fields[] = {
 	  .min = 1000000 }, /* 1 ms: 0 would expire every request before its answer */
 	/* requests waiting for their responses per connection (0 = no limit), enforced by the correlator */
 	PC_FIELD("queue_max_bytes", CFG_SIZE, queue_max_bytes),
+	{ .key = "processors", .type = CFG_CUSTOM, .custom = config_set_proto_processors },
 	{ .key = "queue_max_messages",
 	  .type = CFG_INT,
 	  .offset = offsetof(struct proto_cfg, queue_max_messages),
@@ -482,8 +486,13 @@ static const struct cfg_field logging_fields[] = {
 };
 
 static const struct cfg_field top_fields[] = {
-	C_SECTION("xdpbeat", xdpbeat_fields), C_SECTION("queue", queue_fields),	    C_CUSTOM("output", set_outputs),
-	C_CUSTOM("setup", set_setup),	      C_SECTION("logging", logging_fields), CFG_END,
+	C_SECTION("xdpbeat", xdpbeat_fields),
+	C_SECTION("queue", queue_fields),
+	C_CUSTOM("output", set_outputs),
+	C_CUSTOM("setup", set_setup),
+	C_CUSTOM("processors", config_set_processors),
+	C_SECTION("logging", logging_fields),
+	CFG_END,
 };
 
 /* ---- load ---- */
@@ -609,6 +618,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->noutputs; i++)
 		output_cfg_clear(&c->outputs[i]);
 	strlist_free(&c->interfaces);
+	proc_chain_free(c->processors);
 	free(c->queue.disk_path);
 	cfg_node_free(c->tree);
 	free(c->file);

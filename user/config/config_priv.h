@@ -18,4 +18,8 @@ int cfg_apply_one(const struct cfg_field *fields, void *base, const struct cfg_n
 /* "a, b, c" of the keys of fields, into buf. */
 void cfg_field_names(const struct cfg_field *fields, char *buf, size_t len);
 
+/* `processors` at top level (base: struct config) and in a protocol (struct proto_cfg), config_processors.c. */
+int config_set_processors(void *base, const struct cfg_node *n, struct cfg_err *err);
+int config_set_proto_processors(void *base, const struct cfg_node *n, struct cfg_err *err);
+
 #endif

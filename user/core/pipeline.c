@@ -13,6 +13,7 @@
 #include "event/event.h"
 #include "json_buf.h"
 #include "pipeline.h"
+#include "processors.h"
 #include "tcp.h"
 
 #define SWEEP_NS 1000000000ull
@@ -39,10 +40,23 @@ static void emit(void *ctx, const struct proto_cfg *cfg, const struct flow *f, c
 {
 	struct pipeline *pl = ctx;
 
-	if (event_write(pl->ew, &pl->jb, cfg, f, req, resp) == 0)
-		pl->sink(pl->sink_ctx, pl->jb.p, pl->jb.len, req->ts);
-	else
+	const struct proc_chain *global = pl->cfg->processors;
+	int rc;
+
+	if (event_write(pl->ew, &pl->jb, cfg, f, req, resp)) {
 		stats_add(pl->st, STAT_EVENTS_FAILED, 1);
+		return;
+	}
+	if (cfg->processors || global) {
+		rc = proc_apply_text(cfg->processors, global, &pl->jb, pl->st);
+		if (rc == PROC_DROP)
+			return;
+		if (rc == -ENOMEM) {
+			stats_add(pl->st, STAT_EVENTS_FAILED, 1);
+			return;
+		}
+	}
+	pl->sink(pl->sink_ctx, pl->jb.p, pl->jb.len, req->ts);
 }
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx)

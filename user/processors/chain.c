@@ -1,0 +1,338 @@
+/*
+ * The processor chain: parsed from a `processors:` sequence, each entry
+ * `- NAME: {args..., when: COND}` or Beats' `- if: COND / then: [...] /
+ * else: [...]`, run in order on a jansson tree. The event text is parsed
+ * once before the first processor and written once after the last.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_priv.h"
+#include "json_buf.h"
+#include "proc.h"
+
+static const struct proc_ops *const registry[] = {
+	&proc_add_fields,   &proc_add_tags,
+	&proc_add_labels,   &proc_drop_fields,
+	&proc_drop_event,   &proc_include_fields,
+	&proc_rename,	    &proc_add_host_metadata,
+	&proc_add_locale,   &proc_add_network_direction,
+	&proc_community_id, &proc_detect_mime_type,
+};
+#define NREGISTRY (sizeof(registry) / sizeof(registry[0]))
+
+/* Beats processors that need a cloud, Docker or Kubernetes API: accepted, with a warning, and not run. */
+static const char *const inert[] = { "add_cloud_metadata", "add_docker_metadata", "add_kubernetes_metadata" };
+
+struct proc {
+	const struct proc_ops *ops; /* NULL: an if/then/else */
+	void *state;
+	struct cond *when; /* the `when` of a processor, the `if` of if/then/else */
+	struct proc_chain *then, *otherwise;
+};
+
+struct proc_chain {
+	struct proc *v;
+	size_t n;
+};
+
+static void proc_clear(struct proc *p)
+{
+	if (p->ops)
+		p->ops->free(p->state);
+	cond_free(p->when);
+	proc_chain_free(p->then);
+	proc_chain_free(p->otherwise);
+}
+
+void proc_chain_free(struct proc_chain *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		proc_clear(&c->v[i]);
+	free(c->v);
+	free(c);
+}
+
+/* ---- config helpers shared by the processors ---- */
+
+int proc_args(const char *name, const struct cfg_field *fields, void *base, const struct cfg_node *args,
+	      struct cfg_err *err)
+{
+	char names[256];
+
+	if (!args || cfg_is_null(args))
+		return 0;
+	if (args->kind != CFG_N_MAP)
+		return cfg_error(err, args, "expected the settings of %s as a map", name);
+	for (const struct cfg_node *c = args->child; c; c = c->next) {
+		int rc;
+
+		if (!strcmp(c->key, "when"))
+			continue;
+		rc = cfg_apply_one(fields, base, c, err);
+		if (rc == -ENOENT) {
+			cfg_field_names(fields, names, sizeof(names));
+			return cfg_error(err, c, "unknown setting of %s, expected one of: %s%swhen", name, names,
+					 names[0] ? ", " : "");
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+json_t *proc_cfg_scalar(const struct cfg_node *n)
+{
+	const char *s = n->value;
+	char *end;
+
+	if (n->quoted)
+		return json_string(s);
+	if (cfg_is_null(n))
+		return json_null();
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+		return json_true();
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		return json_false();
+	if (strspn(s, "+-0123456789") == strlen(s)) {
+		long long v;
+
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (!*end && !errno)
+			return json_integer(v);
+	}
+	if (strspn(s, "+-0123456789.eE") == strlen(s) && strpbrk(s, "0123456789")) {
+		double d = strtod(s, &end);
+
+		if (!*end)
+			return json_real(d);
+	}
+	return json_string(s);
+}
+
+json_t *proc_cfg_json(const struct cfg_node *n)
+{
+	json_t *v;
+
+	if (n->kind == CFG_N_SCALAR)
+		return proc_cfg_scalar(n);
+	v = n->kind == CFG_N_MAP ? json_object() : json_array();
+	for (const struct cfg_node *c = n->child; v && c; c = c->next) {
+		json_t *e = proc_cfg_json(c);
+		int rc = n->kind == CFG_N_MAP ? json_object_set_new(v, c->key, e) : json_array_append_new(v, e);
+
+		if (!e || rc) {
+			json_decref(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* ---- parsing ---- */
+
+static int chain_add(struct proc_chain *c, const struct proc *p)
+{
+	struct proc *v = realloc(c->v, (c->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->v = v;
+	c->v[c->n++] = *p;
+	return 0;
+}
+
+static const struct proc_ops *find_ops(const char *name)
+{
+	for (size_t i = 0; i < NREGISTRY; i++)
+		if (!strcmp(registry[i]->name, name))
+			return registry[i];
+	return NULL;
+}
+
+static bool is_inert(const char *name)
+{
+	for (size_t i = 0; i < sizeof(inert) / sizeof(inert[0]); i++)
+		if (!strcmp(inert[i], name))
+			return true;
+	return false;
+}
+
+static int unknown_processor(const struct cfg_node *k, struct cfg_err *err)
+{
+	char names[512] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < NREGISTRY && len < sizeof(names); i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", registry[i]->name);
+	return cfg_error(err, k, "unknown processor \"%s\", expected one of: %s (or if/then/else)", k->key, names);
+}
+
+static int parse_chain(const struct cfg_node *n, struct proc_chain *out, struct cfg_err *err);
+
+/* `- if: COND` with `then:` and optional `else:` lists. */
+static int parse_if(const struct cfg_node *item, struct proc *p, struct cfg_err *err)
+{
+	const struct cfg_node *then = NULL, *otherwise = NULL;
+
+	for (const struct cfg_node *k = item->child; k; k = k->next) {
+		if (!strcmp(k->key, "then"))
+			then = k;
+		else if (!strcmp(k->key, "else"))
+			otherwise = k;
+		else if (strcmp(k->key, "if"))
+			return cfg_error(err, k, "unknown setting of if, expected one of: if, then, else");
+	}
+	if (!then)
+		return cfg_error(err, item, "if without then");
+	if (!(p->when = cond_parse(cfg_get(item, "if"), err)))
+		return -EINVAL;
+	if (!(p->then = calloc(1, sizeof(*p->then))) ||
+	    (otherwise && !(p->otherwise = calloc(1, sizeof(*p->otherwise)))))
+		return cfg_error(err, item, "out of memory");
+	if (parse_chain(then, p->then, err) || (otherwise && parse_chain(otherwise, p->otherwise, err)))
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_named(const struct cfg_node *k, struct proc *p, struct cfg_err *err)
+{
+	const struct cfg_node *when = k->kind == CFG_N_MAP ? cfg_get(k, "when") : NULL;
+
+	if (!(p->ops = find_ops(k->key)))
+		return unknown_processor(k, err);
+	if (k->kind == CFG_N_SEQ || (k->kind == CFG_N_SCALAR && !cfg_is_null(k)))
+		return cfg_error(err, k, "expected the settings of %s as a map (or ~ for none)", k->key);
+	if (when && !(p->when = cond_parse(when, err)))
+		return -EINVAL;
+	if (p->ops->parse(k, &p->state, err)) {
+		p->ops = NULL; /* nothing to free but the condition */
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_item(const struct cfg_node *item, struct proc_chain *out, struct cfg_err *err)
+{
+	struct proc p = { 0 };
+	int rc;
+
+	if (item->kind != CFG_N_MAP || !item->child)
+		return cfg_error(err, item, "expected a processor (a map with its name as the key)");
+	if (cfg_get(item, "if")) {
+		rc = parse_if(item, &p, err);
+	} else if (item->child->next) {
+		return cfg_error(err, item->child->next, "one processor per list item, got \"%s\" and \"%s\"",
+				 item->child->key, item->child->next->key);
+	} else if (is_inert(item->child->key)) {
+		fprintf(stderr,
+			"%s:%d: warning: %s: processor %s accepted but does nothing in xdpbeat (no cloud, "
+			"Docker or Kubernetes metadata source)\n",
+			item->child->file, item->child->line, item->child->path, item->child->key);
+		return 0;
+	} else {
+		rc = parse_named(item->child, &p, err);
+	}
+	if (rc || chain_add(out, &p)) {
+		proc_clear(&p);
+		return rc ? rc : cfg_error(err, item, "out of memory");
+	}
+	return 0;
+}
+
+static int parse_chain(const struct cfg_node *n, struct proc_chain *out, struct cfg_err *err)
+{
+	if (n->kind != CFG_N_SEQ)
+		return cfg_error(err, n, "expected a list of processors");
+	for (const struct cfg_node *item = n->child; item; item = item->next)
+		if (parse_item(item, out, err))
+			return -EINVAL;
+	return 0;
+}
+
+int proc_chain_parse(const struct cfg_node *n, struct proc_chain **out, struct cfg_err *err)
+{
+	struct proc_chain *c;
+
+	*out = NULL;
+	if (!n || cfg_is_null(n))
+		return 0;
+	if (!(c = calloc(1, sizeof(*c))))
+		return cfg_error(err, n, "out of memory");
+	if (parse_chain(n, c, err)) {
+		proc_chain_free(c);
+		return -EINVAL;
+	}
+	if (!c->n) {
+		proc_chain_free(c);
+		return 0;
+	}
+	*out = c;
+	return 0;
+}
+
+/* ---- running ---- */
+
+enum proc_verdict proc_chain_run(const struct proc_chain *c, json_t *ev, struct stats *st)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		const struct proc *p = &c->v[i];
+		int rc;
+
+		if (!p->ops) {
+			const struct proc_chain *branch = cond_eval(p->when, ev) ? p->then : p->otherwise;
+
+			if (proc_chain_run(branch, ev, st) == PROC_DROP)
+				return PROC_DROP;
+			continue;
+		}
+		if (p->when && !cond_eval(p->when, ev))
+			continue;
+		rc = p->ops->run(p->state, ev);
+		if (rc == PROC_DROP) {
+			if (st)
+				stats_add(st, STAT_PROC_DROPPED, 1);
+			return PROC_DROP;
+		}
+		if (rc < 0 && st)
+			stats_add(st, STAT_PROC_ERRORS, 1);
+	}
+	return PROC_KEEP;
+}
+
+int proc_apply_text(const struct proc_chain *proto, const struct proc_chain *global, struct json_buf *b,
+		    struct stats *st)
+{
+	json_t *ev = json_loadb(b->p, b->len, 0, NULL);
+	enum proc_verdict v;
+	int rc;
+
+	if (!json_is_object(ev)) {
+		json_decref(ev);
+		if (st)
+			stats_add(st, STAT_PROC_ERRORS, 1);
+		return -EINVAL;
+	}
+	v = proc_chain_run(proto, ev, st);
+	if (v == PROC_KEEP)
+		v = proc_chain_run(global, ev, st);
+	if (v == PROC_DROP) {
+		json_decref(ev);
+		return PROC_DROP;
+	}
+	b->len = 0;
+	b->err = 0;
+	rc = json_write(b, ev);
+	json_decref(ev);
+	if (rc || b->err) {
+		if (st)
+			stats_add(st, STAT_PROC_ERRORS, 1);
+		return -ENOMEM;
+	}
+	return PROC_KEEP;
+}
