@@ -5,10 +5,10 @@
  * already expanded dotted keys into maps, so a condition's fields are its
  * map's leaves joined back with dots.
  *
- * regexp uses POSIX extended expressions (regex.h), unanchored like Go's
- * MatchString. Beats' patterns are RE2: the common RE2 escapes \d \D \w \W
- * \s \S and a leading (?i) are translated; other RE2-only syntax (lazy
- * quantifiers, named groups, \b) is a config error from regcomp.
+ * regexp uses POSIX extended expressions (glibc regex.h), unanchored like
+ * Go's MatchString. Beats' patterns are RE2: \d \D \w \W \s \S and a
+ * leading (?i) are translated; lazy quantifiers give the same yes/no answer
+ * as RE2's; other (?...) groups are a config error from regcomp.
  */
 #include <errno.h>
 #include <regex.h>
