@@ -371,3 +371,41 @@ Test(processors, config_errors_name_file_line_and_processor)
 	e = pt_config_error("  - drop_fields: [a]");
 	cr_assert(strstr(e, "as a map"), "%s", e);
 }
+
+/* The event text through the global processors of yaml, as text. */
+static char *apply(const char *yaml, const char *event)
+{
+	struct config *c = pt_config(yaml);
+	struct json_buf b = { 0 };
+
+	json_buf_puts(&b, event);
+	cr_assert_eq(proc_apply_text(NULL, c->processors, &b, NULL), PROC_KEEP);
+	config_free(c);
+	return b.p;
+}
+
+Test(processors, text_fast_path_writes_what_the_tree_path_writes)
+{
+	/* the same processors, the second list with conditions that always hold: the tree path */
+	const char *fast = "  - add_host_metadata: {netinfo.enabled: false}\n  - add_tags: {tags: [t]}\n"
+			   "  - add_fields: {fields: {a: 1}}\n  - add_labels: {labels: {x: {y: z}}}";
+	const char *tree = "  - add_host_metadata: {netinfo.enabled: false, when.has_fields: [type]}\n"
+			   "  - add_tags: {tags: [t], when.has_fields: [type]}\n"
+			   "  - add_fields: {fields: {a: 1}, when.has_fields: [type]}\n"
+			   "  - add_labels: {labels: {x: {y: z}}, when.has_fields: [type]}";
+	const char *ev = "{\"type\":\"http\",\"status\":\"OK\",\"url\":{\"full\":\"x\\\"host\\\":\"}}";
+	char *a = apply(fast, ev), *b = apply(tree, ev);
+
+	cr_assert_str_eq(a, b);
+	cr_assert(strstr(a, "\"host\":{\"hostname\":"), "%s", a);
+	free(a);
+	free(b);
+	/* an event that already has tags takes the tree path: appended to them */
+	a = apply(fast, "{\"type\":\"http\",\"tags\":[\"old\"]}");
+	cr_assert(strstr(a, "\"tags\":[\"old\",\"t\"]"), "%s", a);
+	free(a);
+	/* two processors with the same key: the tree path */
+	a = apply("  - add_tags: {tags: [a]}\n  - add_tags: {tags: [b]}", "{\"type\":\"http\"}");
+	cr_assert_str_eq(a, "{\"type\":\"http\",\"tags\":[\"a\",\"b\"]}");
+	free(a);
+}

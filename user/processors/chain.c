@@ -36,6 +36,7 @@ struct proc {
 struct proc_chain {
 	struct proc *v;
 	size_t n;
+	bool text; /* every processor can append its member to the text (proc_ops.append) */
 };
 
 static void proc_clear(struct proc *p)
@@ -272,6 +273,13 @@ int proc_chain_parse(const struct cfg_node *n, struct proc_chain **out, struct c
 		proc_chain_free(c);
 		return 0;
 	}
+	c->text = true;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct proc *p = &c->v[i];
+
+		if (!p->ops || p->when || !p->ops->append || !p->ops->text_key(p->state))
+			c->text = false;
+	}
 	*out = c;
 	return 0;
 }
@@ -305,13 +313,76 @@ enum proc_verdict proc_chain_run(const struct proc_chain *c, json_t *ev, struct 
 	return PROC_KEEP;
 }
 
+/* `"key":` appears in the text: maybe a member (a string that holds it only costs the tree path). */
+static bool text_has_key(const struct json_buf *b, const char *key)
+{
+	char pat[128];
+	int n = snprintf(pat, sizeof(pat), "\"%s\":", key);
+
+	return n < 0 || (size_t)n >= sizeof(pat) || memmem(b->p, b->len, pat, (size_t)n);
+}
+
+/* The chain's keys are new to the event and to each other. */
+static bool text_keys_free(const struct proc_chain *c, const struct proc_chain *other, const struct json_buf *b)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		const char *k = c->v[i].ops->text_key(c->v[i].state);
+
+		if (text_has_key(b, k))
+			return false;
+		for (size_t j = i + 1; j < c->n; j++)
+			if (!strcmp(k, c->v[j].ops->text_key(c->v[j].state)))
+				return false;
+		for (size_t j = 0; other && j < other->n; j++)
+			if (!strcmp(k, other->v[j].ops->text_key(other->v[j].state)))
+				return false;
+	}
+	return true;
+}
+
+static int append_members(const struct proc_chain *c, struct json_buf *b)
+{
+	int rc = 0;
+
+	for (size_t i = 0; c && i < c->n; i++) {
+		rc |= json_buf_put(b, ",", 1);
+		rc |= c->v[i].ops->append(c->v[i].state, b);
+	}
+	return rc;
+}
+
+/*
+ * Processors that only add new top-level members (add_host_metadata,
+ * add_fields, add_tags, add_labels without conditions) write them after
+ * the event's last member, without a tree: 1 when done, 0 when the tree
+ * path must do it, -ENOMEM.
+ */
+static int apply_as_text(const struct proc_chain *proto, const struct proc_chain *global, struct json_buf *b)
+{
+	if ((proto && !proto->text) || (global && !global->text) || b->len < 2 || b->p[b->len - 1] != '}' ||
+	    b->p[b->len - 2] == '{')
+		return 0;
+	if (!text_keys_free(proto, global, b) || !text_keys_free(global, NULL, b))
+		return 0;
+	b->len--; /* the closing brace */
+	if (append_members(proto, b) || append_members(global, b) || json_buf_put(b, "}", 1) || b->err)
+		return -ENOMEM;
+	return 1;
+}
+
 int proc_apply_text(const struct proc_chain *proto, const struct proc_chain *global, struct json_buf *b,
 		    struct stats *st)
 {
-	json_t *ev = json_loadb(b->p, b->len, 0, NULL);
+	json_t *ev;
 	enum proc_verdict v;
-	int rc;
+	int rc = apply_as_text(proto, global, b);
 
+	if (rc) {
+		if (rc < 0 && st)
+			stats_add(st, STAT_PROC_ERRORS, 1);
+		return rc < 0 ? rc : PROC_KEEP;
+	}
+	ev = json_loadb(b->p, b->len, 0, NULL);
 	if (!json_is_object(ev)) {
 		json_decref(ev);
 		if (st)

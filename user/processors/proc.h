@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "json_buf.h"
 #include "processors.h"
 
 /* What a processor's run returns: PROC_KEEP, PROC_DROP or a negative error (event left as it was). */
@@ -20,6 +21,15 @@ struct proc_ops {
 	int (*parse)(const struct cfg_node *args, void **state, struct cfg_err *err);
 	int (*run)(void *state, json_t *ev);
 	void (*free)(void *state);
+	/*
+	 * Optional text fast path, for a processor that only adds one top-level
+	 * member: its key (NULL when this configuration of it does more, e.g. a
+	 * dotted or root target), and the member `"key":value` appended to b.
+	 * Used when every processor of the chains has one, none has a
+	 * condition, and the event holds none of their keys (chain.c).
+	 */
+	const char *(*text_key)(void *state);
+	int (*append)(void *state, struct json_buf *b);
 };
 
 extern const struct proc_ops proc_add_fields, proc_add_tags, proc_add_labels;

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_buf.h"
 #include "proc.h"
 
 struct add_fields {
 	char *target;
 	json_t *fields;
+	char *member; /* `"target":{fields}` for the text fast path, or NULL */
 };
 
 static int set_fields(void *base, const struct cfg_node *n, struct cfg_err *err)
@@ -42,7 +44,25 @@ static void add_fields_free(void *state)
 		return;
 	free(a->target);
 	json_decref(a->fields);
+	free(a->member);
 	free(a);
+}
+
+/* `"key":value` as text, when key is one top-level name. NULL otherwise or on ENOMEM. */
+static char *member_text(const char *key, const json_t *value)
+{
+	struct json_buf b = { 0 };
+
+	if (!key[0] || strchr(key, '.'))
+		return NULL;
+	json_buf_str(&b, key, strlen(key));
+	json_buf_put(&b, ":", 1);
+	json_write(&b, value);
+	if (b.err) {
+		json_buf_free(&b);
+		return NULL;
+	}
+	return b.p;
 }
 
 static int fields_parse(const char *name, const struct cfg_node *args, void **state, struct cfg_err *err,
@@ -62,6 +82,7 @@ static int fields_parse(const char *name, const struct cfg_node *args, void **st
 		cfg_error(err, args, "out of memory");
 		goto fail;
 	}
+	a->member = member_text(a->target, a->fields); /* NULL: no text fast path */
 	*state = a;
 	return 0;
 fail:
@@ -86,6 +107,25 @@ static int merge_at(json_t *ev, const char *target, json_t *src)
 	return field_merge(dst, src);
 }
 
+static const char *add_fields_key(void *state)
+{
+	struct add_fields *a = state;
+
+	return a->member ? a->target : NULL;
+}
+
+static int append_member(struct json_buf *b, const char *member)
+{
+	return json_buf_puts(b, member);
+}
+
+static int add_fields_append(void *state, struct json_buf *b)
+{
+	struct add_fields *a = state;
+
+	return append_member(b, a->member);
+}
+
 static int add_fields_run(void *state, json_t *ev)
 {
 	struct add_fields *a = state;
@@ -98,6 +138,8 @@ const struct proc_ops proc_add_fields = {
 	.parse = add_fields_parse,
 	.run = add_fields_run,
 	.free = add_fields_free,
+	.text_key = add_fields_key,
+	.append = add_fields_append,
 };
 
 /* ---- add_labels: {a: {b: 1}} becomes labels."a.b": 1 ---- */
@@ -169,6 +211,7 @@ static int add_labels_parse(const struct cfg_node *args, void **state, struct cf
 		cfg_error(err, args, "out of memory");
 		goto fail;
 	}
+	a->member = member_text(a->target, a->fields);
 	*state = a;
 	return 0;
 fail:
@@ -181,6 +224,8 @@ const struct proc_ops proc_add_labels = {
 	.parse = add_labels_parse,
 	.run = add_fields_run,
 	.free = add_fields_free,
+	.text_key = add_fields_key,
+	.append = add_fields_append,
 };
 
 /* ---- add_tags ---- */
@@ -188,6 +233,7 @@ const struct proc_ops proc_add_labels = {
 struct add_tags {
 	struct strlist tags;
 	char *target;
+	char *member; /* `"target":[tags]` for the text fast path, or NULL */
 };
 
 /* clang-format off */
@@ -206,7 +252,20 @@ static void add_tags_free(void *state)
 		return;
 	strlist_free(&t->tags);
 	free(t->target);
+	free(t->member);
 	free(t);
+}
+
+static char *tags_member(const struct add_tags *t)
+{
+	json_t *arr = json_array();
+	char *m;
+
+	for (size_t i = 0; arr && i < t->tags.n; i++)
+		json_array_append_new(arr, json_string(t->tags.v[i]));
+	m = arr ? member_text(t->target, arr) : NULL;
+	json_decref(arr);
+	return m;
 }
 
 static int add_tags_parse(const struct cfg_node *args, void **state, struct cfg_err *err)
@@ -228,6 +287,7 @@ static int add_tags_parse(const struct cfg_node *args, void **state, struct cfg_
 			goto fail;
 		}
 	}
+	t->member = tags_member(t);
 	*state = t;
 	return 0;
 fail:
@@ -250,9 +310,25 @@ static int add_tags_run(void *state, json_t *ev)
 	return PROC_KEEP;
 }
 
+static const char *add_tags_key(void *state)
+{
+	struct add_tags *t = state;
+
+	return t->member ? t->target : NULL;
+}
+
+static int add_tags_append(void *state, struct json_buf *b)
+{
+	struct add_tags *t = state;
+
+	return append_member(b, t->member);
+}
+
 const struct proc_ops proc_add_tags = {
 	.name = "add_tags",
 	.parse = add_tags_parse,
 	.run = add_tags_run,
 	.free = add_tags_free,
+	.text_key = add_tags_key,
+	.append = add_tags_append,
 };

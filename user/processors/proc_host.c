@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_buf.h"
 #include "proc.h"
 
 struct host_meta {
@@ -283,13 +284,11 @@ static int host_parse(const struct cfg_node *args, void **state, struct cfg_err 
 	return 0;
 }
 
-/* A copy of the cached host object, refreshed when older than the ttl. */
-static json_t *host_copy(struct host_meta *h)
+/* Refresh the cache when older than the ttl; h->lock held. */
+static void host_refresh(struct host_meta *h)
 {
 	uint64_t now = mono_ns();
-	json_t *copy;
 
-	pthread_mutex_lock(&h->lock);
 	if (!h->cached || now - h->cached_at >= h->ttl) {
 		json_t *fresh = proc_host_collect(h->netinfo);
 
@@ -299,6 +298,15 @@ static json_t *host_copy(struct host_meta *h)
 			h->cached_at = now;
 		}
 	}
+}
+
+/* A copy of the cached host object. */
+static json_t *host_copy(struct host_meta *h)
+{
+	json_t *copy;
+
+	pthread_mutex_lock(&h->lock);
+	host_refresh(h);
 	copy = h->cached ? json_deep_copy(h->cached) : NULL;
 	pthread_mutex_unlock(&h->lock);
 	return copy;
@@ -316,9 +324,31 @@ static int host_run(void *state, json_t *ev)
 	return json_object_set_new(ev, "host", host) ? -ENOMEM : PROC_KEEP;
 }
 
+static const char *host_key(void *state)
+{
+	return "host"; /* an event that has one takes the tree path: replaced or kept there */
+}
+
+static int host_append(void *state, struct json_buf *b)
+{
+	struct host_meta *h = state;
+	int rc = -ENOMEM;
+
+	pthread_mutex_lock(&h->lock);
+	host_refresh(h);
+	if (h->cached) {
+		json_buf_lit(b, "\"host\":");
+		rc = json_write(b, h->cached);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
 const struct proc_ops proc_add_host_metadata = {
 	.name = "add_host_metadata",
 	.parse = host_parse,
 	.run = host_run,
 	.free = host_free,
+	.text_key = host_key,
+	.append = host_append,
 };
