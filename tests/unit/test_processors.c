@@ -409,3 +409,30 @@ Test(processors, text_fast_path_writes_what_the_tree_path_writes)
 	cr_assert_str_eq(a, "{\"type\":\"http\",\"tags\":[\"a\",\"b\"]}");
 	free(a);
 }
+
+Test(processors, default_config_chain_on_the_text_and_on_the_tree)
+{
+	const char *dflt = "  - if.contains.tags: forwarded\n    then:\n      - drop_fields:\n"
+			   "          fields: [host]\n          ignore_missing: true\n"
+			   "    else:\n      - add_host_metadata: {netinfo.enabled: false}";
+	const char *tree = "  - add_host_metadata: {netinfo.enabled: false, when.has_fields: [type]}";
+	char *a = apply(dflt, "{\"type\":\"http\"}"), *b = apply(tree, "{\"type\":\"http\"}");
+
+	cr_assert_str_eq(a, b, "decided on the text: no tags, so add_host_metadata");
+	free(a);
+	free(b);
+	a = apply(dflt, "{\"type\":\"http\",\"tags\":[\"forwarded\"],\"host\":{\"name\":\"tap\"}}");
+	cr_assert_str_eq(a, "{\"type\":\"http\",\"tags\":[\"forwarded\"]}");
+	free(a);
+	a = apply(dflt, "{\"type\":\"http\",\"tags\":[\"other\"]}");
+	cr_assert(strstr(a, "\"host\":{"), "%s", a);
+	free(a);
+	/* a condition on a field an earlier processor adds is not decided on the text */
+	a = apply("  - add_tags: {tags: [x]}\n  - add_fields: {fields: {seen: true}, when.contains.tags: x}",
+		  "{\"type\":\"http\"}");
+	cr_assert_str_eq(a, "{\"type\":\"http\",\"tags\":[\"x\"],\"fields\":{\"seen\":true}}");
+	free(a);
+	a = apply("  - drop_event: {when.equals.nope: 1}\n  - add_tags: {tags: [y]}", "{\"type\":\"http\"}");
+	cr_assert_str_eq(a, "{\"type\":\"http\",\"tags\":[\"y\"]}");
+	free(a);
+}

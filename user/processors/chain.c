@@ -36,7 +36,6 @@ struct proc {
 struct proc_chain {
 	struct proc *v;
 	size_t n;
-	bool text; /* every processor can append its member to the text (proc_ops.append) */
 };
 
 static void proc_clear(struct proc *p)
@@ -273,13 +272,6 @@ int proc_chain_parse(const struct cfg_node *n, struct proc_chain **out, struct c
 		proc_chain_free(c);
 		return 0;
 	}
-	c->text = true;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct proc *p = &c->v[i];
-
-		if (!p->ops || p->when || !p->ops->append || !p->ops->text_key(p->state))
-			c->text = false;
-	}
 	*out = c;
 	return 0;
 }
@@ -313,61 +305,108 @@ enum proc_verdict proc_chain_run(const struct proc_chain *c, json_t *ev, struct 
 	return PROC_KEEP;
 }
 
-/* `"key":` appears in the text: maybe a member (a string that holds it only costs the tree path). */
-static bool text_has_key(const struct json_buf *b, const char *key)
+/*
+ * The text fast path. Processors that only add a new top-level member
+ * (add_host_metadata, add_fields, add_tags, add_labels) can write it after
+ * the event's last member, without a tree. A condition can be decided on
+ * the text when none of the fields it reads can be there: their top-level
+ * keys appear neither in the text nor among the members planned before it;
+ * it is then evaluated on an empty event. So Packetbeat's default
+ * (if.contains.tags: forwarded ... else add_host_metadata) needs no tree
+ * for events without tags. Anything else takes the tree path.
+ */
+#define TEXT_PLAN_MAX 32
+
+struct text_plan {
+	const struct json_buf *b;
+	const struct proc *v[TEXT_PLAN_MAX];
+	size_t n;
+};
+
+/* `"key":` (the first n bytes of key) appears in the text: maybe a member; a string holding it only costs the tree path. */
+static bool key_in_text(const struct json_buf *b, const char *key, size_t n)
 {
 	char pat[128];
-	int n = snprintf(pat, sizeof(pat), "\"%s\":", key);
 
-	return n < 0 || (size_t)n >= sizeof(pat) || memmem(b->p, b->len, pat, (size_t)n);
+	if (n + 3 > sizeof(pat))
+		return true;
+	pat[0] = '"';
+	memcpy(pat + 1, key, n);
+	pat[n + 1] = '"';
+	pat[n + 2] = ':';
+	return memmem(b->p, b->len, pat, n + 3) != NULL;
 }
 
-/* The chain's keys are new to the event and to each other. */
-static bool text_keys_free(const struct proc_chain *c, const struct proc_chain *other, const struct json_buf *b)
+static bool key_planned(const struct text_plan *p, const char *key, size_t n)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const char *k = p->v[i]->ops->text_key(p->v[i]->state);
+
+		if (strlen(k) == n && !memcmp(k, key, n))
+			return true;
+	}
+	return false;
+}
+
+static bool field_may_exist(void *ctx, const char *path)
+{
+	const struct text_plan *p = ctx;
+	size_t seg = strcspn(path, "."), all = strlen(path);
+
+	return key_in_text(p->b, path, seg) || key_in_text(p->b, path, all) || key_planned(p, path, seg) ||
+	       key_planned(p, path, all);
+}
+
+/* 1 / 0: the condition holds or not on this text; -1: the tree is needed to tell. */
+static int decide(const struct cond *c, struct text_plan *p)
+{
+	if (!cond_fields_absent(c, field_may_exist, p))
+		return -1;
+	return cond_eval(c, NULL);
+}
+
+static bool plan_chain(const struct proc_chain *c, struct text_plan *p)
 {
 	for (size_t i = 0; c && i < c->n; i++) {
-		const char *k = c->v[i].ops->text_key(c->v[i].state);
+		const struct proc *pr = &c->v[i];
+		const char *k;
+		int d;
 
-		if (text_has_key(b, k))
+		if (!pr->ops) {
+			if ((d = decide(pr->when, p)) < 0 || !plan_chain(d ? pr->then : pr->otherwise, p))
+				return false;
+			continue;
+		}
+		if (pr->when && (d = decide(pr->when, p)) <= 0) {
+			if (d < 0)
+				return false;
+			continue;
+		}
+		if (!pr->ops->append || !(k = pr->ops->text_key(pr->state)) || key_in_text(p->b, k, strlen(k)) ||
+		    key_planned(p, k, strlen(k)) || p->n == TEXT_PLAN_MAX)
 			return false;
-		for (size_t j = i + 1; j < c->n; j++)
-			if (!strcmp(k, c->v[j].ops->text_key(c->v[j].state)))
-				return false;
-		for (size_t j = 0; other && j < other->n; j++)
-			if (!strcmp(k, other->v[j].ops->text_key(other->v[j].state)))
-				return false;
+		p->v[p->n++] = pr;
 	}
 	return true;
 }
 
-static int append_members(const struct proc_chain *c, struct json_buf *b)
-{
-	int rc = 0;
-
-	for (size_t i = 0; c && i < c->n; i++) {
-		rc |= json_buf_put(b, ",", 1);
-		rc |= c->v[i].ops->append(c->v[i].state, b);
-	}
-	return rc;
-}
-
-/*
- * Processors that only add new top-level members (add_host_metadata,
- * add_fields, add_tags, add_labels without conditions) write them after
- * the event's last member, without a tree: 1 when done, 0 when the tree
- * path must do it, -ENOMEM.
- */
+/* 1 when done on the text, 0 when the tree path must do it, -ENOMEM. */
 static int apply_as_text(const struct proc_chain *proto, const struct proc_chain *global, struct json_buf *b)
 {
-	if ((proto && !proto->text) || (global && !global->text) || b->len < 2 || b->p[b->len - 1] != '}' ||
-	    b->p[b->len - 2] == '{')
+	struct text_plan p = { .b = b };
+	int rc = 0;
+
+	if (b->len < 2 || b->p[b->len - 1] != '}' || b->p[b->len - 2] == '{')
 		return 0;
-	if (!text_keys_free(proto, global, b) || !text_keys_free(global, NULL, b))
+	if (!plan_chain(proto, &p) || !plan_chain(global, &p))
 		return 0;
 	b->len--; /* the closing brace */
-	if (append_members(proto, b) || append_members(global, b) || json_buf_put(b, "}", 1) || b->err)
-		return -ENOMEM;
-	return 1;
+	for (size_t i = 0; i < p.n; i++) {
+		rc |= json_buf_put(b, ",", 1);
+		rc |= p.v[i]->ops->append(p.v[i]->state, b);
+	}
+	rc |= json_buf_put(b, "}", 1);
+	return rc || b->err ? -ENOMEM : 1;
 }
 
 int proc_apply_text(const struct proc_chain *proto, const struct proc_chain *global, struct json_buf *b,

@@ -478,3 +478,14 @@ bool cond_eval(const struct cond *c, json_t *ev)
 		return true;
 	}
 }
+
+bool cond_fields_absent(const struct cond *c, bool (*may_exist)(void *ctx, const char *path), void *ctx)
+{
+	for (size_t i = 0; i < c->nsub; i++)
+		if (!cond_fields_absent(c->sub[i], may_exist, ctx))
+			return false;
+	for (size_t i = 0; i < c->nf; i++)
+		if (may_exist(ctx, c->f[i].path))
+			return false;
+	return true;
+}

@@ -25,8 +25,8 @@ struct proc_ops {
 	 * Optional text fast path, for a processor that only adds one top-level
 	 * member: its key (NULL when this configuration of it does more, e.g. a
 	 * dotted or root target), and the member `"key":value` appended to b.
-	 * Used when every processor of the chains has one, none has a
-	 * condition, and the event holds none of their keys (chain.c).
+	 * Used when every processor that runs on an event has one and the event
+	 * holds none of their keys (chain.c).
 	 */
 	const char *(*text_key)(void *state);
 	int (*append)(void *state, struct json_buf *b);
@@ -95,7 +95,10 @@ void net_list_free(struct net_list *l);
 struct cond;
 /* The map under `when` (or under if:). NULL + err on error. */
 struct cond *cond_parse(const struct cfg_node *n, struct cfg_err *err);
+/* ev may be NULL: an event without any field. */
 bool cond_eval(const struct cond *c, json_t *ev);
+/* No field the condition reads passes may_exist(ctx, path): its answer is the same as on an empty event. */
+bool cond_fields_absent(const struct cond *c, bool (*may_exist)(void *ctx, const char *path), void *ctx);
 void cond_free(struct cond *c);
 
 /* ---- shared by several processors ---- */
