@@ -436,3 +436,97 @@ Test(processors, default_config_chain_on_the_text_and_on_the_tree)
 	cr_assert_str_eq(a, "{\"type\":\"http\",\"tags\":[\"y\"]}");
 	free(a);
 }
+
+Test(processors, rename_chained_pairs_restore_the_event_on_failure)
+{
+	struct stats st = { 0 };
+	enum proc_verdict v;
+	json_t *ev = run_keep("  - rename:\n      fields:\n        - {from: status, to: s2}\n"
+			      "        - {from: s2, to: s3}");
+
+	cr_assert_str_eq(pt_str(ev, "s3"), "OK");
+	cr_assert_null(field_get(ev, "s2"));
+	cr_assert_null(field_get(ev, "status"));
+	json_decref(ev);
+	ev = run("  - rename:\n      fields:\n        - {from: status, to: s2}\n        - {from: s2, to: type}", &v,
+		 &st);
+	cr_assert_str_eq(pt_str(ev, "status"), "OK", "restored");
+	cr_assert_null(field_get(ev, "s2"));
+	cr_assert(strstr(pt_str(ev, "error.message"), "target field type already exists"));
+	cr_assert_eq(stats_get(&st, STAT_PROC_ERRORS), 1);
+	json_decref(ev);
+}
+
+Test(processors, json_parser_reads_what_the_writer_writes_and_refuses_the_rest)
+{
+	static const char *const bad[] = { "{",
+					   "{\"a\":}",
+					   "{\"a\":1,}",
+					   "[1 2]",
+					   "{\"a\":01}",
+					   "{\"a\":\"\x01\"}",
+					   "{\"a\":\"\\x\"}",
+					   "{\"a\":\"\\ud800\"}",
+					   "{} x",
+					   "{\"a\":tru}",
+					   "",
+					   "{\"a\":1.}",
+					   "{\"a\":-}",
+					   "{\"\\u0000\":1}" };
+	const char *good =
+		"{\"s\":\"a\\\"b\\\\c\\/\\n\\u00e9\\ud83d\\ude00\xc3\xa9\",\"n\":-12,\"r\":1.5e3,"
+		"\"big\":123456789012345678901234,\"t\":true,\"f\":false,\"z\":null,\"a\":[[],{},[1,{\"x\":[]}]]}";
+	json_t *v = proc_json_parse(good, strlen(good)), *ref;
+
+	cr_assert_null(json_loads(good, 0, NULL),
+		       "jansson refuses integers beyond 64 bits; this parser makes them real");
+	cr_assert_not_null(v);
+	cr_assert(json_is_real(json_object_get(v, "big")));
+	json_object_del(v, "big");
+	ref = json_loads("{\"s\":\"a\\\"b\\\\c/\\n\xc3\xa9\xf0\x9f\x98\x80\xc3\xa9\",\"n\":-12,\"r\":1500.0,\"t\":true,"
+			 "\"f\":false,\"z\":null,\"a\":[[],{},[1,{\"x\":[]}]]}",
+			 0, NULL);
+	cr_assert_not_null(ref);
+	cr_assert(json_equal(v, ref));
+	json_decref(v);
+	json_decref(ref);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = proc_json_parse(bad[i], strlen(bad[i]));
+		cr_assert_null(v, "accepted %s", bad[i]);
+	}
+	{
+		char deep[600];
+
+		memset(deep, '[', 300);
+		memset(deep + 300, ']', 300);
+		cr_assert_null(proc_json_parse(deep, 600), "nesting capped");
+	}
+}
+
+Test(processors, json_parser_on_every_truncation_and_byte_flip)
+{
+	const char *good = "{\"a\":[1,-2.5e-3,\"x\\u00e9\\n\",{\"b\":null}],\"c\":{\"d\":true,\"e\":\"\xc3\xa9\"}}";
+	size_t n = strlen(good), accepted = 0;
+	char *buf = malloc(n);
+
+	for (size_t len = 0; len < n; len++) { /* exactly-sized copies: ASan sees any overread */
+		char *cut = malloc(len ? len : 1);
+
+		memcpy(cut, good, len);
+		cr_assert_null(proc_json_parse(cut, len), "a truncated text is refused (%zu)", len);
+		free(cut);
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			json_t *v;
+
+			memcpy(buf, good, n);
+			buf[i] ^= (char)(1 << bit);
+			v = proc_json_parse(buf, n);
+			accepted += v != NULL;
+			json_decref(v);
+		}
+	}
+	cr_assert_gt(accepted, 0);
+	free(buf);
+}

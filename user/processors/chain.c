@@ -421,7 +421,7 @@ int proc_apply_text(const struct proc_chain *proto, const struct proc_chain *glo
 			stats_add(st, STAT_PROC_ERRORS, 1);
 		return rc < 0 ? rc : PROC_KEEP;
 	}
-	ev = json_loadb(b->p, b->len, 0, NULL);
+	ev = proc_json_parse(b->p, b->len);
 	if (!json_is_object(ev)) {
 		json_decref(ev);
 		if (st)

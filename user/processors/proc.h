@@ -114,6 +114,8 @@ const char *proc_direction(bool src_internal, bool dst_internal);
 /* Community ID v1 of a flow into out ("1:..."); ports only for TCP, UDP, SCTP. */
 void proc_community_id_v1(uint16_t seed, const struct net_addr *sa, uint16_t sp, const struct net_addr *da, uint16_t dp,
 			  uint8_t proto, bool ports, char *out, size_t len);
+/* JSON text as a tree (json_parse.c; strict, faster than json_loadb); NULL if invalid. */
+json_t *proc_json_parse(const char *text, size_t len);
 /* Media type of data as Go's http.DetectContentType names it (mime_sniff.c). */
 const char *mime_sniff(const void *data, size_t len);
 

@@ -20,6 +20,7 @@ struct rename {
 	struct rename_pair *v;
 	size_t n;
 	bool ignore_missing, fail_on_error;
+	bool independent; /* no path of a pair is, holds or is held by another path: checks need no undo */
 };
 
 static int set_pairs(void *base, const struct cfg_node *n, struct cfg_err *err);
@@ -76,6 +77,27 @@ static void rename_free(void *state)
 	free(r);
 }
 
+/* a is b, or one holds the other ("a" and "a.b"). */
+static bool paths_overlap(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b), k = n < m ? n : m;
+
+	return !strncmp(a, b, k) && (n == m || (n < m ? b[n] == '.' : a[m] == '.'));
+}
+
+static bool pairs_independent(const struct rename *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (paths_overlap(r->v[i].from, r->v[i].to))
+			return false;
+		for (size_t j = i + 1; j < r->n; j++)
+			if (paths_overlap(r->v[i].from, r->v[j].from) || paths_overlap(r->v[i].from, r->v[j].to) ||
+			    paths_overlap(r->v[i].to, r->v[j].from) || paths_overlap(r->v[i].to, r->v[j].to))
+				return false;
+	}
+	return true;
+}
+
 static int rename_parse(const struct cfg_node *args, void **state, struct cfg_err *err)
 {
 	struct rename *r = calloc(1, sizeof(*r));
@@ -89,6 +111,7 @@ static int rename_parse(const struct cfg_node *args, void **state, struct cfg_er
 		cfg_error(err, args, "rename needs fields");
 		goto fail;
 	}
+	r->independent = pairs_independent(r);
 	*state = r;
 	return 0;
 fail:
@@ -113,11 +136,13 @@ int proc_error_message(json_t *ev, const char *msg)
 	return field_put(ev, "error.message", list);
 }
 
-/* One rename; 0, or -errno with why in msg. */
-static int rename_one(json_t *ev, const struct rename_pair *p, bool ignore_missing, char *msg, size_t len)
+/* Would the rename fail? 0, or -errno with why in msg; *v: the value to move (NULL: nothing to do). */
+static int rename_check(json_t *ev, const struct rename_pair *p, bool ignore_missing, json_t **out, char *msg,
+			size_t len)
 {
 	json_t *v = field_get(ev, p->from);
 
+	*out = v;
 	if (!v) {
 		if (ignore_missing)
 			return 0;
@@ -128,18 +153,61 @@ static int rename_one(json_t *ev, const struct rename_pair *p, bool ignore_missi
 		snprintf(msg, len, "could not put value: %s: target field %s already exists", p->from, p->to);
 		return -EEXIST;
 	}
+	return 0;
+}
+
+static int move(json_t *ev, const struct rename_pair *p, json_t *v)
+{
+	if (!v)
+		return 0;
 	json_incref(v);
 	field_delete(ev, p->from);
 	return field_put(ev, p->to, v);
 }
 
+/* One rename; 0, or -errno with why in msg. */
+static int rename_one(json_t *ev, const struct rename_pair *p, bool ignore_missing, char *msg, size_t len)
+{
+	json_t *v;
+	int rc = rename_check(ev, p, ignore_missing, &v, msg, len);
+
+	return rc ? rc : move(ev, p, v);
+}
+
+/*
+ * Independent pairs with fail_on_error: every check before any move, so a
+ * failure leaves the event untouched without a copy of it.
+ */
+static int rename_checked(struct rename *r, json_t *ev)
+{
+	json_t *v;
+	char msg[512];
+	int rc;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if ((rc = rename_check(ev, &r->v[i], r->ignore_missing, &v, msg, sizeof(msg)))) {
+			proc_error_message(ev, msg);
+			return rc;
+		}
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		rename_check(ev, &r->v[i], r->ignore_missing, &v, msg, sizeof(msg));
+		if (move(ev, &r->v[i], v))
+			return -ENOMEM;
+	}
+	return PROC_KEEP;
+}
+
 static int rename_run(void *state, json_t *ev)
 {
 	struct rename *r = state;
-	json_t *backup = r->fail_on_error ? json_deep_copy(ev) : NULL;
+	json_t *backup;
 	char msg[512];
 	int rc = 0;
 
+	if (r->fail_on_error && r->independent)
+		return rename_checked(r, ev);
+	backup = r->fail_on_error ? json_deep_copy(ev) : NULL;
 	if (r->fail_on_error && !backup)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n; i++) {
