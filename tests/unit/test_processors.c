@@ -530,3 +530,18 @@ Test(processors, json_parser_on_every_truncation_and_byte_flip)
 	cr_assert_gt(accepted, 0);
 	free(buf);
 }
+
+Test(processors, drop_fields_by_pattern)
+{
+	json_t *ev = run_keep("  - drop_fields: {fields: ['/^http\\.re(quest|sponse)\\.[ms]/', '/^ty/', '/port$/']}");
+
+	cr_assert_null(field_get(ev, "http.request.method"));
+	cr_assert_null(field_get(ev, "http.response.status_code"));
+	cr_assert_not_null(field_get(ev, "http.request"));
+	cr_assert_str_eq(pt_str(ev, "type"), "http", "type is never dropped");
+	cr_assert_null(field_get(ev, "source.port"));
+	cr_assert_null(field_get(ev, "destination.port"));
+	cr_assert_str_eq(pt_str(ev, "source.ip"), "10.0.0.1");
+	json_decref(ev);
+	cr_assert(strstr(pt_config_error("  - drop_fields: {fields: ['/(/']}"), "invalid regular expression"));
+}

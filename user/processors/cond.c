@@ -176,19 +176,26 @@ static char *re2_to_posix(const char *re, int *flags)
 	return out;
 }
 
-static int set_regexp(struct cond_field *f, const struct cfg_node *leaf, struct cfg_err *err)
+int proc_regcomp(regex_t *re, const char *pattern, const struct cfg_node *n, struct cfg_err *err)
 {
 	int flags = REG_EXTENDED | REG_NOSUB, rc;
-	char *pat = re2_to_posix(leaf->value, &flags), msg[128];
+	char *pat = re2_to_posix(pattern, &flags), msg[128];
 
 	if (!pat)
-		return cfg_error(err, leaf, "out of memory");
-	rc = regcomp(&f->re, pat, flags);
+		return cfg_error(err, n, "out of memory");
+	rc = regcomp(re, pat, flags);
 	free(pat);
 	if (rc) {
-		regerror(rc, &f->re, msg, sizeof(msg));
-		return cfg_error(err, leaf, "invalid regular expression \"%s\": %s", leaf->value, msg);
+		regerror(rc, re, msg, sizeof(msg)); /* glibc freed what the failed regcomp held */
+		return cfg_error(err, n, "invalid regular expression \"%s\": %s", pattern, msg);
 	}
+	return 0;
+}
+
+static int set_regexp(struct cond_field *f, const struct cfg_node *leaf, struct cfg_err *err)
+{
+	if (proc_regcomp(&f->re, leaf->value, leaf, err))
+		return -EINVAL;
 	f->has_re = true;
 	return 0;
 }

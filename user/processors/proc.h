@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <netinet/in.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -102,6 +103,9 @@ bool cond_fields_absent(const struct cond *c, bool (*may_exist)(void *ctx, const
 void cond_free(struct cond *c);
 
 /* ---- shared by several processors ---- */
+
+/* An RE2-style pattern as POSIX ERE (cond.c: \d \w \s translated, (?i)); errors name node n. */
+int proc_regcomp(regex_t *re, const char *pattern, const struct cfg_node *n, struct cfg_err *err);
 
 /* error.message gets msg: set, or added to what is there (a string becomes a list). 0 or -ENOMEM. */
 int proc_error_message(json_t *ev, const char *msg);

@@ -1,7 +1,7 @@
 /*
- * drop_fields (fields, ignore_missing), include_fields (fields) and
- * drop_event. As in Beats, @timestamp and type are never dropped and always
- * included.
+ * drop_fields (fields, ignore_missing; "/pattern/" entries drop every
+ * field whose dotted name matches), include_fields (fields) and drop_event.
+ * As in Beats, @timestamp and type are never dropped and always included.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -13,6 +13,9 @@
 struct field_list {
 	struct strlist fields;
 	bool ignore_missing;
+	regex_t *re; /* drop_fields: one per "/pattern/" entry of fields */
+	bool *is_re;
+	size_t nre;
 };
 
 /* clang-format off */
@@ -38,6 +41,10 @@ static void field_list_free(void *state)
 
 	if (!l)
 		return;
+	for (size_t i = 0; i < l->nre; i++)
+		regfree(&l->re[i]);
+	free(l->re);
+	free(l->is_re);
 	strlist_free(&l->fields);
 	free(l);
 }
@@ -62,9 +69,77 @@ fail:
 	return -EINVAL;
 }
 
+static bool is_pattern(const char *f)
+{
+	size_t n = strlen(f);
+
+	return n >= 2 && f[0] == '/' && f[n - 1] == '/';
+}
+
+/* "/pattern/" entries: drop every field whose dotted name matches. */
+static int compile_patterns(struct field_list *l, const struct cfg_node *args, struct cfg_err *err)
+{
+	const struct cfg_node *n = cfg_get(args, "fields");
+
+	l->re = calloc(l->fields.n, sizeof(*l->re));
+	l->is_re = calloc(l->fields.n, sizeof(*l->is_re));
+	if (!l->re || !l->is_re)
+		return cfg_error(err, n, "out of memory");
+	for (size_t i = 0; i < l->fields.n; i++) {
+		char *f = l->fields.v[i], *pat;
+
+		if (!is_pattern(f))
+			continue;
+		if (!(pat = strndup(f + 1, strlen(f) - 2)))
+			return cfg_error(err, n, "out of memory");
+		if (proc_regcomp(&l->re[l->nre], pat, n, err)) {
+			free(pat);
+			return -EINVAL;
+		}
+		free(pat);
+		l->is_re[i] = true;
+		l->nre++;
+	}
+	return 0;
+}
+
 static int drop_fields_parse(const struct cfg_node *args, void **state, struct cfg_err *err)
 {
-	return field_list_parse("drop_fields", drop_fields_fields, args, state, err);
+	struct field_list *l;
+
+	if (field_list_parse("drop_fields", drop_fields_fields, args, state, err))
+		return -EINVAL;
+	l = *state;
+	if (compile_patterns(l, args, err)) {
+		field_list_free(l);
+		*state = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Drop the members of obj (dotted names under prefix) that re matches; descend into the others. */
+static void drop_matching(json_t *obj, const regex_t *re, char *prefix, size_t plen, bool top)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(obj, tmp, k, v)
+	{
+		size_t klen = strlen(k);
+
+		if (plen + klen + 2 > 512)
+			continue;
+		if (plen)
+			prefix[plen] = '.';
+		memcpy(prefix + plen + (plen ? 1 : 0), k, klen + 1);
+		if (regexec(re, prefix, 0, NULL, 0) == 0 && !(top && kept_always(k)))
+			json_object_del(obj, k);
+		else if (json_is_object(v))
+			drop_matching(v, re, prefix, plen + (plen ? 1 : 0) + klen, false);
+		prefix[plen] = '\0';
+	}
 }
 
 /* Every listed field is dropped; a missing one is an error (after the others) unless ignore_missing. */
@@ -73,7 +148,15 @@ static int drop_fields_run(void *state, json_t *ev)
 	struct field_list *l = state;
 	int rc = PROC_KEEP;
 
+	char prefix[512];
+	size_t r = 0;
+
 	for (size_t i = 0; i < l->fields.n; i++) {
+		if (l->is_re && l->is_re[i]) {
+			prefix[0] = '\0';
+			drop_matching(ev, &l->re[r++], prefix, 0, true);
+			continue;
+		}
 		if (kept_always(l->fields.v[i]))
 			continue;
 		if (field_delete(ev, l->fields.v[i]) && !l->ignore_missing)
