@@ -12,7 +12,7 @@ PACKAGES=(
 	mariadb-server mariadb-client libdbd-mariadb-perl
 	postgresql postgresql-client postgresql-contrib python3-psycopg2
 	python3-thrift thrift-compiler
-	python3-pymongo python3-zstandard python3-snappy
+	python3-pymongo python3-zstandard python3-snappy nodejs npm
 )
 
 missing=()
