@@ -7,7 +7,8 @@
  * data with a sequence jump, a clock tick), bits 4-7 the size of the jump.
  * Every frame is built in its own exact-size allocation so ASan sees
  * over-reads, decoded by decode_frame() and fed to the pipeline; the
- * pipeline is flushed and freed at the end of each input. LF_PRINT=1 in
+ * pipeline is flushed and freed at the end of each input, and its TCP
+ * bytes must balance (delivered = consumed + dropped by reason). LF_PRINT=1 in
  * the environment prints the events (to check what a corpus file reaches).
  */
 #include <netinet/in.h>
@@ -167,5 +168,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	pipeline_flush(pl);
 	pipeline_free(pl);
+	/* no silent loss: every byte delivered is consumed or dropped under a reason */
+	if (stats_get(&st, STAT_TCP_BYTES_DELIVERED) !=
+		    stats_get(&st, STAT_TCP_BYTES_CONSUMED) + stats_get(&st, STAT_TCP_BYTES_DROP_GAP) +
+			    stats_get(&st, STAT_TCP_BYTES_DROP_PARSE) + stats_get(&st, STAT_TCP_BYTES_DROP_CAP) +
+			    stats_get(&st, STAT_TCP_BYTES_DROP_CLOSE) ||
+	    stats_get(&st, STAT_TCP_BYTES_UNBALANCED))
+		abort();
 	return 0;
 }
