@@ -331,21 +331,27 @@ static bool plausible_start(enum dir dir, const uint8_t *data, size_t len)
 	return (data[0] >= 'A' && data[0] <= 'Z') || (data[0] >= 'a' && data[0] <= 'z');
 }
 
-/* Offset of the byte after CRLF CRLF, or 0. */
+/*
+ * Offset of the byte after the empty line that ends the head, or 0. Lines
+ * end in CRLF or a bare LF (RFC 9112 2.2), so the head ends at LF CRLF or
+ * LF LF.
+ */
 static size_t head_end(struct http_dir *d, const uint8_t *data, size_t len)
 {
-	size_t i = d->scan > 3 ? d->scan - 3 : 0;
+	size_t i = d->scan > 2 ? d->scan - 2 : 0;
 
 	d->scan = len;
-	/* memchr for each CR: glibc's memmem sets up a two-way search per call, slower on short heads */
-	while (i + 4 <= len) {
-		const uint8_t *cr = memchr(data + i, '\r', len - 3 - i);
+	/* memchr for each LF: glibc's memmem sets up a two-way search per call, slower on short heads */
+	while (i + 2 <= len) {
+		const uint8_t *lf = memchr(data + i, '\n', len - 1 - i);
 
-		if (!cr)
+		if (!lf)
 			break;
-		i = (size_t)(cr - data);
-		if (cr[1] == '\n' && cr[2] == '\r' && cr[3] == '\n')
-			return i + 4;
+		i = (size_t)(lf - data);
+		if (lf[1] == '\n')
+			return i + 2;
+		if (lf[1] == '\r' && i + 3 <= len && lf[2] == '\n')
+			return i + 3;
 		i++;
 	}
 	return 0;
@@ -405,27 +411,30 @@ static ssize_t step_body(struct conn *c, struct http_dir *d, const uint8_t *data
 	return (ssize_t)n;
 }
 
-/* A line ending in CRLF within max bytes: its length with CRLF, 0 = need more, -1 = too long. */
-static long line_len(const uint8_t *data, size_t len, size_t max)
+/*
+ * A line ending in CRLF or a bare LF within max bytes: its length with the
+ * line end, 0 = need more, -1 = too long. *eol is the length of the line end.
+ */
+static long line_len(const uint8_t *data, size_t len, size_t max, int *eol)
 {
 	const uint8_t *lf = memchr(data, '\n', len < max ? len : max);
 
 	if (!lf)
 		return len >= max ? -1 : 0;
-	if (lf == data || lf[-1] != '\r')
-		return -1;
+	*eol = lf > data && lf[-1] == '\r' ? 2 : 1;
 	return (long)(lf - data) + 1;
 }
 
 static ssize_t step_chunk_size(struct conn *c, struct http_dir *d, const uint8_t *data, size_t len)
 {
-	long n = line_len(data, len, HTTP_CHUNK_LINE_MAX);
+	int eol = 2;
+	long n = line_len(data, len, HTTP_CHUNK_LINE_MAX, &eol);
 	uint64_t size = 0;
 	long i;
 
 	if (n <= 0)
 		return n < 0 ? PARSE_ERROR : 0;
-	for (i = 0; i < n - 2 && i < 16; i++) {
+	for (i = 0; i < n - eol && i < 16; i++) {
 		int v = data[i] >= '0' && data[i] <= '9'		     ? data[i] - '0'
 			: (data[i] | 0x20) >= 'a' && (data[i] | 0x20) <= 'f' ? (data[i] | 0x20) - 'a' + 10
 									     : -1;
@@ -434,7 +443,7 @@ static ssize_t step_chunk_size(struct conn *c, struct http_dir *d, const uint8_t
 			break;
 		size = size << 4 | (uint64_t)v;
 	}
-	if (i == 0 || i == 16 || (i < n - 2 && data[i] != ';' && data[i] != ' ' && data[i] != '\t'))
+	if (i == 0 || i == 16 || (i < n - eol && data[i] != ';' && data[i] != ' ' && data[i] != '\t'))
 		return PARSE_ERROR;
 	count_bytes(c, d, (uint64_t)n);
 	d->left = size;
@@ -444,18 +453,21 @@ static ssize_t step_chunk_size(struct conn *c, struct http_dir *d, const uint8_t
 
 static ssize_t step_chunk_crlf(struct conn *c, struct http_dir *d, const uint8_t *data, size_t len)
 {
-	if (len < 2)
-		return data[0] == '\r' ? 0 : PARSE_ERROR;
-	if (data[0] != '\r' || data[1] != '\n')
+	size_t n = data[0] == '\n' ? 1 : 2; /* CRLF or a bare LF after the chunk */
+
+	if (data[0] == '\r' && len < 2)
+		return 0;
+	if (n == 2 && (data[0] != '\r' || data[1] != '\n'))
 		return PARSE_ERROR;
-	count_bytes(c, d, 2);
+	count_bytes(c, d, n);
 	d->st = ST_CHUNK_SIZE;
-	return 2;
+	return (ssize_t)n;
 }
 
 static ssize_t step_trailer(struct conn *c, struct http_dir *d, const uint8_t *data, size_t len, uint64_t ts)
 {
-	long n = line_len(data, len, HTTP_LINE_MAX);
+	int eol = 2;
+	long n = line_len(data, len, HTTP_LINE_MAX, &eol);
 
 	if (n <= 0)
 		return n < 0 ? PARSE_ERROR : 0;
@@ -463,7 +475,7 @@ static ssize_t step_trailer(struct conn *c, struct http_dir *d, const uint8_t *d
 	d->trailer += (uint64_t)n;
 	if (d->trailer > HTTP_TRAILER_MAX)
 		return PARSE_ERROR;
-	if (n == 2)
+	if (n == eol)
 		complete(c, d, ts);
 	return n;
 }

@@ -289,7 +289,7 @@ static int header_line(struct http_head *h, const struct http_cfg *cfg, struct h
 	return header_field(h, cfg, sp, name, nlen, v, vlen);
 }
 
-/* Replace obs-fold (CRLF followed by SP/HT) by spaces, in place. */
+/* Replace obs-fold (CRLF or a bare LF followed by SP/HT) by spaces, in place. */
 static int unfold(uint8_t *buf, size_t len)
 {
 	uint8_t *lf = buf, *end = buf + len;
@@ -297,8 +297,9 @@ static int unfold(uint8_t *buf, size_t len)
 	if (len && is_ows(buf[0]))
 		return -EINVAL;
 	while (lf < end && (lf = memchr(lf, '\n', (size_t)(end - lf)))) {
-		if (lf > buf && lf[-1] == '\r' && lf + 1 < end && is_ows(lf[1])) {
-			lf[-1] = ' ';
+		if (lf + 1 < end && is_ows(lf[1])) {
+			if (lf > buf && lf[-1] == '\r')
+				lf[-1] = ' ';
 			lf[0] = ' ';
 		}
 		lf++;
@@ -323,7 +324,7 @@ static int header_lines(struct http_head *h, const struct http_cfg *cfg, const u
 		return -EINVAL;
 	}
 	rd_init(&r, buf, len);
-	while (!err && (n = rd_line(&r, &line)) > 0)
+	while (!err && (n = rd_line_lf(&r, &line)) > 0)
 		err = header_line(h, cfg, &sp, (uint8_t *)line, (size_t)n);
 	if (!err && n != 0)
 		err = -EINVAL;
@@ -350,7 +351,7 @@ static int keep_raw(struct http_head *h, const struct http_cfg *cfg, const uint8
 	if (!h->is_request || !cfg->redact_authorization)
 		return 0;
 	rd_init(&r, h->raw, len);
-	while ((n = rd_line(&r, &line)) > 0) {
+	while ((n = rd_line_lf(&r, &line)) > 0) {
 		uint8_t *l = (uint8_t *)line;
 		const uint8_t *colon = memchr(l, ':', (size_t)n);
 		size_t from;
@@ -412,7 +413,7 @@ int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8
 	memset(h, 0, sizeof(*h));
 	h->head_len = len;
 	rd_init(&r, data, len);
-	n = rd_line(&r, &line);
+	n = rd_line_lf(&r, &line);
 	if (n <= 0 || n > HTTP_LINE_MAX)
 		return -EINVAL;
 	err = parse_start_line(h, line, (size_t)n);

@@ -1125,3 +1125,27 @@ Test(http, waiting_requests_kept_within_the_memory_cap)
 	cr_assert_eq(tp_count(tp), 8, "every request published once");
 	tp_free(tp);
 }
+
+/* RFC 9112 2.2: bare LF line ends (scripts, embedded servers) give the same transaction as CRLF. */
+Test(http, bare_lf_lines_every_split)
+{
+	check_all_splits("    send_request: true\n    send_response: true\n",
+			 "GET /lf?x=1 HTTP/1.1\nHost: example\nUser-Agent: printf\n\n",
+			 "HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 2\n\nok");
+}
+
+Test(http, bare_lf_chunked_and_mixed_line_ends)
+{
+	check_all_splits(NULL, "POST /c HTTP/1.1\r\nHost: a\nContent-Length: 3\r\n\nabc",
+			 "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\nX-T: 1\n\n");
+}
+
+Test(http, bare_lf_fields)
+{
+	char *lf =
+		exchange(NULL, "GET /a HTTP/1.1\nHost: h\n\n", 0, "HTTP/1.1 404 Not Found\nContent-Length: 0\n\n", 0);
+
+	cr_assert(strstr(lf, "\"status_code\":404"), "%s", lf);
+	cr_assert(strstr(lf, "\"/a\""), "%s", lf);
+	free(lf);
+}
