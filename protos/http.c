@@ -166,6 +166,7 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 			       .max = hcfg(c)->max_message_size };
 	struct msg *m = msg_new(d->start_ts);
 	bool is_request = d->h.is_request;
+	const char *note = d->h.note;
 
 	if (m) {
 		m->ts_end = ts;
@@ -173,6 +174,8 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 		if (!is_request)
 			m->status = d->h.status >= 400 ? MSG_ERROR : MSG_OK;
 		http_msg_set(m, &d->h, &b, hcfg(c), &c->flow); /* takes d->h */
+		if (note)
+			msg_note(m, note);
 		deliver(c, is_request, m);
 	}
 	dir_reset(d);
@@ -266,6 +269,9 @@ static void setup_capture(struct conn *c, enum dir dir, struct http_dir *d)
 /* Message framing after the header section; returns 1 when the message has no body. */
 static int frame_request(struct http_dir *d)
 {
+	/* a request with a coding but not chunked last has no length a server agrees on: no body, resync on the next head */
+	if (d->h.te_other)
+		return 1;
 	if (d->h.chunked) {
 		d->st = ST_CHUNK_SIZE;
 		return 0;

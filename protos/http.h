@@ -63,6 +63,8 @@ struct http_head {
 	uint64_t clen;
 	bool chunked;
 	bool te_other; /* Transfer-Encoding without chunked last: body until close */
+	/* Framing that smuggling attempts use (conflicting lengths, odd codings): a note for error.message */
+	const char *note;
 	char *content_type;
 	char *content_encoding;
 	char *host;

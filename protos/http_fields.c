@@ -126,11 +126,24 @@ static int parse_clen(struct http_head *h, const uint8_t *v, size_t n)
 			return -EINVAL;
 		x = x * 10 + (uint64_t)(v[i] - '0');
 	}
-	if (h->has_clen && h->clen != x)
-		return -EINVAL;
+	if (h->has_clen && h->clen != x) {
+		/* a smuggling attempt a sensor should show: keep the first length, say so */
+		h->note = "Conflicting Content-Length headers";
+		return 0;
+	}
 	h->has_clen = true;
 	h->clen = x;
 	return 0;
+}
+
+static bool known_coding(const uint8_t *v, size_t n)
+{
+	static const char *const codings[] = { "gzip", "x-gzip", "deflate", "compress", "x-compress", "identity", "br" };
+
+	for (size_t i = 0; i < sizeof(codings) / sizeof(codings[0]); i++)
+		if (n == strlen(codings[i]) && strncasecmp((const char *)v, codings[i], n) == 0)
+			return true;
+	return false;
 }
 
 /* Transfer-Encoding: the message is chunked when "chunked" is the last coding. */
@@ -148,6 +161,8 @@ static void parse_te(struct http_head *h, const uint8_t *v, size_t n)
 	trim(&last, &llen);
 	h->chunked = llen == 7 && strncasecmp((const char *)last, "chunked", 7) == 0;
 	h->te_other = !h->chunked;
+	if (!h->chunked && !known_coding(last, llen))
+		h->note = "Obfuscated Transfer-Encoding";
 }
 
 static void set_once(char **dst, const uint8_t *v, size_t n)
@@ -222,8 +237,8 @@ static int header_field(struct http_head *h, const struct http_cfg *cfg, struct 
 		break;
 	case HDR_TE:
 		parse_te(h, v, n);
-		if (h->te_other && h->is_request)
-			return -EINVAL;
+		if (h->te_other && h->is_request && !h->note)
+			h->note = "Request Transfer-Encoding without chunked";
 		break;
 	case HDR_CTYPE:
 		set_once(&h->content_type, v, n);

@@ -1149,3 +1149,43 @@ Test(http, bare_lf_fields)
 	cr_assert(strstr(lf, "\"/a\""), "%s", lf);
 	free(lf);
 }
+
+/* Request smuggling shapes are published with a note, and the next transaction on the connection still parses. */
+static void smuggle_case(const char *req, const char *note)
+{
+	struct tp *tp = http_tp(NULL);
+	char *msg;
+
+	tp_handshake(tp);
+	send_str(tp, C2S, req);
+	send_str(tp, S2C, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	send_str(tp, C2S, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	msg = json_dumps(tp_get(tp, 0, "error.message"), JSON_ENCODE_ANY);
+	cr_assert(msg && strstr(msg, note), "error.message %s", msg ? msg : "(none)");
+	free(msg);
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/next");
+	cr_assert_eq(json_integer_value(tp_get(tp, 1, "http.response.status_code")), 200);
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
+	tp_free(tp);
+}
+
+Test(http, conflicting_content_length_noted)
+{
+	smuggle_case("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 40\r\n\r\nabc",
+		     "Conflicting Content-Length headers");
+}
+
+Test(http, obfuscated_transfer_encoding_noted)
+{
+	smuggle_case("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n",
+		     "Obfuscated Transfer-Encoding");
+}
+
+Test(http, request_coding_without_chunked_noted)
+{
+	smuggle_case("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+		     "Request Transfer-Encoding without chunked");
+}
