@@ -23,7 +23,7 @@ SANFLAGS :=
 OPT := -O2 -g
 endif
 
-PKGS := libbpf jansson yaml-0.1 libcurl libpcap zlib
+PKGS := libbpf jansson yaml-0.1 libcurl libpcap zlib libzstd
 CFLAGS := $(OPT) -std=gnu11 -D_GNU_SOURCE= -Wall -Wextra -Werror -Wno-unused-parameter -pthread \
 	-Iinclude -Iprotos -Iuser -I$(BUILD) -MMD -MP $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm -pthread

@@ -112,6 +112,18 @@ bool bson_sub(const struct bson_elem *e, const uint8_t **doc, size_t *len);
 void bson_json_doc(struct json_buf *b, const uint8_t *doc, size_t len, bool array, size_t limit);
 void bson_json_value(struct json_buf *b, const struct bson_elem *e, size_t limit);
 
+/* ---- OP_COMPRESSED (mongodb_compress.c) ---- */
+
+enum {
+	MONGODB_COMPRESSOR_NOOP = 0,
+	MONGODB_COMPRESSOR_SNAPPY = 1,
+	MONGODB_COMPRESSOR_ZLIB = 2,
+	MONGODB_COMPRESSOR_ZSTD = 3,
+};
+
+/* Uncompress n bytes at src into exactly want bytes at out: 0, -EINVAL (malformed, other size, unknown id) or -ENOMEM. */
+int mongodb_uncompress(uint8_t id, const uint8_t *src, size_t n, uint8_t *out, size_t want);
+
 /* ---- messages (mongodb_wire.c) ---- */
 
 /* How documents become text (the protocol's settings). */

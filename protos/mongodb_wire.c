@@ -3,7 +3,7 @@
  * header, then by opcode OP_MSG (flag bits, a kind 0 body and kind 1
  * document sequences, the CRC-32C checksum when flagged), OP_QUERY /
  * OP_REPLY, OP_GET_MORE, OP_KILL_CURSORS, OP_INSERT / OP_UPDATE /
- * OP_DELETE, and OP_COMPRESSED (noop and zlib inflated, with the
+ * OP_DELETE, and OP_COMPRESSED (uncompressed by mongodb_compress.c, with the
  * decompressed size capped, then decoded as the opcode it carries).
  *
  * method is the command (the first key of the body), resource the
@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "mongodb.h"
 
@@ -691,22 +690,6 @@ static int op_kill_cursors(struct dec *d, struct reader *r)
 
 /* ---- OP_COMPRESSED ---- */
 
-static int inflate_into(const uint8_t *src, size_t n, uint8_t *out, size_t want)
-{
-	z_stream z = { 0 };
-	int rc;
-
-	if (inflateInit(&z) != Z_OK)
-		return -ENOMEM;
-	z.next_in = (Bytef *)src;
-	z.avail_in = (uInt)n;
-	z.next_out = out;
-	z.avail_out = (uInt)want;
-	rc = inflate(&z, Z_FINISH);
-	inflateEnd(&z);
-	return rc == Z_STREAM_END && z.total_out == want ? 0 : -EINVAL;
-}
-
 static int decode_at(struct dec *d, const uint8_t *data, size_t len, bool reply, unsigned nest);
 
 static int op_compressed(struct dec *d, const uint8_t *data, size_t len, bool reply, unsigned nest)
@@ -732,12 +715,7 @@ static int op_compressed(struct dec *d, const uint8_t *data, size_t len, bool re
 		buf[i] = (uint8_t)((MONGODB_HEADER_LEN + size) >> (8 * i));
 		buf[12 + i] = (uint8_t)((uint32_t)op >> (8 * i));
 	}
-	if (id == 0 && rd_left(&r) == size) { /* noop */
-		memcpy(buf + MONGODB_HEADER_LEN, rd_ptr(&r), size);
-		rc = 0;
-	} else if (id == 2) { /* zlib */
-		rc = inflate_into(rd_ptr(&r), rd_left(&r), buf + MONGODB_HEADER_LEN, size);
-	} /* snappy (1) and zstd (3): not decoded */
+	rc = mongodb_uncompress(id, rd_ptr(&r), rd_left(&r), buf + MONGODB_HEADER_LEN, size);
 	d->m->compressed = true;
 	if (rc == 0)
 		rc = decode_at(d, buf, MONGODB_HEADER_LEN + (size_t)size, reply, nest + 1);

@@ -6,15 +6,19 @@ set -euo pipefail
 PACKAGES=(
 	gcc make clang llvm clang-format-19 pkg-config bpftool iproute2
 	clang-14 libclang-rt-14-dev
-	libbpf-dev libelf-dev zlib1g-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libpcap-dev libcriterion-dev
+	libbpf-dev libelf-dev zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libpcap-dev libcriterion-dev
 	tcpdump tshark nginx-light wrk curl iperf3 procps psmisc
 	dnsmasq dnsutils dnsperf memcached libmemcached-tools
 	python3-elasticsearch jq openssl
 	mariadb-server mariadb-client libdbd-mariadb-perl
 	postgresql postgresql-client postgresql-contrib python3-psycopg2
 	python3-thrift thrift-compiler
-	python3-pymongo
+	python3-pymongo python3-zstandard python3-snappy
 )
+# Node.js and npm (the MongoDB Node.js driver's tests): Debian's packages only
+# when no node/npm is on PATH (a NodeSource nodejs, which bundles npm,
+# conflicts with Debian's npm).
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
