@@ -46,7 +46,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test unit golden e2e run bench fuzz fuzz-build fuzz-all fuzz-smoke soak clean vmlinux format format-check
+.PHONY: all deps test unit golden e2e run bench fuzz fuzz-build fuzz-smoke soak clean vmlinux format format-check
 # Skeletons and BPF objects are kept (not intermediate files make deletes).
 .SECONDARY: $(SKELS) $(BPF_OBJ)
 
