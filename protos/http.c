@@ -383,7 +383,11 @@ static ssize_t step_start(struct conn *c, struct http_conn *hc, enum dir dir, co
 	n = head_end(d, data, len);
 	if (!n) {
 		const uint8_t *eol = memchr(data, '\n', len < HTTP_LINE_MAX ? len : HTTP_LINE_MAX);
+		size_t ll = eol ? (size_t)(eol - data) - (eol > data && eol[-1] == '\r') : 0;
 
+		/* a bad start line (junk, HTTP/0.9) is dropped now, before the messages after it arrive */
+		if (eol && !http_start_line_ok(data, ll))
+			return PARSE_ERROR;
 		return len > HTTP_HEAD_MAX || (!eol && len >= HTTP_LINE_MAX) ? PARSE_ERROR : 0;
 	}
 	if (n > HTTP_HEAD_MAX || http_head_parse(&d->h, hcfg(c), data, n, want_raw) ||

@@ -441,6 +441,17 @@ int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8
 	return err;
 }
 
+bool http_start_line_ok(const uint8_t *p, size_t n)
+{
+	struct http_head h;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	err = parse_start_line(&h, p, n);
+	http_head_clear(&h);
+	return err == 0;
+}
+
 void http_head_clear(struct http_head *h)
 {
 	free(h->target);

@@ -454,7 +454,8 @@ Test(http, header_section_cap)
 	send_str(tp, C2S, "GET / HTTP/1.1\r\n");
 	for (int i = 0; i < 70; i++)
 		tp_tcp(tp, C2S, 0, line, sizeof(line));
-	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 1);
+	/* the head passes 64 KiB in segment 66; each of the 4 header lines after it is no start line: dropped, counted */
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 5);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 0);
 	tp_free(tp);
@@ -1188,4 +1189,24 @@ Test(http, request_coding_without_chunked_noted)
 {
 	smuggle_case("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
 		     "Request Transfer-Encoding without chunked");
+}
+
+/* Junk before a request line and an HTTP/0.9 line are counted (parse error, bytes dropped), never silently lost. */
+Test(http, junk_and_http09_counted_then_resync)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "\x16\x03\x01junk");
+	send_str(tp, C2S, "GET /old\r\n");
+	send_str(tp, C2S, "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/ok");
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 2);
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_BYTES_DROP_PARSE), 17);
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_BYTES_DELIVERED),
+		     stats_get(&tp->st, STAT_TCP_BYTES_CONSUMED) + stats_get(&tp->st, STAT_TCP_BYTES_DROP_PARSE));
+	tp_free(tp);
 }
