@@ -209,6 +209,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xdpbeat: configuration error: %s\n", err.msg);
 		return 2;
 	}
+	for (size_t i = 0; i < cfg->warnings.n; i++)
+		fprintf(stderr, "xdpbeat: warning: %s\n", cfg->warnings.v[i]);
 	if (o.test_config) {
 		printf("Config OK\n");
 		config_free(cfg);

@@ -726,8 +726,8 @@ Test(config, errors_types_and_values)
 		   NULL);
 	load_fails("xdpbeat.tcp.max_connections: 0\n", "x.yml:1: xdpbeat.tcp.max_connections: expected an integer",
 		   NULL);
-	load_fails("xdpbeat.interfaces: []\n", "x.yml:1: xdpbeat.interfaces: expected a list of at least one", NULL);
-	load_fails("xdpbeat.interfaces: {a: 1}\n", "x.yml:1: xdpbeat.interfaces:", NULL);
+	load_fails("xdpbeat.interfaces: []\n", "x.yml:1: xdpbeat.interfaces: expected at least one interface", NULL);
+	load_fails("xdpbeat.interfaces: {a: 1}\n", "x.yml:1: xdpbeat.interfaces.a: unknown setting", NULL);
 	load_fails("xdpbeat: 5\n", "x.yml:1: xdpbeat: expected a map", NULL);
 	load_fails("xdpbeat.protocols: http\n", "x.yml:1: xdpbeat.protocols: expected a list of protocols", NULL);
 	load_fails("xdpbeat.protocols:\n  - http\n", "x.yml:2: xdpbeat.protocols.0: expected a protocol", NULL);
