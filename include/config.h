@@ -165,6 +165,16 @@ struct queue_cfg {
 	uint64_t disk_max_size;
 };
 
+/* logging.* (applied by user/cli/cli_log.c) */
+struct log_cfg {
+	char *level; /* debug, info, warning, error, critical */
+	bool to_stderr, to_files;
+	struct strlist selectors;
+	char *files_path, *files_name;
+	int64_t keepfiles, permissions;
+	uint64_t rotateeverybytes;
+};
+
 struct config {
 	char *file;
 	struct strlist interfaces; /* "lo", "eth0", or "any" */
@@ -186,6 +196,7 @@ struct config {
 	const struct cfg_node *fields; /* a map in tree, or NULL */
 	bool fields_under_root;
 	struct netlist *internal_networks; /* xdpbeat.interfaces.internal_networks, include/netlist.h */
+	struct log_cfg log;
 	struct strlist warnings; /* accepted Packetbeat settings xdpbeat does not use, "file:line: key: why" */
 	struct cfg_node *tree; /* whole tree (owned) */
 	/* [0] TCP, [1] UDP: port -> index + 1 into protos, 0 = not watched */

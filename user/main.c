@@ -142,6 +142,10 @@ int main(int argc, char **argv)
 	cfg = cli_load_config(&o);
 	if (!cfg)
 		return 2;
+	if (!o.test_config && cli_log_setup(&o, cfg)) {
+		config_free(cfg);
+		return 1;
+	}
 	if (o.test_config) {
 		printf("Config OK\n");
 		config_free(cfg);

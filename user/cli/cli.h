@@ -38,6 +38,9 @@ struct config *cli_load_config(const struct opts *o);
 /* Run a subcommand if the command line has one; *handled false for "run" / none. Returns the exit status. */
 int cli_subcommand(struct opts *o, bool *handled);
 
+/* logging.*: stderr to files (or nowhere), selectors. 0 or -1 (message printed). */
+int cli_log_setup(struct opts *o, const struct config *cfg);
+
 /* Subcommands, user/cli/cli_*.c */
 int cli_keystore(struct opts *o);
 int cli_test_output(const struct opts *o, const struct config *cfg);

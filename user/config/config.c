@@ -402,13 +402,6 @@ static int check_log_level(void *base, const struct cfg_node *n, struct cfg_err 
 	return cfg_error(err, n, "expected %s, got %s", what, cfg_describe(n, got, sizeof(got)));
 }
 
-static int check_bool(void *base, const struct cfg_node *n, struct cfg_err *err)
-{
-	bool b;
-
-	return cfg_to_bool(n, &b, err);
-}
-
 /* ---- the tables ---- */
 
 /* clang-format off */
@@ -468,9 +461,41 @@ static const struct cfg_field queue_fields[] = {
 	CFG_END,
 };
 
+static int set_log_level(void *base, const struct cfg_node *n, struct cfg_err *err)
+{
+	struct config *c = base;
+
+	if (check_log_level(base, n, err))
+		return -EINVAL;
+	free(c->log.level);
+	c->log.level = strdup(n->value);
+	return c->log.level ? 0 : cfg_error(err, n, "out of memory");
+}
+
+static const struct cfg_field logging_files_fields[] = {
+	C_FIELD("path", CFG_STRING, log.files_path),
+	C_FIELD("name", CFG_STRING, log.files_name),
+	C_INT("keepfiles", log.keepfiles, 2, 1024),
+	C_INT("permissions", log.permissions, 0, 0777),
+	C_FIELD("rotateeverybytes", CFG_SIZE, log.rotateeverybytes),
+	C_CUSTOM("interval", config_unused_section),
+	C_CUSTOM("rotateonstartup", config_unused_section),
+	C_CUSTOM("redirect_stderr", config_unused_section),
+	CFG_END,
+};
+
 static const struct cfg_field logging_fields[] = {
-	C_CUSTOM("level", check_log_level),
-	C_CUSTOM("to_stderr", check_bool),
+	C_CUSTOM("level", set_log_level),
+	C_FIELD("to_stderr", CFG_BOOL, log.to_stderr),
+	C_FIELD("to_files", CFG_BOOL, log.to_files),
+	C_FIELD("selectors", CFG_STRLIST, log.selectors),
+	C_SECTION("files", logging_files_fields),
+	C_CUSTOM("to_syslog", config_unused_section),
+	C_CUSTOM("to_eventlog", config_unused_section),
+	C_CUSTOM("metrics", config_unused_section),
+	C_CUSTOM("json", config_unused_section),
+	C_CUSTOM("ecs", config_unused_section),
+	C_CUSTOM("event_data", config_unused_section),
 	CFG_END,
 };
 
@@ -515,6 +540,10 @@ static int set_defaults(struct config *c)
 	c->queue.flush_min_events = 512;
 	c->queue.flush_timeout = 1 * SEC;
 	c->queue.disk_max_size = 10ull * 1000 * 1000 * 1000;
+	c->log.to_stderr = true;
+	c->log.keepfiles = 7;
+	c->log.permissions = 0600;
+	c->log.rotateeverybytes = 10 * MIB;
 	return 0;
 }
 
@@ -643,6 +672,10 @@ void config_free(struct config *c)
 	strlist_free(&c->warnings);
 	netlist_free(c->internal_networks);
 	free(c->name);
+	free(c->log.level);
+	free(c->log.files_path);
+	free(c->log.files_name);
+	strlist_free(&c->log.selectors);
 	proc_chain_free(c->processors);
 	free(c->queue.disk_path);
 	cfg_node_free(c->tree);
