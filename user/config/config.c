@@ -377,6 +377,8 @@ static int set_outputs(void *base, const struct cfg_node *n, struct cfg_err *err
 	for (const struct cfg_node *sec = n->child; sec; sec = sec->next) {
 		const struct output_ops *ops = output_find(sec->key);
 
+		if (!ops && config_other_beats_output(c, sec))
+			continue;
 		if (!ops)
 			return cfg_error(err, sec, "unknown output, expected one of: %s, got \"%s\"", names, sec->key);
 		if (add_output(c, ops, sec, err))
@@ -514,6 +516,7 @@ static const struct cfg_field top_fields[] = {
 	C_CUSTOM("path", config_unused_section),
 	C_CUSTOM("max_procs", config_unused_section),
 	C_CUSTOM("timestamp", config_unused_section),
+	C_CUSTOM("cloud", config_unused_section),
 	C_CUSTOM("processors", config_set_processors),
 	C_SECTION("logging", logging_fields),
 	CFG_END,

@@ -124,6 +124,24 @@ int config_unused_section(void *base, const struct cfg_node *n, struct cfg_err *
 	return 0;
 }
 
+/* Beats outputs xdpbeat lacks: accepted when disabled (enabled: false), with a warning. */
+bool config_other_beats_output(struct config *c, const struct cfg_node *sec)
+{
+	static const char *const others[] = { "logstash", "kafka", "redis", NULL };
+	const struct cfg_node *en = cfg_get(sec, "enabled");
+	bool on = true;
+
+	for (size_t i = 0; others[i]; i++)
+		if (!strcmp(sec->key, others[i])) {
+			if (!en || cfg_to_bool(en, &on, NULL) || on)
+				return false;
+			config_warn(c, sec, "output.%s is not implemented by xdpbeat; accepted because it is disabled",
+				    sec->key);
+			return true;
+		}
+	return false;
+}
+
 /* ---- xdpbeat.interfaces ---- */
 
 /* AF_PACKET / pcap capture settings: xdpbeat captures with XDP and TC programs instead. */

@@ -30,6 +30,7 @@ char *config_alias_override(const char *assignment); /* malloc'ed, "packetbeat."
 /* icmp, dhcpv4, amqp, cassandra, nfs, sip, tls: ignored, named in one warning. */
 bool config_skip_protocol(const struct cfg_node *item);
 void config_warn_skipped(struct config *c, const struct cfg_node *protocols, const char *names);
+bool config_other_beats_output(struct config *c, const struct cfg_node *sec);
 int config_unused_section(void *base, const struct cfg_node *n, struct cfg_err *err);
 int config_set_interfaces(void *base, const struct cfg_node *n, struct cfg_err *err);
 int config_set_top_fields(void *base, const struct cfg_node *n, struct cfg_err *err);
