@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "record.h"
 
@@ -62,6 +63,9 @@ struct cfg_resolver {
 int cfg_expand_vars(struct cfg_node *root, const struct cfg_resolver *r, struct cfg_err *err);
 /* Child of a map by dotted path ("output.file.path"), or NULL. */
 const struct cfg_node *cfg_get(const struct cfg_node *map, const char *dotted);
+
+/* The children of map (or a scalar) as block YAML; mask: password, api_key... and keystore values as "xxxxx". */
+void cfg_write_yaml(FILE *f, const struct cfg_node *map, bool mask);
 
 /* Scalar conversions: 0 or -EINVAL with err filled. */
 int cfg_to_bool(const struct cfg_node *n, bool *out, struct cfg_err *err);

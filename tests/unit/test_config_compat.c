@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "netlist.h"
+#include "processors.h"
 
 static struct config *load(const char *text, struct cfg_err *err)
 {
@@ -241,4 +242,23 @@ Test(netlist, names_and_cidrs)
 	cr_assert_not(netlist_contains(nl, AF_INET, "\x01\x02\x03\x04"));
 	cr_assert_not(netlist_contains(NULL, AF_INET, "\x01\x02\x03\x04"));
 	netlist_free(nl);
+}
+
+Test(config_compat, general_settings_applied_before_processors)
+{
+	struct config *c = load_ok("name: \"n\\\"1\"\ntags: [x]\nfields: {env: {a: 1}}\nfields_under_root: true\n"
+				   "processors:\n  - add_tags: {tags: [later]}\n"
+				   "xdpbeat.protocols:\n  - type: http\n    ports: [81]\n    tags: [w]\n"
+				   "    fields: {svc: a}\n");
+	json_t *ev = json_object();
+	char *s;
+
+	cr_assert_eq(proc_chain_run(c->protos[0].processors, ev, NULL), PROC_KEEP);
+	cr_assert_eq(proc_chain_run(c->processors, ev, NULL), PROC_KEEP);
+	s = json_dumps(ev, JSON_SORT_KEYS | JSON_COMPACT);
+	cr_assert_str_eq(s, "{\"agent\":{\"name\":\"n\\\"1\"},\"env\":{\"a\":1},\"fields\":{\"svc\":\"a\"},"
+			    "\"tags\":[\"w\",\"x\",\"later\"]}");
+	free(s);
+	json_decref(ev);
+	config_free(c);
 }

@@ -638,7 +638,7 @@ static struct config *config_from_tree(struct cfg_node *tree, const char *file, 
 			snprintf(err->msg, sizeof(err->msg), "%s: out of memory", file);
 		goto fail;
 	}
-	if (cfg_apply(top_fields, c, tree, err) || check_config(c, err))
+	if (cfg_apply(top_fields, c, tree, err) || check_config(c, err) || config_general_processors(c, err))
 		goto fail;
 	return c;
 fail:

@@ -37,6 +37,8 @@ int config_set_top_fields(void *base, const struct cfg_node *n, struct cfg_err *
 int config_set_proto_fields(void *base, const struct cfg_node *n, struct cfg_err *err);
 /* snaplen / ring_size by n->key, config.c */
 int config_set_capture_size(struct config *c, const struct cfg_node *n, struct cfg_err *err);
+/* name, tags, fields as processors in front of the configured ones, config_general.c */
+int config_general_processors(struct config *c, struct cfg_err *err);
 /* setup.*: template keys checked, the rest warned, config_setup.c */
 int config_set_setup(void *base, const struct cfg_node *n, struct cfg_err *err);
 
