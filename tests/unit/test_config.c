@@ -710,7 +710,8 @@ Test(config, errors_unknown_keys)
 	load_fails("output.console:\n  enabled: true\n  colour: red\n",
 		   "x.yml:3: output.console.colour: unknown setting", "enabled");
 	load_fails("output.kafka.hosts: [a]\n", "x.yml:1: output.kafka: unknown output", "console");
-	load_fails("logging.files.path: /x\n", "x.yml:1: logging.files: unknown setting", NULL);
+	load_fails("logging.filez.path: /x\n", "x.yml:1: logging.filez: unknown setting", NULL);
+	load_fails("logging.files.pth: /x\n", "x.yml:1: logging.files.pth: unknown setting", NULL);
 	load_fails("queue.mem.flush.max: 1\n", "x.yml:1: queue.mem.flush.max: unknown setting", NULL);
 }
 

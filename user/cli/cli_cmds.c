@@ -3,6 +3,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -57,17 +58,51 @@ int cli_subcommand(struct opts *o, bool *handled)
 	return 2;
 }
 
+/* /sys/class/net/<name>/<attr> first line into out ("" if missing). */
+static void sysfs_attr(const char *name, const char *attr, char *out, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, attr);
+	if ((f = fopen(path, "r"))) {
+		if (fgets(out, (int)len, f))
+			out[strcspn(out, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/* What capture_open would attach (user/capture/capture_attach.c's rules). */
+static const char *attach_plan(const char *name)
+{
+	char type[16], path[128];
+
+	sysfs_attr(name, "type", type, sizeof(type));
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", name);
+	if (!strcmp(type, "772"))
+		return "loopback: TC ingress only (each packet once)";
+	if (strcmp(type, "1"))
+		return "not Ethernet: cannot capture";
+	if (!access(path, F_OK))
+		return "physical: XDP native ingress (TC if the driver refuses), TC egress";
+	return "virtual: TC ingress and egress (XDPBEAT_INGRESS=xdp forces generic XDP)";
+}
+
 int cli_devices(void)
 {
 	struct if_nameindex *ifs = if_nameindex();
+	char state[32];
 
 	if (!ifs) {
 		perror("xdpbeat: devices");
 		return 1;
 	}
-	for (size_t i = 0; ifs[i].if_index; i++)
-		printf("%u: %s (XDP native if the driver supports it, else generic; TC ingress and egress)\n",
-		       ifs[i].if_index, ifs[i].if_name);
+	for (size_t i = 0; ifs[i].if_index; i++) {
+		sysfs_attr(ifs[i].if_name, "operstate", state, sizeof(state));
+		printf("%u: %s (%s) %s\n", ifs[i].if_index, ifs[i].if_name, state[0] ? state : "unknown",
+		       attach_plan(ifs[i].if_name));
+	}
 	if_freenameindex(ifs);
 	return 0;
 }
