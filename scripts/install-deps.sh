@@ -14,6 +14,10 @@ PACKAGES=(
 	python3-thrift thrift-compiler
 	python3-pymongo python3-zstandard python3-snappy
 )
+# Node.js and npm (the MongoDB Node.js driver's tests): Debian's packages only
+# when no node/npm is on PATH (a NodeSource nodejs, which bundles npm,
+# conflicts with Debian's npm).
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,7 +2,8 @@
 """pymongo (Debian's python3-pymongo 3.11) against tests/mongodb_responder.py.
 
   mongodb-client.py PORT MODE [COMPRESSOR]
-MODE: msg (the server says maxWireVersion 17: OP_MSG, exhaust over OP_MSG,
+MODE: load N SECONDS: N insert/find/update commands (at most SECONDS) for
+the benchmark; msg (the server says maxWireVersion 17: OP_MSG, exhaust over OP_MSG,
 moreToCome for w=0), query (wire 5: commands in OP_QUERY, legacy opcodes for
 w=0 writes), legacy (wire 3: OP_QUERY finds and OP_GET_MORE). Prints one line
 "started=N succeeded=N failed=N" from pymongo's command monitoring.
@@ -36,16 +37,37 @@ def expect_error(fn, *errors):
     raise SystemExit("expected an error")
 
 
+def load(db, n, seconds):
+    """n commands (insert, find, update in turn), at most seconds; prints the count."""
+    import time
+
+    deadline, done = time.time() + seconds, 0
+    while done < n and time.time() < deadline:
+        i = done // 3
+        step = done % 3
+        if step == 0:
+            db.load.insert_one({"_id": i, "name": "load %d" % i, "n": i})
+        elif step == 1:
+            db.load.find_one({"_id": i})
+        else:
+            db.load.update_one({"_id": i}, {"$set": {"n": i + 1}})
+        done += 1
+    print("commands=%d" % done)
+
+
 def main():
     port, mode = int(sys.argv[1]), sys.argv[2]
     compressor = sys.argv[3] if len(sys.argv) > 3 else None
     listener = Listener()
     kw = dict(directConnection=True, heartbeatFrequencyMS=60000, serverSelectionTimeoutMS=5000,
               event_listeners=[listener], maxPoolSize=1)
-    if compressor:
+    if compressor and mode != "load":
         kw["compressors"] = compressor
     client = pymongo.MongoClient("127.0.0.1", port, **kw)
     db = client.shop
+    if mode == "load":
+        load(db, int(sys.argv[3]), float(sys.argv[4]))
+        return
     items = db.items
     items.insert_many([{"_id": i, "name": "item %d" % i, "qty": i * 3, "tags": ["a", "b"][: i % 3]}
                        for i in range(1, 8)])

@@ -298,3 +298,100 @@ Test(mongodb, depth_bomb_is_a_counted_parse_error)
 	cr_assert_eq(tp_count(tp), 0);
 	tp_free(tp);
 }
+
+/* An OP_MSG getMore with exhaustAllowed: the server streams replies with moreToCome, each answering the previous. */
+Test(mongodb, exhaust_replies_are_streamed_to_one_request)
+{
+	struct tp *tp = mg_tp(NULL);
+	struct wbuf q = { 0 }, r = { 0 };
+	size_t m = msg_open(&q, 5, 0, 0x10000), d = doc_open(&q);
+
+	elem_i32(&q, "getMore", 42);
+	elem_str(&q, "collection", "people");
+	elem_str(&q, "$db", "test");
+	doc_close(&q, d);
+	msg_close(&q, m);
+	for (uint32_t i = 0; i < 3; i++) {
+		m = msg_open(&r, 100 + i, i ? 99 + i : 5, i < 2 ? 0x2 : 0);
+		d = doc_open(&r);
+		elem_i32(&r, "ok", 1);
+		doc_close(&r, d);
+		msg_close(&r, m);
+	}
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, q.p, q.n);
+	tp_tcp(tp, 1, 0, r.p, r.n);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3, "one transaction per streamed reply");
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_str_eq(tp_str(tp, i, "method"), "getMore");
+		cr_assert_str_eq(tp_str(tp, i, "resource"), "test.people");
+		cr_assert_str_eq(tp_str(tp, i, "status"), "OK");
+	}
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 0);
+	cr_assert_eq(PSTAT(tp, UNANSWERED), 0);
+	tp_free(tp);
+}
+
+/* Legacy OP_INSERT (no reply), then OP_QUERY answered by an OP_REPLY with a cursor and OP_GET_MORE. */
+Test(mongodb, legacy_insert_query_reply_get_more)
+{
+	struct tp *tp = mg_tp(NULL);
+	struct wbuf ins = { 0 }, qry = { 0 }, rep = { 0 }, gm = { 0 }, rep2 = { 0 };
+	size_t at, d;
+
+	at = ins.n;
+	put32(&ins, 0), put32(&ins, 1), put32(&ins, 0), put32(&ins, 2002), put32(&ins, 0);
+	put_bytes(&ins, "test.people", 12);
+	d = doc_open(&ins);
+	elem_str(&ins, "name", "ann");
+	doc_close(&ins, d);
+	set32(&ins, at, (uint32_t)(ins.n - at));
+
+	put32(&qry, 0), put32(&qry, 2), put32(&qry, 0), put32(&qry, 2004), put32(&qry, 0);
+	put_bytes(&qry, "test.people", 12);
+	put32(&qry, 3), put32(&qry, 2); /* numberToSkip, numberToReturn */
+	d = doc_open(&qry);
+	elem_str(&qry, "name", "ann");
+	doc_close(&qry, d);
+	set32(&qry, 0, (uint32_t)qry.n);
+
+	put32(&rep, 0), put32(&rep, 50), put32(&rep, 2), put32(&rep, 1), put32(&rep, 0);
+	put32(&rep, 77), put32(&rep, 0); /* cursorId 77 (int64) */
+	put32(&rep, 3), put32(&rep, 1); /* startingFrom, numberReturned */
+	d = doc_open(&rep);
+	elem_str(&rep, "name", "ann");
+	doc_close(&rep, d);
+	set32(&rep, 0, (uint32_t)rep.n);
+
+	put32(&gm, 0), put32(&gm, 3), put32(&gm, 0), put32(&gm, 2005), put32(&gm, 0);
+	put_bytes(&gm, "test.people", 12);
+	put32(&gm, 2), put32(&gm, 77), put32(&gm, 0);
+	set32(&gm, 0, (uint32_t)gm.n);
+
+	put32(&rep2, 0), put32(&rep2, 51), put32(&rep2, 3), put32(&rep2, 1), put32(&rep2, 0);
+	put32(&rep2, 0), put32(&rep2, 0), put32(&rep2, 4), put32(&rep2, 0);
+	set32(&rep2, 0, (uint32_t)rep2.n);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, ins.p, ins.n);
+	cr_assert_eq(tp_count(tp), 1, "OP_INSERT published at once");
+	cr_assert_str_eq(tp_str(tp, 0, "method"), "insert");
+	cr_assert_str_eq(tp_str(tp, 0, "mongodb.fullCollectionName"), "test.people");
+	tp_tcp(tp, 0, 0, qry.p, qry.n);
+	tp_tcp(tp, 1, 0, rep.p, rep.n);
+	tp_tcp(tp, 0, 0, gm.p, gm.n);
+	tp_tcp(tp, 1, 0, rep2.p, rep2.n);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_str_eq(tp_str(tp, 1, "method"), "find");
+	cr_assert_eq(tp_int(tp, 1, "mongodb.numberToSkip"), 3);
+	cr_assert_eq(tp_int(tp, 1, "mongodb.numberToReturn"), 2);
+	cr_assert_eq(tp_int(tp, 1, "mongodb.numberReturned"), 1);
+	cr_assert_eq(tp_int(tp, 1, "mongodb.startingFrom"), 3);
+	cr_assert_eq(tp_int(tp, 1, "mongodb.cursorId"), 77);
+	cr_assert_str_eq(tp_str(tp, 2, "method"), "getMore");
+	cr_assert_eq(tp_int(tp, 2, "mongodb.cursorId"), 0, "the reply's: the cursor is exhausted");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	tp_free(tp);
+}
