@@ -163,3 +163,14 @@ bench_tcpdump_stop() {
 bench_cpu_secs() {
 	awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat" 2>/dev/null
 }
+
+# The pcap -> NDJSON table of a protocol bench, xdpbeat next to tshark:
+#   vs_tshark_table EVENTS REPLIES T_STDOUT T_FILE T_TSHARK "TSHARK COMMAND"
+# (times in seconds: xdpbeat to /dev/null, xdpbeat to the file output, tshark).
+vs_tshark_table() {
+	echo "| reader | median of 3 (s) | transactions/s | vs tshark |"
+	echo "|---|---|---|---|"
+	echo "| xdpbeat -I, events on stdout > /dev/null (as tshark) | $3 | $(rate "$1" "$3") | $(ratio "$5" "$3")x faster |"
+	echo "| xdpbeat -I, events to a file (rotating file output) | $4 | $(rate "$1" "$4") | $(ratio "$5" "$4")x faster |"
+	echo "| $6 > /dev/null | $5 | $(rate "$2" "$5") | 1.0 |"
+}

@@ -74,11 +74,7 @@ echo
 echo "pcap: python3-thrift client and server on loopback (binary/buffered, binary/framed, compact/framed);"
 echo "$pkts packets, $replies replies (tshark, thrift.mtype == 2), $txns events from xdpbeat."
 echo
-echo "| reader | median of 3 (s) | transactions/s | vs tshark |"
-echo "|---|---|---|---|"
-echo "| xdpbeat -I, events on stdout > /dev/null (as tshark) | $t_o | $(rate "$txns" "$t_o") | $(ratio "$t_t" "$t_o")x faster |"
-echo "| xdpbeat -I, events to a file (rotating file output) | $t_x | $(rate "$txns" "$t_x") | $(ratio "$t_t" "$t_x")x faster |"
-echo "| tshark -r -d tcp.port==P,thrift -Y thrift -T ek > /dev/null | $t_t | $(rate "$replies" "$t_t") | 1.0 |"
+vs_tshark_table "$txns" "$replies" "$t_o" "$t_x" "$t_t" "tshark -r -d tcp.port==P,thrift -Y thrift -T ek"
 echo
 echo "Command: \`make bench\` (bench/thrift.sh). Target: xdpbeat >= 50x tshark, like for like (both write"
 echo "the NDJSON to /dev/null)."
