@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "capture.h"
+#include "event/agent.h"
 #include "input.h"
 #include "output.h"
 #include "pipeline.h"
@@ -188,6 +189,19 @@ static int run_live(const struct opts *o, struct config *cfg, struct capture *ca
 	return rc;
 }
 
+/* agent.* for every event; agent.id kept in path.data (default /var/lib/xdpbeat), name = name setting or hostname. */
+static void set_agent(struct pipeline *pl, const struct config *cfg)
+{
+	const struct cfg_node *d = cfg_get(cfg->tree, "path.data"), *n = cfg_get(cfg->tree, "name");
+	struct agent_info a;
+	char err[512];
+
+	if (agent_load(&a, d && d->value ? d->value : "/var/lib/xdpbeat", n ? n->value : NULL, XDPBEAT_VERSION, err,
+		       sizeof(err)))
+		fprintf(stderr, "xdpbeat: warning: agent.id not kept across restarts: %s\n", err);
+	pipeline_set_agent(pl, a.json, a.json_len);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -233,6 +247,7 @@ int main(int argc, char **argv)
 	pl = pipeline_new(cfg, st, sink, pub);
 	if (!pl)
 		goto cleanup;
+	set_agent(pl, cfg);
 	if (o.pcap)
 		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;
 	else

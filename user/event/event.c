@@ -29,6 +29,8 @@ struct flow_strs {
 struct event_writer {
 	struct flow_strs cache[FLOW_CACHE];
 	struct timefmt tf;
+	char agent[640];
+	size_t agent_len;
 };
 
 struct event_writer *event_writer_new(void)
@@ -39,6 +41,14 @@ struct event_writer *event_writer_new(void)
 void event_writer_free(struct event_writer *w)
 {
 	free(w);
+}
+
+void event_writer_set_agent(struct event_writer *w, const char *json, size_t len)
+{
+	if (len > sizeof(w->agent))
+		len = 0;
+	memcpy(w->agent, json, len);
+	w->agent_len = len;
 }
 
 /* Community ID v1 with seed 0 (the published algorithm): base64(SHA1(seed, addrs, proto, 0, ports)). */
@@ -248,6 +258,7 @@ int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_
 	endpoint(b, "server", fs->sip, fs->sip_len, f->server_port, resp_bytes, NULL);
 	network_object(b, fs, f, name, req_bytes + resp_bytes, SLOT(req, resp, forwarded_ip));
 	json_buf_lit(b, ",\"ecs\":{\"version\":\"8.0.0\"}");
+	json_buf_put(b, ew->agent, ew->agent_len);
 	put_slot(b, "method", SLOT(req, resp, method));
 	put_slot(b, "query", SLOT(req, resp, query));
 	put_slot(b, "resource", SLOT(req, resp, resource));
