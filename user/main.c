@@ -17,7 +17,7 @@
 #include "output.h"
 #include "pipeline.h"
 
-#define XDPBEAT_VERSION "0.1.0"
+#include "version.h"
 #define MAX_OVERRIDES 64
 #define MAX_RELOADS 64
 

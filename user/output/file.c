@@ -170,11 +170,13 @@ static int file_write(struct file_out *o, const struct event *e)
 
 	if (!o->f && (rc = file_reopen(o, false)) != 0) /* an earlier reopen failed: try again */
 		return rc;
-	if (o->size > 0 && o->size + e->len + 1 > limit && (rc = file_reopen(o, true)) != 0)
+	size_t n = event_line_size(e->len);
+
+	if (o->size > 0 && o->size + n > limit && (rc = file_reopen(o, true)) != 0)
 		return rc;
-	if (fwrite(e->line, 1, e->len, o->f) != e->len || fputc('\n', o->f) == EOF)
-		return -EIO;
-	o->size += e->len + 1;
+	if ((rc = event_write_line(o->f, e->line, e->len, NULL)) != 0)
+		return rc;
+	o->size += n;
 	return 0;
 }
 
