@@ -460,15 +460,31 @@ Test(http, header_section_cap)
 	tp_free(tp);
 }
 
-Test(http, unmatched_response_is_counted)
+Test(http, unmatched_response_is_counted_and_published_as_packetbeat)
 {
 	struct tp *tp = http_tp(NULL);
 
 	tp_handshake(tp);
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
-	cr_assert_eq(tp_count(tp), 0);
+	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 1);
+	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(get_str(tp, 0, "error.message"), "Unmatched response");
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
+	tp_free(tp);
+}
+
+Test(http, unanswered_request_note)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(get_str(tp, 0, "error.message"), "Unmatched request");
 	tp_free(tp);
 }
 
