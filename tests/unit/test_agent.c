@@ -67,34 +67,38 @@ Test(agent, id_kept_ephemeral_new)
 	cr_assert(b.name[0]); /* hostname */
 }
 
-Test(agent, reads_beats_meta_json)
+/* data = dir/data holding a meta.json with text. */
+static void put_meta(char *data, size_t len, const char *text)
 {
-	char data[96], path[128], err[256];
-	struct agent_info a;
+	char path[128];
 	FILE *f;
 
-	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(data, len, "%s/data", dir);
 	cr_assert_eq(mkdir(data, 0700), 0);
 	snprintf(path, sizeof(path), "%s/meta.json", data);
 	f = fopen(path, "w");
-	fputs("{\"uuid\":\"0f5b6a4e-1d2c-4b3a-9e8f-7a6b5c4d3e2f\",\"first_start\":\"2024-01-01T00:00:00Z\"}\n", f);
+	cr_assert_not_null(f);
+	fputs(text, f);
 	fclose(f);
+}
+
+Test(agent, reads_beats_meta_json)
+{
+	char data[96], err[256];
+	struct agent_info a;
+
+	put_meta(data, sizeof(data),
+		 "{\"uuid\":\"0f5b6a4e-1d2c-4b3a-9e8f-7a6b5c4d3e2f\",\"first_start\":\"2024-01-01T00:00:00Z\"}\n");
 	cr_assert_eq(agent_load(&a, data, NULL, "1", err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(a.id, "0f5b6a4e-1d2c-4b3a-9e8f-7a6b5c4d3e2f");
 }
 
 Test(agent, bad_meta_json_is_an_error_with_a_fresh_id)
 {
-	char data[96], path[128], err[256];
+	char data[96], err[256];
 	struct agent_info a;
-	FILE *f;
 
-	snprintf(data, sizeof(data), "%s/data", dir);
-	cr_assert_eq(mkdir(data, 0700), 0);
-	snprintf(path, sizeof(path), "%s/meta.json", data);
-	f = fopen(path, "w");
-	fputs("{\"uuid\":\"not-a-uuid\"}", f);
-	fclose(f);
+	put_meta(data, sizeof(data), "{\"uuid\":\"not-a-uuid\"}");
 	cr_assert_neq(agent_load(&a, data, NULL, "1", err, sizeof(err)), 0);
 	cr_assert(strstr(err, "meta.json"), "%s", err);
 	cr_assert_eq(strlen(a.id), 36);
