@@ -12,13 +12,12 @@
 #include <time.h>
 
 #include "capture.h"
+#include "cli/cli.h"
 #include "event/agent.h"
 #include "input.h"
 #include "output.h"
 #include "pipeline.h"
 
-#include "version.h"
-#define MAX_OVERRIDES 64
 #define MAX_RELOADS 64
 
 /*
@@ -30,79 +29,12 @@ static atomic_bool exiting;
 static atomic_bool reload;
 _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "a signal handler may only store to a lock-free atomic");
 
-struct opts {
-	const char *config;
-	const char *pcap;
-	char *overrides[MAX_OVERRIDES];
-	size_t noverrides;
-	bool test_config;
-	struct capture_opts capture; /* -d */
-};
-
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		atomic_store(&reload, true);
 	else
 		atomic_store(&exiting, true);
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: xdpbeat [-c config.yml] [-E key=value]... [-I file.pcap] [-t] [-d]\n"
-		   "  -c FILE   configuration file (default: built-in, see config/xdpbeat.yml)\n"
-		   "  -E K=V    override one setting, e.g. -E output.console.enabled=false\n"
-		   "  -I FILE   read packets from a pcap file instead of capturing live\n"
-		   "  -t        check the configuration and exit; with -I, Packetbeat's \"read as fast as\n"
-		   "            possible\", which -I always does: the file is read\n"
-		   "  -d        debug output (libbpf messages)\n"
-		   "  -V        print the version\n");
-}
-
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	int c;
-
-	while ((c = getopt(argc, argv, "c:E:I:tdVh")) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'E':
-			if (o->noverrides == MAX_OVERRIDES) {
-				fprintf(stderr, "xdpbeat: too many -E options (max %d)\n", MAX_OVERRIDES);
-				return -1;
-			}
-			o->overrides[o->noverrides++] = optarg;
-			break;
-		case 'I':
-			o->pcap = optarg;
-			break;
-		case 't':
-			o->test_config = true;
-			break;
-		case 'd':
-			o->capture.debug = true;
-			break;
-		case 'V':
-			printf("xdpbeat %s\n", XDPBEAT_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "xdpbeat: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return -1;
-	}
-	if (o->pcap)
-		o->test_config = false; /* packetbeat -I file -t: replay without sleeping, as -I always does */
-	return 0;
 }
 
 static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
@@ -121,11 +53,10 @@ static void on_packet(void *ctx, const struct packet *pkt)
  */
 static struct config *reload_config(const struct opts *o, struct capture *cap, struct pipeline *pl)
 {
-	struct cfg_err err;
-	struct config *cfg = config_load(o->config, o->overrides, o->noverrides, &err);
+	struct config *cfg = cli_load_config(o); /* prints what is wrong */
 
 	if (!cfg) {
-		fprintf(stderr, "xdpbeat: reload failed, keeping the running config: %s\n", err.msg);
+		fprintf(stderr, "xdpbeat: reload failed, keeping the running config\n");
 		return NULL;
 	}
 	if (capture_set_ports(cap, cfg) != 0) {
@@ -189,15 +120,13 @@ static int run_live(const struct opts *o, struct config *cfg, struct capture *ca
 	return rc;
 }
 
-/* agent.* for every event; agent.id kept in path.data (default /var/lib/xdpbeat), name = name setting or hostname. */
-static void set_agent(struct pipeline *pl, const struct config *cfg)
+/* agent.* for every event; agent.id kept in --path.data (default home/data, as Beats), name = name setting or hostname. */
+static void set_agent(struct pipeline *pl, const struct config *cfg, const char *data_dir)
 {
-	const struct cfg_node *d = cfg_get(cfg->tree, "path.data"), *n = cfg_get(cfg->tree, "name");
 	struct agent_info a;
 	char err[512];
 
-	if (agent_load(&a, d && d->value ? d->value : "/var/lib/xdpbeat", n ? n->value : NULL, XDPBEAT_VERSION, err,
-		       sizeof(err)))
+	if (agent_load(&a, data_dir, cfg->name, XDPBEAT_VERSION, err, sizeof(err)))
 		fprintf(stderr, "xdpbeat: warning: agent.id not kept across restarts: %s\n", err);
 	pipeline_set_agent(pl, a.json, a.json_len);
 }
@@ -213,15 +142,21 @@ int main(int argc, char **argv)
 	struct capture *cap = NULL;
 	char cerr[512] = "";
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct cfg_err err;
-	int rc = 1;
+	bool done;
+	int rc = cli_parse(argc, argv, &o, &done);
 
-	if (parse_args(argc, argv, &o))
+	if (rc || done)
+		return rc;
+	rc = cli_subcommand(&o, &done);
+	if (done)
+		return rc;
+	rc = 1;
+	cfg = cli_load_config(&o);
+	if (!cfg)
 		return 2;
-	cfg = config_load(o.config, o.overrides, o.noverrides, &err);
-	if (!cfg) {
-		fprintf(stderr, "xdpbeat: configuration error: %s\n", err.msg);
-		return 2;
+	if (!o.test_config && cli_log_setup(&o, cfg)) {
+		config_free(cfg);
+		return 1;
 	}
 	if (o.test_config) {
 		printf("Config OK\n");
@@ -247,7 +182,7 @@ int main(int argc, char **argv)
 	pl = pipeline_new(cfg, st, sink, pub);
 	if (!pl)
 		goto cleanup;
-	set_agent(pl, cfg);
+	set_agent(pl, cfg, o.path_data);
 	if (o.pcap)
 		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;
 	else
