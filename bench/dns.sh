@@ -111,7 +111,7 @@ EOF
 cfg="-c $tmp/dns.yml"
 # shellcheck disable=SC2086
 "$XDPBEAT" -I "$PCAP" $cfg 2>"$tmp/stats.txt"
-txns=$(grep -c . "$tmp/xdpbeat.ndjson" || true)
+txns=$(cat "$tmp"/xdpbeat-*.ndjson | grep -c . || true)
 responses=$(tshark -r "$PCAP" -d udp.port=="$port",dns -Y 'dns.flags.response == 1' -T fields -e frame.number 2>/dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2>/dev/null | wc -l)
 # shellcheck disable=SC2086

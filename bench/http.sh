@@ -16,7 +16,7 @@ fi
 out=$(mktemp -d)
 cfg=(-E "xdpbeat.protocols=[{type: http, ports: [$PORT]}]" -E output.console.enabled=false -E "output.file.path=$out" -E output.file.rotate_every_kb=1048576)
 "$XDPBEAT" -I "$PCAP" "${cfg[@]}" 2> "$out/stats.txt"
-txns=$(grep -c . "$out/xdpbeat.ndjson" || true)
+txns=$(cat "$out"/xdpbeat-*.ndjson | grep -c . || true)
 responses=$(tshark -r "$PCAP" -d tcp.port==$PORT,http -Y http.response -T fields -e frame.number 2> /dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2> /dev/null | wc -l)
 t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" "${cfg[@]}")

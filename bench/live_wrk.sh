@@ -99,8 +99,8 @@ run_xb() {
 	RPS_XB+=("$rps")
 	reqs=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
 	reqs=${reqs:-0}
-	events=$(cat "$WORK/out"/xdpbeat.ndjson* 2>/dev/null | grep -c .)
-	answered=$(cat "$WORK/out"/xdpbeat.ndjson* 2>/dev/null | jq -c 'select(.http.response != null)' | grep -c .)
+	events=$(cat "$WORK/out"/xdpbeat-*.ndjson 2>/dev/null | grep -c .)
+	answered=$(cat "$WORK/out"/xdpbeat-*.ndjson 2>/dev/null | jq -c 'select(.http.response != null)' | grep -c .)
 	full=$(bench_xb_stat "$WORK/xb.err" kernel.ringbuf_full)
 	total_full=$((total_full + full))
 	[ "$full" = 0 ] || drops_ok=0

@@ -63,7 +63,7 @@ output.file:
   rotate_every_kb: 1048576
 YML
 "$XDPBEAT" -I "$PCAP" -c "$tmp/thrift.yml" 2>"$tmp/stats.txt"
-txns=$(grep -c . "$tmp/xdpbeat.ndjson" || true)
+txns=$(cat "$tmp"/xdpbeat-*.ndjson | grep -c . || true)
 replies=$(tshark -r "$PCAP" -d tcp.port=="$port",thrift -Y 'thrift.mtype == 2' -T fields -e frame.number 2>/dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2>/dev/null | wc -l)
 t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" -c "$tmp/thrift.yml")

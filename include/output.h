@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "json_buf.h"
@@ -40,6 +41,17 @@ void event_arena_free(struct event_arena *a);
 /* e->line; made from e->doc if only the tree is there (NULL on ENOMEM). */
 const char *event_line(struct event *e);
 void event_clear(struct event *e);
+/*
+ * Console and file outputs (user/output/metadata.c): write line (a JSON
+ * object) to f as one NDJSON line with Beats' @metadata {beat, type,
+ * version} in front; *written (may be NULL) = bytes. 0, -EINVAL (not an
+ * object) or -EIO.
+ */
+int event_write_line(FILE *f, const char *line, size_t len, size_t *written);
+/* Bytes event_write_line writes for a line of len bytes. */
+size_t event_line_size(size_t len);
+/* The same @metadata added to a parsed event (pretty console); 0 or -ENOMEM. */
+int event_add_metadata(json_t *doc);
 
 struct output_ops {
 	const char *name; /* "console", "file", "elasticsearch": key under output. */

@@ -18,6 +18,8 @@
 typedef void (*event_sink_fn)(void *ctx, const char *json, size_t len, uint64_t ts);
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx);
+/* agent.* of every event from now on (event_writer_set_agent). */
+void pipeline_set_agent(struct pipeline *pl, const char *json, size_t len);
 /* Process one packet. Advances the clock to pkt->ts. */
 void pipeline_packet(struct pipeline *pl, const struct packet *pkt);
 /* Advance the clock (live mode): expire transactions and idle connections. */

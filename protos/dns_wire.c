@@ -929,7 +929,12 @@ static int record_write(struct decoder *d, enum dns_section sec, const char *nam
 	json_buf_str(out, name, strlen(name));
 	obj_str(out, "type", ts);
 	obj_str(out, "class", cs);
-	obj_int(out, "ttl", ttl);
+	{
+		char t[12]; /* a string, as Packetbeat writes it (the template maps it as long) */
+
+		snprintf(t, sizeof(t), "%u", (unsigned)ttl);
+		obj_str(out, "ttl", t);
+	}
 	err = rdata_decode(&x);
 	if (!err && (x.r.err || x.r.pos != x.r.len))
 		err = -EINVAL; /* rdata shorter or longer than its fields */

@@ -650,4 +650,8 @@ const struct proto_ops http_ops = {
 	.gap = http_gap,
 	.fin = http_fin,
 	.write_fields = http_write_fields,
+	/* Packetbeat's HTTP publishes both with status Error and these notes. */
+	.publish_unmatched = true,
+	.note_unanswered = "Unmatched request",
+	.note_unmatched = "Unmatched response",
 };

@@ -275,17 +275,23 @@ static void put_cstr(struct json_buf *b, const char *key, const char *s)
 	json_buf_strn(b, s, strlen(s));
 }
 
-/* "body":{...}, "mime_type" and "headers":{...} of http.request / http.response (after other members). */
+/*
+ * "body":{...}, "mime_type" and "headers":{...} of http.request /
+ * http.response (after other members). No body: no "body" object, as
+ * Packetbeat leaves zero sizes out.
+ */
 static void message_body(struct json_buf *b, const struct http_msg *hm)
 {
-	json_buf_key(b, "body", 0);
-	json_buf_lit(b, "{\"bytes\":");
-	json_buf_u64(b, hm->body_bytes);
-	if (hm->content) {
-		json_buf_key(b, "content", 0);
-		json_buf_strn(b, hm->content, hm->content_len);
+	if (hm->body_bytes || hm->content) {
+		json_buf_key(b, "body", 0);
+		json_buf_lit(b, "{\"bytes\":");
+		json_buf_u64(b, hm->body_bytes);
+		if (hm->content) {
+			json_buf_key(b, "content", 0);
+			json_buf_strn(b, hm->content, hm->content_len);
+		}
+		json_buf_lit(b, "}");
 	}
-	json_buf_lit(b, "}");
 	if (hm->content) {
 		const char *mime = http_sniff_mime(hm->content, hm->content_len);
 
@@ -338,10 +344,9 @@ static void one_member_object(struct json_buf *b, const char *key, const char *m
 	json_buf_lit(b, "}");
 }
 
-/* Members of the request outside "http": method, path, query, url, user_agent, user. */
+/* Members of the request outside "http": url, user_agent, user (Packetbeat 8 has no top-level path: url.path). */
 static void request_members(struct json_buf *b, const struct http_msg *q)
 {
-	json_kv_str(b, "path", q->path, q->plen);
 	url_object(b, q);
 	one_member_object(b, "user_agent", "original", q->h.user_agent);
 	one_member_object(b, "user", "name", q->h.user);

@@ -22,9 +22,9 @@ golden_init() {
 	return 0
 }
 
-# One event per line, keys sorted, host-dependent keys removed.
+# One event per line, keys sorted, host- and version-dependent keys removed.
 normalize() {
-	jq -c -S 'del(.agent, .host)'
+	jq -c -S 'del(.agent, .host, ."@metadata".version)'
 }
 
 check() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: the live sensor on loopback with the built-in default config
-# (events on the console and in ./data/xdpbeat.ndjson). Stop with Ctrl-C.
+# (events on the console and in ./data/xdpbeat-<yyyymmdd>.ndjson). Stop with Ctrl-C.
 # Without root or BTF it says why and replays a bundled sample pcap instead.
 set -u
 XDPBEAT=${1:-build/xdpbeat}

@@ -13,6 +13,7 @@
 
 #include "capture.h"
 #include "cli/cli.h"
+#include "event/agent.h"
 #include "input.h"
 #include "output.h"
 #include "pipeline.h"
@@ -119,6 +120,17 @@ static int run_live(const struct opts *o, struct config *cfg, struct capture *ca
 	return rc;
 }
 
+/* agent.* for every event; agent.id kept in --path.data (default home/data, as Beats), name = name setting or hostname. */
+static void set_agent(struct pipeline *pl, const struct config *cfg, const char *data_dir)
+{
+	struct agent_info a;
+	char err[512];
+
+	if (agent_load(&a, data_dir, cfg->name, XDPBEAT_VERSION, err, sizeof(err)))
+		fprintf(stderr, "xdpbeat: warning: agent.id not kept across restarts: %s\n", err);
+	pipeline_set_agent(pl, a.json, a.json_len);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -170,6 +182,7 @@ int main(int argc, char **argv)
 	pl = pipeline_new(cfg, st, sink, pub);
 	if (!pl)
 		goto cleanup;
+	set_agent(pl, cfg, o.path_data);
 	if (o.pcap)
 		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;
 	else

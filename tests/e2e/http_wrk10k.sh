@@ -20,7 +20,7 @@ events=$(grep -c . "$tmp/events.ndjson")
 answered=$(jq -c 'select(.http.response.status_code != null)' "$tmp/events.ndjson" | grep -c . || true)
 responses=$(tshark -r "$tmp/wrk.pcap" -d tcp.port==$PORT,http -Y 'http.response' -T fields -e frame.number 2> /dev/null | wc -l)
 requests=$(tshark -r "$tmp/wrk.pcap" -d tcp.port==$PORT,http -Y 'http.request' -T fields -e frame.number 2> /dev/null | wc -l)
-bad=$(jq -c 'select(.method != "GET" or .path != "/" or .http.response.status_code != 200 or (.event.duration // 0) <= 0)' "$tmp/events.ndjson" | grep -c . || true)
+bad=$(jq -c 'select(.method != "GET" or .url.path != "/" or .http.response.status_code != 200 or (.event.duration // 0) <= 0)' "$tmp/events.ndjson" | grep -c . || true)
 cat "$tmp/stats.txt"
 echo "pcap: $requests requests, $responses responses (tshark); xdpbeat: $events events, $answered with a response"
 fail=0

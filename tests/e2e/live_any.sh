@@ -80,7 +80,7 @@ check "SIGINT: exit status 0" $?
 wait_for 5 progs_gone $ids
 check "no program left attached" $?
 
-ev="$LIVE_TMP/out/xdpbeat.ndjson"
+ev=$(events_in "$LIVE_TMP/out")
 n_lo=$(jq -c 'select(.server.ip == "127.0.0.1" and .http.response.status_code == 200)' "$ev" | grep -c .)
 n_veth=$(jq -c 'select(.server.ip == "'"$NET.2"'" and .http.response.status_code == 200)' "$ev" | grep -c .)
 total=$(grep -c . "$ev")

@@ -104,6 +104,12 @@ periodic_sent() {
 }
 
 # Events in NDJSON file $1 whose server.port is $2.
+# DIR of the file output: one file with every event it wrote there (xdpbeat-<yyyymmdd>[-N].ndjson, oldest first).
+events_in() {
+	ls "$1"/xdpbeat-*.ndjson 2>/dev/null | sort -V | xargs -r cat >"$1.all"
+	echo "$1.all"
+}
+
 events_on_port() {
 	jq -c "select(.server.port == $2)" "$1" 2>/dev/null | grep -c . || true
 }

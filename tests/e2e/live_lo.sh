@@ -58,7 +58,7 @@ scenario() { # ingress mode: auto | xdp
 
 	xb_stop
 	check "SIGINT: exit status 0" $?
-	ev="$LIVE_TMP/out/xdpbeat.ndjson"
+	ev=$(events_in "$LIVE_TMP/out")
 	grep 'stats (final)' "$LIVE_TMP/err" | sed 's/^/  /'
 	total=$(events_on_port "$ev" "$PORT")
 	check "$((N + BIG)) transactions (got $total)" $([ "$total" -eq $((N + BIG)) ]; echo $?)

@@ -69,7 +69,7 @@ sleep 0.5
 xb_stop
 check "SIGINT: exit status 0" $?
 
-ev="$LIVE_TMP/out/xdpbeat.ndjson"
+ev=$(events_in "$LIVE_TMP/out")
 cnt() { jq -c "select($1)" "$ev" 2>/dev/null | grep -c .; }
 n=$(cnt '.type == "dns" and .network.transport == "udp" and .dns.response_code != null')
 check "dns over udp: $n of 4 transactions" $([ "$n" -eq 4 ]; echo $?)

@@ -114,7 +114,7 @@ scenario() { # ingress mode: auto | xdp
 
 	xb_stop
 	check "SIGINT: exit status 0" $?
-	ev="$LIVE_TMP/out/xdpbeat.ndjson"
+	ev=$(events_in "$LIVE_TMP/out")
 	n8080=$(events_on_port "$ev" 8080)
 	n8081=$(events_on_port "$ev" 8081)
 	check "$N + 5 transactions on 8080 (got $n8080)" $([ "$n8080" -eq $((N + 5)) ]; echo $?)
@@ -174,7 +174,7 @@ done
 sleep 0.5
 xb_stop
 grep 'stats (final)' "$LIVE_TMP/err1" | sed 's/^/  /'
-big=$(jq -c 'select(.http.response.body.bytes == 1048576 and .status == "OK")' "$LIVE_TMP/out/xdpbeat.ndjson" | grep -c .)
+big=$(jq -c 'select(.http.response.body.bytes == 1048576 and .status == "OK")' "$(events_in "$LIVE_TMP/out")" | grep -c .)
 check "2 x 1 MiB responses seen whole (got $big)" $([ "$big" -eq 2 ]; echo $?)
 check "no TCP gaps" $([ "$(final_stat "$LIVE_TMP/err1" tcp.gaps)" -eq 0 ]; echo $?)
 check "records outnumber packets (GSO chunks)" \
@@ -199,8 +199,8 @@ sleep 0.5
 xb_stop
 XB_PID=$pid_a
 xb_stop
-na=$(events_on_port "$LIVE_TMP/out/xdpbeat.ndjson" 8080)
-nb=$(events_on_port "$LIVE_TMP/out2/xdpbeat.ndjson" 8080)
+na=$(events_on_port "$(events_in "$LIVE_TMP/out")" 8080)
+nb=$(events_on_port "$(events_in "$LIVE_TMP/out2")" 8080)
 check "both daemons saw the 10 transactions ($na, $nb)" $([ "$na" -eq 10 ] && [ "$nb" -eq 10 ]; echo $?)
 [ $fail -eq 0 ] && echo "live_veth: all checks passed"
 exit $fail

@@ -70,7 +70,7 @@ sleep 1
 xb_stop
 check "SIGINT: exit status 0" $?
 grep 'stats (final)' "$LIVE_TMP/err" | sed 's/^/  /'
-ev="$LIVE_TMP/out/xdpbeat.ndjson"
+ev=$(events_in "$LIVE_TMP/out")
 
 pg_calls=$(pg_sock "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE 'SELECT abalance%'")
 pg_seen=$(jq -c 'select(.type == "pgsql" and (.query // "" | startswith("SELECT abalance")) and .status == "OK")' \

@@ -124,3 +124,41 @@ Test(event, protocol_notes_for_unanswered_and_unmatched)
 	cr_assert_null(json_object_get(ev, "error"));
 	json_decref(ev);
 }
+
+Test(event, related_ip_and_zero_bytes_left_out)
+{
+	struct msg req = { .ts = 1, .bytes = 5 };
+	json_t *ev = write_event(&plain_ops, &req, NULL), *ips;
+
+	ips = json_object_get(json_object_get(ev, "related"), "ip");
+	cr_assert_eq(json_array_size(ips), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(ips, 0)), "0.0.0.1");
+	cr_assert_str_eq(json_string_value(json_array_get(ips, 1)), "0.0.0.2");
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(ev, "source"), "bytes")), 5);
+	cr_assert_null(json_object_get(json_object_get(ev, "destination"), "bytes"), "no response: no zero bytes");
+	cr_assert_null(json_object_get(json_object_get(ev, "server"), "bytes"));
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(ev, "destination"), "port")), 80);
+	json_decref(ev);
+}
+
+Test(event, agent_fragment_is_appended)
+{
+	static const char frag[] = ",\"agent\":{\"type\":\"packetbeat\"}";
+	struct proto_cfg pc = { .ops = &plain_ops };
+	struct flow f = { .client_port = 1, .server_port = 2, .transport = IPPROTO_UDP };
+	struct msg req = { .ts = 1 };
+	struct event_writer *ew = event_writer_new();
+	struct json_buf b = { 0 };
+	json_t *ev;
+
+	f.client_ip.family = f.server_ip.family = 4; /* the same address: related.ip holds it once */
+	event_writer_set_agent(ew, frag, sizeof(frag) - 1);
+	cr_assert_eq(event_write(ew, &b, &pc, &f, &req, NULL), 0);
+	ev = json_loads(b.p, JSON_REJECT_DUPLICATES, NULL);
+	cr_assert_not_null(ev, "%s", b.p);
+	cr_assert_str_eq(str_at(ev, "agent", "type"), "packetbeat");
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(ev, "related"), "ip")), 1);
+	json_decref(ev);
+	json_buf_free(&b);
+	event_writer_free(ew);
+}

@@ -118,7 +118,7 @@ Test(http, fields_like_packetbeat)
 	cr_assert_str_eq(get_str(tp, 0, "type"), "http");
 	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
 	cr_assert_str_eq(get_str(tp, 0, "method"), "GET");
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/a b/file.txt");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/a b/file.txt");
 	cr_assert_str_eq(get_str(tp, 0, "query"), "GET /a b/file.txt");
 	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/a b/file.txt");
 	cr_assert_str_eq(get_str(tp, 0, "url.query"), "a=1&q=x+y");
@@ -131,7 +131,7 @@ Test(http, fields_like_packetbeat)
 	cr_assert_str_eq(get_str(tp, 0, "http.version"), "1.1");
 	cr_assert_str_eq(get_str(tp, 0, "http.request.method"), "GET");
 	cr_assert_str_eq(get_str(tp, 0, "http.request.referrer"), "http://example.com/");
-	cr_assert_eq(tp_int(tp, 0, "http.request.body.bytes"), 0);
+	cr_assert_null(tp_get(tp, 0, "http.request.body"), "no body: no body.bytes (Packetbeat leaves zero out)");
 	cr_assert_eq(tp_int(tp, 0, "http.request.headers.content-length"), 0);
 	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 404);
 	cr_assert_str_eq(get_str(tp, 0, "http.response.status_phrase"), "not found");
@@ -176,9 +176,9 @@ Test(http, pipelined_three_requests)
 		 "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/a");
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
-	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/a");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/b");
+	cr_assert_str_eq(get_str(tp, 2, "url.path"), "/c");
 	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
 	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 404);
 	cr_assert_eq(tp_int(tp, 2, "http.response.status_code"), 500);
@@ -204,7 +204,7 @@ Test(http, chunked_with_extensions_and_trailers)
 	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 13);
 	cr_assert_eq(tp_int(tp, 0, "http.response.bytes"), (long long)strlen(resp));
 	cr_assert_eq(tp_int(tp, 0, "http.response.headers.content-length"), 13);
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/d");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/d");
 	tp_free(tp);
 }
 
@@ -236,9 +236,9 @@ Test(http, head_response_has_no_body)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_str_eq(get_str(tp, 0, "method"), "HEAD");
-	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 0);
+	cr_assert_null(tp_get(tp, 0, "http.response.body"), "HEAD: no body.bytes");
 	cr_assert_eq(tp_int(tp, 0, "http.response.headers.content-length"), 100000);
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/next");
 	cr_assert_eq(tp_int(tp, 1, "http.response.body.bytes"), 2);
 	tp_free(tp);
 }
@@ -259,7 +259,7 @@ Test(http, not_modified_and_no_content)
 	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 304);
 	cr_assert_str_eq(get_str(tp, 0, "http.response.status_phrase"), "not modified");
 	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 204);
-	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
+	cr_assert_str_eq(get_str(tp, 2, "url.path"), "/c");
 	tp_free(tp);
 }
 
@@ -299,7 +299,7 @@ Test(http, too_large_body_is_skipped_not_buffered)
 	cr_assert_eq(pstat(tp, PSTAT_TOO_LARGE), 1);
 	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 5000);
 	cr_assert_leq(strlen(get_str(tp, 0, "response")), 1000);
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/after");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/after");
 	tp_free(tp);
 }
 
@@ -357,7 +357,7 @@ Test(http, hide_keywords_in_query_and_form)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_str_eq(get_str(tp, 0, "url.query"), "pass=xxxxx&secret=xxxxx&user=bob");
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/login");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/login");
 	cr_assert_str_eq(get_str(tp, 0, "status"), "OK");
 	tp_free(tp);
 }
@@ -437,7 +437,7 @@ Test(http, garbage_is_a_counted_parse_error)
 	tp_flush(tp);
 	cr_assert_geq(pstat(tp, PSTAT_PARSE_ERRORS), 6);
 	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/ok");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/ok");
 	tp_free(tp);
 }
 
@@ -461,15 +461,31 @@ Test(http, header_section_cap)
 	tp_free(tp);
 }
 
-Test(http, unmatched_response_is_counted)
+Test(http, unmatched_response_is_counted_and_published_as_packetbeat)
 {
 	struct tp *tp = http_tp(NULL);
 
 	tp_handshake(tp);
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
-	cr_assert_eq(tp_count(tp), 0);
+	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 1);
+	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(get_str(tp, 0, "error.message"), "Unmatched response");
+	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
+	tp_free(tp);
+}
+
+Test(http, unanswered_request_note)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(get_str(tp, 0, "error.message"), "Unmatched request");
 	tp_free(tp);
 }
 
@@ -666,11 +682,11 @@ Test(http, gap_in_response_head_gives_up_its_request)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok2");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/one");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/one");
 	cr_assert_null(tp_get(tp, 0, "http.response"));
 	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
 	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/two");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/two");
 	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 200);
 	cr_assert_null(tp_get(tp, 1, "error"));
 	cr_assert_eq(pstat(tp, PSTAT_UNANSWERED), 1);
@@ -692,10 +708,10 @@ Test(http, gap_of_a_whole_response_gives_up_its_request)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
 	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 201);
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/b");
 	cr_assert_null(tp_get(tp, 1, "http.response"));
 	cr_assert_str_eq(note(tp, 1), "Packet loss while capturing the response");
-	cr_assert_str_eq(get_str(tp, 2, "path"), "/c");
+	cr_assert_str_eq(get_str(tp, 2, "url.path"), "/c");
 	cr_assert_eq(tp_int(tp, 2, "http.response.status_code"), 202);
 	tp_free(tp);
 }
@@ -716,14 +732,14 @@ Test(http, gap_past_body_end_gives_up_the_next_request)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/one");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/one");
 	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
 	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 10);
 	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/two");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/two");
 	cr_assert_null(tp_get(tp, 1, "http.response"));
 	cr_assert_str_eq(note(tp, 1), "Packet loss while capturing the response");
-	cr_assert_str_eq(get_str(tp, 2, "path"), "/three");
+	cr_assert_str_eq(get_str(tp, 2, "url.path"), "/three");
 	cr_assert_eq(tp_int(tp, 2, "http.response.status_code"), 200);
 	tp_free(tp);
 }
@@ -745,10 +761,10 @@ Test(http, gap_in_chunk_framing_keeps_the_response)
 	send_str(tp, S2C, "HTTP/1.1 204 No Content\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/chunked");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/chunked");
 	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 200);
 	cr_assert_str_eq(note(tp, 0), "Packet loss while capturing the response");
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/next");
 	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 204);
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
@@ -768,7 +784,7 @@ Test(http, gap_with_no_request_waiting_publishes_nothing)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/b");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/b");
 	cr_assert_eq(tp_int(tp, 1, "http.response.status_code"), 200);
 	cr_assert_eq(pstat(tp, PSTAT_UNANSWERED), 0);
 	tp_free(tp);
@@ -788,7 +804,7 @@ Test(http, response_before_request_body_ends)
 	cr_assert_eq(tp_count(tp), 2);
 	cr_assert_eq(tp_int(tp, 0, "http.response.status_code"), 413);
 	cr_assert_eq(tp_int(tp, 0, "http.request.body.bytes"), 4);
-	cr_assert_str_eq(get_str(tp, 1, "path"), "/next");
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/next");
 	cr_assert_eq(pstat(tp, PSTAT_UNMATCHED), 0);
 	tp_free(tp);
 }
@@ -831,7 +847,7 @@ Test(http, connect_tunnel_and_absolute_form)
 	tp_tcp(tp, S2C, XB_TCP_PSH, "\x16\x03\x03\x00\x02hi", 7);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/x/y.css");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/x/y.css");
 	cr_assert_str_eq(get_str(tp, 0, "url.full"), "http://example.org:8080/x/y.css?v=1");
 	cr_assert_str_eq(get_str(tp, 0, "url.extension"), "css");
 	cr_assert_str_eq(get_str(tp, 1, "query"), "OPTIONS *");
@@ -1119,7 +1135,7 @@ Test(http, waiting_requests_kept_within_the_memory_cap)
 	/* 8 x 300 KiB bodies kept for their answers: at most 3 fit in 1 MiB, the older ones are given up */
 	cr_assert_geq(tp->st.v[STAT_TXN_GIVEN_UP_MEMORY], 5);
 	cr_assert_eq(tp_count(tp), tp->st.v[STAT_TXN_GIVEN_UP_MEMORY]);
-	cr_assert_str_eq(get_str(tp, 0, "path"), "/up/0");
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/up/0");
 	cr_assert_str_eq(get_str(tp, 0, "status"), "Error");
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);

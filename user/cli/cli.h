@@ -9,7 +9,7 @@
 #include "config.h"
 
 #define CLI_MAX_OVERRIDES 64
-#define XDPBEAT_VERSION "0.1.0"
+#include "version.h"
 
 struct opts {
 	const char *config; /* -c, resolved against --path.config */

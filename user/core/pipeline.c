@@ -82,6 +82,11 @@ struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_
 	return pl;
 }
 
+void pipeline_set_agent(struct pipeline *pl, const char *json, size_t len)
+{
+	event_writer_set_agent(pl->ew, json, len);
+}
+
 int pipeline_set_config(struct pipeline *pl, const struct config *cfg)
 {
 	if (pl->ncfgs == PIPELINE_MAX_CONFIGS)

@@ -29,6 +29,8 @@ struct flow_strs {
 struct event_writer {
 	struct flow_strs cache[FLOW_CACHE];
 	struct timefmt tf;
+	char agent[640];
+	size_t agent_len;
 };
 
 struct event_writer *event_writer_new(void)
@@ -39,6 +41,14 @@ struct event_writer *event_writer_new(void)
 void event_writer_free(struct event_writer *w)
 {
 	free(w);
+}
+
+void event_writer_set_agent(struct event_writer *w, const char *json, size_t len)
+{
+	if (len > sizeof(w->agent))
+		len = 0;
+	memcpy(w->agent, json, len);
+	w->agent_len = len;
 }
 
 /* Community ID v1 with seed 0 (the published algorithm): base64(SHA1(seed, addrs, proto, 0, ports)). */
@@ -134,7 +144,8 @@ static void endpoint(struct json_buf *b, const char *k, const char *ip, size_t i
 	json_buf_key(b, "ip", 1);
 	json_buf_str(b, ip, iplen);
 	json_kv_u64(b, "port", port);
-	json_kv_u64(b, "bytes", bytes);
+	if (bytes) /* Packetbeat leaves zero values out: a request without response has no destination.bytes */
+		json_kv_u64(b, "bytes", bytes);
 	if (domain)
 		put_slot(b, "domain", domain);
 	json_buf_put(b, "}", 1);
@@ -185,6 +196,18 @@ static void network_object(struct json_buf *b, const struct flow_strs *fs, const
 	put_str(b, "community_id", fs->cid, fs->cid_len);
 	put_slot(b, "forwarded_ip", forwarded_ip);
 	json_buf_put(b, "}", 1);
+}
+
+/* related.ip: both ends, once each (Packetbeat's AddIP of source and destination). */
+static void related_ip(struct json_buf *b, const struct flow_strs *fs)
+{
+	json_buf_lit(b, ",\"related\":{\"ip\":[");
+	json_buf_str(b, fs->cip, fs->cip_len);
+	if (fs->cip_len != fs->sip_len || memcmp(fs->cip, fs->sip, fs->cip_len)) {
+		json_buf_lit(b, ",");
+		json_buf_str(b, fs->sip, fs->sip_len);
+	}
+	json_buf_lit(b, "]}");
 }
 
 /*
@@ -247,7 +270,9 @@ int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_
 	endpoint(b, "client", fs->cip, fs->cip_len, f->client_port, req_bytes, NULL);
 	endpoint(b, "server", fs->sip, fs->sip_len, f->server_port, resp_bytes, NULL);
 	network_object(b, fs, f, name, req_bytes + resp_bytes, SLOT(req, resp, forwarded_ip));
+	related_ip(b, fs);
 	json_buf_lit(b, ",\"ecs\":{\"version\":\"8.0.0\"}");
+	json_buf_put(b, ew->agent, ew->agent_len);
 	put_slot(b, "method", SLOT(req, resp, method));
 	put_slot(b, "query", SLOT(req, resp, query));
 	put_slot(b, "resource", SLOT(req, resp, resource));

@@ -16,6 +16,8 @@ struct event_writer;
 /* The writer caches per-flow strings (addresses, Community ID) between events. */
 struct event_writer *event_writer_new(void);
 void event_writer_free(struct event_writer *w);
+/* Append agent (a JSON fragment ",\"agent\":{...}", copied) to every event; len 0 = none. */
+void event_writer_set_agent(struct event_writer *w, const char *json, size_t len);
 /* The transaction as one compact JSON object in b (b is reset first); 0 or -ENOMEM (incomplete). */
 int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_cfg *cfg, const struct flow *f,
 		const struct msg *req, const struct msg *resp);

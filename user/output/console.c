@@ -45,25 +45,28 @@ static void *console_open(const void *priv, const struct config *cfg, struct sta
 static size_t console_publish(void *out, struct event *ev, size_t n, const atomic_bool *stop)
 {
 	struct console_out *o = out;
+	size_t bad = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (o->pretty && event_line(&ev[i])) {
 			json_t *doc = json_loadb(ev[i].line, ev[i].len, 0, NULL);
 
-			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			if (!doc || event_add_metadata(doc) ||
+			    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
+				bad++;
 			fputc('\n', stdout);
 			json_decref(doc);
-		} else if (event_line(&ev[i])) {
-			fwrite(ev[i].line, 1, ev[i].len, stdout);
-			fputc('\n', stdout);
+		} else if (!event_line(&ev[i]) || event_write_line(stdout, ev[i].line, ev[i].len, NULL)) {
+			bad++;
 		}
 	}
-	if (fflush(stdout) != 0) {
+	if (fflush(stdout) != 0)
+		bad = n;
+	if (bad) {
 		stats_add(o->st, STAT_OUTPUT_ERRORS, 1);
-		stats_add(o->st, STAT_EVENTS_FAILED, n);
-		return n;
+		stats_add(o->st, STAT_EVENTS_FAILED, bad);
 	}
-	stats_add(o->st, STAT_EVENTS_ACKED, n);
+	stats_add(o->st, STAT_EVENTS_ACKED, n - bad);
 	return n;
 }
 

@@ -1,6 +1,7 @@
 /*
- * File output: NDJSON into path/filename, rotated by size: the full file
- * becomes filename.1, older ones shift up, at most number_of_files kept.
+ * File output: NDJSON into path/<filename>-<yyyymmdd>.ndjson, rotated by
+ * size into -1, -2, ... as Beats 8 (file_names.c), at most number_of_files
+ * kept.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "file_names.h"
 #include "output.h"
 #include "util/fs.h"
 
@@ -26,7 +29,8 @@ struct file_cfg {
 struct file_out {
 	const struct file_cfg *cfg;
 	struct stats *st;
-	char *base; /* path/filename */
+	char base[256]; /* filename without .ndjson */
+	char cur[4096]; /* the file written now */
 	FILE *f;
 	uint64_t size;
 };
@@ -60,7 +64,7 @@ static void *file_cfg_new(void)
 	if (!c)
 		return NULL;
 	c->path = strdup("./data");
-	c->filename = strdup("xdpbeat.ndjson");
+	c->filename = strdup("xdpbeat");
 	c->rotate_every_kb = 10240;
 	c->number_of_files = 7;
 	c->permissions = 0600;
@@ -76,37 +80,36 @@ static void file_cfg_free(void *priv)
 	free(priv);
 }
 
-static void rotate(struct file_out *o)
+/* Today as yyyymmdd (local time, as Beats). */
+static unsigned today(void)
 {
-	size_t n = strlen(o->base) + 16;
-	char *from = malloc(n), *to = malloc(n);
+	time_t now = time(NULL);
+	struct tm tm;
 
-	if (from && to) {
-		snprintf(to, n, "%s.%lld", o->base, (long long)o->cfg->number_of_files - 1);
-		unlink(to);
-		for (int64_t i = o->cfg->number_of_files - 2; i >= 1; i--) {
-			snprintf(from, n, "%s.%lld", o->base, (long long)i);
-			snprintf(to, n, "%s.%lld", o->base, (long long)i + 1);
-			rename(from, to);
-		}
-		snprintf(to, n, "%s.1", o->base);
-		rename(o->base, to);
-	}
-	free(from);
-	free(to);
+	localtime_r(&now, &tm);
+	return (unsigned)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
 }
 
-static int file_reopen(struct file_out *o, bool rotate_first)
+/*
+ * Open today's newest file of the set to append to, or (next) a new one
+ * numbered after it; then remove the oldest past number_of_files.
+ */
+static int file_reopen(struct file_out *o, bool next)
 {
+	struct file_seq last, cur = { .date = today() };
 	struct stat sb;
-	int fd;
+	int fd, found, rc;
 
 	if (o->f)
 		fclose(o->f);
 	o->f = NULL;
-	if (rotate_first && stat(o->base, &sb) == 0 && sb.st_size > 0)
-		rotate(o);
-	fd = open(o->base, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, (mode_t)o->cfg->permissions);
+	if ((rc = file_name_last(o->cfg->path, o->base, cur.date, &last, &found)) != 0)
+		return rc;
+	if (!found)
+		cur.index = last.index + (next ? 1 : 0);
+	if (file_name_make(o->cur, sizeof(o->cur), o->cfg->path, o->base, &cur))
+		return -ENAMETOOLONG;
+	fd = open(o->cur, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, (mode_t)o->cfg->permissions);
 	if (fd < 0)
 		return -errno;
 	o->f = fdopen(fd, "a");
@@ -117,6 +120,8 @@ static int file_reopen(struct file_out *o, bool rotate_first)
 	/* Batches are flushed as a whole: a large buffer means few write calls. */
 	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
 	o->size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	if ((rc = file_names_purge(o->cfg->path, o->base, (size_t)o->cfg->number_of_files)) != 0)
+		fprintf(stderr, "xdpbeat: output.file: removing old files in %s: %s\n", o->cfg->path, strerror(-rc));
 	return 0;
 }
 
@@ -128,7 +133,6 @@ static void file_close(void *out)
 		return;
 	if (o->f)
 		fclose(o->f);
-	free(o->base);
 	free(o);
 }
 
@@ -136,23 +140,26 @@ static void *file_open(const void *priv, const struct config *cfg, struct stats 
 {
 	const struct file_cfg *fc = priv;
 	struct file_out *o = calloc(1, sizeof(*o));
-	size_t n;
+	size_t n = strlen(fc->filename);
 	int rc;
 
 	if (!o)
 		return NULL;
 	o->cfg = fc;
 	o->st = st;
-	n = strlen(fc->path) + strlen(fc->filename) + 2;
-	o->base = malloc(n);
-	if (!o->base)
+	if (n >= 7 && !strcmp(fc->filename + n - 7, ".ndjson")) /* the extension is added to every name */
+		n -= 7;
+	if (!n || n >= sizeof(o->base) || strchr(fc->filename, '/')) {
+		fprintf(stderr, "xdpbeat: output.file: filename must be a plain file name: \"%s\"\n", fc->filename);
+		errno = EINVAL;
 		goto err;
-	snprintf(o->base, n, "%s/%s", fc->path, fc->filename);
+	}
+	memcpy(o->base, fc->filename, n);
 	rc = mkdir_p(fc->path, 0755);
 	if (rc == 0)
 		rc = file_reopen(o, fc->rotate_on_startup);
 	if (rc) {
-		fprintf(stderr, "xdpbeat: output.file: cannot open %s: %s\n", o->base, strerror(-rc));
+		fprintf(stderr, "xdpbeat: output.file: cannot open %s/%s: %s\n", fc->path, o->base, strerror(-rc));
 		errno = -rc;
 		goto err;
 	}
@@ -170,11 +177,13 @@ static int file_write(struct file_out *o, const struct event *e)
 
 	if (!o->f && (rc = file_reopen(o, false)) != 0) /* an earlier reopen failed: try again */
 		return rc;
-	if (o->size > 0 && o->size + e->len + 1 > limit && (rc = file_reopen(o, true)) != 0)
+	size_t n = event_line_size(e->len);
+
+	if (o->size > 0 && o->size + n > limit && (rc = file_reopen(o, true)) != 0)
 		return rc;
-	if (fwrite(e->line, 1, e->len, o->f) != e->len || fputc('\n', o->f) == EOF)
-		return -EIO;
-	o->size += e->len + 1;
+	if ((rc = event_write_line(o->f, e->line, e->len, NULL)) != 0)
+		return rc;
+	o->size += n;
 	return 0;
 }
 

@@ -1,0 +1,64 @@
+/* @metadata in front of console/file lines: valid JSON, sizes as written, non-objects refused. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+
+static char *line_of(const char *ev, int *rc, size_t *written)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	*rc = event_write_line(f, ev, strlen(ev), written);
+	fclose(f);
+	return buf;
+}
+
+Test(metadata, in_front_of_every_line)
+{
+	const char *evs[] = { "{\"a\":1}", "{}", "{\"@timestamp\":\"x\",\"b\":[1,2]}" };
+
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		size_t written = 0;
+		int rc;
+		char *out = line_of(evs[i], &rc, &written);
+		json_error_t err;
+		json_t *doc;
+
+		cr_assert_eq(rc, 0);
+		cr_assert_eq(written, strlen(out));
+		cr_assert_eq(written, event_line_size(strlen(evs[i])));
+		cr_assert_eq(out[written - 1], '\n');
+		doc = json_loads(out, JSON_REJECT_DUPLICATES, &err);
+		cr_assert_not_null(doc, "%s: %s", err.text, out);
+		cr_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "@metadata"), "beat")),
+				 "packetbeat");
+		cr_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "@metadata"), "type")), "_doc");
+		cr_assert_eq(json_object_size(doc), 1 + (i == 0 ? 1 : i == 1 ? 0 : 2));
+		json_decref(doc);
+		free(out);
+	}
+}
+
+Test(metadata, not_an_object)
+{
+	int rc;
+	char *out = line_of("[1]", &rc, NULL);
+
+	cr_assert_eq(rc, -EINVAL);
+	free(out);
+}
+
+Test(metadata, pretty_tree)
+{
+	json_t *doc = json_object();
+
+	cr_assert_eq(event_add_metadata(doc), 0);
+	cr_assert_not_null(json_object_get(json_object_get(doc, "@metadata"), "version"));
+	json_decref(doc);
+}
