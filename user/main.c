@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "capture.h"
+#include "harden.h"
 #include "input.h"
 #include "output.h"
 #include "pipeline.h"
@@ -48,21 +49,42 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xdpbeat [-c config.yml] [-E key=value]... [-I file.pcap] [-t] [-d]\n"
+	fprintf(f, "usage: xdpbeat [-c config.yml] [-E key=value]... [-I file.pcap] [-u user[:group]] [-t] [-d]\n"
 		   "  -c FILE   configuration file (default: built-in, see config/xdpbeat.yml)\n"
 		   "  -E K=V    override one setting, e.g. -E output.console.enabled=false\n"
 		   "  -I FILE   read packets from a pcap file instead of capturing live\n"
 		   "  -t        check the configuration and exit; with -I, Packetbeat's \"read as fast as\n"
 		   "            possible\", which -I always does: the file is read\n"
+		   "  -u U[:G]  run as user U (group G) once started (default nobody; see README)\n"
 		   "  -d        debug output (libbpf messages)\n"
 		   "  -V        print the version\n");
+}
+
+/* -u user[:group]: the same as -E xdpbeat.run_as.user=user -E xdpbeat.run_as.group=group. */
+static int run_as_overrides(const char *arg, struct opts *o)
+{
+	static char user[300], group[300];
+	const char *colon = strchr(arg, ':');
+	int ulen = colon ? (int)(colon - arg) : (int)strlen(arg);
+
+	if (o->noverrides + 2 > MAX_OVERRIDES || ulen == 0 || ulen > 256 || (colon && strlen(colon + 1) > 256)) {
+		fprintf(stderr, "xdpbeat: -u expects user[:group]\n");
+		return -1;
+	}
+	snprintf(user, sizeof(user), "xdpbeat.run_as.user=%.*s", ulen, arg);
+	o->overrides[o->noverrides++] = user;
+	if (colon && colon[1]) {
+		snprintf(group, sizeof(group), "xdpbeat.run_as.group=%s", colon + 1);
+		o->overrides[o->noverrides++] = group;
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "c:E:I:tdVh")) != -1) {
+	while ((c = getopt(argc, argv, "c:E:I:u:tdVh")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -76,6 +98,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'I':
 			o->pcap = optarg;
+			break;
+		case 'u':
+			if (run_as_overrides(optarg, o))
+				return -1;
 			break;
 		case 't':
 			o->test_config = true;
@@ -231,7 +257,7 @@ int main(int argc, char **argv)
 	if (!pub)
 		goto cleanup;
 	pl = pipeline_new(cfg, st, sink, pub);
-	if (!pl)
+	if (!pl || harden_start(cfg, !o.pcap))
 		goto cleanup;
 	if (o.pcap)
 		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;

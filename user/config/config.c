@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "config_priv.h"
+#include "harden.h"
 #include "output.h"
 #include "processors.h"
 #include "proto.h"
@@ -444,6 +445,25 @@ static const struct cfg_field tcp_fields[] = {
 	CFG_END,
 };
 
+static const struct cfg_field run_as_fields[] = {
+	C_FIELD("enabled", CFG_BOOL, run_as.enabled),
+	C_FIELD("user", CFG_STRING, run_as.user),
+	C_FIELD("group", CFG_STRING, run_as.group),
+	CFG_END,
+};
+
+static int set_seccomp_syscalls(void *base, const struct cfg_node *n, struct cfg_err *err)
+{
+	return config_set_seccomp_syscalls(&((struct config *)base)->seccomp, n, err);
+}
+
+static const struct cfg_field seccomp_fields[] = {
+	C_FIELD("enabled", CFG_BOOL, seccomp.enabled),
+	C_FIELD("default_action", CFG_STRING, seccomp.default_action),
+	C_CUSTOM("syscalls", set_seccomp_syscalls),
+	CFG_END,
+};
+
 static const struct cfg_field xdpbeat_fields[] = {
 	C_CUSTOM("interfaces", set_interfaces),
 	C_CUSTOM("snaplen", set_snaplen),
@@ -451,6 +471,7 @@ static const struct cfg_field xdpbeat_fields[] = {
 	C_FIELD("stats_period", CFG_DURATION, stats_period),
 	C_FIELD("shutdown_timeout", CFG_DURATION, shutdown_timeout),
 	C_SECTION("tcp", tcp_fields),
+	C_SECTION("run_as", run_as_fields),
 	C_CUSTOM("protocols", set_protocols),
 	CFG_END,
 };
@@ -492,6 +513,7 @@ static const struct cfg_field top_fields[] = {
 	C_CUSTOM("setup", set_setup),
 	C_CUSTOM("processors", config_set_processors),
 	C_SECTION("logging", logging_fields),
+	C_SECTION("seccomp", seccomp_fields),
 	CFG_END,
 };
 
@@ -506,6 +528,8 @@ static int set_defaults(struct config *c)
 	c->snaplen = 65535;
 	c->ring_size = 8 * MIB;
 	c->stats_period = 30 * SEC;
+	c->run_as.enabled = true;
+	c->seccomp.enabled = true;
 	c->shutdown_timeout = 5 * SEC;
 	c->tcp.idle_timeout = 60 * SEC;
 	c->tcp.max_connections = 65536;
@@ -619,6 +643,7 @@ void config_free(struct config *c)
 		output_cfg_clear(&c->outputs[i]);
 	strlist_free(&c->interfaces);
 	proc_chain_free(c->processors);
+	harden_cfg_free(&c->run_as, &c->seccomp);
 	free(c->queue.disk_path);
 	cfg_node_free(c->tree);
 	free(c->file);
