@@ -38,7 +38,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test unit golden e2e run bench fuzz soak clean vmlinux format format-check
+.PHONY: all deps test unit golden e2e run bench fuzz soak attack clean vmlinux format format-check
 # Skeletons and BPF objects are kept (not intermediate files make deletes).
 .SECONDARY: $(SKELS) $(BPF_OBJ)
 
@@ -96,12 +96,16 @@ test: deps
 	$(MAKE) e2e
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=15 ./tests/soak.sh
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ATTACK_SCALE=small ./tests/attack/run.sh
 
 fuzz: all
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
 
 soak: all
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=$${SOAK_SECONDS:-600} ./tests/soak.sh
+
+attack: all
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ./tests/attack/run.sh
 
 run: deps
 	$(MAKE) all

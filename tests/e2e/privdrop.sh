@@ -13,7 +13,6 @@ trap live_cleanup EXIT
 P1=$(free_ports 2)
 P2=$((P1 + 1))
 mkdir -p "$LIVE_TMP/www" "$LIVE_TMP/out"
-chmod 755 "$LIVE_TMP"
 echo hi >"$LIVE_TMP/www/index.html"
 for p in "$P1" "$P2"; do
 	$PY -m http.server "$p" --bind 127.0.0.1 --directory "$LIVE_TMP/www" >/dev/null 2>&1 &
