@@ -59,5 +59,14 @@ if [ $update = 0 ]; then
 		'(map(select(.mongodb.numberToReturn != null)) | length > 0) and
 		 (map(select(.method == "getMore" and .mongodb.cursorId != null)) | length > 0) and
 		 (map(select(.resource == "shop.bad"))[0] | .status == "Error" and .mongodb.code == 17287)'
+	# The numbers xdpbeat writes must be numbers in the index template too
+	# (a 64-bit cursorId as keyword would not range-query or sort).
+	jq_check "cursorId/startingFrom/numberReturned are numbers, mapped long in the ES template" "$o" \
+		'[.[] | .mongodb // {} | .cursorId, .startingFrom, .numberReturned | select(. != null)] |
+		 length > 0 and all(type == "number")'
+	jq_check "every numeric mongodb field is long in config/xdpbeat.template.json" config/xdpbeat.template.json \
+		'[.[0] | .. | objects | select(has("mongodb")) | .mongodb.properties |
+		  .cursorId.type, .startingFrom.type, .numberReturned.type, .numberToReturn.type,
+		  .numberToSkip.type, .code.type] | length == 6 and all(. == "long")'
 fi
 golden_exit

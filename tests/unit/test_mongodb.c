@@ -333,28 +333,39 @@ Test(mongodb, exhaust_replies_are_streamed_to_one_request)
 	tp_free(tp);
 }
 
+/* A legacy message: header (opcode op, no responseTo), ZERO, then the caller's body; mg_close sets the length. */
+static void legacy_open(struct wbuf *w, uint32_t id, uint32_t op)
+{
+	w->n = 0;
+	put32(w, 0), put32(w, id), put32(w, 0), put32(w, op), put32(w, 0);
+}
+
+static void mg_close(struct wbuf *w)
+{
+	set32(w, 0, (uint32_t)w->n);
+}
+
 /* Legacy OP_INSERT (no reply), then OP_QUERY answered by an OP_REPLY with a cursor and OP_GET_MORE. */
 Test(mongodb, legacy_insert_query_reply_get_more)
 {
 	struct tp *tp = mg_tp(NULL);
 	struct wbuf ins = { 0 }, qry = { 0 }, rep = { 0 }, gm = { 0 }, rep2 = { 0 };
-	size_t at, d;
+	size_t d;
 
-	at = ins.n;
-	put32(&ins, 0), put32(&ins, 1), put32(&ins, 0), put32(&ins, 2002), put32(&ins, 0);
+	legacy_open(&ins, 1, 2002);
 	put_bytes(&ins, "test.people", 12);
 	d = doc_open(&ins);
 	elem_str(&ins, "name", "ann");
 	doc_close(&ins, d);
-	set32(&ins, at, (uint32_t)(ins.n - at));
+	mg_close(&ins);
 
-	put32(&qry, 0), put32(&qry, 2), put32(&qry, 0), put32(&qry, 2004), put32(&qry, 0);
+	legacy_open(&qry, 2, 2004);
 	put_bytes(&qry, "test.people", 12);
 	put32(&qry, 3), put32(&qry, 2); /* numberToSkip, numberToReturn */
 	d = doc_open(&qry);
 	elem_str(&qry, "name", "ann");
 	doc_close(&qry, d);
-	set32(&qry, 0, (uint32_t)qry.n);
+	mg_close(&qry);
 
 	put32(&rep, 0), put32(&rep, 50), put32(&rep, 2), put32(&rep, 1), put32(&rep, 0);
 	put32(&rep, 77), put32(&rep, 0); /* cursorId 77 (int64) */
@@ -362,16 +373,16 @@ Test(mongodb, legacy_insert_query_reply_get_more)
 	d = doc_open(&rep);
 	elem_str(&rep, "name", "ann");
 	doc_close(&rep, d);
-	set32(&rep, 0, (uint32_t)rep.n);
+	mg_close(&rep);
 
-	put32(&gm, 0), put32(&gm, 3), put32(&gm, 0), put32(&gm, 2005), put32(&gm, 0);
+	legacy_open(&gm, 3, 2005);
 	put_bytes(&gm, "test.people", 12);
 	put32(&gm, 2), put32(&gm, 77), put32(&gm, 0);
-	set32(&gm, 0, (uint32_t)gm.n);
+	mg_close(&gm);
 
 	put32(&rep2, 0), put32(&rep2, 51), put32(&rep2, 3), put32(&rep2, 1), put32(&rep2, 0);
 	put32(&rep2, 0), put32(&rep2, 0), put32(&rep2, 4), put32(&rep2, 0);
-	set32(&rep2, 0, (uint32_t)rep2.n);
+	mg_close(&rep2);
 
 	tp_handshake(tp);
 	tp_tcp(tp, 0, 0, ins.p, ins.n);
@@ -393,5 +404,60 @@ Test(mongodb, legacy_insert_query_reply_get_more)
 	cr_assert_str_eq(tp_str(tp, 2, "method"), "getMore");
 	cr_assert_eq(tp_int(tp, 2, "mongodb.cursorId"), 0, "the reply's: the cursor is exhausted");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+	tp_free(tp);
+}
+
+/* OP_UPDATE, OP_DELETE and OP_KILL_CURSORS get no reply: each is published when it arrives. */
+Test(mongodb, legacy_update_delete_kill_cursors_published_at_once)
+{
+	struct tp *tp = mg_tp(NULL);
+	struct wbuf w = { 0 };
+	size_t d;
+
+	tp_handshake(tp);
+	legacy_open(&w, 1, 2001); /* OP_UPDATE: ns, flags, selector, update */
+	put_bytes(&w, "test.people", 12);
+	put32(&w, 0);
+	d = doc_open(&w);
+	elem_str(&w, "name", "ann");
+	doc_close(&w, d);
+	d = doc_open(&w);
+	elem_i32(&w, "age", 7);
+	doc_close(&w, d);
+	mg_close(&w);
+	tp_tcp(tp, 0, 0, w.p, w.n);
+	cr_assert_eq(tp_count(tp), 1, "OP_UPDATE published at once");
+	cr_assert_str_eq(tp_str(tp, 0, "method"), "update");
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "test.people");
+	cr_assert(strstr(tp_str(tp, 0, "mongodb.update"), "age"), "the update document");
+
+	legacy_open(&w, 2, 2006); /* OP_DELETE: ns, flags, selector */
+	put_bytes(&w, "test.people", 12);
+	put32(&w, 1);
+	d = doc_open(&w);
+	elem_str(&w, "name", "bob");
+	doc_close(&w, d);
+	mg_close(&w);
+	tp_tcp(tp, 0, 0, w.p, w.n);
+	cr_assert_eq(tp_count(tp), 2, "OP_DELETE published at once");
+	cr_assert_str_eq(tp_str(tp, 1, "method"), "delete");
+	cr_assert(strstr(tp_str(tp, 1, "mongodb.selector"), "bob"), "the selector document");
+
+	legacy_open(&w, 3, 2007); /* OP_KILL_CURSORS: count, int64 ids */
+	put32(&w, 2), put32(&w, 77), put32(&w, 0), put32(&w, 78), put32(&w, 0);
+	mg_close(&w);
+	tp_tcp(tp, 0, 0, w.p, w.n);
+	cr_assert_eq(tp_count(tp), 3, "OP_KILL_CURSORS published at once");
+	cr_assert_str_eq(tp_str(tp, 2, "method"), "killCursors");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
+
+	legacy_open(&w, 4, 2007); /* a count that claims more ids than the message holds */
+	put32(&w, 3), put32(&w, 77), put32(&w, 0);
+	mg_close(&w);
+	tp_tcp(tp, 0, 0, w.p, w.n);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3, "a lying OP_KILL_CURSORS is not an event");
+	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
+	cr_assert_eq(PSTAT(tp, UNANSWERED), 0, "no-reply opcodes are not unanswered");
 	tp_free(tp);
 }
