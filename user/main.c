@@ -164,7 +164,7 @@ static struct config *reload_config(const struct opts *o, struct capture *cap, s
 		config_free(cfg);
 		return NULL;
 	}
-	fprintf(stderr, "xdpbeat: configuration reloaded (xdpbeat.tcp, queue and outputs need a restart)\n");
+	fprintf(stderr, "xdpbeat: configuration reloaded (xdpbeat.interfaces, which needs privilege, xdpbeat.tcp, queue, outputs, run_as and seccomp need a restart)\n");
 	return cfg;
 }
 
