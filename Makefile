@@ -7,7 +7,13 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 SAN ?= 0
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# libFuzzer targets (tests/fuzz/lf_*.c): everything instrumented for coverage + ASan/UBSan.
+BUILD ?= build-fuzz
+CC := clang-14
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT := -O1 -g
+else ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 OPT := -O1 -g
@@ -33,12 +39,14 @@ LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRC))
-FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+FUZZ_SRC := $(filter-out tests/fuzz/lf_%.c,$(wildcard tests/fuzz/*.c))
+LF_SRC := $(wildcard tests/fuzz/lf_*.c)
+LF_TARGETS := $(patsubst tests/fuzz/lf_%.c,%,$(LF_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test unit golden e2e run bench fuzz soak attack clean vmlinux format format-check
+.PHONY: all deps test unit golden e2e run bench fuzz fuzz-build fuzz-smoke soak attack clean vmlinux format format-check
 # Skeletons and BPF objects are kept (not intermediate files make deletes).
 .SECONDARY: $(SKELS) $(BPF_OBJ)
 
@@ -74,6 +82,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
+$(BUILD)/lf/%: tests/fuzz/lf_%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJ) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
@@ -95,10 +107,20 @@ test: deps
 	$(MAKE) golden
 	$(MAKE) e2e
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
+	$(MAKE) fuzz S=30
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=15 ./tests/soak.sh
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ATTACK_SCALE=small ./tests/attack/run.sh
 
-fuzz: all
+# Coverage-guided fuzzing (libFuzzer, build-fuzz/): `make fuzz T=pipeline S=600` runs one
+# target S seconds on its committed corpus; without T every target runs S (default 30) seconds.
+fuzz-build:
+	$(MAKE) FUZZ=1 $(addprefix build-fuzz/lf/,$(LF_TARGETS))
+
+fuzz: fuzz-build
+	./tests/fuzz/run-libfuzzer.sh $(or $(S),30) $(or $(T),$(LF_TARGETS))
+
+# The random whole-pipeline driver (tests/fuzz/fuzz_pipeline.c) for a long soak.
+fuzz-smoke: all
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
 
 soak: all
@@ -130,7 +152,7 @@ format-check:
 	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRC)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 $(BUILD)/user/output/es/template.o: config/xdpbeat.template.json
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

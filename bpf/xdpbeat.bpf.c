@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "record.h"
+#include "flowhash.h"
 #include "parse.bpf.h"
 #include "stats.bpf.h"
 
@@ -202,6 +203,7 @@ static __always_inline void fill_header(struct xb_record *h, const struct xb_met
 	h->proto_id = proto;
 	h->match = match;
 	h->wire_len = wire;
+	h->flow_hash = xb_flow_hash(h->family, h->l4proto, h->saddr, h->daddr, h->sport, h->dport);
 }
 
 /* Payload bytes the packet really carries: declared length clamped to what is there. */

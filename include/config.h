@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "record.h"
 
@@ -30,6 +31,7 @@ struct cfg_node {
 	char *path; /* full dotted path for messages: "xdpbeat.protocols.0.ports" */
 	const char *file; /* config file name, or "-E" for overrides */
 	int line; /* 1-based source line */
+	bool secret; /* value came from the keystore: masked by export config */
 	struct cfg_node *child; /* first child (maps, sequences) */
 	struct cfg_node *next; /* next sibling */
 };
@@ -51,8 +53,19 @@ struct cfg_node *cfg_load_file(const char *path, struct cfg_err *err);
 /* Apply "a.b.c=value" (value parsed as a YAML flow value) onto root. */
 int cfg_override(struct cfg_node *root, const char *assignment, struct cfg_err *err);
 void cfg_node_free(struct cfg_node *n);
+
+/* Where ${NAME} looks first (Beats order: keystore, then environment). */
+struct cfg_resolver {
+	const char *(*keystore)(void *ctx, const char *name); /* NULL: not in the keystore */
+	void *ctx;
+};
+/* Expand ${VAR}, ${VAR:default}, ${VAR:?message} in every scalar (user/config/config_env.c). */
+int cfg_expand_vars(struct cfg_node *root, const struct cfg_resolver *r, struct cfg_err *err);
 /* Child of a map by dotted path ("output.file.path"), or NULL. */
 const struct cfg_node *cfg_get(const struct cfg_node *map, const char *dotted);
+
+/* The children of map (or a scalar) as block YAML; mask: password, api_key... and keystore values as "xxxxx". */
+void cfg_write_yaml(FILE *f, const struct cfg_node *map, bool mask);
 
 /* Scalar conversions: 0 or -EINVAL with err filled. */
 int cfg_to_bool(const struct cfg_node *n, bool *out, struct cfg_err *err);
@@ -122,6 +135,10 @@ struct proto_cfg {
 	uint64_t transaction_timeout; /* ns */
 	int64_t queue_max_messages; /* requests waiting per connection (0 = no limit) */
 	uint64_t queue_max_bytes; /* their queue_size in all (0 = no limit) */
+	char *index; /* Beats' per-protocol index, fields, tags, keep_null (applied to events) */
+	const struct cfg_node *fields; /* a map in the config tree, or NULL */
+	struct strlist tags;
+	bool keep_null;
 	void *priv; /* ops->cfg_new(), filled from ops->cfg_fields */
 	struct proc_chain *processors; /* this protocol's processors, run before the global ones (NULL: none) */
 };
@@ -174,6 +191,16 @@ struct seccomp_cfg {
 	struct strlist deny; /* entries with another action: removed from it */
 };
 
+/* logging.* (applied by user/cli/cli_log.c) */
+struct log_cfg {
+	char *level; /* debug, info, warning, error, critical */
+	bool to_stderr, to_files;
+	struct strlist selectors;
+	char *files_path, *files_name;
+	int64_t keepfiles, permissions;
+	uint64_t rotateeverybytes;
+};
+
 struct config {
 	char *file;
 	struct strlist interfaces; /* "lo", "eth0", or "any" */
@@ -191,6 +218,14 @@ struct config {
 	struct seccomp_cfg seccomp; /* seccomp.* */
 	struct proc_chain *processors; /* top-level processors (NULL: none), include/processors.h */
 	struct cfg_node *setup; /* setup.* subtree, read by outputs that need it */
+	/* Beats' general settings: name, tags, fields, fields_under_root (applied to events) */
+	char *name;
+	struct strlist tags;
+	const struct cfg_node *fields; /* a map in tree, or NULL */
+	bool fields_under_root;
+	struct netlist *internal_networks; /* xdpbeat.interfaces.internal_networks, include/netlist.h */
+	struct log_cfg log;
+	struct strlist warnings; /* accepted Packetbeat settings xdpbeat does not use, "file:line: key: why" */
 	struct cfg_node *tree; /* whole tree (owned) */
 	/* [0] TCP, [1] UDP: port -> index + 1 into protos, 0 = not watched */
 	uint8_t port_map[2][65536];
@@ -205,6 +240,8 @@ struct config *config_load(const char *path, char *const *overrides, size_t nove
 struct config *config_load_string(const char *text, size_t len, const char *file, char *const *overrides,
 				  size_t noverrides, struct cfg_err *err);
 void config_free(struct config *c);
+/* ${NAME} lookups of later loads go through r first (the keystore); NULL: environment only. */
+void config_set_resolver(const struct cfg_resolver *r);
 /* Protocol config owning port on transport (IPPROTO_TCP/UDP), or NULL. */
 const struct proto_cfg *config_proto_for_port(const struct config *c, uint8_t transport, uint16_t port);
 

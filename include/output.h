@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,10 @@ struct output_ops {
 	 */
 	size_t (*publish)(void *out, struct event *ev, size_t n, const atomic_bool *stop);
 	void (*close)(void *out);
+	/* Optional, `xdpbeat test output`: connect and report to out like Beats; 0 when all is well. */
+	int (*test)(const void *priv, FILE *out);
+	/* Optional, `xdpbeat export template`: the index template body (after check), or NULL. */
+	const char *(*template_body)(const void *priv);
 };
 
 extern const struct output_ops *const output_registry[];

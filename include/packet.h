@@ -61,5 +61,7 @@ const char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len);
 /* Dotted quad of a (at most 15 characters and a NUL); returns its length. */
 size_t ipv4_str(const uint8_t a[4], char buf[16]);
 bool ip_addr_eq(const struct ip_addr *a, const struct ip_addr *b);
+/* xb_flow_hash() (flowhash.h) of the packet: what the kernel puts in record->flow_hash. */
+uint32_t packet_flow_hash(const struct packet *p);
 
 #endif

@@ -23,6 +23,8 @@ struct proc_chain;
  */
 int proc_chain_parse(const struct cfg_node *n, struct proc_chain **out, struct cfg_err *err);
 void proc_chain_free(struct proc_chain *c);
+/* Move front's processors before *dst's (front is consumed; *dst may be NULL). 0 or -ENOMEM (front untouched). */
+int proc_chain_prepend(struct proc_chain **dst, struct proc_chain *front);
 
 enum proc_verdict {
 	PROC_KEEP,

@@ -156,6 +156,28 @@ static inline long rd_line(struct reader *r, const uint8_t **line)
 	return -1;
 }
 
+/*
+ * As rd_line, but a line ends at LF with or without a CR before it (RFC 9112
+ * 2.2: a recipient may accept a bare LF; scripts and small servers send it).
+ */
+static inline long rd_line_lf(struct reader *r, const uint8_t **line)
+{
+	const uint8_t *lf;
+	size_t end;
+
+	if (r->err || r->pos >= r->len)
+		return -1;
+	lf = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+	if (!lf)
+		return -1;
+	end = (size_t)(lf - r->buf);
+	*line = r->buf + r->pos;
+	r->pos = end + 1;
+	if (end > (size_t)(*line - r->buf) && lf[-1] == '\r')
+		end--;
+	return (long)(end - (size_t)(*line - r->buf));
+}
+
 /* NUL-terminated string of at most max bytes (without the NUL); NULL if none. */
 static inline const char *rd_cstr(struct reader *r, size_t max, size_t *len)
 {

@@ -81,7 +81,7 @@ struct xb_record {
 	__u32 wire_len; /* L4 payload length of the packet */
 	__u32 offset; /* offset of this chunk inside the payload */
 	__u32 cap_len; /* payload bytes that follow this header */
-	__u32 pad;
+	__u32 flow_hash; /* xb_flow_hash() (flowhash.h): same both directions */
 	__u8 data[];
 };
 

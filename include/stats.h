@@ -30,6 +30,13 @@
 	X(DROP_PARSE, "drops.parse_error")                             \
 	X(DROP_GAP, "drops.gap")                                       \
 	X(DROP_QUEUE, "drops.queue_full")                              \
+	X(TCP_BYTES_DELIVERED, "tcp.bytes.delivered")                  \
+	X(TCP_BYTES_CONSUMED, "tcp.bytes.consumed")                    \
+	X(TCP_BYTES_DROP_GAP, "tcp.bytes.dropped_gap")                 \
+	X(TCP_BYTES_DROP_PARSE, "tcp.bytes.dropped_parse_error")       \
+	X(TCP_BYTES_DROP_CAP, "tcp.bytes.dropped_cap")                 \
+	X(TCP_BYTES_DROP_CLOSE, "tcp.bytes.unparsed_at_close")         \
+	X(TCP_BYTES_UNBALANCED, "tcp.bytes.unbalanced_streams")        \
 	X(UDP_PACKETS, "udp.packets")                                  \
 	X(TXN, "transactions")                                         \
 	X(TXN_UNANSWERED, "transactions.unanswered")                   \

@@ -166,6 +166,7 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 			       .max = hcfg(c)->max_message_size };
 	struct msg *m = msg_new(d->start_ts);
 	bool is_request = d->h.is_request;
+	const char *note = d->h.note;
 
 	if (m) {
 		m->ts_end = ts;
@@ -173,6 +174,8 @@ static void complete(struct conn *c, struct http_dir *d, uint64_t ts)
 		if (!is_request)
 			m->status = d->h.status >= 400 ? MSG_ERROR : MSG_OK;
 		http_msg_set(m, &d->h, &b, hcfg(c), &c->flow); /* takes d->h */
+		if (note)
+			msg_note(m, note);
 		deliver(c, is_request, m);
 	}
 	dir_reset(d);
@@ -266,6 +269,9 @@ static void setup_capture(struct conn *c, enum dir dir, struct http_dir *d)
 /* Message framing after the header section; returns 1 when the message has no body. */
 static int frame_request(struct http_dir *d)
 {
+	/* a request with a coding but not chunked last has no length a server agrees on: no body, resync on the next head */
+	if (d->h.te_other)
+		return 1;
 	if (d->h.chunked) {
 		d->st = ST_CHUNK_SIZE;
 		return 0;
@@ -331,21 +337,27 @@ static bool plausible_start(enum dir dir, const uint8_t *data, size_t len)
 	return (data[0] >= 'A' && data[0] <= 'Z') || (data[0] >= 'a' && data[0] <= 'z');
 }
 
-/* Offset of the byte after CRLF CRLF, or 0. */
+/*
+ * Offset of the byte after the empty line that ends the head, or 0. Lines
+ * end in CRLF or a bare LF (RFC 9112 2.2), so the head ends at LF CRLF or
+ * LF LF.
+ */
 static size_t head_end(struct http_dir *d, const uint8_t *data, size_t len)
 {
-	size_t i = d->scan > 3 ? d->scan - 3 : 0;
+	size_t i = d->scan > 2 ? d->scan - 2 : 0;
 
 	d->scan = len;
-	/* memchr for each CR: glibc's memmem sets up a two-way search per call, slower on short heads */
-	while (i + 4 <= len) {
-		const uint8_t *cr = memchr(data + i, '\r', len - 3 - i);
+	/* memchr for each LF: glibc's memmem sets up a two-way search per call, slower on short heads */
+	while (i + 2 <= len) {
+		const uint8_t *lf = memchr(data + i, '\n', len - 1 - i);
 
-		if (!cr)
+		if (!lf)
 			break;
-		i = (size_t)(cr - data);
-		if (cr[1] == '\n' && cr[2] == '\r' && cr[3] == '\n')
-			return i + 4;
+		i = (size_t)(lf - data);
+		if (lf[1] == '\n')
+			return i + 2;
+		if (lf[1] == '\r' && i + 3 <= len && lf[2] == '\n')
+			return i + 3;
 		i++;
 	}
 	return 0;
@@ -371,7 +383,11 @@ static ssize_t step_start(struct conn *c, struct http_conn *hc, enum dir dir, co
 	n = head_end(d, data, len);
 	if (!n) {
 		const uint8_t *eol = memchr(data, '\n', len < HTTP_LINE_MAX ? len : HTTP_LINE_MAX);
+		size_t ll = eol ? (size_t)(eol - data) - (eol > data && eol[-1] == '\r') : 0;
 
+		/* a bad start line (junk, HTTP/0.9) is dropped now, before the messages after it arrive */
+		if (eol && !http_start_line_ok(data, ll))
+			return PARSE_ERROR;
 		return len > HTTP_HEAD_MAX || (!eol && len >= HTTP_LINE_MAX) ? PARSE_ERROR : 0;
 	}
 	if (n > HTTP_HEAD_MAX || http_head_parse(&d->h, hcfg(c), data, n, want_raw) ||
@@ -405,27 +421,30 @@ static ssize_t step_body(struct conn *c, struct http_dir *d, const uint8_t *data
 	return (ssize_t)n;
 }
 
-/* A line ending in CRLF within max bytes: its length with CRLF, 0 = need more, -1 = too long. */
-static long line_len(const uint8_t *data, size_t len, size_t max)
+/*
+ * A line ending in CRLF or a bare LF within max bytes: its length with the
+ * line end, 0 = need more, -1 = too long. *eol is the length of the line end.
+ */
+static long line_len(const uint8_t *data, size_t len, size_t max, int *eol)
 {
 	const uint8_t *lf = memchr(data, '\n', len < max ? len : max);
 
 	if (!lf)
 		return len >= max ? -1 : 0;
-	if (lf == data || lf[-1] != '\r')
-		return -1;
+	*eol = lf > data && lf[-1] == '\r' ? 2 : 1;
 	return (long)(lf - data) + 1;
 }
 
 static ssize_t step_chunk_size(struct conn *c, struct http_dir *d, const uint8_t *data, size_t len)
 {
-	long n = line_len(data, len, HTTP_CHUNK_LINE_MAX);
+	int eol = 2;
+	long n = line_len(data, len, HTTP_CHUNK_LINE_MAX, &eol);
 	uint64_t size = 0;
 	long i;
 
 	if (n <= 0)
 		return n < 0 ? PARSE_ERROR : 0;
-	for (i = 0; i < n - 2 && i < 16; i++) {
+	for (i = 0; i < n - eol && i < 16; i++) {
 		int v = data[i] >= '0' && data[i] <= '9'		     ? data[i] - '0'
 			: (data[i] | 0x20) >= 'a' && (data[i] | 0x20) <= 'f' ? (data[i] | 0x20) - 'a' + 10
 									     : -1;
@@ -434,7 +453,7 @@ static ssize_t step_chunk_size(struct conn *c, struct http_dir *d, const uint8_t
 			break;
 		size = size << 4 | (uint64_t)v;
 	}
-	if (i == 0 || i == 16 || (i < n - 2 && data[i] != ';' && data[i] != ' ' && data[i] != '\t'))
+	if (i == 0 || i == 16 || (i < n - eol && data[i] != ';' && data[i] != ' ' && data[i] != '\t'))
 		return PARSE_ERROR;
 	count_bytes(c, d, (uint64_t)n);
 	d->left = size;
@@ -444,18 +463,21 @@ static ssize_t step_chunk_size(struct conn *c, struct http_dir *d, const uint8_t
 
 static ssize_t step_chunk_crlf(struct conn *c, struct http_dir *d, const uint8_t *data, size_t len)
 {
-	if (len < 2)
-		return data[0] == '\r' ? 0 : PARSE_ERROR;
-	if (data[0] != '\r' || data[1] != '\n')
+	size_t n = data[0] == '\n' ? 1 : 2; /* CRLF or a bare LF after the chunk */
+
+	if (data[0] == '\r' && len < 2)
+		return 0;
+	if (n == 2 && (data[0] != '\r' || data[1] != '\n'))
 		return PARSE_ERROR;
-	count_bytes(c, d, 2);
+	count_bytes(c, d, n);
 	d->st = ST_CHUNK_SIZE;
-	return 2;
+	return (ssize_t)n;
 }
 
 static ssize_t step_trailer(struct conn *c, struct http_dir *d, const uint8_t *data, size_t len, uint64_t ts)
 {
-	long n = line_len(data, len, HTTP_LINE_MAX);
+	int eol = 2;
+	long n = line_len(data, len, HTTP_LINE_MAX, &eol);
 
 	if (n <= 0)
 		return n < 0 ? PARSE_ERROR : 0;
@@ -463,7 +485,7 @@ static ssize_t step_trailer(struct conn *c, struct http_dir *d, const uint8_t *d
 	d->trailer += (uint64_t)n;
 	if (d->trailer > HTTP_TRAILER_MAX)
 		return PARSE_ERROR;
-	if (n == 2)
+	if (n == eol)
 		complete(c, d, ts);
 	return n;
 }

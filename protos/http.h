@@ -63,6 +63,8 @@ struct http_head {
 	uint64_t clen;
 	bool chunked;
 	bool te_other; /* Transfer-Encoding without chunked last: body until close */
+	/* Framing that smuggling attempts use (conflicting lengths, odd codings): a note for error.message */
+	const char *note;
 	char *content_type;
 	char *content_encoding;
 	char *host;
@@ -82,6 +84,8 @@ struct http_head {
  */
 int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8_t *data, size_t len, bool want_raw);
 void http_head_clear(struct http_head *h);
+/* Whether p[0..n) (no line end) is a request or status line http_head_parse accepts. */
+bool http_start_line_ok(const uint8_t *p, size_t n);
 
 /* Body facts of a finished message. */
 struct http_body {

@@ -126,11 +126,24 @@ static int parse_clen(struct http_head *h, const uint8_t *v, size_t n)
 			return -EINVAL;
 		x = x * 10 + (uint64_t)(v[i] - '0');
 	}
-	if (h->has_clen && h->clen != x)
-		return -EINVAL;
+	if (h->has_clen && h->clen != x) {
+		/* a smuggling attempt a sensor should show: keep the first length, say so */
+		h->note = "Conflicting Content-Length headers";
+		return 0;
+	}
 	h->has_clen = true;
 	h->clen = x;
 	return 0;
+}
+
+static bool known_coding(const uint8_t *v, size_t n)
+{
+	static const char *const codings[] = { "gzip", "x-gzip", "deflate", "compress", "x-compress", "identity", "br" };
+
+	for (size_t i = 0; i < sizeof(codings) / sizeof(codings[0]); i++)
+		if (n == strlen(codings[i]) && strncasecmp((const char *)v, codings[i], n) == 0)
+			return true;
+	return false;
 }
 
 /* Transfer-Encoding: the message is chunked when "chunked" is the last coding. */
@@ -148,6 +161,8 @@ static void parse_te(struct http_head *h, const uint8_t *v, size_t n)
 	trim(&last, &llen);
 	h->chunked = llen == 7 && strncasecmp((const char *)last, "chunked", 7) == 0;
 	h->te_other = !h->chunked;
+	if (!h->chunked && !known_coding(last, llen))
+		h->note = "Obfuscated Transfer-Encoding";
 }
 
 static void set_once(char **dst, const uint8_t *v, size_t n)
@@ -222,8 +237,8 @@ static int header_field(struct http_head *h, const struct http_cfg *cfg, struct 
 		break;
 	case HDR_TE:
 		parse_te(h, v, n);
-		if (h->te_other && h->is_request)
-			return -EINVAL;
+		if (h->te_other && h->is_request && !h->note)
+			h->note = "Request Transfer-Encoding without chunked";
 		break;
 	case HDR_CTYPE:
 		set_once(&h->content_type, v, n);
@@ -289,7 +304,7 @@ static int header_line(struct http_head *h, const struct http_cfg *cfg, struct h
 	return header_field(h, cfg, sp, name, nlen, v, vlen);
 }
 
-/* Replace obs-fold (CRLF followed by SP/HT) by spaces, in place. */
+/* Replace obs-fold (CRLF or a bare LF followed by SP/HT) by spaces, in place. */
 static int unfold(uint8_t *buf, size_t len)
 {
 	uint8_t *lf = buf, *end = buf + len;
@@ -297,8 +312,9 @@ static int unfold(uint8_t *buf, size_t len)
 	if (len && is_ows(buf[0]))
 		return -EINVAL;
 	while (lf < end && (lf = memchr(lf, '\n', (size_t)(end - lf)))) {
-		if (lf > buf && lf[-1] == '\r' && lf + 1 < end && is_ows(lf[1])) {
-			lf[-1] = ' ';
+		if (lf + 1 < end && is_ows(lf[1])) {
+			if (lf > buf && lf[-1] == '\r')
+				lf[-1] = ' ';
 			lf[0] = ' ';
 		}
 		lf++;
@@ -323,7 +339,7 @@ static int header_lines(struct http_head *h, const struct http_cfg *cfg, const u
 		return -EINVAL;
 	}
 	rd_init(&r, buf, len);
-	while (!err && (n = rd_line(&r, &line)) > 0)
+	while (!err && (n = rd_line_lf(&r, &line)) > 0)
 		err = header_line(h, cfg, &sp, (uint8_t *)line, (size_t)n);
 	if (!err && n != 0)
 		err = -EINVAL;
@@ -350,7 +366,7 @@ static int keep_raw(struct http_head *h, const struct http_cfg *cfg, const uint8
 	if (!h->is_request || !cfg->redact_authorization)
 		return 0;
 	rd_init(&r, h->raw, len);
-	while ((n = rd_line(&r, &line)) > 0) {
+	while ((n = rd_line_lf(&r, &line)) > 0) {
 		uint8_t *l = (uint8_t *)line;
 		const uint8_t *colon = memchr(l, ':', (size_t)n);
 		size_t from;
@@ -412,7 +428,7 @@ int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8
 	memset(h, 0, sizeof(*h));
 	h->head_len = len;
 	rd_init(&r, data, len);
-	n = rd_line(&r, &line);
+	n = rd_line_lf(&r, &line);
 	if (n <= 0 || n > HTTP_LINE_MAX)
 		return -EINVAL;
 	err = parse_start_line(h, line, (size_t)n);
@@ -423,6 +439,17 @@ int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8
 	if (!err)
 		err = post_headers(h, cfg);
 	return err;
+}
+
+bool http_start_line_ok(const uint8_t *p, size_t n)
+{
+	struct http_head h;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	err = parse_start_line(&h, p, n);
+	http_head_clear(&h);
+	return err == 0;
 }
 
 void http_head_clear(struct http_head *h)

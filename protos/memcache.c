@@ -583,15 +583,18 @@ static ssize_t mc_step_cmd(struct mc_ctx *x, const uint8_t *p, size_t len)
 	}
 	/* the unconsumed tail comes back with more data: scan only the new bytes */
 	rd_init(&r, p, len);
-	if (x->d->scanned > 1 && x->d->scanned <= len)
-		r.pos = x->d->scanned - 1;
-	n = rd_line(&r, &line);
+	if (x->d->scanned > 0 && x->d->scanned <= len)
+		r.pos = x->d->scanned;
+	/* CRLF or a bare LF, as memcached accepts on command lines */
+	n = rd_line_lf(&r, &line);
 	if (n < 0) {
 		x->d->scanned = len;
 		return len > MC_LINE_MAX ? -EINVAL : 0;
 	}
 	line = p;
-	n = (long)(r.pos - 2);
+	n = (long)(r.pos - 1);
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
 	x->d->scanned = 0;
 	used = (ssize_t)r.pos;
 	x->unit = (size_t)used;

@@ -7,6 +7,9 @@
 #   check DESCRIPTION RC           record one check (RC 0 = ok)
 #   jq_check DESCRIPTION FILE FILTER  FILTER must be true over all events of FILE
 #   no_stats NAME REGEX            the final stats line must not match REGEX
+#   bytes_balance NAME             no silent loss: in the final stats line, TCP bytes
+#                                  delivered = consumed + dropped by reason (golden_run
+#                                  checks it for every pcap)
 #   golden_exit                    exit status of all checks
 : "${XDPBEAT:=$PWD/build/xdpbeat}"
 fail=0
@@ -36,6 +39,30 @@ check() {
 golden_run() {
 	"$XDPBEAT" -I "tests/pcaps/$1.pcap" -c "$2" 2>"$tmp/$1.err" >"$tmp/$1.out"
 	normalize <"$tmp/$1.out" >"$tmp/$1.ndjson"
+	bytes_balance "$1"
+}
+
+bytes_balance() {
+	local line
+	line=$(grep 'stats (final)' "$tmp/$1.err" | tail -1)
+	if ! awk -v line="$line" 'BEGIN {
+		n = split(line, kv, " ")
+		for (i = 1; i <= n; i++) {
+			split(kv[i], p, "=")
+			v[p[1]] = p[2]
+		}
+		out = v["tcp.bytes.consumed"] + v["tcp.bytes.dropped_gap"] + v["tcp.bytes.dropped_parse_error"] + \
+			v["tcp.bytes.dropped_cap"] + v["tcp.bytes.unparsed_at_close"]
+		if (v["tcp.bytes.delivered"] + 0 != out || v["tcp.bytes.unbalanced_streams"] + 0 != 0) {
+			printf "delivered %d != consumed + dropped %d (unbalanced streams %d)\n", \
+				v["tcp.bytes.delivered"], out, v["tcp.bytes.unbalanced_streams"]
+			exit 1
+		}
+	}'; then
+		echo "$line"
+		check "$1: TCP bytes delivered = consumed + dropped" 1
+	fi
+	return 0
 }
 
 golden_compare() {

@@ -12,13 +12,12 @@
 #include <time.h>
 
 #include "capture.h"
+#include "cli/cli.h"
 #include "harden.h"
 #include "input.h"
 #include "output.h"
 #include "pipeline.h"
 
-#define XDPBEAT_VERSION "0.1.0"
-#define MAX_OVERRIDES 64
 #define MAX_RELOADS 64
 
 /*
@@ -30,104 +29,12 @@ static atomic_bool exiting;
 static atomic_bool reload;
 _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "a signal handler may only store to a lock-free atomic");
 
-struct opts {
-	const char *config;
-	const char *pcap;
-	char *overrides[MAX_OVERRIDES];
-	size_t noverrides;
-	bool test_config;
-	struct capture_opts capture; /* -d */
-};
-
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		atomic_store(&reload, true);
 	else
 		atomic_store(&exiting, true);
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: xdpbeat [-c config.yml] [-E key=value]... [-I file.pcap] [-u user[:group]] [-t] [-d]\n"
-		   "  -c FILE   configuration file (default: built-in, see config/xdpbeat.yml)\n"
-		   "  -E K=V    override one setting, e.g. -E output.console.enabled=false\n"
-		   "  -I FILE   read packets from a pcap file instead of capturing live\n"
-		   "  -t        check the configuration and exit; with -I, Packetbeat's \"read as fast as\n"
-		   "            possible\", which -I always does: the file is read\n"
-		   "  -u U[:G]  run as user U (group G) once started (default nobody; see README)\n"
-		   "  -d        debug output (libbpf messages)\n"
-		   "  -V        print the version\n");
-}
-
-/* -u user[:group]: the same as -E xdpbeat.run_as.user=user -E xdpbeat.run_as.group=group. */
-static int run_as_overrides(const char *arg, struct opts *o)
-{
-	static char user[300], group[300];
-	const char *colon = strchr(arg, ':');
-	int ulen = colon ? (int)(colon - arg) : (int)strlen(arg);
-
-	if (o->noverrides + 2 > MAX_OVERRIDES || ulen == 0 || ulen > 256 || (colon && strlen(colon + 1) > 256)) {
-		fprintf(stderr, "xdpbeat: -u expects user[:group]\n");
-		return -1;
-	}
-	snprintf(user, sizeof(user), "xdpbeat.run_as.user=%.*s", ulen, arg);
-	o->overrides[o->noverrides++] = user;
-	if (colon && colon[1]) {
-		snprintf(group, sizeof(group), "xdpbeat.run_as.group=%s", colon + 1);
-		o->overrides[o->noverrides++] = group;
-	}
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	int c;
-
-	while ((c = getopt(argc, argv, "c:E:I:u:tdVh")) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'E':
-			if (o->noverrides == MAX_OVERRIDES) {
-				fprintf(stderr, "xdpbeat: too many -E options (max %d)\n", MAX_OVERRIDES);
-				return -1;
-			}
-			o->overrides[o->noverrides++] = optarg;
-			break;
-		case 'I':
-			o->pcap = optarg;
-			break;
-		case 'u':
-			if (run_as_overrides(optarg, o))
-				return -1;
-			break;
-		case 't':
-			o->test_config = true;
-			break;
-		case 'd':
-			o->capture.debug = true;
-			break;
-		case 'V':
-			printf("xdpbeat %s\n", XDPBEAT_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "xdpbeat: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return -1;
-	}
-	if (o->pcap)
-		o->test_config = false; /* packetbeat -I file -t: replay without sleeping, as -I always does */
-	return 0;
 }
 
 static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
@@ -146,11 +53,10 @@ static void on_packet(void *ctx, const struct packet *pkt)
  */
 static struct config *reload_config(const struct opts *o, struct capture *cap, struct pipeline *pl)
 {
-	struct cfg_err err;
-	struct config *cfg = config_load(o->config, o->overrides, o->noverrides, &err);
+	struct config *cfg = cli_load_config(o); /* prints what is wrong */
 
 	if (!cfg) {
-		fprintf(stderr, "xdpbeat: reload failed, keeping the running config: %s\n", err.msg);
+		fprintf(stderr, "xdpbeat: reload failed, keeping the running config\n");
 		return NULL;
 	}
 	if (capture_set_ports(cap, cfg) != 0) {
@@ -164,7 +70,8 @@ static struct config *reload_config(const struct opts *o, struct capture *cap, s
 		config_free(cfg);
 		return NULL;
 	}
-	fprintf(stderr, "xdpbeat: configuration reloaded (xdpbeat.interfaces, which needs privilege, xdpbeat.tcp, queue, outputs, run_as and seccomp need a restart)\n");
+	fprintf(stderr,
+		"xdpbeat: configuration reloaded (xdpbeat.interfaces, which needs privilege, xdpbeat.tcp, queue, outputs, run_as and seccomp need a restart)\n");
 	return cfg;
 }
 
@@ -225,15 +132,21 @@ int main(int argc, char **argv)
 	struct capture *cap = NULL;
 	char cerr[512] = "";
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct cfg_err err;
-	int rc = 1;
+	bool done;
+	int rc = cli_parse(argc, argv, &o, &done);
 
-	if (parse_args(argc, argv, &o))
+	if (rc || done)
+		return rc;
+	rc = cli_subcommand(&o, &done);
+	if (done)
+		return rc;
+	rc = 1;
+	cfg = cli_load_config(&o);
+	if (!cfg)
 		return 2;
-	cfg = config_load(o.config, o.overrides, o.noverrides, &err);
-	if (!cfg) {
-		fprintf(stderr, "xdpbeat: configuration error: %s\n", err.msg);
-		return 2;
+	if (!o.test_config && cli_log_setup(&o, cfg)) {
+		config_free(cfg);
+		return 1;
 	}
 	if (o.test_config) {
 		printf("Config OK\n");

@@ -22,6 +22,8 @@
 #include "capture.h"
 #include "capture/capture_int.h"
 #include "config.h"
+#include "flowhash.h"
+#include "packet.h"
 #include "record.h"
 #include "xdpbeat.skel.h"
 
@@ -120,6 +122,7 @@ struct frame {
 	const uint8_t *payload;
 	uint32_t len;
 	uint32_t pad_to; /* Ethernet padding up to this frame size */
+	bool reverse; /* swap the source and destination addresses */
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -177,8 +180,8 @@ static size_t put_ipv4(uint8_t *p, const struct frame *f)
 	put16(p + 6, (uint16_t)((f->more_frags ? 0x2000 : 0) | f->frag_off));
 	p[8] = 64;
 	p[9] = f->l4;
-	memcpy(p + 12, v4_src, 4);
-	memcpy(p + 16, v4_dst, 4);
+	memcpy(p + (f->reverse ? 16 : 12), v4_src, 4);
+	memcpy(p + (f->reverse ? 12 : 16), v4_dst, 4);
 	memset(p + 20, 1, f->ip_opts); /* NOPs */
 	return hl;
 }
@@ -191,8 +194,8 @@ static size_t put_ipv6(uint8_t *p, const struct frame *f)
 	memset(p, 0, 40);
 	p[0] = 0x60;
 	p[7] = 64;
-	memcpy(p + 8, v6_src, 16);
-	memcpy(p + 24, v6_dst, 16);
+	memcpy(p + (f->reverse ? 24 : 8), v6_src, 16);
+	memcpy(p + (f->reverse ? 8 : 24), v6_dst, 16);
 	for (int i = 0; i < f->v6_ext; i++) {
 		uint8_t *h = p + 40 + ext;
 		size_t len = i == 0 ? 8 : 16; /* hop-by-hop 8 bytes, dest opts 16 */
@@ -385,6 +388,45 @@ Test(bpf, xdp_dst_port_match)
 	cr_assert_eq(kstat(XB_STAT_SEEN), 1);
 	cr_assert_eq(kstat(XB_STAT_MATCHED), 1);
 	cr_assert_eq(kstat(XB_STAT_SENT), 1);
+}
+
+/* Flow hash of the one record the frame gave through hook h; also checks the pcap side agrees. */
+static uint32_t frame_flow_hash(enum hook_sel h, const struct frame *f)
+{
+	static uint8_t buf[4096];
+	struct packet p;
+	size_t poff;
+	size_t len = build(buf, sizeof(buf), f, &poff);
+	uint32_t hash;
+
+	cr_assert_eq(run(h, buf, len), 1);
+	hash = fx.recs[0].r->flow_hash;
+	cr_assert_eq(decode_frame(LINK_ETHERNET, buf, (uint32_t)len, (uint32_t)len, &p), 0);
+	cr_assert_eq(packet_flow_hash(&p), hash, "pcap reader and kernel hash a packet alike");
+	return hash;
+}
+
+Test(bpf, flow_hash_same_both_directions)
+{
+	load(XB_PAYLOAD_MAX);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct frame req = tcp4(40000, 80), resp = tcp4(80, 40000), other = tcp4(40001, 80);
+		struct frame udp_q = tcp4(5353, 53), udp_r = tcp4(53, 5353);
+		uint32_t hreq, hresp;
+
+		req.family = resp.family = other.family = udp_q.family = udp_r.family = fam;
+		resp.reverse = udp_r.reverse = true;
+		udp_q.l4 = udp_r.l4 = IPPROTO_UDP;
+		for (enum hook_sel h = XDP; h <= TC; h++) {
+			hreq = frame_flow_hash(h, &req);
+			hresp = frame_flow_hash(h == XDP ? TC : XDP, &resp);
+			cr_assert_eq(hreq, hresp, "IPv%d: request and response hash alike", fam);
+			cr_assert_neq(frame_flow_hash(h, &other), hreq, "IPv%d: another client port, another flow",
+				      fam);
+			cr_assert_eq(frame_flow_hash(h, &udp_q), frame_flow_hash(h, &udp_r), "IPv%d UDP", fam);
+			cr_assert_neq(frame_flow_hash(h, &udp_q), hreq);
+		}
+	}
 }
 
 Test(bpf, tc_src_port_match)

@@ -710,7 +710,8 @@ Test(config, errors_unknown_keys)
 	load_fails("output.console:\n  enabled: true\n  colour: red\n",
 		   "x.yml:3: output.console.colour: unknown setting", "enabled");
 	load_fails("output.kafka.hosts: [a]\n", "x.yml:1: output.kafka: unknown output", "console");
-	load_fails("logging.files.path: /x\n", "x.yml:1: logging.files: unknown setting", NULL);
+	load_fails("logging.filez.path: /x\n", "x.yml:1: logging.filez: unknown setting", NULL);
+	load_fails("logging.files.pth: /x\n", "x.yml:1: logging.files.pth: unknown setting", NULL);
 	load_fails("queue.mem.flush.max: 1\n", "x.yml:1: queue.mem.flush.max: unknown setting", NULL);
 }
 
@@ -726,8 +727,8 @@ Test(config, errors_types_and_values)
 		   NULL);
 	load_fails("xdpbeat.tcp.max_connections: 0\n", "x.yml:1: xdpbeat.tcp.max_connections: expected an integer",
 		   NULL);
-	load_fails("xdpbeat.interfaces: []\n", "x.yml:1: xdpbeat.interfaces: expected a list of at least one", NULL);
-	load_fails("xdpbeat.interfaces: {a: 1}\n", "x.yml:1: xdpbeat.interfaces:", NULL);
+	load_fails("xdpbeat.interfaces: []\n", "x.yml:1: xdpbeat.interfaces: expected at least one interface", NULL);
+	load_fails("xdpbeat.interfaces: {a: 1}\n", "x.yml:1: xdpbeat.interfaces.a: unknown setting", NULL);
 	load_fails("xdpbeat: 5\n", "x.yml:1: xdpbeat: expected a map", NULL);
 	load_fails("xdpbeat.protocols: http\n", "x.yml:1: xdpbeat.protocols: expected a list of protocols", NULL);
 	load_fails("xdpbeat.protocols:\n  - http\n", "x.yml:2: xdpbeat.protocols.0: expected a protocol", NULL);

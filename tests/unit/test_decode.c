@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowhash.h"
 #include "packet.h"
 #include "record.h"
 
@@ -255,4 +256,57 @@ Test(decode, link_types_supported)
 		cr_assert(decode_link_supported(yes[i]), "link type %d", yes[i]);
 	cr_assert_not(decode_link_supported(14));
 	cr_assert_not(decode_link_supported(105)); /* 802.11 */
+}
+
+/* Reverse the direction of a decoded packet: addresses and ports swapped. */
+static struct packet reversed(const struct packet *p)
+{
+	struct packet r = *p;
+
+	r.src = p->dst, r.dst = p->src;
+	r.sport = p->dport, r.dport = p->sport;
+	return r;
+}
+
+Test(decode, flow_hash_symmetric_and_spread)
+{
+	uint8_t b[128];
+	size_t n = ipv4_tcp(b, 0, "GET / HTTP/1.1\r\n\r\n");
+	struct packet p, r;
+	unsigned per_worker[4] = { 0 };
+
+	cr_assert_eq(decode_ip(b, (uint32_t)n, (uint32_t)n, &p), 0);
+	r = reversed(&p);
+	cr_assert_eq(packet_flow_hash(&p), packet_flow_hash(&r));
+	r.transport = IPPROTO_UDP;
+	cr_assert_neq(packet_flow_hash(&p), packet_flow_hash(&r), "the transport is part of the flow");
+	/* 4096 client ports: both directions agree, and the flows spread over 4 workers. */
+	for (unsigned port = 1024; port < 1024 + 4096; port++) {
+		uint32_t h;
+
+		p.sport = (uint16_t)port;
+		r = reversed(&p);
+		h = packet_flow_hash(&p);
+		cr_assert_eq(h, packet_flow_hash(&r), "port %u", port);
+		cr_assert_lt(xb_flow_worker(h, 4), 4);
+		per_worker[xb_flow_worker(h, 4)]++;
+		cr_assert_eq(xb_flow_worker(h, 1), 0);
+	}
+	for (int w = 0; w < 4; w++)
+		cr_assert(per_worker[w] > 900 && per_worker[w] < 1150, "worker %d got %u of 4096", w, per_worker[w]);
+}
+
+Test(decode, flow_hash_ipv6_uses_all_address_bytes)
+{
+	struct packet p = { .src = { .family = 6 }, .dst = { .family = 6 }, .sport = 5353, .dport = 53 };
+	uint32_t h0;
+
+	p.transport = IPPROTO_UDP;
+	h0 = packet_flow_hash(&p);
+	for (int i = 0; i < 16; i++) {
+		p.dst.a[i] ^= 1;
+		cr_assert_neq(packet_flow_hash(&p), h0, "address byte %d", i);
+		p.dst.a[i] ^= 1;
+	}
+	cr_assert_eq(packet_flow_hash(&p), h0);
 }

@@ -454,7 +454,8 @@ Test(http, header_section_cap)
 	send_str(tp, C2S, "GET / HTTP/1.1\r\n");
 	for (int i = 0; i < 70; i++)
 		tp_tcp(tp, C2S, 0, line, sizeof(line));
-	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 1);
+	/* the head passes 64 KiB in segment 66; each of the 4 header lines after it is no start line: dropped, counted */
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 5);
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 0);
 	tp_free(tp);
@@ -1123,5 +1124,89 @@ Test(http, waiting_requests_kept_within_the_memory_cap)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 8, "every request published once");
+	tp_free(tp);
+}
+
+/* RFC 9112 2.2: bare LF line ends (scripts, embedded servers) give the same transaction as CRLF. */
+Test(http, bare_lf_lines_every_split)
+{
+	check_all_splits("    send_request: true\n    send_response: true\n",
+			 "GET /lf?x=1 HTTP/1.1\nHost: example\nUser-Agent: printf\n\n",
+			 "HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 2\n\nok");
+}
+
+Test(http, bare_lf_chunked_and_mixed_line_ends)
+{
+	check_all_splits(NULL, "POST /c HTTP/1.1\r\nHost: a\nContent-Length: 3\r\n\nabc",
+			 "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\nX-T: 1\n\n");
+}
+
+Test(http, bare_lf_fields)
+{
+	char *lf =
+		exchange(NULL, "GET /a HTTP/1.1\nHost: h\n\n", 0, "HTTP/1.1 404 Not Found\nContent-Length: 0\n\n", 0);
+
+	cr_assert(strstr(lf, "\"status_code\":404"), "%s", lf);
+	cr_assert(strstr(lf, "\"/a\""), "%s", lf);
+	free(lf);
+}
+
+/* Request smuggling shapes are published with a note, and the next transaction on the connection still parses. */
+static void smuggle_case(const char *req, const char *note)
+{
+	struct tp *tp = http_tp(NULL);
+	char *msg;
+
+	tp_handshake(tp);
+	send_str(tp, C2S, req);
+	send_str(tp, S2C, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	send_str(tp, C2S, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	msg = json_dumps(tp_get(tp, 0, "error.message"), JSON_ENCODE_ANY);
+	cr_assert(msg && strstr(msg, note), "error.message %s", msg ? msg : "(none)");
+	free(msg);
+	cr_assert_str_eq(get_str(tp, 1, "url.path"), "/next");
+	cr_assert_eq(json_integer_value(tp_get(tp, 1, "http.response.status_code")), 200);
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 0);
+	tp_free(tp);
+}
+
+Test(http, conflicting_content_length_noted)
+{
+	smuggle_case("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 40\r\n\r\nabc",
+		     "Conflicting Content-Length headers");
+}
+
+Test(http, obfuscated_transfer_encoding_noted)
+{
+	smuggle_case("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n",
+		     "Obfuscated Transfer-Encoding");
+}
+
+Test(http, request_coding_without_chunked_noted)
+{
+	smuggle_case("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+		     "Request Transfer-Encoding without chunked");
+}
+
+/* Junk before a request line and an HTTP/0.9 line are counted (parse error, bytes dropped), never silently lost. */
+Test(http, junk_and_http09_counted_then_resync)
+{
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "\x16\x03\x01junk");
+	send_str(tp, C2S, "GET /old\r\n");
+	send_str(tp, C2S, "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "url.path"), "/ok");
+	cr_assert_eq(pstat(tp, PSTAT_PARSE_ERRORS), 2);
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_BYTES_DROP_PARSE), 17);
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_BYTES_DELIVERED),
+		     stats_get(&tp->st, STAT_TCP_BYTES_CONSUMED) + stats_get(&tp->st, STAT_TCP_BYTES_DROP_PARSE));
 	tp_free(tp);
 }

@@ -1170,3 +1170,28 @@ Test(memcache, meta_set_data_split_and_bogus)
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 2, "a data block over memcached's limit");
 	tp_free(tp);
 }
+
+/* memcached ends command lines at a bare LF too: the same transactions as with CRLF, pairings kept. */
+Test(memcache, text_bare_lf_command_lines)
+{
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, "set k 0 0 3\nabc\r\n");
+	tp_tcp_str(tp, 1, "STORED\r\n");
+	tp_tcp_str(tp, 0, "get k\n");
+	tp_tcp_str(tp, 1, "VALUE k 0 3\r\nabc\r\nEND\r\n");
+	tp_tcp_str(tp, 0, "incr n");
+	tp_tcp_str(tp, 0, " 5\n");
+	tp_tcp_str(tp, 1, "NOT_FOUND\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "set");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.command"), "get");
+	cr_assert_str_eq(tp_str(tp, 1, "memcache.response.keys.0"), "k");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.command"), "incr");
+	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.keys.0"), "n");
+	cr_assert_eq(tp->st.proto[PROTO_MEMCACHE][PSTAT_PARSE_ERRORS], 0);
+	tp_free(tp);
+}

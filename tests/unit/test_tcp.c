@@ -426,3 +426,64 @@ Test(tcp, full_table_evicts_a_connection_that_never_carried_data)
 	cr_assert_eq(STAT(tp, TCP_EVICTED), 1);
 	rec_free(tp);
 }
+
+/* No silent loss: every byte handed to the stream is consumed or dropped under one reason. */
+static void assert_bytes_balance(struct tp *tp)
+{
+	uint64_t out = STAT(tp, TCP_BYTES_CONSUMED) + STAT(tp, TCP_BYTES_DROP_GAP) + STAT(tp, TCP_BYTES_DROP_PARSE) +
+		       STAT(tp, TCP_BYTES_DROP_CAP) + STAT(tp, TCP_BYTES_DROP_CLOSE);
+
+	cr_assert_eq(STAT(tp, TCP_BYTES_DELIVERED), out, "delivered %llu, consumed + dropped %llu",
+		     (unsigned long long)STAT(tp, TCP_BYTES_DELIVERED), (unsigned long long)out);
+	cr_assert_eq(STAT(tp, TCP_BYTES_UNBALANCED), 0);
+}
+
+Test(tcp, bytes_balance_parse_error_mid_buffer)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "ok\n!ba", 6); /* one line consumed, "!ba" buffered */
+	tp_tcp(tp, 0, 0, "d\nmore", 6); /* parse error on the buffer: 6 + 3 bytes dropped */
+	tp_tcp(tp, 0, 0, "fine\n", 5);
+	tp_flush(tp);
+	cr_assert_eq(STAT(tp, TCP_BYTES_DELIVERED), 17);
+	cr_assert_eq(STAT(tp, TCP_BYTES_CONSUMED), 8);
+	cr_assert_eq(STAT(tp, TCP_BYTES_DROP_PARSE), 9);
+	assert_bytes_balance(tp);
+	rec_free(tp);
+}
+
+Test(tcp, bytes_balance_parse_error_in_packet)
+{
+	struct tp *tp = rec_new(NULL);
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, "a\nb\n!x\nc", 8); /* 4 consumed, then an error drops 4 */
+	tp_flush(tp);
+	cr_assert_eq(STAT(tp, TCP_BYTES_CONSUMED), 4);
+	cr_assert_eq(STAT(tp, TCP_BYTES_DROP_PARSE), 4);
+	assert_bytes_balance(tp);
+	rec_free(tp);
+}
+
+Test(tcp, bytes_balance_cap_gap_and_close)
+{
+	struct tp *tp = rec_new(NULL);
+	char big[100];
+
+	memset(big, 'a', sizeof(big));
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, big, 50);
+	tp_tcp(tp, 0, 0, big, 50); /* over max_stream_bytes 64: 100 dropped by the cap */
+	tp_tcp(tp, 0, 0, "x\npartial", 9);
+	tp_tcp_at(tp, 0, 0, 120, "y\nz", 3); /* hole: "partial" dropped by the gap */
+	tp_tcp(tp, 1, 0, "unfinished", 10); /* left at close */
+	tp_flush(tp);
+	cr_assert_eq(STAT(tp, TCP_BYTES_DROP_CAP), 100);
+	cr_assert_eq(STAT(tp, TCP_BYTES_DROP_GAP), 7);
+	cr_assert_eq(STAT(tp, TCP_BYTES_DROP_CLOSE), 11); /* "z" and "unfinished" */
+	cr_assert_eq(STAT(tp, TCP_BYTES_CONSUMED), 4);
+	assert_bytes_balance(tp);
+	rec_free(tp);
+}

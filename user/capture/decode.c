@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flowhash.h"
 #include "packet.h"
 #include "reader.h"
 #include "record.h"
@@ -283,4 +284,9 @@ const char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len)
 bool ip_addr_eq(const struct ip_addr *a, const struct ip_addr *b)
 {
 	return a->family == b->family && memcmp(a->a, b->a, a->family == 6 ? 16 : 4) == 0;
+}
+
+uint32_t packet_flow_hash(const struct packet *p)
+{
+	return xb_flow_hash(p->src.family, p->transport, p->src.a, p->dst.a, p->sport, p->dport);
 }

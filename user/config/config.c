@@ -14,6 +14,7 @@
 #include "config.h"
 #include "config_priv.h"
 #include "harden.h"
+#include "netlist.h"
 #include "output.h"
 #include "processors.h"
 #include "proto.h"
@@ -55,6 +56,9 @@ static void proto_cfg_clear(struct proto_cfg *pc)
 	pc->priv = NULL;
 	proc_chain_free(pc->processors);
 	pc->processors = NULL;
+	free(pc->index);
+	pc->index = NULL;
+	strlist_free(&pc->tags);
 }
 
 static void output_cfg_clear(struct output_cfg *oc)
@@ -106,29 +110,6 @@ static int unknown_key(const struct cfg_node *c, const struct cfg_field *common,
 
 /* ---- xdpbeat.* ---- */
 
-static int set_interfaces(void *base, const struct cfg_node *n, struct cfg_err *err)
-{
-	static const struct cfg_field f[] = {
-		{ .key = "interfaces", .type = CFG_STRLIST, .offset = offsetof(struct config, interfaces) },
-		CFG_END,
-	};
-	struct config *c = base;
-
-	if (cfg_apply_one(f, base, n, err))
-		return -EINVAL;
-	if (!c->interfaces.n)
-		return cfg_error(err, n,
-				 "expected a list of at least one interface (like [lo] or [any]), got an empty list");
-	for (size_t i = 0; i < c->interfaces.n; i++) {
-		size_t l = strlen(c->interfaces.v[i]);
-
-		if (!l || l >= IF_NAMESIZE)
-			return cfg_error(err, n, "expected interface names of 1 to %d characters, got \"%s\"",
-					 IF_NAMESIZE - 1, c->interfaces.v[i]);
-	}
-	return 0;
-}
-
 static int set_snaplen(void *base, const struct cfg_node *n, struct cfg_err *err)
 {
 	uint64_t v;
@@ -155,6 +136,11 @@ static int set_ring_size(void *base, const struct cfg_node *n, struct cfg_err *e
 	return 0;
 }
 
+int config_set_capture_size(struct config *c, const struct cfg_node *n, struct cfg_err *err)
+{
+	return !strcmp(n->key, "snaplen") ? set_snaplen(c, n, err) : set_ring_size(c, n, err);
+}
+
 /* ---- xdpbeat.protocols ---- */
 
 /* clang-format off */
@@ -173,6 +159,10 @@ static const struct cfg_field proto_common_fields[] = {
 	/* requests waiting for their responses per connection (0 = no limit), enforced by the correlator */
 	PC_FIELD("queue_max_bytes", CFG_SIZE, queue_max_bytes),
 	{ .key = "processors", .type = CFG_CUSTOM, .custom = config_set_proto_processors },
+	PC_FIELD("index", CFG_STRING, index),
+	PC_FIELD("tags", CFG_STRLIST, tags),
+	PC_FIELD("keep_null", CFG_BOOL, keep_null),
+	{ .key = "fields", .type = CFG_CUSTOM, .custom = config_set_proto_fields },
 	{ .key = "queue_max_messages",
 	  .type = CFG_INT,
 	  .offset = offsetof(struct proto_cfg, queue_max_messages),
@@ -301,16 +291,25 @@ static int set_protocols(void *base, const struct cfg_node *n, struct cfg_err *e
 {
 	const struct proto_ops *seen[PROTO_MAX];
 	size_t nseen = 0;
-	char got[96];
+	char got[96], skipped[200];
 
 	if (cfg_is_null(n))
 		return 0;
 	if (n->kind != CFG_N_SEQ)
 		return cfg_error(err, n, "expected a list of protocols (- type: http ...), got %s",
 				 cfg_describe(n, got, sizeof(got)));
-	for (const struct cfg_node *item = n->child; item; item = item->next)
+	skipped[0] = '\0';
+	for (const struct cfg_node *item = n->child; item; item = item->next) {
+		if (config_skip_protocol(item)) {
+			size_t l = strlen(skipped);
+
+			snprintf(skipped + l, sizeof(skipped) - l, "%s%s", l ? ", " : "", cfg_get(item, "type")->value);
+			continue;
+		}
 		if (parse_protocol(base, item, seen, &nseen, err))
 			return -EINVAL;
+	}
+	config_warn_skipped(base, n, skipped);
 	return 0;
 }
 
@@ -379,6 +378,8 @@ static int set_outputs(void *base, const struct cfg_node *n, struct cfg_err *err
 	for (const struct cfg_node *sec = n->child; sec; sec = sec->next) {
 		const struct output_ops *ops = output_find(sec->key);
 
+		if (!ops && config_other_beats_output(c, sec))
+			continue;
 		if (!ops)
 			return cfg_error(err, sec, "unknown output, expected one of: %s, got \"%s\"", names, sec->key);
 		if (add_output(c, ops, sec, err))
@@ -389,20 +390,7 @@ static int set_outputs(void *base, const struct cfg_node *n, struct cfg_err *err
 	return 0;
 }
 
-/* ---- setup.*, logging.* ---- */
-
-static int set_setup(void *base, const struct cfg_node *n, struct cfg_err *err)
-{
-	char got[96];
-
-	if (cfg_is_null(n))
-		return 0;
-	if (n->kind != CFG_N_MAP)
-		return cfg_error(err, n, "expected a map of settings, got %s", cfg_describe(n, got, sizeof(got)));
-	/* The tree is owned by the config; outputs read the subtree later. */
-	((struct config *)base)->setup = (struct cfg_node *)n;
-	return 0;
-}
+/* ---- logging.* ---- */
 
 static int check_log_level(void *base, const struct cfg_node *n, struct cfg_err *err)
 {
@@ -415,13 +403,6 @@ static int check_log_level(void *base, const struct cfg_node *n, struct cfg_err 
 			if (!strcmp(n->value, levels[i]))
 				return 0;
 	return cfg_error(err, n, "expected %s, got %s", what, cfg_describe(n, got, sizeof(got)));
-}
-
-static int check_bool(void *base, const struct cfg_node *n, struct cfg_err *err)
-{
-	bool b;
-
-	return cfg_to_bool(n, &b, err);
 }
 
 /* ---- the tables ---- */
@@ -465,7 +446,7 @@ static const struct cfg_field seccomp_fields[] = {
 };
 
 static const struct cfg_field xdpbeat_fields[] = {
-	C_CUSTOM("interfaces", set_interfaces),
+	C_CUSTOM("interfaces", config_set_interfaces),
 	C_CUSTOM("snaplen", set_snaplen),
 	C_CUSTOM("ring_size", set_ring_size),
 	C_FIELD("stats_period", CFG_DURATION, stats_period),
@@ -473,6 +454,9 @@ static const struct cfg_field xdpbeat_fields[] = {
 	C_SECTION("tcp", tcp_fields),
 	C_SECTION("run_as", run_as_fields),
 	C_CUSTOM("protocols", set_protocols),
+	C_CUSTOM("flows", config_unused_section),
+	C_CUSTOM("procs", config_unused_section),
+	C_CUSTOM("ignore_outgoing", config_unused_section),
 	CFG_END,
 };
 
@@ -500,9 +484,41 @@ static const struct cfg_field queue_fields[] = {
 	CFG_END,
 };
 
+static int set_log_level(void *base, const struct cfg_node *n, struct cfg_err *err)
+{
+	struct config *c = base;
+
+	if (check_log_level(base, n, err))
+		return -EINVAL;
+	free(c->log.level);
+	c->log.level = strdup(n->value);
+	return c->log.level ? 0 : cfg_error(err, n, "out of memory");
+}
+
+static const struct cfg_field logging_files_fields[] = {
+	C_FIELD("path", CFG_STRING, log.files_path),
+	C_FIELD("name", CFG_STRING, log.files_name),
+	C_INT("keepfiles", log.keepfiles, 2, 1024),
+	C_INT("permissions", log.permissions, 0, 0777),
+	C_FIELD("rotateeverybytes", CFG_SIZE, log.rotateeverybytes),
+	C_CUSTOM("interval", config_unused_section),
+	C_CUSTOM("rotateonstartup", config_unused_section),
+	C_CUSTOM("redirect_stderr", config_unused_section),
+	CFG_END,
+};
+
 static const struct cfg_field logging_fields[] = {
-	C_CUSTOM("level", check_log_level),
-	C_CUSTOM("to_stderr", check_bool),
+	C_CUSTOM("level", set_log_level),
+	C_FIELD("to_stderr", CFG_BOOL, log.to_stderr),
+	C_FIELD("to_files", CFG_BOOL, log.to_files),
+	C_FIELD("selectors", CFG_STRLIST, log.selectors),
+	C_SECTION("files", logging_files_fields),
+	C_CUSTOM("to_syslog", config_unused_section),
+	C_CUSTOM("to_eventlog", config_unused_section),
+	C_CUSTOM("metrics", config_unused_section),
+	C_CUSTOM("json", config_unused_section),
+	C_CUSTOM("ecs", config_unused_section),
+	C_CUSTOM("event_data", config_unused_section),
 	CFG_END,
 };
 
@@ -510,7 +526,18 @@ static const struct cfg_field top_fields[] = {
 	C_SECTION("xdpbeat", xdpbeat_fields),
 	C_SECTION("queue", queue_fields),
 	C_CUSTOM("output", set_outputs),
-	C_CUSTOM("setup", set_setup),
+	C_CUSTOM("setup", config_set_setup),
+	C_FIELD("name", CFG_STRING, name),
+	C_FIELD("tags", CFG_STRLIST, tags),
+	C_CUSTOM("fields", config_set_top_fields),
+	C_FIELD("fields_under_root", CFG_BOOL, fields_under_root),
+	C_CUSTOM("monitoring", config_unused_section),
+	C_CUSTOM("http", config_unused_section),
+	C_CUSTOM("instrumentation", config_unused_section),
+	C_CUSTOM("path", config_unused_section),
+	C_CUSTOM("max_procs", config_unused_section),
+	C_CUSTOM("timestamp", config_unused_section),
+	C_CUSTOM("cloud", config_unused_section),
 	C_CUSTOM("processors", config_set_processors),
 	C_SECTION("logging", logging_fields),
 	C_SECTION("seccomp", seccomp_fields),
@@ -540,6 +567,10 @@ static int set_defaults(struct config *c)
 	c->queue.flush_min_events = 512;
 	c->queue.flush_timeout = 1 * SEC;
 	c->queue.disk_max_size = 10ull * 1000 * 1000 * 1000;
+	c->log.to_stderr = true;
+	c->log.keepfiles = 7;
+	c->log.permissions = 0600;
+	c->log.rotateeverybytes = 10 * MIB;
 	return 0;
 }
 
@@ -582,6 +613,29 @@ static int check_config(struct config *c, struct cfg_err *err)
 	return 0;
 }
 
+static int apply_overrides(struct cfg_node *tree, char *const *overrides, size_t noverrides, struct cfg_err *err)
+{
+	for (size_t i = 0; i < noverrides; i++) {
+		char *ov = config_alias_override(overrides[i]);
+		int rc = ov ? cfg_override(tree, ov, err) : -ENOMEM;
+
+		if (rc == -ENOMEM && !ov && err)
+			snprintf(err->msg, sizeof(err->msg), "-E: out of memory");
+		free(ov);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ${NAME} resolver for every load (keystore), NULL: environment only. */
+static const struct cfg_resolver *resolver;
+
+void config_set_resolver(const struct cfg_resolver *r)
+{
+	resolver = r;
+}
+
 /* Takes tree (freed on error). */
 static struct config *config_from_tree(struct cfg_node *tree, const char *file, char *const *overrides,
 				       size_t noverrides, struct cfg_err *err)
@@ -590,11 +644,10 @@ static struct config *config_from_tree(struct cfg_node *tree, const char *file, 
 
 	if (!tree)
 		return NULL;
-	for (size_t i = 0; i < noverrides; i++) {
-		if (cfg_override(tree, overrides[i], err)) {
-			cfg_node_free(tree);
-			return NULL;
-		}
+	if (config_alias_packetbeat(tree, err) || apply_overrides(tree, overrides, noverrides, err) ||
+	    cfg_expand_vars(tree, resolver, err)) {
+		cfg_node_free(tree);
+		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -609,7 +662,7 @@ static struct config *config_from_tree(struct cfg_node *tree, const char *file, 
 			snprintf(err->msg, sizeof(err->msg), "%s: out of memory", file);
 		goto fail;
 	}
-	if (cfg_apply(top_fields, c, tree, err) || check_config(c, err))
+	if (cfg_apply(top_fields, c, tree, err) || check_config(c, err) || config_general_processors(c, err))
 		goto fail;
 	return c;
 fail:
@@ -642,6 +695,14 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->noutputs; i++)
 		output_cfg_clear(&c->outputs[i]);
 	strlist_free(&c->interfaces);
+	strlist_free(&c->tags);
+	strlist_free(&c->warnings);
+	netlist_free(c->internal_networks);
+	free(c->name);
+	free(c->log.level);
+	free(c->log.files_path);
+	free(c->log.files_name);
+	strlist_free(&c->log.selectors);
 	proc_chain_free(c->processors);
 	harden_cfg_free(&c->run_as, &c->seccomp);
 	free(c->queue.disk_path);

@@ -39,6 +39,8 @@ struct stream {
 	struct seg *ooo; /* sorted by seq */
 	size_t nooo;
 	size_t ooo_bytes;
+	/* No silent loss: delivered == consumed + dropped once the stream is freed. */
+	uint64_t delivered, consumed, dropped;
 };
 
 struct tcp_conn {
@@ -204,8 +206,18 @@ static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *
 	return c;
 }
 
-static void stream_drop_buf(struct tcp_tracker *t, struct stream *s)
+static void stream_count_drop(struct tcp_tracker *t, struct stream *s, enum stat_id why, size_t n)
 {
+	if (!n)
+		return;
+	s->dropped += n;
+	stats_add(t->st, why, n);
+}
+
+/* Discard the buffered bytes of s, counted under why (a TCP_BYTES_DROP_* counter). */
+static void stream_drop_buf(struct tcp_tracker *t, struct stream *s, enum stat_id why)
+{
+	stream_count_drop(t, s, why, s->len);
 	t->buffered -= s->len;
 	s->len = 0;
 }
@@ -218,34 +230,52 @@ static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	stats_add(t->st, STAT_TCP_GAPS, 1);
 	stats_add(t->st, STAT_TCP_GAP_BYTES, n);
 	corr_count(&c->app, PSTAT_GAPS);
-	stream_drop_buf(t, s);
+	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_GAP);
 	c->app.need[dir] = 0;
 	if (!c->app.cfg->ops->gap || c->app.cfg->ops->gap(&c->app, dir, n, ts))
 		stats_add(t->st, STAT_DROP_GAP, 1);
 }
 
 /*
- * Run the parser over data; returns bytes consumed, or -1 after a parse
- * error. A parser that said how many bytes it needs is not called before
+ * Run the parser over data; *done says how many bytes it consumed (counted);
+ * returns 0, or -1 after a parse error (the bytes after *done are to be
+ * dropped). A parser that said how many bytes it needs is not called before
  * they are there.
  */
-static ssize_t run_parser(struct tcp_conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
+static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, size_t len,
+		      uint64_t ts, size_t *done)
 {
-	size_t done = 0;
+	int rc = 0;
 
-	while (done < len && c->app.need[dir] <= len - done) {
+	*done = 0;
+	while (*done < len && c->app.need[dir] <= len - *done) {
 		ssize_t n;
 
 		c->app.need[dir] = 0;
-		n = c->app.cfg->ops->parse(&c->app, dir, data + done, len - done, ts);
+		n = c->app.cfg->ops->parse(&c->app, dir, data + *done, len - *done, ts);
 
-		if (n < 0 || (size_t)n > len - done)
-			return -1;
+		if (n < 0 || (size_t)n > len - *done) {
+			rc = -1;
+			break;
+		}
 		if (n == 0)
 			break;
-		done += (size_t)n;
+		*done += (size_t)n;
 	}
-	return (ssize_t)done;
+	c->s[dir].consumed += *done;
+	stats_add(t->st, STAT_TCP_BYTES_CONSUMED, *done);
+	return rc;
+}
+
+/* The buffered bytes and add new ones do not fit: drop them (cap) and tell the parser of the gap. */
+static void stream_cap_drop(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, size_t add, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+	size_t n = s->len + add;
+
+	stream_count_drop(t, s, STAT_TCP_BYTES_DROP_CAP, add);
+	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_CAP);
+	stream_gap(t, c, dir, n, ts);
 }
 
 static int stream_reserve(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, size_t add, uint64_t ts)
@@ -256,12 +286,12 @@ static int stream_reserve(struct tcp_tracker *t, struct tcp_conn *c, enum dir di
 	if (need > t->cfg->max_stream_bytes) {
 		stats_add(t->st, STAT_DROP_STREAM_LIMIT, 1);
 		corr_count(&c->app, PSTAT_TOO_LARGE);
-		stream_gap(t, c, dir, s->len + add, ts);
+		stream_cap_drop(t, c, dir, add, ts);
 		return -ENOSPC;
 	}
 	if (t->buffered + add > t->cfg->max_total_bytes) {
 		stats_add(t->st, STAT_DROP_TOTAL_LIMIT, 1);
-		stream_gap(t, c, dir, s->len + add, ts);
+		stream_cap_drop(t, c, dir, add, ts);
 		return -ENOSPC;
 	}
 	if (need > s->cap) {
@@ -272,7 +302,7 @@ static int stream_reserve(struct tcp_tracker *t, struct tcp_conn *c, enum dir di
 			cap *= 2;
 		nb = realloc(s->buf, cap);
 		if (!nb) {
-			stream_gap(t, c, dir, s->len + add, ts); /* the bytes are lost: say so */
+			stream_cap_drop(t, c, dir, add, ts); /* the bytes are lost: say so */
 			return -ENOMEM;
 		}
 		s->buf = nb;
@@ -286,17 +316,20 @@ static void stream_deliver(struct tcp_tracker *t, struct tcp_conn *c, enum dir d
 			   uint64_t ts)
 {
 	struct stream *s = &c->s[dir];
-	ssize_t n;
+	size_t n;
 
 	if (len == 0)
 		return;
+	s->delivered += len;
+	stats_add(t->st, STAT_TCP_BYTES_DELIVERED, len);
 	if (s->len == 0) {
 		/* Common case: nothing buffered, parse straight from the packet. */
-		n = run_parser(c, dir, data, len, ts);
-		if (n < 0)
+		if (run_parser(t, c, dir, data, len, ts, &n) < 0) {
+			stream_count_drop(t, s, STAT_TCP_BYTES_DROP_PARSE, len - n);
 			goto parse_error;
+		}
 		data += n;
-		len -= (size_t)n;
+		len -= n;
 		if (len == 0)
 			return;
 		if (stream_reserve(t, c, dir, len, ts) == 0) {
@@ -311,13 +344,15 @@ static void stream_deliver(struct tcp_tracker *t, struct tcp_conn *c, enum dir d
 	memcpy(s->buf + s->len, data, len);
 	s->len += len;
 	t->buffered += len;
-	n = run_parser(c, dir, s->buf, s->len, ts);
-	if (n < 0)
+	if (run_parser(t, c, dir, s->buf, s->len, ts, &n) < 0) {
+		s->len -= n; /* consumed; the rest is dropped below */
+		t->buffered -= n;
 		goto parse_error;
+	}
 	if (n > 0) {
-		memmove(s->buf, s->buf + n, s->len - (size_t)n);
-		s->len -= (size_t)n;
-		t->buffered -= (size_t)n;
+		memmove(s->buf, s->buf + n, s->len - n);
+		s->len -= n;
+		t->buffered -= n;
 	}
 	if (s->len == 0 && s->cap > 65536) {
 		free(s->buf);
@@ -329,7 +364,7 @@ parse_error:
 	stats_add(t->st, STAT_DROP_PARSE, 1);
 	corr_count(&c->app, PSTAT_PARSE_ERRORS);
 	c->app.need[dir] = 0;
-	stream_drop_buf(t, s);
+	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_PARSE);
 }
 
 static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint64_t ts)
@@ -344,7 +379,7 @@ static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	/* The parser sees the end; an unfinished message in the buffer is gone with it. */
 	if (c->app.cfg->ops->fin)
 		c->app.cfg->ops->fin(&c->app, dir, ts);
-	stream_drop_buf(t, s);
+	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_CLOSE);
 }
 
 /* Segment starting exactly at next_seq. cap bytes held of wire bytes. */
@@ -503,7 +538,9 @@ static void stream_free(struct tcp_tracker *t, struct stream *s)
 {
 	while (s->ooo)
 		free(seg_unlink(t, s));
-	stream_drop_buf(t, s);
+	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_CLOSE);
+	if (s->delivered != s->consumed + s->dropped)
+		stats_add(t->st, STAT_TCP_BYTES_UNBALANCED, 1);
 	free(s->buf);
 	s->buf = NULL;
 	s->cap = 0;

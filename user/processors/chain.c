@@ -276,6 +276,30 @@ int proc_chain_parse(const struct cfg_node *n, struct proc_chain **out, struct c
 	return 0;
 }
 
+int proc_chain_prepend(struct proc_chain **dst, struct proc_chain *front)
+{
+	struct proc *v;
+	size_t n;
+
+	if (!front)
+		return 0;
+	if (!*dst) {
+		*dst = front;
+		return 0;
+	}
+	n = front->n + (*dst)->n;
+	if (!(v = calloc(n, sizeof(*v))))
+		return -ENOMEM;
+	memcpy(v, front->v, front->n * sizeof(*v));
+	memcpy(v + front->n, (*dst)->v, (*dst)->n * sizeof(*v));
+	free((*dst)->v);
+	(*dst)->v = v;
+	(*dst)->n = n;
+	free(front->v); /* the processors moved to *dst */
+	free(front);
+	return 0;
+}
+
 /* ---- running ---- */
 
 enum proc_verdict proc_chain_run(const struct proc_chain *c, json_t *ev, struct stats *st)

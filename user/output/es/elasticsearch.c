@@ -321,6 +321,22 @@ static void es_cfg_free(void *priv)
 	free(c);
 }
 
+static void client_cfg(const struct es_cfg *c, struct es_client_cfg *cc)
+{
+	cc->hosts = &c->hosts;
+	cc->username = c->username;
+	cc->password = c->password;
+	cc->api_key = c->api_key;
+	cc->headers = &c->headers;
+	cc->ca_files = &c->ssl_cas;
+	cc->verify = c->verify;
+	cc->proxy_url = c->proxy_url;
+	cc->proxy_disable = c->proxy_disable;
+	cc->timeout_ns = c->timeout;
+	cc->compression_level = (int)c->compression_level;
+	cc->conns = (int)c->worker;
+}
+
 /* ---- checks at config load ---- */
 
 /* An error at the node of key (dotted, from the top), or naming key if it is not in the tree. */
@@ -998,18 +1014,7 @@ static void *es_open(const void *priv, const struct config *cfg, struct stats *s
 	}
 	o->tpl = &c->tpl;
 	o->tpl_done = !c->tpl.enabled;
-	cc.hosts = &c->hosts;
-	cc.username = c->username;
-	cc.password = c->password;
-	cc.api_key = c->api_key;
-	cc.headers = &c->headers;
-	cc.ca_files = &c->ssl_cas;
-	cc.verify = c->verify;
-	cc.proxy_url = c->proxy_url;
-	cc.proxy_disable = c->proxy_disable;
-	cc.timeout_ns = c->timeout;
-	cc.compression_level = (int)c->compression_level;
-	cc.conns = (int)c->worker;
+	client_cfg(c, &cc);
 	o->client = es_client_new(&cc, err, sizeof(err));
 	if (!o->client) {
 		fprintf(stderr, "xdpbeat: %s\n", err);
@@ -1079,6 +1084,66 @@ static void es_close(void *out)
 	free(o);
 }
 
+/* GET / on one host: "talk to server... OK" and the version, as `beat test output` prints them. */
+static int test_host(const struct es_cfg *c, const char *host, FILE *out)
+{
+	char *one[] = { (char *)host };
+	struct strlist hosts = { .v = one, .n = 1 };
+	struct es_client_cfg cc = { 0 };
+	struct es_req req = { .method = "GET", .path = "/" };
+	struct es_req *reqs[] = { &req };
+	atomic_bool stop = false;
+	struct es_client *cl;
+	char err[300];
+	json_t *root;
+	int rc = 1;
+
+	client_cfg(c, &cc);
+	cc.hosts = &hosts;
+	cc.conns = 1;
+	fprintf(out, "elasticsearch: %s...\n  parse url... ", host);
+	if (!(cl = es_client_new(&cc, err, sizeof(err)))) {
+		fprintf(out, "ERROR %s\n", err);
+		return 1;
+	}
+	fprintf(out, "OK\n  connection... ");
+	es_client_run(cl, reqs, 1, &stop);
+	if (!req.status) {
+		fprintf(out, "ERROR %s\n", req.errmsg[0] ? req.errmsg : strerror(-req.err));
+	} else {
+		fprintf(out, "OK\n  TLS... %s\n  talk to server... ",
+			strncmp(es_client_host(cl, 0), "https:", 6) ? "WARN secure connection disabled" : "OK");
+		root = req.status == 200 ? json_loadb(req.resp.p, req.resp.len, 0, NULL) : NULL;
+		if (root && json_is_string(json_object_get(json_object_get(root, "version"), "number"))) {
+			fprintf(out, "OK\n  version: %s\n",
+				json_string_value(json_object_get(json_object_get(root, "version"), "number")));
+			rc = 0;
+		} else {
+			fprintf(out, "ERROR HTTP %ld%s\n", req.status, root ? ", no version in the answer" : "");
+		}
+		json_decref(root);
+	}
+	es_req_reset(&req);
+	json_buf_free(&req.resp);
+	es_client_free(cl);
+	return rc;
+}
+
+static int es_test(const void *priv, FILE *out)
+{
+	const struct es_cfg *c = priv;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->hosts.n; i++)
+		rc |= test_host(c, c->hosts.v[i], out);
+	return rc;
+}
+
+static const char *es_template(const void *priv)
+{
+	return ((const struct es_cfg *)priv)->tpl_body;
+}
+
 const struct output_ops elasticsearch_output_ops = {
 	.name = "elasticsearch",
 	.cfg_fields = es_fields,
@@ -1088,4 +1153,6 @@ const struct output_ops elasticsearch_output_ops = {
 	.open = es_open,
 	.publish = es_publish,
 	.close = es_close,
+	.test = es_test,
+	.template_body = es_template,
 };

@@ -1,0 +1,63 @@
+/*
+ * logging.*: where xdpbeat's messages (stderr) go. logging.to_files sends
+ * them to logging.files.path/name (mode logging.files.permissions), the
+ * older files rotated to name.1 .. name.<keepfiles-1> at start; -e keeps
+ * stderr. logging.selectors "*" or "bpf" turn on libbpf's messages.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/fs.h"
+
+static void rotate(const char *base, int64_t keep)
+{
+	char from[4300], to[4300];
+
+	for (int64_t i = keep - 1; i >= 1; i--) {
+		snprintf(to, sizeof(to), "%s.%lld", base, (long long)i);
+		if (i == 1)
+			snprintf(from, sizeof(from), "%s", base);
+		else
+			snprintf(from, sizeof(from), "%s.%lld", base, (long long)(i - 1));
+		rename(from, to);
+	}
+}
+
+int cli_log_setup(struct opts *o, const struct config *cfg)
+{
+	const struct log_cfg *l = &cfg->log;
+	char dir[4096], path[4200];
+	int fd;
+
+	if (strlist_has(&l->selectors, "*", false) || strlist_has(&l->selectors, "bpf", false))
+		o->capture.debug = true;
+	if (o->log_stderr || (!l->to_files && l->to_stderr))
+		return 0;
+	if (!l->to_files) { /* to_stderr: false and to_files: false: nowhere, as Beats */
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	} else {
+		snprintf(dir, sizeof(dir), "%s", l->files_path ? l->files_path : o->path_logs ? o->path_logs : "logs");
+		snprintf(path, sizeof(path), "%s/%s", dir, l->files_name ? l->files_name : "xdpbeat");
+		if (mkdir_p(dir, 0750)) {
+			fprintf(stderr, "xdpbeat: logging.files.path %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+		rotate(path, l->keepfiles);
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, (mode_t)l->permissions);
+		if (fd >= 0)
+			fchmod(fd, (mode_t)l->permissions);
+	}
+	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+		fprintf(stderr, "xdpbeat: logging: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
