@@ -46,7 +46,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test unit golden e2e run bench fuzz fuzz-build fuzz-smoke soak clean vmlinux format format-check
+.PHONY: all deps test unit golden e2e run bench fuzz fuzz-build fuzz-smoke soak attack clean vmlinux format format-check
 # Skeletons and BPF objects are kept (not intermediate files make deletes).
 .SECONDARY: $(SKELS) $(BPF_OBJ)
 
@@ -109,6 +109,7 @@ test: deps
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
 	$(MAKE) fuzz S=30
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=15 ./tests/soak.sh
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ATTACK_SCALE=small ./tests/attack/run.sh
 
 # Coverage-guided fuzzing (libFuzzer, build-fuzz/): `make fuzz T=pipeline S=600` runs one
 # target S seconds on its committed corpus; without T every target runs S (default 30) seconds.
@@ -124,6 +125,9 @@ fuzz-smoke: all
 
 soak: all
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=$${SOAK_SECONDS:-600} ./tests/soak.sh
+
+attack: all
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ./tests/attack/run.sh
 
 run: deps
 	$(MAKE) all

@@ -169,6 +169,28 @@ struct queue_cfg {
 	uint64_t disk_max_size;
 };
 
+/* Least privilege after start-up (include/harden.h). */
+struct run_as_cfg {
+	bool enabled; /* xdpbeat.run_as.enabled (default true; only acts when started as root) */
+	char *user; /* xdpbeat.run_as.user, NULL = "nobody" */
+	char *group; /* xdpbeat.run_as.group, NULL = the user's primary group */
+};
+
+enum seccomp_action {
+	SECCOMP_ACT_ERRNO, /* refused with EPERM (default) */
+	SECCOMP_ACT_KILL, /* the whole process is killed */
+	SECCOMP_ACT_TRAP, /* SIGSYS */
+	SECCOMP_ACT_LOG, /* allowed and logged by the kernel */
+	SECCOMP_ACT_ALLOW,
+};
+
+struct seccomp_cfg {
+	bool enabled; /* seccomp.enabled (default true) */
+	char *default_action; /* seccomp.default_action: errno, kill, kill_process, trap, log */
+	struct strlist allow; /* seccomp.syscalls entries with action allow: added to the default policy */
+	struct strlist deny; /* entries with another action: removed from it */
+};
+
 /* logging.* (applied by user/cli/cli_log.c) */
 struct log_cfg {
 	char *level; /* debug, info, warning, error, critical */
@@ -192,6 +214,8 @@ struct config {
 	size_t nprotos;
 	struct output_cfg outputs[4];
 	size_t noutputs;
+	struct run_as_cfg run_as; /* xdpbeat.run_as */
+	struct seccomp_cfg seccomp; /* seccomp.* */
 	struct proc_chain *processors; /* top-level processors (NULL: none), include/processors.h */
 	struct cfg_node *setup; /* setup.* subtree, read by outputs that need it */
 	/* Beats' general settings: name, tags, fields, fields_under_root (applied to events) */

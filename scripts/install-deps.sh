@@ -9,7 +9,7 @@ PACKAGES=(
 	libbpf-dev libelf-dev zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libpcap-dev libcriterion-dev
 	tcpdump tshark nginx-light wrk curl iperf3 procps psmisc
 	dnsmasq dnsutils dnsperf memcached libmemcached-tools
-	python3-elasticsearch jq openssl
+	python3-elasticsearch jq openssl time
 	mariadb-server mariadb-client libdbd-mariadb-perl
 	postgresql postgresql-client postgresql-contrib python3-psycopg2
 	python3-thrift thrift-compiler

@@ -14,6 +14,7 @@
 #include "capture.h"
 #include "cli/cli.h"
 #include "event/agent.h"
+#include "harden.h"
 #include "input.h"
 #include "output.h"
 #include "pipeline.h"
@@ -70,7 +71,8 @@ static struct config *reload_config(const struct opts *o, struct capture *cap, s
 		config_free(cfg);
 		return NULL;
 	}
-	fprintf(stderr, "xdpbeat: configuration reloaded (xdpbeat.tcp, queue and outputs need a restart)\n");
+	fprintf(stderr,
+		"xdpbeat: configuration reloaded (xdpbeat.interfaces, which needs privilege, xdpbeat.tcp, queue, outputs, run_as and seccomp need a restart)\n");
 	return cfg;
 }
 
@@ -182,7 +184,9 @@ int main(int argc, char **argv)
 	pl = pipeline_new(cfg, st, sink, pub);
 	if (!pl)
 		goto cleanup;
-	set_agent(pl, cfg, o.path_data);
+	set_agent(pl, cfg, o.path_data); /* path.data/meta.json: before the privileges go */
+	if (harden_start(cfg, !o.pcap))
+		goto cleanup;
 	if (o.pcap)
 		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;
 	else

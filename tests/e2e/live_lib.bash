@@ -8,6 +8,8 @@ fail=0
 LIVE_PIDS=()
 LIVE_NETNS=()
 LIVE_TMP=$(mktemp -d /tmp/xdpbeat-live.XXXXXX)
+# The daemon re-reads its config on SIGHUP as xdpbeat.run_as.user (nobody).
+chmod 755 "$LIVE_TMP"
 
 check() { # description, exit status (0 = ok)
 	if [ "$2" = 0 ]; then

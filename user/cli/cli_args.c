@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		   "                     relative to --path.config\n"
 		   "  -E K=V             override one setting, e.g. -E output.console.enabled=false\n"
 		   "  -I FILE            read packets from a pcap file instead of capturing live\n"
+		   "  -u USER[:GROUP]    run as USER (GROUP) once started (default nobody; see README)\n"
 		   "  -t                 check the configuration and exit (with -I: replay, as -I always does)\n"
 		   "  -e                 log to stderr (disables logging.to_files)\n"
 		   "  -d SELECTORS       debug selectors, \"*\" or \"bpf\" for libbpf's messages; -d alone too\n"
@@ -80,6 +81,26 @@ static void glue_debug_selector(int argc, char **argv)
 	}
 }
 
+/* -u user[:group]: the same as -E xdpbeat.run_as.user=user -E xdpbeat.run_as.group=group. */
+static int run_as_overrides(struct opts *o, const char *arg)
+{
+	static char user[300], group[300];
+	const char *colon = strchr(arg, ':');
+	int ulen = colon ? (int)(colon - arg) : (int)strlen(arg);
+
+	if (o->noverrides + 2 > CLI_MAX_OVERRIDES || ulen == 0 || ulen > 256 || (colon && strlen(colon + 1) > 256)) {
+		fprintf(stderr, "xdpbeat: -u expects user[:group]\n");
+		return -1;
+	}
+	snprintf(user, sizeof(user), "xdpbeat.run_as.user=%.*s", ulen, arg);
+	o->overrides[o->noverrides++] = user;
+	if (colon && colon[1]) {
+		snprintf(group, sizeof(group), "xdpbeat.run_as.group=%s", colon + 1);
+		o->overrides[o->noverrides++] = group;
+	}
+	return 0;
+}
+
 static int set_opt(struct opts *o, int c, const char *arg)
 {
 	switch (c) {
@@ -96,6 +117,8 @@ static int set_opt(struct opts *o, int c, const char *arg)
 	case 'I':
 		o->pcap = arg;
 		return 0;
+	case 'u':
+		return run_as_overrides(o, arg);
 	case 't':
 		o->test_config = true;
 		return 0;
@@ -173,7 +196,7 @@ int cli_parse(int argc, char **argv, struct opts *o, bool *done)
 	*done = false;
 	o->strict_perms = true;
 	glue_debug_selector(argc, argv);
-	while ((c = getopt_long(argc, argv, "c:E:I:ted::Vh", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:E:I:u:ted::Vh", longs, NULL)) != -1) {
 		if (c == 'V') {
 			printf("xdpbeat version %s\n", XDPBEAT_VERSION);
 			*done = true;

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "config_priv.h"
+#include "harden.h"
 #include "netlist.h"
 #include "output.h"
 #include "processors.h"
@@ -425,6 +426,25 @@ static const struct cfg_field tcp_fields[] = {
 	CFG_END,
 };
 
+static const struct cfg_field run_as_fields[] = {
+	C_FIELD("enabled", CFG_BOOL, run_as.enabled),
+	C_FIELD("user", CFG_STRING, run_as.user),
+	C_FIELD("group", CFG_STRING, run_as.group),
+	CFG_END,
+};
+
+static int set_seccomp_syscalls(void *base, const struct cfg_node *n, struct cfg_err *err)
+{
+	return config_set_seccomp_syscalls(&((struct config *)base)->seccomp, n, err);
+}
+
+static const struct cfg_field seccomp_fields[] = {
+	C_FIELD("enabled", CFG_BOOL, seccomp.enabled),
+	C_FIELD("default_action", CFG_STRING, seccomp.default_action),
+	C_CUSTOM("syscalls", set_seccomp_syscalls),
+	CFG_END,
+};
+
 static const struct cfg_field xdpbeat_fields[] = {
 	C_CUSTOM("interfaces", config_set_interfaces),
 	C_CUSTOM("snaplen", set_snaplen),
@@ -432,6 +452,7 @@ static const struct cfg_field xdpbeat_fields[] = {
 	C_FIELD("stats_period", CFG_DURATION, stats_period),
 	C_FIELD("shutdown_timeout", CFG_DURATION, shutdown_timeout),
 	C_SECTION("tcp", tcp_fields),
+	C_SECTION("run_as", run_as_fields),
 	C_CUSTOM("protocols", set_protocols),
 	C_CUSTOM("flows", config_unused_section),
 	C_CUSTOM("procs", config_unused_section),
@@ -519,6 +540,7 @@ static const struct cfg_field top_fields[] = {
 	C_CUSTOM("cloud", config_unused_section),
 	C_CUSTOM("processors", config_set_processors),
 	C_SECTION("logging", logging_fields),
+	C_SECTION("seccomp", seccomp_fields),
 	CFG_END,
 };
 
@@ -533,6 +555,8 @@ static int set_defaults(struct config *c)
 	c->snaplen = 65535;
 	c->ring_size = 8 * MIB;
 	c->stats_period = 30 * SEC;
+	c->run_as.enabled = true;
+	c->seccomp.enabled = true;
 	c->shutdown_timeout = 5 * SEC;
 	c->tcp.idle_timeout = 60 * SEC;
 	c->tcp.max_connections = 65536;
@@ -680,6 +704,7 @@ void config_free(struct config *c)
 	free(c->log.files_name);
 	strlist_free(&c->log.selectors);
 	proc_chain_free(c->processors);
+	harden_cfg_free(&c->run_as, &c->seccomp);
 	free(c->queue.disk_path);
 	cfg_node_free(c->tree);
 	free(c->file);
