@@ -12,7 +12,10 @@
 
 struct keystore;
 
-/* Open path; a missing file is an empty keystore (*exists false). NULL + why on bad mode/owner/content. */
+/*
+ * Open path; a missing file is an empty keystore (*exists false), and so is one we may not read
+ * (EACCES: why says so, for a warning). NULL + why on bad mode/owner/content.
+ */
 struct keystore *keystore_open(const char *path, bool *exists, char *why, size_t len);
 void keystore_free(struct keystore *ks);
 const char *keystore_get(const struct keystore *ks, const char *key);

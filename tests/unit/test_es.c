@@ -123,6 +123,24 @@ Test(es, doc_id_is_stable_and_content_derived)
 		cr_assert(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", a[i]));
 }
 
+/* The same traffic read by another start (a new agent.ephemeral_id) gets the same id; other fields still count. */
+Test(es, doc_id_leaves_out_the_ephemeral_id)
+{
+	static const char e1[] = "{\"x\":1,\"agent\":{\"ephemeral_id\":\"11111111-aaaa\",\"id\":\"z\"}}";
+	static const char e2[] = "{\"x\":1,\"agent\":{\"ephemeral_id\":\"22222222-bbbbbb\",\"id\":\"z\"}}";
+	static const char e3[] = "{\"x\":2,\"agent\":{\"ephemeral_id\":\"11111111-aaaa\",\"id\":\"z\"}}";
+	static const char cut[] = "{\"x\":1,\"agent\":{\"ephemeral_id\":\"1111";
+	char a[ES_ID_LEN + 1], b[ES_ID_LEN + 1], c[ES_ID_LEN + 1], d[ES_ID_LEN + 1];
+
+	es_doc_id(e1, sizeof(e1) - 1, a);
+	es_doc_id(e2, sizeof(e2) - 1, b);
+	es_doc_id(e3, sizeof(e3) - 1, c);
+	es_doc_id(cut, sizeof(cut) - 1, d); /* no closing quote: hashed whole, no over-read */
+	cr_assert_str_eq(a, b);
+	cr_assert_str_neq(a, c);
+	cr_assert_str_neq(a, d);
+}
+
 Test(es, siphash_reference_vectors)
 {
 	uint8_t key[16], msg[64], out[16];

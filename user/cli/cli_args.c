@@ -255,10 +255,16 @@ int cli_check_perms(const struct opts *o)
 	return 0;
 }
 
+/*
+ * The keystore is read once, by the first load: a SIGHUP reload runs after
+ * the privileges are dropped and uses the same values (a changed keystore
+ * takes effect at the next start).
+ */
+static struct keystore *loaded_keystore;
+
 struct config *cli_load_config(const struct opts *o)
 {
 	char path[4200], why[600];
-	struct keystore *ks;
 	struct cfg_resolver r = { .keystore = keystore_lookup };
 	struct config *cfg;
 	struct cfg_err err;
@@ -266,17 +272,21 @@ struct config *cli_load_config(const struct opts *o)
 
 	if (cli_check_perms(o))
 		return NULL;
-	snprintf(path, sizeof(path), "%s/xdpbeat.keystore", o->path_data);
-	ks = keystore_open(path, &exists, why, sizeof(why));
-	if (!ks) {
-		fprintf(stderr, "xdpbeat: keystore: %s\n", why);
-		return NULL;
+	if (!loaded_keystore) {
+		snprintf(path, sizeof(path), "%s/xdpbeat.keystore", o->path_data);
+		why[0] = '\0';
+		loaded_keystore = keystore_open(path, &exists, why, sizeof(why));
+		if (!loaded_keystore) {
+			fprintf(stderr, "xdpbeat: keystore: %s\n", why);
+			return NULL;
+		}
+		if (why[0])
+			fprintf(stderr, "xdpbeat: warning: keystore: %s\n", why);
 	}
-	r.ctx = ks;
+	r.ctx = loaded_keystore;
 	config_set_resolver(&r);
 	cfg = config_load(o->config, o->overrides, o->noverrides, &err);
 	config_set_resolver(NULL);
-	keystore_free(ks);
 	if (!cfg) {
 		fprintf(stderr, "xdpbeat: configuration error: %s\n", err.msg);
 		return NULL;

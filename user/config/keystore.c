@@ -50,6 +50,10 @@ struct keystore *keystore_open(const char *path, bool *exists, char *why, size_t
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT)
 		return ks_new(json_object());
+	if (fd < 0 && errno == EACCES) { /* e.g. a user that may not enter path.data: no keystore, said in why */
+		snprintf(why, len, "%s: %s, not used", path, strerror(errno));
+		return ks_new(json_object());
+	}
 	if (fd < 0) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
 		return NULL;

@@ -247,7 +247,23 @@ void es_doc_id(const char *line, size_t len, char out[ES_ID_LEN + 1])
 	uint8_t h[16];
 	size_t o = 0;
 
-	es_siphash(key, line, len, h, sizeof(h));
+	/*
+	 * agent.ephemeral_id is new at every start: left out of the hash, so the
+	 * same traffic read again (a replayed pcap, a restart) gets the same ids.
+	 */
+	static const char eph[] = "\"ephemeral_id\":\"";
+	const char *at = memmem(line, len, eph, sizeof(eph) - 1);
+	const char *end = at ? memchr(at + sizeof(eph) - 1, '"', len - (size_t)(at + sizeof(eph) - 1 - line)) : NULL;
+
+	if (end) {
+		uint8_t parts[32];
+
+		es_siphash(key, line, (size_t)(at - line), parts, 16);
+		es_siphash(key, end, len - (size_t)(end - line), parts + 16, 16);
+		es_siphash(key, parts, sizeof(parts), h, sizeof(h));
+	} else {
+		es_siphash(key, line, len, h, sizeof(h));
+	}
 	/* 15 bytes = 120 bits = 20 base64url characters */
 	for (size_t i = 0; i < 15; i += 3) {
 		uint32_t v = (uint32_t)h[i] << 16 | (uint32_t)h[i + 1] << 8 | h[i + 2];
