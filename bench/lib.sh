@@ -174,3 +174,18 @@ vs_tshark_table() {
 	echo "| xdpbeat -I, events to a file (rotating file output) | $4 | $(rate "$1" "$4") | $(ratio "$5" "$4")x faster |"
 	echo "| $6 > /dev/null | $5 | $(rate "$2" "$5") | 1.0 |"
 }
+
+# The config of a pcap -> NDJSON protocol bench: PROTO on PORT, events to the
+# rotating file output in DIR (large files: no rotation during a run).
+#   bench_file_yml PROTO PORT DIR > file.yml
+bench_file_yml() {
+	cat <<YML
+xdpbeat.protocols:
+  - type: $1
+    ports: [$2]
+output.console.enabled: false
+output.file:
+  path: $3
+  rotate_every_kb: 1048576
+YML
+}

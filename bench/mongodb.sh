@@ -45,15 +45,7 @@ record_pcap() {
 
 [ -s "$PCAP" ] && [ -s "$PORTFILE" ] || record_pcap
 port=$(cat "$PORTFILE")
-cat >"$tmp/mongodb.yml" <<YML
-xdpbeat.protocols:
-  - type: mongodb
-    ports: [$port]
-output.console.enabled: false
-output.file:
-  path: $tmp
-  rotate_every_kb: 1048576
-YML
+bench_file_yml mongodb "$port" "$tmp" >"$tmp/mongodb.yml"
 "$XDPBEAT" -I "$PCAP" -c "$tmp/mongodb.yml" 2>"$tmp/stats.txt"
 txns=$(cat "$tmp"/xdpbeat*.ndjson | grep -c . || true)
 replies=$(tshark -r "$PCAP" -d tcp.port=="$port",mongo -Y 'mongo.response_to > 0' -T fields -e frame.number 2>/dev/null | wc -l)

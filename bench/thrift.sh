@@ -53,15 +53,7 @@ record_pcap() {
 
 [ -s "$PCAP" ] && [ -s "$PORTFILE" ] || record_pcap
 port=$(cat "$PORTFILE")
-cat >"$tmp/thrift.yml" <<YML
-xdpbeat.protocols:
-  - type: thrift
-    ports: [$port]
-output.console.enabled: false
-output.file:
-  path: $tmp
-  rotate_every_kb: 1048576
-YML
+bench_file_yml thrift "$port" "$tmp" >"$tmp/thrift.yml"
 "$XDPBEAT" -I "$PCAP" -c "$tmp/thrift.yml" 2>"$tmp/stats.txt"
 txns=$(cat "$tmp"/xdpbeat-*.ndjson | grep -c . || true)
 replies=$(tshark -r "$PCAP" -d tcp.port=="$port",thrift -Y 'thrift.mtype == 2' -T fields -e frame.number 2>/dev/null | wc -l)
