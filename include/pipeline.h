@@ -18,6 +18,9 @@
 typedef void (*event_sink_fn)(void *ctx, const char *json, size_t len, uint64_t ts);
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx);
+/* One of `shares` pipelines (workers): each gets 1/shares of cfg->tcp's max_connections and max_total_bytes. */
+struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, struct stats *st, event_sink_fn sink,
+				    void *sink_ctx);
 /* agent.* of every event from now on (event_writer_set_agent). */
 void pipeline_set_agent(struct pipeline *pl, const char *json, size_t len);
 /* Process one packet. Advances the clock to pkt->ts. */

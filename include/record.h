@@ -40,6 +40,9 @@ enum xb_match {
 	XB_MATCH_SRC = 2,
 };
 
+/* Ring buffers (worker threads) at most: the size of the rings map. */
+#define XB_MAX_RINGS 64
+
 /* Record flags. */
 #define XB_F_TRUNCATED 0x01 /* payload bytes past this record were not sent */
 
