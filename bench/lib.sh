@@ -159,6 +159,18 @@ bench_tcpdump_stop() {
 	CAPTURE_LINGER=0 capture_stop
 }
 
+# The HTTP bench capture (wrk -t1 -c8 -d3s against nginx on loopback, port $1), made once
+# into the bench cache; prints its path.
+bench_http_pcap() {
+	local pcap=$BENCH_CACHE/http_wrk.pcap
+	if [ ! -s "$pcap" ]; then
+		start_nginx "$1" >&2
+		capture_lo "$pcap" "$1" wrk -t1 -c8 -d3s "http://127.0.0.1:$1/" > /dev/null
+		stop_nginx
+	fi
+	echo "$pcap"
+}
+
 # CPU seconds (user + system) process $1 has used so far.
 bench_cpu_secs() {
 	awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat" 2>/dev/null

@@ -302,6 +302,8 @@ static int capture_load(struct capture *c, const struct config *cfg, uint32_t ri
 	c->skel->rodata->snaplen = snap;
 	c->skel->rodata->wakeup_bytes = ring / 4 < CAPTURE_WAKEUP_MAX ? ring / 4 : CAPTURE_WAKEUP_MAX;
 	ret = capture_rings_create(c->skel, c->nrings, ring, fds);
+	if (ret == -EPERM || ret == -EACCES)
+		return load_error(ret, err, errlen);
 	if (ret) {
 		snprintf(err, errlen, "ring buffers (%u of %u bytes): %s", c->nrings, ring, strerror(-ret));
 		return ret;

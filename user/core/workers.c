@@ -173,9 +173,13 @@ static void apply_configs(struct worker *w)
 
 /* ---- live ---- */
 
+/* A config published by SIGHUP applies from the next packet on (one atomic load per packet). */
 static void on_packet(void *ctx, const struct packet *pkt)
 {
-	pipeline_packet(ctx, pkt);
+	struct worker *w = ctx;
+
+	apply_configs(w);
+	pipeline_packet(w->pl, pkt);
 }
 
 static void *live_main(void *arg)
@@ -184,16 +188,15 @@ static void *live_main(void *arg)
 	struct workers *ws = w->ws;
 
 	while (!atomic_load(&ws->quit) && !atomic_load(ws->stop)) {
-		int n = capture_poll(ws->cap, w->idx, LIVE_POLL_MS, on_packet, w->pl);
+		int n = capture_poll(ws->cap, w->idx, LIVE_POLL_MS, on_packet, w);
 
 		if (n < 0 && n != -EINTR) {
 			atomic_store(&w->err, n);
 			break;
 		}
 		pipeline_tick(w->pl, capture_now(ws->cap));
-		apply_configs(w);
 	}
-	capture_poll(ws->cap, w->idx, 0, on_packet, w->pl);
+	capture_poll(ws->cap, w->idx, 0, on_packet, w);
 	pipeline_flush(w->pl);
 	return NULL;
 }
