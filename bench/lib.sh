@@ -159,13 +159,14 @@ bench_tcpdump_stop() {
 	CAPTURE_LINGER=0 capture_stop
 }
 
-# The HTTP bench capture (wrk -t1 -c8 -d3s against nginx on loopback, port $1), made once
-# into the bench cache; prints its path.
+# The HTTP bench capture (wrk -t1 -c${2:-8} -d3s against nginx on loopback, port $1), made
+# once into the bench cache; prints its path.
 bench_http_pcap() {
-	local pcap=$BENCH_CACHE/http_wrk.pcap
+	local conns=${2:-8} pcap=$BENCH_CACHE/http_wrk.pcap
+	[ "$conns" = 8 ] || pcap=$BENCH_CACHE/http_wrk_c$conns.pcap
 	if [ ! -s "$pcap" ]; then
 		start_nginx "$1" >&2
-		capture_lo "$pcap" "$1" wrk -t1 -c8 -d3s "http://127.0.0.1:$1/" > /dev/null
+		capture_lo "$pcap" "$1" wrk -t1 -c"$conns" -d3s "http://127.0.0.1:$1/" > /dev/null
 		stop_nginx
 	fi
 	echo "$pcap"

@@ -18,7 +18,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v hey > /dev/null; then
 	exit 0
 fi
 SECS=${LIVE_COST_SECS:-10}
-PORT=$(free_port)
+PORT=$(free_ports 1)
 WORK=$(mktemp -d /tmp/xdpbeat-live-cost.XXXXXX)
 XB_PID=
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
@@ -32,9 +32,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Run time (ns) the xdpbeat programs have used so far (needs kernel.bpf_stats_enabled=1).
-bpf_ns() {
-	bpftool prog show --json | jq '[.[] | select(.name == "xdpbeat_xdp" or .name == "xdpbeat_tc") | .run_time_ns // 0] | add // 0'
+# bpf_stat PID FIELD: run_time_ns or run_cnt summed over the BPF programs daemon PID holds
+# (kernel.bpf_stats_enabled=1), each program once, from the fdinfo of its program fds.
+bpf_stat() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk -v f="$2:" '
+		$1 == "prog_id:" { id = $2 }
+		$1 == f && id != "" { t[id] = $2; id = "" }
+		END { s = 0; for (i in t) s += t[i]; print s }'
 }
 
 us_per() { awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", s * 1e6 / n; else print "n/a" }'; }
@@ -60,13 +64,15 @@ for w in 1 0; do
 	yml $w > "$WORK/live-$w.yml"
 	bench_xb_start "$WORK/live-$w.yml" "$WORK/xb-$w.err" || exit 0
 	nw=$(grep -o 'with [0-9]* worker' "$WORK/xb-$w.err" | awk '{print $2}')
-	CAPTURE_LOG=$WORK/tcpdump.err capture_start lo "$WORK/live-$w.pcap" "tcp port $PORT"
+	CAPTURE_LOG=$WORK/tcpdump.err capture_start lo "$WORK/live-$w.pcap" "tcp port $PORT" -B 262144
 	cpu0=$(bench_cpu_secs "$XB_PID")
-	bpf0=$(bpf_ns)
+	bpf0=$(bpf_stat "$XB_PID" run_time_ns)
+	runs0=$(bpf_stat "$XB_PID" run_cnt)
 	timeout $((SECS + 30)) hey -c 50 -q 200 -z "${SECS}s" "http://127.0.0.1:$PORT/" > "$WORK/hey.txt" 2>&1
 	sleep 1 # the daemon takes what is left in its rings
 	cpu1=$(bench_cpu_secs "$XB_PID")
-	bpf1=$(bpf_ns)
+	bpf1=$(bpf_stat "$XB_PID" run_time_ns)
+	runs1=$(bpf_stat "$XB_PID" run_cnt)
 	CAPTURE_LINGER=0 capture_stop
 	bench_xb_stop
 	tx=$(bench_xb_stat "$WORK/xb-$w.err" http.transactions)
@@ -77,7 +83,8 @@ for w in 1 0; do
 	rtx=$(bench_xb_stat "$WORK/rp.err" http.transactions)
 	rcpu=$(awk '{print $1 + $2}' "$WORK/time")
 	live=$(awk -v c="$live_cpu" -v b="$live_bpf" 'BEGIN {print c + b}')
-	ROWS+=("| $nw | $(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/hey.txt") | $tx | $(us_per "$live_cpu" "$tx") | $(us_per "$live_bpf" "$tx") | **$(us_per "$live" "$tx")** | $rtx | $(us_per "$rcpu" "$rtx") | $(awk -v l="$(us_per "$live" "$tx")" -v r="$(us_per "$rcpu" "$rtx")" 'BEGIN { if (r > 0) printf "%.2f", l / r; else print "n/a" }')x |")
+	ns_run=$(awk -v t="$((bpf1 - bpf0))" -v n="$((runs1 - runs0))" 'BEGIN { if (n > 0) printf "%.0f", t / n; else print "n/a" }')
+	ROWS+=("| $nw | $(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/hey.txt") | $tx | $(us_per "$live_cpu" "$tx") | $(us_per "$live_bpf" "$tx") ($((runs1 - runs0)) runs, $ns_run ns each) | **$(us_per "$live" "$tx")** | $rtx | $(us_per "$rcpu" "$rtx") | $(awk -v l="$(us_per "$live" "$tx")" -v r="$(us_per "$rcpu" "$rtx")" 'BEGIN { if (r > 0) printf "%.2f", l / r; else print "n/a" }')x |")
 done
 echo "hey -c 50 -q 200 -z ${SECS}s against nginx on lo; tcpdump writes the same packets to a pcap, which xdpbeat -I then reads. CPU per transaction in µs."
 echo

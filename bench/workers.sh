@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Flow-sharded workers: the HTTP bench pcap -> NDJSON (file output) with
+# Flow-sharded workers: an HTTP pcap of 128 keep-alive connections (wrk
+# against nginx on loopback) -> NDJSON (file output) with
 # xdpbeat.workers 1, 2 and 4 on every core of this machine, median wall
 # time of 3 runs each, side by side; CPU time (user + system) per
 # transaction beside it. Prints markdown.
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 PORT=18081
 trap stop_nginx EXIT
-PCAP=$(bench_http_pcap $PORT)
+PCAP=$(bench_http_pcap $PORT 128)
 out=$(mktemp -d)
 trap 'stop_nginx; rm -rf "$out"' EXIT
 
@@ -32,7 +33,7 @@ for w in 1 2 4; do
 done
 echo "### Workers: HTTP pcap -> NDJSON file, $(nproc) cores"
 echo
-echo "pcap: the HTTP bench capture (wrk -t1 -c8 -d3s against nginx on loopback), ${events[1]} transactions; every core available."
+echo "pcap: wrk -t1 -c128 -d3s against nginx on loopback, ${events[1]} transactions over 128 connections; every core available."
 echo
 echo "| xdpbeat.workers | median of 3 wall (s) | transactions/s | speed-up vs 1 | CPU µs per transaction | events |"
 echo "|---|---|---|---|---|---|"

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,7 @@ static void *live_main(void *arg)
 static int start_threads(struct workers *ws, void *(*fn)(void *))
 {
 	for (unsigned i = 0; i < ws->n; i++) {
+		char name[16];
 		int rc = pthread_create(&ws->w[i]->th, NULL, fn, ws->w[i]);
 
 		if (rc) {
@@ -211,6 +213,8 @@ static int start_threads(struct workers *ws, void *(*fn)(void *))
 			return -rc;
 		}
 		ws->w[i]->started = true;
+		snprintf(name, sizeof(name), "xdpbeat-w%u", i);
+		pthread_setname_np(ws->w[i]->th, name); /* as top -H and perf show it */
 	}
 	return 0;
 }

@@ -208,6 +208,7 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
 	}
 	if (pthread_create(&p->thread, NULL, publisher_main, p) != 0)
 		goto err;
+	pthread_setname_np(p->thread, "xdpbeat-publish");
 	p->thread_started = true;
 	return p;
 err:
