@@ -172,6 +172,15 @@ bench_http_pcap() {
 	echo "$pcap"
 }
 
+# bpf_stat PID FIELD: run_time_ns or run_cnt summed over the BPF programs daemon PID holds
+# (kernel.bpf_stats_enabled=1), each program once, from the fdinfo of its program fds.
+bpf_stat() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk -v f="$2:" '
+		$1 == "prog_id:" { id = $2 }
+		$1 == f && id != "" { t[id] = $2; id = "" }
+		END { s = 0; for (i in t) s += t[i]; print s }'
+}
+
 # CPU seconds (user + system) process $1 has used so far.
 bench_cpu_secs() {
 	awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat" 2>/dev/null

@@ -32,15 +32,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# bpf_stat PID FIELD: run_time_ns or run_cnt summed over the BPF programs daemon PID holds
-# (kernel.bpf_stats_enabled=1), each program once, from the fdinfo of its program fds.
-bpf_stat() {
-	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk -v f="$2:" '
-		$1 == "prog_id:" { id = $2 }
-		$1 == f && id != "" { t[id] = $2; id = "" }
-		END { s = 0; for (i in t) s += t[i]; print s }'
-}
-
 us_per() { awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", s * 1e6 / n; else print "n/a" }'; }
 
 yml() {

@@ -53,6 +53,14 @@ struct {
 	__type(value, __u16); /* enum proto_id, 0 = not watched */
 } tcp_ports SEC(".maps");
 
+/* Heads-only capture: directions whose segments before end_seq (the value) are not sent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XB_SKIP_ENTRIES);
+	__type(key, struct xb_skip_key);
+	__type(value, __u32);
+} skips SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XB_PORTS_ENTRIES);
@@ -134,7 +142,7 @@ static __always_inline int emit_chunk(void *ctx, const int hook, void *rb, const
 static __always_inline void emit_payload(void *ctx, const int hook, const struct xb_record *hdr, __u32 payload_off,
 					 __u32 wire, __u32 send)
 {
-	__u8 flags = send < wire ? XB_F_TRUNCATED : 0;
+	__u8 flags = (send < wire ? XB_F_TRUNCATED : 0) | hdr->flags;
 	__u32 ring = nrings > 1 ? hdr->flow_hash % nrings : 0;
 	__u32 off = 0, n;
 	void *rb;
@@ -224,6 +232,29 @@ static __always_inline void fill_header(struct xb_record *h, const struct xb_met
 	h->flow_hash = xb_flow_hash(h->family, h->l4proto, h->saddr, h->daddr, h->sport, h->dport);
 }
 
+/*
+ * A segment of wire bytes wholly inside a skip userspace asked for (a body
+ * its parser does not keep). The entry goes once a segment reaches its end.
+ */
+static __always_inline bool skipped(const struct xb_record *h, __u32 wire)
+{
+	struct xb_skip_key k = {};
+	__u32 *end;
+
+	k.family = h->family;
+	k.sport = h->sport;
+	k.dport = h->dport;
+	__builtin_memcpy(k.saddr, h->saddr, 16);
+	__builtin_memcpy(k.daddr, h->daddr, 16);
+	end = bpf_map_lookup_elem(&skips, &k);
+	if (!end)
+		return false;
+	if ((__s32)(*end - (h->seq + wire)) >= 0)
+		return true;
+	bpf_map_delete_elem(&skips, &k);
+	return false;
+}
+
 /* Payload bytes the packet really carries: declared length clamped to what is there. */
 static __always_inline __u32 payload_len(const struct xb_meta *m, __u32 pkt_len)
 {
@@ -256,9 +287,14 @@ static __always_inline void xb_send(void *ctx, const int hook, const struct xb_m
 		send = snaplen;
 	if (send > XB_PAYLOAD_MAX)
 		send = XB_PAYLOAD_MAX;
-	if (wire > send)
-		stat_add(XB_STAT_TRUNC_BYTES, wire - send);
 	fill_header(&hdr, m, hook, ifindex, proto, match, wire);
+	if (wire && m->th && skipped(&hdr, wire)) {
+		send = 0;
+		hdr.flags = XB_F_SKIPPED;
+		stat_add(XB_STAT_SKIPPED_BYTES, wire);
+	} else if (wire > send) {
+		stat_add(XB_STAT_TRUNC_BYTES, wire - send);
+	}
 	if (hook == XB_HOOK_XDP)
 		emit_xdp(ctx, &hdr, m->payload_off, wire, send);
 	else

@@ -34,6 +34,11 @@ struct capture *capture_open(const struct config *cfg, struct stats *st, const s
 int capture_poll(struct capture *c, unsigned ring, int timeout_ms, packet_fn fn, void *ctx);
 /* Ring buffers: cfg->workers (1..XB_MAX_RINGS) at capture_open(). */
 unsigned capture_rings(const struct capture *c);
+/*
+ * Heads-only: the kernel sends the segments of direction k up to end_seq as
+ * skipped records without payload (tcp_set_skip). Any thread. 0 or -errno.
+ */
+int capture_skip(struct capture *c, const struct xb_skip_key *k, uint32_t end_seq);
 /* Rewrite the ports maps from cfg (SIGHUP) without detaching. */
 int capture_set_ports(struct capture *c, const struct config *cfg);
 /* Copy the kernel's per-CPU counters (summed) into st (KERN_* stats). */

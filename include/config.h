@@ -159,6 +159,7 @@ struct tcp_cfg {
 	uint64_t max_stream_bytes; /* buffered per direction */
 	uint64_t max_total_bytes; /* buffered over all streams */
 	int64_t max_ooo_segments; /* out-of-order segments held per direction */
+	uint64_t skip_body_bytes; /* live: bodies a parser passes over, at least this long, stay in the kernel (0 = off) */
 };
 
 struct queue_cfg {

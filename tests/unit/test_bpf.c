@@ -467,6 +467,47 @@ Test(bpf, flow_records_reach_one_ring)
 		cr_assert_gt(seen[i], 0, "64 flows reach every one of 4 rings (ring %u got none)", i);
 }
 
+/* Heads-only: a segment wholly before a direction's skip end goes without payload; the one past it, whole. */
+Test(bpf, skip_map_leaves_out_segments_inside_a_body)
+{
+	static uint8_t buf[4096];
+	struct frame f = tcp4(80, 40000);
+	struct xb_skip_key k = { 0 };
+	const struct xb_record *r;
+	uint32_t end;
+	size_t poff;
+	int fd;
+
+	load(XB_PAYLOAD_MAX);
+	fd = bpf_map__fd(fx.skel->maps.skips);
+	cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &f, &poff)), 1);
+	r = fx.recs[0].r;
+	k.family = r->family;
+	k.sport = r->sport;
+	k.dport = r->dport;
+	memcpy(k.saddr, r->saddr, 16);
+	memcpy(k.daddr, r->daddr, 16);
+	end = f.seq + f.len + f.len / 2;
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &end, BPF_ANY), 0);
+
+	cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &f, &poff)), 1);
+	r = fx.recs[0].r;
+	cr_assert(r->flags & XB_F_SKIPPED);
+	cr_assert_eq(r->cap_len, 0);
+	cr_assert_eq(r->wire_len, f.len);
+	cr_assert_eq(fx.recs[0].size, HDR_SZ, "no payload room reserved");
+
+	f.seq += f.len; /* ends past the skip: sent whole, and the skip is over */
+	cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &f, &poff)), 1);
+	r = fx.recs[0].r;
+	cr_assert_eq(r->flags & XB_F_SKIPPED, 0);
+	cr_assert_eq(r->cap_len, f.len);
+	cr_assert_neq(bpf_map_lookup_elem(fd, &k, &end), 0, "entry deleted");
+	f.seq = 1000; /* a retransmission from before the skip now goes whole too */
+	cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &f, &poff)), 1);
+	cr_assert_eq(fx.recs[0].r->cap_len, f.len);
+}
+
 Test(bpf, tc_src_port_match)
 {
 	struct frame f = tcp4(80, 40000);

@@ -135,6 +135,20 @@ void tp_tcp_cut(struct tp *tp, int dir, const void *data, uint32_t cap, uint32_t
 	tp->seq[dir] += wire;
 }
 
+void tp_tcp_skipped(struct tp *tp, int dir, uint32_t wire)
+{
+	struct packet p;
+
+	fill(tp, &p, dir, IPPROTO_TCP);
+	p.tcp_flags = XB_TCP_ACK;
+	p.seq = tp->seq[dir];
+	p.ack = tp->seq[!dir];
+	p.wire_len = wire;
+	p.skipped = true;
+	pipeline_packet(tp->pl, &p);
+	tp->seq[dir] += wire;
+}
+
 void tp_handshake(struct tp *tp)
 {
 	send_tcp(tp, 0, XB_TCP_SYN, ISN_C, NULL, 0, 0);

@@ -200,6 +200,13 @@ int capture_poll(struct capture *c, unsigned ring, int timeout_ms, packet_fn fn,
 	return capture_ring_poll(c->rings[ring], timeout_ms, fn, ctx);
 }
 
+int capture_skip(struct capture *c, const struct xb_skip_key *k, uint32_t end_seq)
+{
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.skips), k, &end_seq, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 unsigned capture_rings(const struct capture *c)
 {
 	return c->nrings;
@@ -213,6 +220,7 @@ void capture_read_stats(struct capture *c, struct stats *st)
 		[XB_STAT_SENT] = STAT_KERN_SENT,
 		[XB_STAT_RB_FULL] = STAT_KERN_RB_FULL,
 		[XB_STAT_TRUNC_BYTES] = STAT_KERN_TRUNC_BYTES,
+		[XB_STAT_SKIPPED_BYTES] = STAT_KERN_SKIPPED_BYTES,
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	int fd;

@@ -79,6 +79,7 @@ int capture_record_to_packet(const void *data, size_t size, int64_t clock_off, s
 		pkt->tcp_flags &= (uint8_t)(~(XB_TCP_FIN | XB_TCP_RST));
 	pkt->proto_hint = r->proto_id < PROTO_MAX ? r->proto_id : 0;
 	pkt->server_is_dst = r->match;
+	pkt->skipped = r->flags & XB_F_SKIPPED && r->l4proto == IPPROTO_TCP && r->cap_len == 0;
 	return 0;
 }
 

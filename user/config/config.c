@@ -424,6 +424,7 @@ static const struct cfg_field tcp_fields[] = {
 	C_FIELD("max_stream_bytes", CFG_SIZE, tcp.max_stream_bytes),
 	C_FIELD("max_total_bytes", CFG_SIZE, tcp.max_total_bytes),
 	C_INT("max_ooo_segments", tcp.max_ooo_segments, 0, 65536),
+	C_FIELD("skip_body_bytes", CFG_SIZE, tcp.skip_body_bytes),
 	CFG_END,
 };
 
@@ -565,6 +566,7 @@ static int set_defaults(struct config *c)
 	c->tcp.max_stream_bytes = 10 * MIB;
 	c->tcp.max_total_bytes = 512 * MIB;
 	c->tcp.max_ooo_segments = 64;
+	c->tcp.skip_body_bytes = 64 * KIB;
 	c->queue.events = 4096;
 	c->queue.flush_min_events = 512;
 	c->queue.flush_timeout = 1 * SEC;

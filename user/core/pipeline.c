@@ -103,6 +103,11 @@ struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_
 	return pipeline_new_shard(cfg, 1, st, sink, sink_ctx);
 }
 
+void pipeline_set_skip(struct pipeline *pl, tcp_skip_fn fn, void *ctx)
+{
+	tcp_set_skip(pl->tcp, fn, ctx);
+}
+
 void pipeline_set_agent(struct pipeline *pl, const char *json, size_t len)
 {
 	event_writer_set_agent(pl->ew, json, len);

@@ -219,11 +219,19 @@ static int start_threads(struct workers *ws, void *(*fn)(void *))
 	return 0;
 }
 
+/* Heads-only: a failed map update only means the body is copied after all. */
+static void ask_skip(void *ctx, const struct xb_skip_key *k, uint32_t end_seq)
+{
+	capture_skip(ctx, k, end_seq);
+}
+
 int workers_start_live(struct workers *ws, struct capture *cap)
 {
 	if (capture_rings(cap) != ws->n)
 		return -EINVAL;
 	ws->cap = cap;
+	for (unsigned i = 0; i < ws->n; i++)
+		pipeline_set_skip(ws->w[i]->pl, ask_skip, cap);
 	return start_threads(ws, live_main);
 }
 
