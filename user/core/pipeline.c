@@ -79,6 +79,7 @@ struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_
 		errno = ENOMEM;
 		return NULL;
 	}
+	event_writer_set_networks(pl->ew, cfg->internal_networks);
 	return pl;
 }
 
@@ -93,6 +94,7 @@ int pipeline_set_config(struct pipeline *pl, const struct config *cfg)
 		return -ENOSPC;
 	pl->cfgs[pl->ncfgs++] = cfg;
 	pl->cfg = cfg;
+	event_writer_set_networks(pl->ew, cfg->internal_networks);
 	return 0;
 }
 
