@@ -386,14 +386,26 @@ Test(http, network_direction_from_internal_networks)
 			       "xdpbeat.protocols:\n  - type: http\n    ports: [80]\noutput.console.enabled: true\n",
 			       80);
 
+	static const char reload[] = "xdpbeat.protocols:\n  - type: http\n    ports: [80]\n";
+	struct cfg_err err = { 0 };
+	struct config *without;
+
 	tp_handshake(tp);
 	send_str(tp, C2S, "GET / HTTP/1.1\r\n\r\n");
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
 	/* 10.0.0.1 -> 10.0.0.2, neither this host's: both inside the perimeter */
 	cr_assert_str_eq(get_str(tp, 0, "network.direction"), "internal");
+	without = config_load_string(reload, sizeof(reload) - 1, "r.yml", NULL, 0, &err);
+	cr_assert_not_null(without, "%s", err.msg);
+	cr_assert_eq(pipeline_set_config(tp->pl, without), 0); /* a reload without internal_networks */
+	send_str(tp, C2S, "GET / HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(get_str(tp, 1, "network.direction"), "unknown");
 	tp_free(tp);
+	config_free(without);
 }
 
 Test(http, hide_keywords_in_query_and_form)
