@@ -3,12 +3,12 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "event/event.h"
 #include "json_buf.h"
 #include "netlist.h"
+#include "testutil.h"
 
 static const struct proto_ops plain_ops = { .name = "test", .id = PROTO_HTTP };
 static const struct proto_ops noted_ops = { .name = "test",
@@ -189,19 +189,6 @@ static json_t *arr_at(json_t *ev, const char *a, const char *b)
 	return json_object_get(json_object_get(ev, a), b);
 }
 
-/* The array's strings joined with commas: "a,b". */
-static const char *joined(json_t *a)
-{
-	static char buf[256];
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < json_array_size(a); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? "," : "",
-				      json_string_value(json_array_get(a, i)));
-	return buf;
-}
-
 Test(event, network_direction_always_written)
 {
 	struct event_writer *ew = event_writer_new();
@@ -240,9 +227,9 @@ Test(event, related_hosts_user_and_the_extra_addresses)
 	msg_text_set(&req.related_ip, "0:0::2", 6); /* canonical form "::2" */
 	msg_text_set(&req.forwarded_ip, "0.0.0.1", 7); /* already there: once */
 	ev = write_event(&plain_ops, &req, &resp);
-	cr_assert_str_eq(joined(arr_at(ev, "related", "ip")), "0.0.0.1,0.0.0.2,::2");
-	cr_assert_str_eq(joined(arr_at(ev, "related", "hosts")), "example.com,http://ref.example/a");
-	cr_assert_str_eq(joined(arr_at(ev, "related", "user")), "alice");
+	cr_assert_str_eq(json_joined(arr_at(ev, "related", "ip")), "0.0.0.1,0.0.0.2,::2");
+	cr_assert_str_eq(json_joined(arr_at(ev, "related", "hosts")), "example.com,http://ref.example/a");
+	cr_assert_str_eq(json_joined(arr_at(ev, "related", "user")), "alice");
 	cr_assert_str_eq(str_at(ev, "user", "name"), "alice");
 	cr_assert_str_eq(str_at(ev, "server", "domain"), "example.com", "server is destination's copy, as Packetbeat");
 	cr_assert_str_eq(str_at(ev, "destination", "domain"), "example.com");
@@ -259,9 +246,9 @@ Test(event, related_lists_left_out_when_empty_and_no_address_that_is_not_one)
 	msg_text_set(&req.domain, "example.com", 11);
 	msg_text_set(&req.related_host, "example.com", 11);
 	ev = write_event(&plain_ops, &req, NULL);
-	cr_assert_str_eq(joined(arr_at(ev, "related", "ip")), "0.0.0.1,0.0.0.2", "ES types related.ip as ip");
+	cr_assert_str_eq(json_joined(arr_at(ev, "related", "ip")), "0.0.0.1,0.0.0.2", "ES types related.ip as ip");
 	cr_assert_str_eq(str_at(ev, "network", "forwarded_ip"), "unknown, 10.0.0.1");
-	cr_assert_str_eq(joined(arr_at(ev, "related", "hosts")), "example.com", "each host once");
+	cr_assert_str_eq(json_joined(arr_at(ev, "related", "hosts")), "example.com", "each host once");
 	cr_assert_null(arr_at(ev, "related", "user"));
 	cr_assert_null(json_object_get(ev, "user"));
 	json_decref(ev);

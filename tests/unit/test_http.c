@@ -341,20 +341,6 @@ Test(http, basic_auth_user_without_redaction)
 	tp_free(tp);
 }
 
-/* The strings of the array at dotted in event i, joined with commas. */
-static const char *joined_at(struct tp *tp, size_t i, const char *dotted)
-{
-	static char buf[256];
-	json_t *a = tp_get(tp, i, dotted);
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t k = 0; k < json_array_size(a); k++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", k ? "," : "",
-				      json_string_value(json_array_get(a, k)));
-	return buf;
-}
-
 Test(http, related_hosts_user_and_server_domain_as_packetbeat)
 {
 	struct tp *tp = http_tp("    send_all_headers: true\n    real_ip_header: X-Forwarded-For\n");
@@ -368,12 +354,13 @@ Test(http, related_hosts_user_and_server_domain_as_packetbeat)
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 2);
-	cr_assert_str_eq(joined_at(tp, 0, "related.hosts"), "www.example.com,http://ref.example/p");
-	cr_assert_str_eq(joined_at(tp, 0, "related.user"), "user");
-	cr_assert_str_eq(joined_at(tp, 0, "related.ip"), "10.0.0.1,10.0.0.2,192.0.2.9");
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.hosts")), "www.example.com,http://ref.example/p");
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.user")), "user");
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.ip")), "10.0.0.1,10.0.0.2,192.0.2.9");
 	cr_assert_str_eq(get_str(tp, 0, "server.domain"), "www.example.com");
 	cr_assert_str_eq(get_str(tp, 0, "user.name"), "user");
-	cr_assert_str_eq(joined_at(tp, 1, "related.ip"), "10.0.0.1,10.0.0.2,2001:db8::5", "a Host that is an address");
+	cr_assert_str_eq(json_joined(tp_get(tp, 1, "related.ip")), "10.0.0.1,10.0.0.2,2001:db8::5",
+			 "a Host that is an address");
 	cr_assert_null(tp_get(tp, 1, "related.hosts"));
 	cr_assert_null(tp_get(tp, 1, "server.domain"));
 	cr_assert_null(tp_get(tp, 1, "related.user"));
