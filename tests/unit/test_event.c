@@ -224,8 +224,12 @@ Test(event, related_hosts_user_and_the_extra_addresses)
 	msg_text_set(&req.domain, "example.com", 11);
 	msg_text_set(&req.related_host, "http://ref.example/a", 20);
 	msg_text_set(&req.user, "alice", 5);
-	msg_text_set(&req.related_ip, "0:0::2", 6); /* canonical form "::2" */
-	msg_text_set(&req.forwarded_ip, "0.0.0.1", 7); /* already there: once */
+	msg_text_set(&req.related_ip, "::2", 3);
+	msg_text_set(&resp.forwarded_ip, "0:0::2", 6); /* the same address written otherwise: once */
+	ev = write_event(&plain_ops, &req, &resp);
+	cr_assert_str_eq(json_joined(arr_at(ev, "related", "ip")), "0.0.0.1,0.0.0.2,::2");
+	json_decref(ev);
+	msg_text_set(&req.forwarded_ip, "0.0.0.1", 7); /* an end of the flow: once */
 	ev = write_event(&plain_ops, &req, &resp);
 	cr_assert_str_eq(json_joined(arr_at(ev, "related", "ip")), "0.0.0.1,0.0.0.2,::2");
 	cr_assert_str_eq(json_joined(arr_at(ev, "related", "hosts")), "example.com,http://ref.example/a");

@@ -243,20 +243,36 @@ static void related_add(struct related_set *r, const char *s, size_t n)
 	r->len[r->n++] = n;
 }
 
-/* An address slot in its canonical text into buf, or nothing when it is not an address (ES types related.ip as ip). */
-static void related_add_ip(struct related_set *r, const struct msg_text *t, char buf[INET6_ADDRSTRLEN])
+/* related.ip: addresses compared as addresses, so "::2" and "0::2" are one. */
+struct related_ips {
+	struct related_set text;
+	struct ip_addr addr[4]; /* of text.s[i] */
+};
+
+static void related_add_addr(struct related_ips *r, const struct ip_addr *a, const char *s, size_t n)
+{
+	if (r->text.n == sizeof(r->addr) / sizeof(r->addr[0]))
+		return;
+	for (size_t i = 0; i < r->text.n; i++)
+		if (ip_addr_eq(&r->addr[i], a))
+			return;
+	r->addr[r->text.n] = *a;
+	related_add(&r->text, s, n);
+}
+
+/* An address slot as it came, or nothing when it is not an address (ES types related.ip as ip). */
+static void related_add_slot(struct related_ips *r, const struct msg_text *t)
 {
 	char tmp[INET6_ADDRSTRLEN];
-	uint8_t a[16];
-	int af;
+	struct ip_addr a = { 0 };
 
 	if (!t->len || t->len >= sizeof(tmp))
 		return;
 	memcpy(tmp, t->s, t->len);
 	tmp[t->len] = '\0';
-	af = strchr(tmp, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(af, tmp, a) == 1 && inet_ntop(af, a, buf, INET6_ADDRSTRLEN))
-		related_add(r, buf, strlen(buf));
+	a.family = memchr(t->s, ':', t->len) ? 6 : 4;
+	if (inet_pton(a.family == 6 ? AF_INET6 : AF_INET, tmp, a.a) == 1)
+		related_add_addr(r, &a, t->s, t->len);
 }
 
 static void related_list(struct json_buf *b, const char *k, const struct related_set *r, int first)
@@ -281,20 +297,20 @@ static void related_list(struct json_buf *b, const char *k, const struct related
 static void related_object(struct json_buf *b, const struct flow_strs *fs, const struct msg *req,
 			   const struct msg *resp)
 {
-	struct related_set ip = { 0 }, hosts = { 0 }, user = { 0 };
-	char named[INET6_ADDRSTRLEN], forwarded[INET6_ADDRSTRLEN];
+	struct related_ips ip = { 0 };
+	struct related_set hosts = { 0 }, user = { 0 };
 	const struct msg_text *domain = SLOT(req, resp, domain), *host = SLOT(req, resp, related_host);
 	const struct msg_text *name = SLOT(req, resp, user);
 
-	related_add(&ip, fs->cip, fs->cip_len);
-	related_add(&ip, fs->sip, fs->sip_len);
-	related_add_ip(&ip, SLOT(req, resp, related_ip), named);
-	related_add_ip(&ip, SLOT(req, resp, forwarded_ip), forwarded);
+	related_add_addr(&ip, &fs->flow.client_ip, fs->cip, fs->cip_len);
+	related_add_addr(&ip, &fs->flow.server_ip, fs->sip, fs->sip_len);
+	related_add_slot(&ip, SLOT(req, resp, related_ip));
+	related_add_slot(&ip, SLOT(req, resp, forwarded_ip));
 	related_add(&hosts, domain->s, domain->len);
 	related_add(&hosts, host->s, host->len);
 	related_add(&user, name->s, name->len);
 	json_kv_open(b, "related", 0);
-	related_list(b, "ip", &ip, 1);
+	related_list(b, "ip", &ip.text, 1);
 	related_list(b, "hosts", &hosts, 0);
 	related_list(b, "user", &user, 0);
 	json_buf_put(b, "}", 1);
