@@ -13,7 +13,7 @@
 
 /*
  * Formats once per second: the date and time of the last second asked for
- * are kept, only the milliseconds are written anew. Zero it to start.
+ * are kept, only the fraction is written anew. Zero it to start.
  */
 struct timefmt {
 	uint64_t sec;
