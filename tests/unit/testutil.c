@@ -274,3 +274,15 @@ char *tp_fields_all(const struct tp *tp, const char *const *keys)
 		json_array_append_new(a, pick(tp, i, keys));
 	return dump_free(a);
 }
+
+const char *json_joined(const json_t *a)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < json_array_size(a) && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? "," : "",
+				      json_string_value(json_array_get(a, i)));
+	return buf;
+}

@@ -62,6 +62,8 @@ json_t *tp_get(const struct tp *tp, size_t i, const char *dotted);
 /* The string / integer at dotted path in event i; the test fails when it is missing or of another type. */
 const char *tp_str(const struct tp *tp, size_t i, const char *dotted);
 json_int_t tp_int(const struct tp *tp, size_t i, const char *dotted);
+/* The strings of array a joined with commas ("a,b"; "" for none), in a static buffer. */
+const char *json_joined(const json_t *a);
 /* All events as a compact JSON array with sorted keys (caller frees). */
 char *tp_dump(const struct tp *tp);
 /*

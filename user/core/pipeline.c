@@ -95,6 +95,7 @@ struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, s
 		errno = ENOMEM;
 		return NULL;
 	}
+	event_writer_set_networks(pl->ew, cfg->internal_networks);
 	return pl;
 }
 
@@ -119,6 +120,7 @@ int pipeline_set_config(struct pipeline *pl, const struct config *cfg)
 		return -ENOSPC;
 	pl->cfgs[pl->ncfgs++] = cfg;
 	pl->cfg = cfg;
+	event_writer_set_networks(pl->ew, cfg->internal_networks);
 	return 0;
 }
 
