@@ -377,8 +377,9 @@ static bool field_may_exist(void *ctx, const char *path)
 	const struct text_plan *p = ctx;
 	size_t seg = strcspn(path, "."), all = strlen(path);
 
-	return key_in_text(p->b, path, seg) || key_in_text(p->b, path, all) || key_planned(p, path, seg) ||
-	       key_planned(p, path, all);
+	/* a path without dots is its own first segment: one search */
+	return key_in_text(p->b, path, seg) || (seg != all && key_in_text(p->b, path, all)) ||
+	       key_planned(p, path, seg) || key_planned(p, path, all);
 }
 
 /* 1 / 0: the condition holds or not on this text; -1: the tree is needed to tell. */
