@@ -12,6 +12,7 @@
 #include "config/config_priv.h"
 #include "json_buf.h"
 #include "proc.h"
+#include "util/memfind.h"
 
 static const struct proc_ops *const registry[] = {
 	&proc_add_fields,   &proc_add_tags,
@@ -358,7 +359,7 @@ static bool key_in_text(const struct json_buf *b, const char *key, size_t n)
 	memcpy(pat + 1, key, n);
 	pat[n + 1] = '"';
 	pat[n + 2] = ':';
-	return memmem(b->p, b->len, pat, n + 3) != NULL;
+	return mem_contains(b->p, b->len, pat, n + 3);
 }
 
 static bool key_planned(const struct text_plan *p, const char *key, size_t n)
