@@ -24,13 +24,14 @@
 struct workers;
 
 /*
- * cfg->workers pipelines; worker i's events go to sink(sink_ctx[i], ...).
+ * cfg->workers pipelines; worker i's events go to sink(sink_ctx[i], ...),
+ * and flush(sink_ctx[i]) follows each poll or batch (events may be staged).
  * Whole-process caps (xdpbeat.tcp.max_connections, max_total_bytes) are
  * shared out evenly: flows spread by hash, so the sum stays within the cap.
  * stop (a signal) ends the run functions.
  */
-struct workers *workers_new(const struct config *cfg, event_sink_fn sink, void *const *sink_ctx,
-			    const atomic_bool *stop);
+struct workers *workers_new(const struct config *cfg, event_sink_fn sink, void (*flush)(void *sink_ctx),
+			    void *const *sink_ctx, const atomic_bool *stop);
 unsigned workers_count(const struct workers *ws);
 /* agent.* of every event (pipeline_set_agent on each). Before a run. */
 void workers_set_agent(struct workers *ws, const char *json, size_t len);

@@ -39,17 +39,15 @@ static void on_signal(int sig)
 		atomic_store(&exiting, true);
 }
 
-/* What a worker puts events through: the publisher and the worker's own text arena. */
-struct producer {
-	struct publisher *pub;
-	struct event_arena *arena;
-};
-
+/* A worker's events go through its own producer (staged, queued in batches). */
 static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
 {
-	struct producer *p = ctx;
+	producer_put(ctx, json, len, ts);
+}
 
-	publisher_put_arena(p->pub, p->arena, json, len, ts, false);
+static void sink_flush(void *ctx)
+{
+	producer_flush(ctx);
 }
 
 /*
@@ -157,21 +155,13 @@ static int run_pcap(const struct opts *o, struct workers *ws, struct stats *st)
 	return rc;
 }
 
-/* One producer per worker, each with its own arena in the publisher. */
-static struct producer *producers_new(struct publisher *pub, unsigned n, void **ctx)
+/* One producer per worker. */
+static int producers_new(struct publisher *pub, unsigned n, void **ctx)
 {
-	struct producer *v = calloc(n, sizeof(*v));
-
-	for (unsigned i = 0; v && i < n; i++) {
-		v[i].pub = pub;
-		v[i].arena = publisher_arena(pub);
-		if (!v[i].arena) {
-			free(v);
-			return NULL;
-		}
-		ctx[i] = &v[i];
-	}
-	return v;
+	for (unsigned i = 0; i < n; i++)
+		if (!(ctx[i] = publisher_producer(pub)))
+			return -ENOMEM;
+	return 0;
 }
 
 /* agent.* for every event; agent.id kept in --path.data (default home/data, as Beats), name = name setting or hostname. */
@@ -193,7 +183,6 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct publisher *pub = NULL;
 	struct workers *ws = NULL;
-	struct producer *prod = NULL;
 	void *sink_ctx[XB_MAX_RINGS];
 	struct capture *cap = NULL;
 	char cerr[512] = "";
@@ -235,8 +224,9 @@ int main(int argc, char **argv)
 	pub = publisher_new(cfg, st, &exiting);
 	if (!pub)
 		goto cleanup;
-	prod = producers_new(pub, (unsigned)cfg->workers, sink_ctx);
-	ws = prod ? workers_new(cfg, sink, sink_ctx, &exiting) : NULL;
+	if (producers_new(pub, (unsigned)cfg->workers, sink_ctx))
+		goto cleanup;
+	ws = workers_new(cfg, sink, sink_flush, sink_ctx, &exiting);
 	if (!ws)
 		goto cleanup;
 	set_agent(ws, cfg, o.path_data); /* path.data/meta.json: before the privileges go */
@@ -255,7 +245,6 @@ cleanup:
 	else if (st)
 		stats_log(st, stderr, "final");
 	workers_free(ws);
-	free(prod);
 	free(st);
 	for (size_t i = 0; i < rl.n; i++)
 		config_free(rl.v[i]);

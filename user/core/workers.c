@@ -50,6 +50,7 @@ struct worker {
 	pthread_t th;
 	bool started;
 	struct pipeline *pl;
+	void *sink_ctx;
 	size_t ncfgs; /* workers' configs applied to pl */
 	struct bqueue todo, done; /* pcap: full batches in (NULL = end), emptied ones back */
 	struct batch *fill; /* pcap, reader side: the batch being filled */
@@ -62,6 +63,7 @@ struct workers {
 	struct worker *w[XB_MAX_RINGS];
 	const atomic_bool *stop;
 	atomic_bool quit; /* workers_finish(): leave the poll loop */
+	void (*flush)(void *sink_ctx);
 	struct capture *cap;
 	/* Configs loaded since start (SIGHUP): published by ncfgs, applied by each worker at a safe point. */
 	const struct config *cfgs[PIPELINE_MAX_CONFIGS];
@@ -109,8 +111,8 @@ static struct batch *bq_pop(struct bqueue *q)
 
 /* ---- set up ---- */
 
-struct workers *workers_new(const struct config *cfg, event_sink_fn sink, void *const *sink_ctx,
-			    const atomic_bool *stop)
+struct workers *workers_new(const struct config *cfg, event_sink_fn sink, void (*flush)(void *sink_ctx),
+			    void *const *sink_ctx, const atomic_bool *stop)
 {
 	struct workers *ws = calloc(1, sizeof(*ws));
 
@@ -118,6 +120,7 @@ struct workers *workers_new(const struct config *cfg, event_sink_fn sink, void *
 		return NULL;
 	ws->n = cfg->workers < 1 ? 1 : cfg->workers > XB_MAX_RINGS ? XB_MAX_RINGS : (unsigned)cfg->workers;
 	ws->stop = stop;
+	ws->flush = flush;
 	for (unsigned i = 0; i < ws->n; i++) {
 		struct worker *w = aligned_alloc(64, (sizeof(*w) + 63) / 64 * 64);
 
@@ -129,6 +132,7 @@ struct workers *workers_new(const struct config *cfg, event_sink_fn sink, void *
 		w->idx = i;
 		bq_init(&w->todo);
 		bq_init(&w->done);
+		w->sink_ctx = sink_ctx[i];
 		w->pl = pipeline_new_shard(cfg, ws->n, &w->st, sink, sink_ctx[i]);
 		if (!w->pl)
 			goto err;
@@ -172,6 +176,13 @@ static void apply_configs(struct worker *w)
 		pipeline_set_config(w->pl, w->ws->cfgs[w->ncfgs++]);
 }
 
+/* The events the worker staged go to the publisher. */
+static void flush_events(struct worker *w)
+{
+	if (w->ws->flush)
+		w->ws->flush(w->sink_ctx);
+}
+
 /* ---- live ---- */
 
 /* A config published by SIGHUP applies from the next packet on (one atomic load per packet). */
@@ -196,9 +207,11 @@ static void *live_main(void *arg)
 			break;
 		}
 		pipeline_tick(w->pl, capture_now(ws->cap));
+		flush_events(w);
 	}
 	capture_poll(ws->cap, w->idx, 0, on_packet, w);
 	pipeline_flush(w->pl);
+	flush_events(w);
 	return NULL;
 }
 
@@ -265,10 +278,12 @@ static void *feed_main(void *arg)
 
 	while ((b = bq_pop(&w->todo))) {
 		run_batch(w->pl, b);
+		flush_events(w);
 		b->n = b->used = 0;
 		bq_push(&w->done, b);
 	}
 	pipeline_flush(w->pl);
+	flush_events(w);
 	return NULL;
 }
 
@@ -361,8 +376,10 @@ void workers_finish(struct workers *ws)
 			pthread_join(ws->w[i]->th, NULL);
 		ws->w[i]->started = false;
 	}
-	if (!ws->feeding && !ws->cap)
+	if (!ws->feeding && !ws->cap) {
 		pipeline_flush(ws->w[0]->pl); /* pcap, one worker: run here */
+		flush_events(ws->w[0]);
+	}
 	ws->feeding = false;
 	ws->cap = NULL;
 }
