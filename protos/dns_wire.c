@@ -602,6 +602,86 @@ static int rr_nsec(struct rdata *x)
 	return err;
 }
 
+/* RFC 4648 base32 "extended hex" alphabet, upper case, without padding (RFC 5155 3.3). */
+static void sb_base32hex(struct dns_sb *sb, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+	unsigned acc = 0, bits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		acc = (acc << 8 | p[i]) & 0xfff;
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			dns_sb_putc(sb, digits[(acc >> bits) & 31]);
+		}
+	}
+	if (bits)
+		dns_sb_putc(sb, digits[(acc << (5 - bits)) & 31]);
+}
+
+/* NSEC3 / NSEC3PARAM salt: upper-case hex, "-" when empty (RFC 5155 3.3). */
+static void sb_salt(struct dns_sb *sb, const uint8_t *salt, size_t n)
+{
+	if (n)
+		sb_hex(sb, salt, n, true);
+	else
+		dns_sb_putc(sb, '-');
+}
+
+/* NSEC3PARAM (RFC 5155 4.2), and the same leading fields of NSEC3: hash, flags, iterations, salt. */
+static int nsec3_params(struct rdata *x, struct dns_sb *salt)
+{
+	char hb[16];
+	uint8_t hash = rd_u8(&x->r), flags = rd_u8(&x->r);
+	uint16_t iterations = rd_be16(&x->r);
+	uint8_t n = rd_u8(&x->r);
+	const uint8_t *p = rd_bytes(&x->r, n);
+
+	if (!p)
+		return -EINVAL;
+	sb_salt(salt, p, n);
+	dns_sb_printf(&x->pres, "%u %u %u %s", hash, flags, iterations, dns_sb_str(salt));
+	if (obj_str(x->out, "hash", digest_str(hash, hb, sizeof(hb))) || obj_uint_str(x->out, "flags", flags) ||
+	    obj_uint_str(x->out, "iterations", iterations))
+		return -ENOMEM;
+	return 0;
+}
+
+/* NSEC3PARAM: the salt is the data, as Packetbeat puts it. */
+static int rr_nsec3param(struct rdata *x)
+{
+	if (nsec3_params(x, &x->data) || rd_left(&x->r))
+		return -EINVAL;
+	return 0;
+}
+
+/* NSEC3 (RFC 5155 3.2): the next hashed owner name (base32hex) is the data. */
+static int rr_nsec3(struct rdata *x)
+{
+	struct dns_sb salt = { 0 }, bits = { 0 };
+	const uint8_t *next;
+	uint8_t n;
+	int err = -EINVAL;
+
+	if (nsec3_params(x, &salt))
+		goto out;
+	n = rd_u8(&x->r);
+	next = rd_bytes(&x->r, n);
+	if (!next || type_bitmap(&x->r, &bits))
+		goto out;
+	sb_base32hex(&x->data, next, n);
+	dns_sb_printf(&x->pres, " %s", dns_sb_str(&x->data));
+	if (bits.len)
+		dns_sb_printf(&x->pres, " %s", dns_sb_str(&bits));
+	err = obj_str(x->out, "salt", dns_sb_str(&salt)) || obj_str(x->out, "type_bits", dns_sb_str(&bits)) ? -ENOMEM
+													    : 0;
+out:
+	dns_sb_free(&salt);
+	dns_sb_free(&bits);
+	return err;
+}
+
 static void svc_key_name(uint16_t key, struct dns_sb *sb)
 {
 	static const char *const names[] = { "mandatory", "alpn", "no-default-alpn", "port",
@@ -754,6 +834,10 @@ static int rdata_decode(struct rdata *x)
 		return rr_rrsig(x);
 	case DNS_T_NSEC:
 		return rr_nsec(x);
+	case DNS_T_NSEC3:
+		return rr_nsec3(x);
+	case DNS_T_NSEC3PARAM:
+		return rr_nsec3param(x);
 	case DNS_T_SVCB:
 	case DNS_T_HTTPS:
 		return rr_svcb(x);

@@ -382,6 +382,74 @@ Test(dns, rr_rrsig_nsec)
 	dns_message_clear(&dm);
 }
 
+/* RFC 5155 Appendix A: the example zone's NSEC3 chain (SHA-1, 12 iterations, salt aabbccdd). */
+Test(dns, rr_nsec3_and_nsec3param)
+{
+	struct mb m;
+	struct dns_message dm;
+	json_t *a;
+
+	answer_msg(&m, DNS_T_NSEC3);
+	raw(&m, "\x01\x01\x00\x0c\x04\xaa\xbb\xcc\xdd", 9); /* SHA-1, opt-out, 12 iterations, salt */
+	u8(&m, 20);
+	raw(&m, "\x17\x4e\xb2\x40\x9f\xe2\x8b\xcb\x48\x87\xa1\x83\x6f\x95\x7f\x0a\x84\x25\xe2\x7b", 20);
+	raw(&m, "\x00\x07\x22\x01\x00\x00\x00\x02\x90", 9); /* NS SOA MX RRSIG DNSKEY NSEC3PARAM */
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "type"), "NSEC3");
+	cr_assert_str_eq(jstr(a, "hash"), "SHA1");
+	cr_assert_str_eq(jstr(a, "flags"), "1");
+	cr_assert_str_eq(jstr(a, "iterations"), "12");
+	cr_assert_str_eq(jstr(a, "salt"), "AABBCCDD");
+	cr_assert_str_eq(jstr(a, "type_bits"), "NS SOA MX RRSIG DNSKEY NSEC3PARAM");
+	cr_assert_str_eq(jstr(a, "data"), "2T7B4G4VSA5SMI47K61MV5BV1A22BOJR", "base32hex of the next hashed owner");
+	cr_assert(strstr(dm.text, "NSEC3\t1 1 12 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR NS SOA MX RRSIG DNSKEY "
+				  "NSEC3PARAM\n"),
+		  "%s", dm.text);
+	dns_message_clear(&dm);
+
+	/* no salt, a hash that is not a multiple of 5 bytes (no padding), no types */
+	answer_msg(&m, DNS_T_NSEC3);
+	raw(&m, "\x01\x00\x00\x00\x00", 5);
+	u8(&m, 7);
+	raw(&m, "\x01\x02\x03\x04\x05\x06\x07", 7);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "salt"), "-");
+	cr_assert_str_eq(jstr(a, "iterations"), "0");
+	cr_assert_str_eq(jstr(a, "type_bits"), "");
+	cr_assert_str_eq(jstr(a, "data"), "041061050O3G");
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_NSEC3PARAM);
+	raw(&m, "\x01\x00\x00\x0c\x04\xaa\xbb\xcc\xdd", 9);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "type"), "NSEC3PARAM");
+	cr_assert_str_eq(jstr(a, "hash"), "SHA1");
+	cr_assert_str_eq(jstr(a, "flags"), "0");
+	cr_assert_str_eq(jstr(a, "iterations"), "12");
+	cr_assert_str_eq(jstr(a, "data"), "AABBCCDD", "the salt is the data");
+	cr_assert_null(json_object_get(a, "salt"));
+	cr_assert(strstr(dm.text, "NSEC3PARAM\t1 0 12 AABBCCDD\n"), "%s", dm.text);
+	dns_message_clear(&dm);
+
+	/* a salt longer than the rdata, and bytes after an NSEC3PARAM */
+	answer_msg(&m, DNS_T_NSEC3PARAM);
+	raw(&m, "\x01\x00\x00\x0c\x09\xaa", 6);
+	rr_end(&m);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+	answer_msg(&m, DNS_T_NSEC3PARAM);
+	raw(&m, "\x01\x00\x00\x0c\x00\xff", 6);
+	rr_end(&m);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+	/* a next-owner length past the end */
+	answer_msg(&m, DNS_T_NSEC3);
+	raw(&m, "\x01\x00\x00\x00\x00\x14\x01", 7);
+	rr_end(&m);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+}
+
 Test(dns, rr_https_and_unknown)
 {
 	struct mb m;
