@@ -25,13 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_busy() {
-	ss -Hlnu "sport = :$1" | grep -q . || ss -Hlnt "sport = :$1" | grep -q .
-}
-
-port=5353
-port_busy $port && port=15353
-port_busy $port && { echo "make-dns-nsec3: ports 5353 and 15353 are both taken" >&2; exit 1; }
+port=$(pick_port make-dns-nsec3 5353 15353)
 
 cat >"$tmp/$zone" <<EOF
 \$TTL 300
