@@ -336,8 +336,6 @@ static struct msg *dns_message_to_msg(struct conn *c, const uint8_t *data, size_
 	return m;
 }
 
-/* ---- UDP ---- */
-
 /* ---- notes ---- */
 
 static bool is_edns(const struct msg *m)
