@@ -95,6 +95,16 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
  * and counts it. Returns 0 or -ENOSPC (dropped, counted).
  */
 int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts, bool nonblock);
+/*
+ * Every other thread that puts events (the pipeline workers) takes an arena of
+ * its own once, before it starts, and puts through it: event text is copied
+ * outside the queue's lock into the caller's arena. Freed with the publisher;
+ * NULL when out of memory or past PUBLISHER_MAX_PRODUCERS.
+ */
+#define PUBLISHER_MAX_PRODUCERS 64
+struct event_arena *publisher_arena(struct publisher *p);
+int publisher_put_arena(struct publisher *p, struct event_arena *a, const char *json, size_t len, uint64_t ts,
+			bool nonblock);
 /* Flush the queue to the outputs within cfg->shutdown_timeout, stop the thread, free. */
 void publisher_free(struct publisher *p);
 

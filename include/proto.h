@@ -75,6 +75,14 @@ struct proto_ops {
 	 * a body, skipping nbytes), true when it reset its state of dir.
 	 */
 	bool (*gap)(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts);
+	/*
+	 * Optional, heads-only capture: bytes of dir's current message the
+	 * parser will pass over unread (a body it does not keep), 0 if none.
+	 * skip(): n of those bytes went by without being copied; take them as
+	 * read (false: cannot, and they are a gap).
+	 */
+	uint64_t (*skippable)(struct conn *c, enum dir dir);
+	bool (*skip)(struct conn *c, enum dir dir, size_t n, uint64_t ts);
 	/* FIN/RST or close: no more data in dir (e.g. HTTP body until close ends). */
 	void (*fin)(struct conn *c, enum dir dir, uint64_t ts);
 

@@ -490,6 +490,27 @@ static ssize_t step_trailer(struct conn *c, struct http_dir *d, const uint8_t *d
 	return n;
 }
 
+/* Heads-only: a Content-Length body that is not captured needs no bytes, only its length. */
+static uint64_t http_skippable(struct conn *c, enum dir dir)
+{
+	const struct http_conn *hc = c->pstate;
+	const struct http_dir *d = hc ? &hc->d[dir] : NULL;
+
+	return d && d->st == ST_BODY_LEN && !d->capture ? d->left : 0;
+}
+
+/* n body bytes went by uncopied (inside what http_skippable announced): counted as read. */
+static bool http_skip(struct conn *c, enum dir dir, size_t n, uint64_t ts)
+{
+	struct http_conn *hc = c->pstate;
+	struct http_dir *d = hc ? &hc->d[dir] : NULL;
+
+	if (!d || d->st != ST_BODY_LEN || d->capture || n > d->left)
+		return false;
+	step_body(c, d, NULL, n, ts);
+	return true;
+}
+
 static ssize_t step(struct conn *c, struct http_conn *hc, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
 	struct http_dir *d = &hc->d[dir];
@@ -648,6 +669,8 @@ const struct proto_ops http_ops = {
 	.conn_free = http_conn_free,
 	.parse = http_parse,
 	.gap = http_gap,
+	.skippable = http_skippable,
+	.skip = http_skip,
 	.fin = http_fin,
 	.write_fields = http_write_fields,
 	/* Packetbeat's HTTP publishes both with status Error and these notes. */

@@ -144,22 +144,19 @@ Test(http, fields_like_packetbeat)
 	tp_free(tp);
 }
 
-Test(http, timestamps_first_and_last_byte)
+Test(http, event_ends_at_the_first_response_packet)
 {
 	struct tp *tp = http_tp(NULL);
-	uint64_t t0;
 
 	tp_handshake(tp);
 	send_str(tp, C2S, "GET / HTTP/1.1\r\nHo");
-	t0 = tp->ts;
 	send_str(tp, C2S, "st: x\r\n\r\n");
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
 	send_str(tp, S2C, "cd");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	/* start = first request byte, end = last response byte: 3 packets later, 1 ms each */
-	cr_assert_eq(tp_int(tp, 0, "event.duration"), 3000000);
-	(void)t0;
+	/* start = first request packet, end = first response packet (as Packetbeat): 2 packets later, 1 ms each */
+	cr_assert_eq(tp_int(tp, 0, "event.duration"), 2000000);
 	tp_free(tp);
 }
 
@@ -382,6 +379,60 @@ Test(http, basic_auth_user_without_redaction)
 	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-folded"), "a    b");
 	cr_assert_str_eq(get_str(tp, 0, "http.response.headers.set-cookie"), "x=1");
 	tp_free(tp);
+}
+
+Test(http, related_hosts_user_and_server_domain_as_packetbeat)
+{
+	struct tp *tp = http_tp("    send_all_headers: true\n    real_ip_header: X-Forwarded-For\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S,
+		 "GET / HTTP/1.1\r\nHost: www.example.com\r\nReferer: http://ref.example/p\r\n"
+		 "Authorization: Basic dXNlcjpwYXNz\r\nX-Forwarded-For: 192.0.2.9, 10.0.0.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nHost: [2001:db8::5]:80\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.hosts")), "www.example.com,http://ref.example/p");
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.user")), "user");
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.ip")), "10.0.0.1,10.0.0.2,192.0.2.9");
+	cr_assert_str_eq(get_str(tp, 0, "server.domain"), "www.example.com");
+	cr_assert_str_eq(get_str(tp, 0, "user.name"), "user");
+	cr_assert_str_eq(json_joined(tp_get(tp, 1, "related.ip")), "10.0.0.1,10.0.0.2,2001:db8::5",
+			 "a Host that is an address");
+	cr_assert_null(tp_get(tp, 1, "related.hosts"));
+	cr_assert_null(tp_get(tp, 1, "server.domain"));
+	cr_assert_null(tp_get(tp, 1, "related.user"));
+	tp_free(tp);
+}
+
+Test(http, network_direction_from_internal_networks)
+{
+	struct tp *tp = tp_new("xdpbeat.interfaces: {device: lo, internal_networks: [private]}\n"
+			       "xdpbeat.protocols:\n  - type: http\n    ports: [80]\noutput.console.enabled: true\n",
+			       80);
+
+	static const char reload[] = "xdpbeat.protocols:\n  - type: http\n    ports: [80]\n";
+	struct cfg_err err = { 0 };
+	struct config *without;
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	cr_assert_eq(tp_count(tp), 1);
+	/* 10.0.0.1 -> 10.0.0.2, neither this host's: both inside the perimeter */
+	cr_assert_str_eq(get_str(tp, 0, "network.direction"), "internal");
+	without = config_load_string(reload, sizeof(reload) - 1, "r.yml", NULL, 0, &err);
+	cr_assert_not_null(without, "%s", err.msg);
+	cr_assert_eq(pipeline_set_config(tp->pl, without), 0); /* a reload without internal_networks */
+	send_str(tp, C2S, "GET / HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(get_str(tp, 1, "network.direction"), "unknown");
+	tp_free(tp);
+	config_free(without);
 }
 
 Test(http, hide_keywords_in_query_and_form)

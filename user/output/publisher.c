@@ -23,7 +23,9 @@ struct publisher {
 	bool thread_started;
 	struct event *ring;
 	size_t cap, head, count;
-	struct event_arena *arena; /* the queued events' text */
+	struct event_arena *arena; /* the queued events' text, put by publisher_put() */
+	struct event_arena *arenas[PUBLISHER_MAX_PRODUCERS]; /* those of publisher_arena() */
+	size_t narenas;
 	bool closing;
 	atomic_bool stop; /* outputs give up: the shutdown deadline passed */
 	const atomic_bool *exiting; /* set by a signal: a full queue stops holding the pipeline */
@@ -206,6 +208,7 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
 	}
 	if (pthread_create(&p->thread, NULL, publisher_main, p) != 0)
 		goto err;
+	pthread_setname_np(p->thread, "xdpbeat-publish");
 	p->thread_started = true;
 	return p;
 err:
@@ -217,12 +220,28 @@ err:
 	return NULL;
 }
 
+struct event_arena *publisher_arena(struct publisher *p)
+{
+	struct event_arena *a;
+
+	if (p->narenas == PUBLISHER_MAX_PRODUCERS || !(a = event_arena_new()))
+		return NULL;
+	p->arenas[p->narenas++] = a;
+	return a;
+}
+
 int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts, bool nonblock)
+{
+	return publisher_put_arena(p, p->arena, json, len, ts, nonblock);
+}
+
+int publisher_put_arena(struct publisher *p, struct event_arena *a, const char *json, size_t len, uint64_t ts,
+			bool nonblock)
 {
 	struct event ev = { .ts = ts }, *e;
 
-	/* copied outside the lock: only this (the pipeline) thread fills the arena */
-	if (event_arena_copy(p->arena, &ev, json, len)) {
+	/* copied outside the lock: only the calling thread fills its arena */
+	if (event_arena_copy(a, &ev, json, len)) {
 		stats_add(p->st, STAT_EVENTS_FAILED, 1);
 		return -ENOMEM;
 	}
@@ -283,6 +302,8 @@ void publisher_free(struct publisher *p)
 	}
 	close_outputs(p);
 	event_arena_free(p->arena);
+	for (size_t i = 0; i < p->narenas; i++)
+		event_arena_free(p->arenas[i]);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->not_empty);
 	pthread_cond_destroy(&p->not_full);
