@@ -213,7 +213,7 @@ static int start_threads(struct workers *ws, void *(*fn)(void *))
 			return -rc;
 		}
 		ws->w[i]->started = true;
-		snprintf(name, sizeof(name), "xdpbeat-w%u", i);
+		snprintf(name, sizeof(name), "xdpbeat-w%u", i % 100); /* < XB_MAX_RINGS: two digits */
 		pthread_setname_np(ws->w[i]->th, name); /* as top -H and perf show it */
 	}
 	return 0;
