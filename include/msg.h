@@ -43,6 +43,7 @@ struct msg {
 	bool noreply; /* request that gets no response: published at once */
 	bool placeholder; /* stands for a request never seen: the event of a response that answers nothing */
 	bool quiet; /* request answered only on failure: without a response it is published as OK */
+	bool noted; /* request without a response whose own notes say why: ops->note_unanswered is left out */
 	enum msg_status status; /* response */
 
 	/* Generic event members: the response's win over the request's. */

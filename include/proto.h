@@ -111,6 +111,18 @@ struct proto_ops {
 	/* Optional notes (error.message) of a request published without a response / a response without a request. */
 	const char *note_unanswered;
 	const char *note_unmatched;
+	/*
+	 * Optional note of a request that a response to a later one passed
+	 * over (corr_answer), given instead of note_unanswered.
+	 */
+	const char *note_skipped;
+	/*
+	 * Status of a request published without a response / of a response
+	 * without a request; 0 (MSG_OK) stands for the default, Error: half a
+	 * transaction is never OK, except a noreply or quiet request.
+	 */
+	enum msg_status unanswered_status;
+	enum msg_status unmatched_status;
 	/* Defaults of the common settings queue_max_messages / queue_max_bytes (0: 1024 / no limit). */
 	int64_t queue_max_messages;
 	uint64_t queue_max_bytes;

@@ -146,6 +146,28 @@ Test(event, protocol_notes_for_unanswered_and_unmatched)
 	json_decref(ev);
 }
 
+Test(event, protocol_status_of_unanswered_and_a_request_that_says_why)
+{
+	static const struct proto_ops ops = {
+		.name = "test", .id = PROTO_HTTP, .note_unanswered = "no answer", .unanswered_status = MSG_SERVER_ERROR
+	};
+	struct msg req = { .ts = 1 }, resp = { .ts = 2 };
+	json_t *ev;
+
+	ev = write_event(&ops, &req, NULL);
+	cr_assert_str_eq(str_at(ev, "status", NULL), "Server Error");
+	cr_assert_str_eq(str_at(ev, "error", "message"), "no answer");
+	json_decref(ev);
+	msg_note(&req, "closed early");
+	req.noted = true;
+	ev = write_event(&ops, &req, NULL);
+	cr_assert_str_eq(str_at(ev, "error", "message"), "closed early", "its own note instead of the protocol's");
+	json_decref(ev);
+	ev = write_event(&ops, &req, &resp);
+	cr_assert_str_eq(str_at(ev, "status", NULL), "OK", "the status of a response is its own");
+	json_decref(ev);
+}
+
 Test(event, related_ip_and_zero_bytes_left_out)
 {
 	struct msg req = { .ts = 1, .bytes = 5 };

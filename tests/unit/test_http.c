@@ -300,6 +300,46 @@ Test(http, too_large_body_is_skipped_not_buffered)
 	tp_free(tp);
 }
 
+/* Packetbeat publishes a message over max_message_size with its body cut, not without it. */
+Test(http, over_max_message_size_keeps_the_cut_body)
+{
+	static const char req_head[] = "POST /up HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 3000\r\n\r\n";
+	static const char resp_head[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n";
+	struct tp *tp = http_tp("    max_message_size: 1000\n    include_body_for: [text/plain]\n"
+				"    send_request: true\n    send_response: true\n");
+	char body[3000], want[1000];
+	size_t keep_req = 1000 - strlen(req_head), keep_resp = 1000 - strlen(resp_head);
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (char)('a' + i % 26);
+	tp_handshake(tp);
+	send_str(tp, C2S, req_head);
+	tp_tcp(tp, C2S, 0, body, sizeof(body));
+	send_str(tp, S2C, resp_head);
+	for (int i = 0; i < 3; i++) {
+		send_str(tp, S2C, "3e8\r\n");
+		tp_tcp(tp, S2C, 0, body + i * 1000, 1000);
+		send_str(tp, S2C, "\r\n");
+	}
+	send_str(tp, S2C, "0\r\n\r\n");
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(pstat(tp, PSTAT_TOO_LARGE), 2);
+	cr_assert_str_eq(get_str(tp, 0, "status"), "OK");
+	cr_assert_null(tp_get(tp, 0, "error"));
+	cr_assert_eq(tp_int(tp, 0, "http.request.body.bytes"), 3000, "the size is the whole body's");
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 3000);
+	memcpy(want, body, keep_req);
+	want[keep_req] = '\0';
+	cr_assert_str_eq(get_str(tp, 0, "http.request.body.content"), want, "cut at max_message_size");
+	memcpy(want, body, keep_resp);
+	want[keep_resp] = '\0';
+	cr_assert_str_eq(get_str(tp, 0, "http.response.body.content"), want);
+	cr_assert_eq(strlen(get_str(tp, 0, "request")), 1000, "the raw message: head and the cut body");
+	cr_assert_eq(strlen(get_str(tp, 0, "response")), 1000);
+	tp_free(tp);
+}
+
 Test(http, headers_cookies_and_redaction)
 {
 	struct tp *tp = http_tp("    send_headers: [X-Custom, Cookie, Authorization, X-Secret]\n"

@@ -184,10 +184,11 @@ static const char *outcome(const struct msg *req, const struct msg *resp)
 	return resp->status == MSG_OK ? "success" : "failure";
 }
 
-static const char *status(const struct msg *req, const struct msg *resp)
+static const char *status(const struct proto_ops *ops, const struct msg *req, const struct msg *resp)
 {
 	if (!resp)
-		return req->noreply ? "OK" : "Error";
+		return req->noreply ? "OK"
+				    : msg_status_str(ops->unanswered_status ? ops->unanswered_status : MSG_ERROR);
 	return msg_status_str(resp->status);
 }
 
@@ -342,7 +343,7 @@ static void notes(struct json_buf *b, const struct proto_ops *ops, const struct 
 		list[n++] = m->notes[i];
 	if (req->placeholder && ops->note_unmatched)
 		list[n++] = ops->note_unmatched;
-	else if (!resp && !req->noreply && ops->note_unanswered)
+	else if (!resp && !req->noreply && !req->noted && ops->note_unanswered)
 		list[n++] = ops->note_unanswered;
 	if (!n)
 		return;
@@ -373,7 +374,7 @@ int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_
 	const char *name = cfg->ops->name;
 	const struct flow_strs *fs = flow_strings(ew, f);
 	uint64_t req_bytes = req->bytes, resp_bytes = resp ? resp->bytes : 0;
-	const char *st = status(req, resp);
+	const char *st = status(cfg->ops, req, resp);
 
 	b->len = 0;
 	b->err = 0;
