@@ -4,7 +4,8 @@
 # small pages between them. With xdpbeat.tcp.skip_body_bytes at its default
 # (64 KiB) the bodies stay in the kernel (kernel.skipped_bytes) and every
 # transaction has its exact body size, status OK, no gap, no note; with 0,
-# every byte is copied and the events are the same.
+# every byte is copied and the events are the same. The first run has the
+# default workers (one per CPU), the second xdpbeat.workers: 1.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/e2e/live_lib.bash
@@ -19,13 +20,14 @@ check "nginx up on 127.0.0.1:$PORT" $?
 head -c $SIZE /dev/urandom >"$NGINX_DIR/html/big.bin"
 mkdir -p "$LIVE_TMP/out"
 
-scenario() { # skip_body_bytes
+scenario() { # skip_body_bytes workers
 	local skip=$1 ev
-	echo "--- xdpbeat.tcp.skip_body_bytes: $skip"
+	echo "--- xdpbeat.tcp.skip_body_bytes: $skip, xdpbeat.workers: $2"
 	rm -f "$LIVE_TMP/out"/*
 	cat >"$LIVE_TMP/xdpbeat.yml" <<YML
 xdpbeat.interfaces: [lo]
 xdpbeat.tcp.skip_body_bytes: $skip
+xdpbeat.workers: $2
 xdpbeat.protocols:
   - type: http
     ports: [$PORT]
@@ -59,8 +61,8 @@ YML
 	fi
 }
 
-scenario 64KiB
-scenario 0
+scenario 64KiB 0
+scenario 0 1
 diff <(sort "$LIVE_TMP/events-64KiB") <(sort "$LIVE_TMP/events-0")
 check "heads-only and full capture give the same events" $?
 exit $fail
