@@ -77,11 +77,26 @@ for w in 1 0; do
 	ns_run=$(awk -v t="$((bpf1 - bpf0))" -v n="$((runs1 - runs0))" 'BEGIN { if (n > 0) printf "%.0f", t / n; else print "n/a" }')
 	ROWS+=("| $nw | $(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/hey.txt") | $tx | $(us_per "$live_cpu" "$tx") | $(us_per "$live_bpf" "$tx") ($((runs1 - runs0)) runs, $ns_run ns each) | **$(us_per "$live" "$tx")** | $rtx | $(us_per "$rcpu" "$rtx") | $(awk -v l="$(us_per "$live" "$tx")" -v r="$(us_per "$rcpu" "$rtx")" 'BEGIN { if (r > 0) printf "%.2f", l / r; else print "n/a" }')x |")
 done
+# The same load on a port xdpbeat does not watch: what a BPF run costs live without a record to write.
+yml 1 | sed "s/ports: \[$PORT\]/ports: [$((PORT + 1))]/" > "$WORK/unwatched.yml"
+unwatched="n/a"
+if bench_xb_start "$WORK/unwatched.yml" "$WORK/xb-u.err"; then
+	bpf0=$(bpf_stat "$XB_PID" run_time_ns)
+	runs0=$(bpf_stat "$XB_PID" run_cnt)
+	timeout $((SECS + 30)) hey -c 50 -q 200 -z "${SECS}s" "http://127.0.0.1:$PORT/" > /dev/null 2>&1
+	bpf1=$(bpf_stat "$XB_PID" run_time_ns)
+	runs1=$(bpf_stat "$XB_PID" run_cnt)
+	bench_xb_stop
+	unwatched=$(awk -v t="$((bpf1 - bpf0))" -v n="$((runs1 - runs0))" 'BEGIN { if (n > 0) printf "%.0f", t / n; else print "n/a" }')
+fi
 echo "hey -c 50 -q 200 -z ${SECS}s against nginx on lo; tcpdump writes the same packets to a pcap, which xdpbeat -I then reads. CPU per transaction in µs."
 echo
 echo "| workers | req/s | live transactions | daemon | BPF programs | live total | replay transactions | replay (-I) | live / replay |"
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "The same load on a port xdpbeat does not watch: $unwatched ns per BPF run (live, kernel.bpf_stats_enabled), against"
+echo "the 30-40 ns of bench/bpf_cost.sh for the same path under BPF_PROG_TEST_RUN, where one packet repeats with hot caches."
 echo
 echo "Command: \`make bench\` (bench/live_cost.sh). Targets: live <= 1.0x replay, live <= 3 µs per transaction."
 echo
