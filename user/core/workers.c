@@ -386,10 +386,11 @@ void workers_finish(struct workers *ws)
 
 void workers_stats(const struct workers *ws, const struct stats *global, struct stats *out)
 {
-	*out = *global;
-	for (unsigned i = 0; i < ws->n; i++) {
-		const struct stats *s = &ws->w[i]->st;
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i <= ws->n; i++) {
+		const struct stats *s = i < ws->n ? &ws->w[i]->st : global;
 
+		/* other threads are counting: every value is read atomically */
 		for (int k = 0; k < STAT_MAX; k++)
 			out->v[k] += stats_get(s, k);
 		for (int p = 0; p < PROTO_MAX; p++)
