@@ -2,8 +2,10 @@
  * add_host_metadata: host.{hostname, name, architecture, id, containerized,
  * os.{type, family, platform, name, version, codename, kernel}} and, with
  * netinfo.enabled (the default), host.ip and host.mac of every
- * non-loopback interface. Read from the system once per cache.ttl (5m);
- * workers share the cache under a lock and get their own copy.
+ * non-loopback interface. Read from the system once per cache.ttl (5m)
+ * into a cache under a lock; the text path gives each thread its own copy
+ * of the cached text, taken again only when the cache changes, so the
+ * workers do not meet on a lock per event.
  * replace_fields (true) replaces a host object the event already has.
  */
 #include <ctype.h>
@@ -14,6 +16,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +36,34 @@ struct host_meta {
 	json_t *cached; /* the host object */
 	struct json_buf text; /* `"host":` and the cached object as JSON text, made once per refresh */
 	uint64_t cached_at; /* CLOCK_MONOTONIC ns */
+	_Atomic uint64_t gen; /* of text: unique over every instance (host_gen) */
+	_Atomic uint64_t expires; /* cached_at + ttl */
 };
+
+/* Generations of every instance's text: a thread's copy names the one it holds. */
+static _Atomic uint64_t host_gen;
+
+/* A thread's copy of the host text of one instance (h, gen). */
+struct host_tl {
+	uint64_t gen;
+	struct json_buf text;
+};
+
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+
+static void tl_free(void *p)
+{
+	struct host_tl *t = p;
+
+	json_buf_free(&t->text);
+	free(t);
+}
+
+static void tl_init(void)
+{
+	pthread_key_create(&tl_key, tl_free);
+}
 
 /* clang-format off */
 static const struct cfg_field netinfo_fields[] = {
@@ -302,6 +332,8 @@ static void host_refresh(struct host_meta *h)
 			json_buf_lit(&h->text, "\"host\":");
 			if (json_write(&h->text, fresh))
 				h->text.len = 0;
+			atomic_store(&h->gen, atomic_fetch_add(&host_gen, 1) + 1);
+			atomic_store(&h->expires, now + h->ttl);
 		}
 	}
 }
@@ -335,17 +367,41 @@ static const char *host_key(void *state)
 	return "host"; /* an event that has one takes the tree path: replaced or kept there */
 }
 
-static int host_append(void *state, struct json_buf *b)
+/* This thread's copy of h's text, taken again when the cache changed or is due (then under the lock). */
+static const struct json_buf *host_text(struct host_meta *h)
 {
-	struct host_meta *h = state;
-	int rc = -ENOMEM;
+	struct host_tl *t;
+	int rc;
 
+	pthread_once(&tl_once, tl_init);
+	t = pthread_getspecific(tl_key);
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t || pthread_setspecific(tl_key, t)) {
+			free(t);
+			return NULL;
+		}
+	}
+	if (t->gen && t->gen == atomic_load(&h->gen) && mono_ns() < atomic_load(&h->expires))
+		return &t->text;
 	pthread_mutex_lock(&h->lock);
 	host_refresh(h);
-	if (h->text.len)
-		rc = json_buf_put(b, h->text.p, h->text.len);
+	t->text.len = 0;
+	rc = json_buf_put(&t->text, h->text.p, h->text.len);
+	t->gen = atomic_load(&h->gen);
 	pthread_mutex_unlock(&h->lock);
-	return rc;
+	if (rc || !t->text.len) {
+		t->gen = 0;
+		return NULL;
+	}
+	return &t->text;
+}
+
+static int host_append(void *state, struct json_buf *b)
+{
+	const struct json_buf *text = host_text(state);
+
+	return text ? json_buf_put(b, text->p, text->len) : -ENOMEM;
 }
 
 const struct proc_ops proc_add_host_metadata = {
