@@ -34,6 +34,7 @@ struct http_dir {
 	struct http_head h;
 	uint64_t left; /* body or chunk bytes still expected */
 	uint64_t wire; /* bytes of the message so far */
+	uint64_t wire_lost; /* of which lost in gaps */
 	uint64_t body; /* body bytes (de-chunked) so far */
 	uint64_t trailer; /* trailer bytes so far */
 	uint8_t *cbuf; /* captured body */
@@ -240,6 +241,7 @@ static void body_bytes(struct conn *c, struct http_dir *d, const uint8_t *data, 
 static void body_lost(struct conn *c, struct http_dir *d, uint64_t n)
 {
 	count_bytes(c, d, n);
+	d->wire_lost += n;
 	d->body += n;
 	d->capture = false;
 	d->send_body = false;
@@ -635,6 +637,14 @@ static void http_fin(struct conn *c, enum dir dir, uint64_t ts)
 		flush_early(c);
 }
 
+/* Bytes taken into the message of dir not yet finished: its header section and body so far. */
+static uint64_t http_pending(const struct conn *c, enum dir dir)
+{
+	const struct http_conn *hc = c->pstate;
+
+	return hc ? hc->d[dir].wire - hc->d[dir].wire_lost : 0;
+}
+
 const struct proto_ops http_ops = {
 	.name = "http",
 	.id = PROTO_HTTP,
@@ -649,6 +659,7 @@ const struct proto_ops http_ops = {
 	.parse = http_parse,
 	.gap = http_gap,
 	.fin = http_fin,
+	.pending = http_pending,
 	.write_fields = http_write_fields,
 	/* Packetbeat's HTTP publishes both with status Error and these notes. */
 	.publish_unmatched = true,

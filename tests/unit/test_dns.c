@@ -1181,3 +1181,15 @@ Test(dns, tcp_fin_inside_a_message)
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 0);
 	tp_free(tp);
 }
+
+Test(dns, tcp_message_cut_at_close_is_unparsed)
+{
+	struct tp *tp = dns_tp(NULL);
+	static const uint8_t half[] = { 0, 30, 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0 };
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, half, sizeof(half)); /* 10 bytes of a 30-byte query */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, sizeof(half));
+	tp_free(tp);
+}

@@ -693,3 +693,27 @@ Test(redis, random_bytes_do_not_crash)
 	tp_flush(tp);
 	tp_free(tp);
 }
+
+Test(redis, array_cut_at_close_is_unparsed)
+{
+	struct tp *tp = rd_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n"); /* one argument of two: taken, never finished */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 14, 0, 0, 13);
+	tp_free(tp);
+}
+
+Test(redis, bytes_lost_in_a_bulk_are_not_held)
+{
+	struct tp *tp = rd_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$10\r\nab");
+	tp_tcp_cut(tp, 0, "cdefghi", 2, 7); /* "cd", then 5 bytes lost inside the bulk */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, 22);
+	tp_free(tp);
+}

@@ -39,8 +39,12 @@ struct stream {
 	struct seg *ooo; /* sorted by seq */
 	size_t nooo;
 	size_t ooo_bytes;
-	/* No silent loss: delivered == consumed + dropped once the stream is freed. */
-	uint64_t delivered, consumed, dropped;
+	/*
+	 * No silent loss: delivered == consumed + dropped once the stream is
+	 * freed. held: bytes the parser took into a message it has not
+	 * finished (its pending op), counted as consumed only once it is.
+	 */
+	uint64_t delivered, consumed, dropped, held;
 };
 
 struct tcp_conn {
@@ -222,6 +226,39 @@ static void stream_drop_buf(struct tcp_tracker *t, struct stream *s, enum stat_i
 	s->len = 0;
 }
 
+/* Bytes the parser holds in an unfinished message of dir (proto_ops.pending). */
+static uint64_t parser_held(const struct tcp_conn *c, enum dir dir)
+{
+	const struct proto_ops *ops = c->app.cfg->ops;
+
+	return ops->pending ? ops->pending(&c->app, dir) : 0;
+}
+
+/*
+ * The parser took done more bytes of s and now holds now_held of them in an
+ * unfinished message: the rest of what it held and took belongs to finished
+ * messages (consumed). A parser claiming more than it took is counted.
+ */
+static void stream_settle(struct tcp_tracker *t, struct stream *s, uint64_t done, uint64_t now_held)
+{
+	uint64_t taken = s->held + done;
+
+	if (now_held > taken) {
+		stats_add(t->st, STAT_TCP_BYTES_UNBALANCED, 1);
+		now_held = taken;
+	}
+	s->consumed += taken - now_held;
+	stats_add(t->st, STAT_TCP_BYTES_CONSUMED, taken - now_held);
+	s->held = now_held;
+}
+
+/* The parser gave up (or was told to give up) the message it held: lost, counted under why. */
+static void stream_drop_held(struct tcp_tracker *t, struct stream *s, enum stat_id why)
+{
+	stream_count_drop(t, s, why, s->held);
+	s->held = 0;
+}
+
 /* Report n lost bytes in dir to the parser. */
 static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, size_t n, uint64_t ts)
 {
@@ -232,20 +269,28 @@ static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	corr_count(&c->app, PSTAT_GAPS);
 	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_GAP);
 	c->app.need[dir] = 0;
-	if (!c->app.cfg->ops->gap || c->app.cfg->ops->gap(&c->app, dir, n, ts))
-		stats_add(t->st, STAT_DROP_GAP, 1);
+	if (c->app.cfg->ops->gap && !c->app.cfg->ops->gap(&c->app, dir, n, ts)) {
+		/* skipped inside a message (not counted in what it holds), or the message ended there */
+		stream_settle(t, s, 0, parser_held(c, dir));
+		return;
+	}
+	/* the parser restarted dir: the message it held is lost with the gap */
+	stats_add(t->st, STAT_DROP_GAP, 1);
+	stream_drop_held(t, s, STAT_TCP_BYTES_DROP_GAP);
+	stream_settle(t, s, 0, parser_held(c, dir));
 }
 
 /*
- * Run the parser over data; *done says how many bytes it consumed (counted);
- * returns 0, or -1 after a parse error (the bytes after *done are to be
- * dropped). A parser that said how many bytes it needs is not called before
- * they are there.
+ * Run the parser over data; *done says how many bytes it consumed (counted,
+ * as consumed once their message is finished); returns 0, or -1 after a
+ * parse error (the bytes after *done are to be dropped, and so is the
+ * message the parser held before the failing call). A parser that said how
+ * many bytes it needs is not called before they are there.
  */
 static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, size_t len,
 		      uint64_t ts, size_t *done)
 {
-	int rc = 0;
+	uint64_t held = c->s[dir].held;
 
 	*done = 0;
 	while (*done < len && c->app.need[dir] <= len - *done) {
@@ -255,16 +300,17 @@ static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, c
 		n = c->app.cfg->ops->parse(&c->app, dir, data + *done, len - *done, ts);
 
 		if (n < 0 || (size_t)n > len - *done) {
-			rc = -1;
-			break;
+			stream_settle(t, &c->s[dir], *done, held);
+			stream_drop_held(t, &c->s[dir], STAT_TCP_BYTES_DROP_PARSE);
+			return -1;
 		}
 		if (n == 0)
 			break;
 		*done += (size_t)n;
+		held = parser_held(c, dir);
 	}
-	c->s[dir].consumed += *done;
-	stats_add(t->st, STAT_TCP_BYTES_CONSUMED, *done);
-	return rc;
+	stream_settle(t, &c->s[dir], *done, held);
+	return 0;
 }
 
 /* The buffered bytes and add new ones do not fit: drop them (cap) and tell the parser of the gap. */
@@ -376,9 +422,14 @@ static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	s->fin = true;
 	s->fin_pending = false;
 	c->app.need[dir] = 0;
-	/* The parser sees the end; an unfinished message in the buffer is gone with it. */
+	/*
+	 * The parser sees the end and finishes what it can; an unfinished
+	 * message, held by the parser or still in the buffer, is gone with it.
+	 */
 	if (c->app.cfg->ops->fin)
 		c->app.cfg->ops->fin(&c->app, dir, ts);
+	stream_settle(t, s, 0, parser_held(c, dir));
+	stream_drop_held(t, s, STAT_TCP_BYTES_DROP_CLOSE);
 	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_CLOSE);
 }
 
