@@ -218,12 +218,23 @@ static void stream_count_drop(struct tcp_tracker *t, struct stream *s, enum stat
 	stats_add(t->st, why, n);
 }
 
+/* Give back a large buffer once it is empty: max_total_bytes counts held bytes, so an idle one must not stay. */
+static void stream_shrink(struct stream *s)
+{
+	if (s->len == 0 && s->cap > 65536) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
+}
+
 /* Discard the buffered bytes of s, counted under why (a TCP_BYTES_DROP_* counter). */
 static void stream_drop_buf(struct tcp_tracker *t, struct stream *s, enum stat_id why)
 {
 	stream_count_drop(t, s, why, s->len);
 	t->buffered -= s->len;
 	s->len = 0;
+	stream_shrink(s);
 }
 
 /* Bytes the parser holds in an unfinished message of dir (proto_ops.pending). */
@@ -400,11 +411,7 @@ static void stream_deliver(struct tcp_tracker *t, struct tcp_conn *c, enum dir d
 		s->len -= n;
 		t->buffered -= n;
 	}
-	if (s->len == 0 && s->cap > 65536) {
-		free(s->buf);
-		s->buf = NULL;
-		s->cap = 0;
-	}
+	stream_shrink(s);
 	return;
 parse_error:
 	stats_add(t->st, STAT_DROP_PARSE, 1);
