@@ -280,6 +280,7 @@ static ssize_t pgsql_parse(struct conn *c, enum dir dir, const uint8_t *data, si
 		if (n == PARSE_ERROR) {
 			d->start = 0;
 			d->resync = true;
+			d->lost = *assembled_bytes(pc, dir); /* dropped with the error: no longer pending */
 			return PARSE_ERROR;
 		}
 		if (n == 0)
@@ -306,6 +307,7 @@ static bool pgsql_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 	d->skip = 0;
 	d->start = 0;
 	d->resync = true;
+	d->lost = *assembled_bytes(pc, dir); /* dropped with the gap: no longer pending */
 	return true;
 }
 

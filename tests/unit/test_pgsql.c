@@ -678,3 +678,22 @@ Test(pgsql, rows_without_command_complete_are_unparsed_at_close)
 	tp_assert_tcp_bytes(tp, c.n, 0, 0, s.n);
 	tp_free(tp);
 }
+
+Test(pgsql, parse_error_after_rows_in_the_same_segment_drops_the_response)
+{
+	static const char *const names[] = { "a", NULL }, *const vals[] = { "1" };
+	struct tp *tp = pg_tp(NULL);
+	static struct wire c, s1, s2;
+
+	msg_str(&c, 'Q', "SELECT a FROM t");
+	row_desc(&s1, names);
+	data_row(&s2, vals, 1);
+	put(&s2, "\x01garbage", 8); /* not a message type: the segment fails after its DataRow */
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, c.b, c.n);
+	tp_tcp(tp, 1, 0, s1.b, s1.n);
+	tp_tcp(tp, 1, 0, s2.b, s2.n);
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, c.n, s1.n + s2.n, 0, 0);
+	tp_free(tp);
+}

@@ -270,6 +270,17 @@ static void stream_drop_held(struct tcp_tracker *t, struct stream *s, enum stat_
 	s->held = 0;
 }
 
+/* After a parse error or a reset at a gap: what the parser no longer holds is lost, counted under why. */
+static void stream_release(struct tcp_tracker *t, struct stream *s, enum stat_id why, uint64_t now_held)
+{
+	if (now_held > s->held) {
+		stream_settle(t, s, 0, now_held); /* counted there */
+		return;
+	}
+	stream_count_drop(t, s, why, s->held - now_held);
+	s->held = now_held;
+}
+
 /* Report n lost bytes in dir to the parser. */
 static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, size_t n, uint64_t ts)
 {
@@ -287,15 +298,14 @@ static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	}
 	/* the parser restarted dir: the message it held is lost with the gap */
 	stats_add(t->st, STAT_DROP_GAP, 1);
-	stream_drop_held(t, s, STAT_TCP_BYTES_DROP_GAP);
-	stream_settle(t, s, 0, parser_held(c, dir));
+	stream_release(t, s, STAT_TCP_BYTES_DROP_GAP, parser_held(c, dir));
 }
 
 /*
  * Run the parser over data; *done says how many bytes it consumed (counted,
  * as consumed once their message is finished); returns 0, or -1 after a
- * parse error (the bytes after *done are to be dropped, and so is the
- * message the parser held before the failing call). A parser that said how
+ * parse error (the bytes after *done are to be dropped, and so is what the
+ * parser held before the failing call and let go of). A parser that said how
  * many bytes it needs is not called before they are there.
  */
 static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, size_t len,
@@ -312,7 +322,7 @@ static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, c
 
 		if (n < 0 || (size_t)n > len - *done) {
 			stream_settle(t, &c->s[dir], *done, held);
-			stream_drop_held(t, &c->s[dir], STAT_TCP_BYTES_DROP_PARSE);
+			stream_release(t, &c->s[dir], STAT_TCP_BYTES_DROP_PARSE, parser_held(c, dir));
 			return -1;
 		}
 		if (n == 0)
