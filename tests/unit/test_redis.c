@@ -717,3 +717,15 @@ Test(redis, bytes_lost_in_a_bulk_are_not_held)
 	tp_assert_tcp_bytes(tp, 0, 0, 0, 22);
 	tp_free(tp);
 }
+
+Test(redis, segment_queued_past_the_fin_is_never_delivered)
+{
+	struct tp *tp = rd_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_at(tp, 0, 0, 10, "*2\r\n", 4); /* queued out of order, past the FIN below */
+	tp_tcp(tp, 0, XB_TCP_FIN, "*1\r\n", 4); /* taken into a command that never ends, then FIN */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, 4);
+	tp_free(tp);
+}

@@ -430,6 +430,18 @@ parse_error:
 	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_PARSE);
 }
 
+/* Take the first queued segment off the queue (the caller frees it). */
+static struct seg *seg_unlink(struct tcp_tracker *t, struct stream *s)
+{
+	struct seg *g = s->ooo;
+
+	s->ooo = g->next;
+	s->nooo--;
+	s->ooo_bytes -= g->len;
+	t->buffered -= g->len;
+	return g;
+}
+
 static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint64_t ts)
 {
 	struct stream *s = &c->s[dir];
@@ -439,6 +451,8 @@ static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	s->fin = true;
 	s->fin_pending = false;
 	c->app.need[dir] = 0;
+	while (s->ooo) /* beyond the FIN: never part of the stream, never delivered */
+		free(seg_unlink(t, s));
 	/*
 	 * The parser sees the end and finishes what it can; an unfinished
 	 * message, held by the parser or still in the buffer, is gone with it.
@@ -460,18 +474,6 @@ static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir 
 	stream_deliver(t, c, dir, data, cap, ts);
 	if (wire > cap)
 		stream_gap(t, c, dir, wire - cap, ts);
-}
-
-/* Take the first queued segment off the queue (the caller frees it). */
-static struct seg *seg_unlink(struct tcp_tracker *t, struct stream *s)
-{
-	struct seg *g = s->ooo;
-
-	s->ooo = g->next;
-	s->nooo--;
-	s->ooo_bytes -= g->len;
-	t->buffered -= g->len;
-	return g;
 }
 
 /* Deliver queued segments that have become in order. */
