@@ -729,3 +729,16 @@ Test(redis, segment_queued_past_the_fin_is_never_delivered)
 	tp_assert_tcp_bytes(tp, 0, 0, 0, 4);
 	tp_free(tp);
 }
+
+Test(redis, segment_queued_after_skipping_to_a_pending_fin_is_never_delivered)
+{
+	struct tp *tp = rd_tp("xdpbeat.tcp.max_ooo_segments: 1\n");
+
+	tp_handshake(tp);
+	tp_tcp_at(tp, 0, 0, 10, "*1\r\n", 4); /* after a hole of 10 */
+	tp_tcp_at(tp, 0, XB_TCP_FIN, 14, "", 0); /* FIN right after it: pending */
+	tp_tcp_at(tp, 0, 0, 30, "*2\r\n", 4); /* over the limit: the hole is skipped, the FIN reached */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, 4);
+	tp_free(tp);
+}

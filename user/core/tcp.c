@@ -528,6 +528,8 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 		if (!s->ooo)
 			break;
 	}
+	if (s->fin)
+		return; /* skipping the holes reached a pending FIN: this segment lies past it */
 	if ((int32_t)(seq - s->next_seq) > 0 &&
 	    (t->buffered + cap > t->cfg->max_total_bytes || s->ooo_bytes + cap > t->cfg->max_stream_bytes)) {
 		/* No room to hold it: it will be a gap when the stream gets there. */
