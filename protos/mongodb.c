@@ -268,8 +268,10 @@ static ssize_t mongodb_parse(struct conn *c, enum dir dir, const uint8_t *data, 
 		return 0;
 	}
 	if (!plausible_header(dir, data)) {
-		if (st->resync)
+		if (st->resync) {
+			c->passed[dir] = len;
 			return (ssize_t)len; /* the rest of a message cut by a gap (counted with it) */
+		}
 		st->resync = true;
 		st->pending_ts = 0;
 		return PARSE_ERROR;

@@ -563,8 +563,10 @@ static ssize_t mysql_parse(struct conn *c, enum dir dir, const uint8_t *data, si
 			c->need[dir] = MYSQL_HDR + 1;
 			break;
 		}
-		if (d->resync && !plausible(dir, h))
+		if (d->resync && !plausible(dir, h)) {
+			c->passed[dir] = len;
 			return (ssize_t)len; /* not at a packet start: dropped until the next segment */
+		}
 		d->resync = false;
 		plen = h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
 		want = plen < MYSQL_PKT_PREFIX ? plen : MYSQL_PKT_PREFIX;

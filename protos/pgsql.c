@@ -265,8 +265,10 @@ static ssize_t pgsql_parse(struct conn *c, enum dir dir, const uint8_t *data, si
 		return (ssize_t)n;
 	}
 	if (d->resync) {
-		if (!plausible(dir, data, len))
+		if (!plausible(dir, data, len)) {
+			c->passed[dir] = len;
 			return len < 5 ? 0 : (ssize_t)len; /* the rest of a message cut by the gap */
+		}
 		d->resync = false;
 	}
 	while (used < len && !d->skip && !pc->encrypted) {

@@ -45,6 +45,7 @@ struct stream {
 	 * finished (its pending op), counted as consumed only once it is.
 	 */
 	uint64_t delivered, consumed, dropped, held;
+	enum stat_id last_loss; /* why the parser last lost its place: what bytes it passes over count under */
 };
 
 struct tcp_conn {
@@ -188,6 +189,7 @@ static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	c->s[DIR_C2S].last_loss = c->s[DIR_S2C].last_loss = STAT_TCP_BYTES_DROP_GAP;
 	f = &c->app.flow;
 	flow_from_packet(f, p, server_is_dst);
 	c->app.cfg = cfg;
@@ -298,6 +300,7 @@ static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	}
 	/* the parser restarted dir: the message it held is lost with the gap */
 	stats_add(t->st, STAT_DROP_GAP, 1);
+	s->last_loss = STAT_TCP_BYTES_DROP_GAP;
 	stream_release(t, s, STAT_TCP_BYTES_DROP_GAP, parser_held(c, dir));
 }
 
@@ -311,27 +314,36 @@ static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, size_t len,
 		      uint64_t ts, size_t *done)
 {
-	uint64_t held = c->s[dir].held;
+	struct stream *s = &c->s[dir];
+	uint64_t held = s->held;
+	size_t passed = 0;
+	int rc = 0;
 
 	*done = 0;
 	while (*done < len && c->app.need[dir] <= len - *done) {
 		ssize_t n;
 
 		c->app.need[dir] = 0;
+		c->app.passed[dir] = 0;
 		n = c->app.cfg->ops->parse(&c->app, dir, data + *done, len - *done, ts);
 
 		if (n < 0 || (size_t)n > len - *done) {
-			stream_settle(t, &c->s[dir], *done, held);
-			stream_release(t, &c->s[dir], STAT_TCP_BYTES_DROP_PARSE, parser_held(c, dir));
-			return -1;
+			rc = -1;
+			break;
 		}
 		if (n == 0)
 			break;
 		*done += (size_t)n;
+		passed += c->app.passed[dir] < (size_t)n ? c->app.passed[dir] : (size_t)n;
 		held = parser_held(c, dir);
 	}
-	stream_settle(t, &c->s[dir], *done, held);
-	return 0;
+	stream_count_drop(t, s, s->last_loss, passed);
+	stream_settle(t, s, *done - passed, held);
+	if (rc < 0) {
+		s->last_loss = STAT_TCP_BYTES_DROP_PARSE;
+		stream_release(t, s, STAT_TCP_BYTES_DROP_PARSE, parser_held(c, dir));
+	}
+	return rc;
 }
 
 /* The buffered bytes and add new ones do not fit: drop them (cap) and tell the parser of the gap. */
