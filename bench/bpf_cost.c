@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture/capture_int.h"
 #include "empty.skel.h"
 #include "record.h"
 #include "xdpbeat.skel.h"
@@ -171,6 +172,7 @@ static int setup(struct bench *b)
 {
 	uint32_t port = 80;
 	uint16_t proto = PROTO_HTTP;
+	int fd;
 
 	b->empty = empty_bpf__open_and_load();
 	if (!b->empty)
@@ -178,14 +180,18 @@ static int setup(struct bench *b)
 	b->xb = xdpbeat_bpf__open();
 	if (!b->xb)
 		return -errno;
-	bpf_map__set_max_entries(b->xb->maps.rb, RING_SIZE);
+	if (capture_rings_create(b->xb, 1, RING_SIZE, &fd))
+		return -EINVAL;
 	/* Never wake a consumer: the bench consumes between runs. */
 	b->xb->rodata->wakeup_bytes = RING_SIZE;
 	if (xdpbeat_bpf__load(b->xb))
 		return -errno;
 	if (bpf_map_update_elem(bpf_map__fd(b->xb->maps.tcp_ports), &port, &proto, BPF_ANY))
 		return -errno;
-	b->rb = ring_buffer__new(bpf_map__fd(b->xb->maps.rb), count_record, b, NULL);
+	if (capture_rings_fill(b->xb, 1, &fd))
+		return -errno;
+	b->rb = ring_buffer__new(fd, count_record, b, NULL);
+	close(fd);
 	return b->rb ? 0 : -errno;
 }
 

@@ -43,7 +43,7 @@ done
 # callgrind NAME PCAP PROTOCOL PORT: run xdpbeat under callgrind into $OUT/NAME-$OUTPUT.*, print its Ir.
 callgrind() {
 	local name=$1-$OUTPUT pcap=$2
-	local args=(-I "$pcap" -E "xdpbeat.protocols=[{type: $3, ports: [$4]}]")
+	local args=(-I "$pcap" -E xdpbeat.workers=1 -E "xdpbeat.protocols=[{type: $3, ports: [$4]}]")
 	case $OUTPUT in
 	console) args+=(-E output.file.enabled=false) ;;
 	file) args+=(-E output.console.enabled=false -E "output.file.path=$OUT/$name-events" -E output.file.rotate_every_kb=1048576) ;;

@@ -110,14 +110,14 @@ output.file:
 EOF
 cfg="-c $tmp/dns.yml"
 # shellcheck disable=SC2086
-"$XDPBEAT" -I "$PCAP" $cfg 2>"$tmp/stats.txt"
+"$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" $cfg 2>"$tmp/stats.txt"
 txns=$(cat "$tmp"/xdpbeat-*.ndjson | grep -c . || true)
 responses=$(tshark -r "$PCAP" -d udp.port=="$port",dns -Y 'dns.flags.response == 1' -T fields -e frame.number 2>/dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2>/dev/null | wc -l)
 # shellcheck disable=SC2086
-t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" $cfg)
+t_x=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" $cfg)
 # Like for like with tshark: the same NDJSON on stdout, which median_time sends to /dev/null.
-t_o=$(median_time 3 "$XDPBEAT" -I "$PCAP" -E "xdpbeat.protocols=[{type: dns, ports: [$port]}]" -E output.file.enabled=false)
+t_o=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -E "xdpbeat.protocols=[{type: dns, ports: [$port]}]" -E output.file.enabled=false)
 t_t=$(median_time 3 tshark -r "$PCAP" -d udp.port=="$port",dns -Y dns -T ek)
 t_p=n/a
 [ -x "$BUILD/bench/pcap_read" ] && t_p=$(median_time 3 "$BUILD/bench/pcap_read" "$PCAP")

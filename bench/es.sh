@@ -46,7 +46,7 @@ echo "|---|---:|---:|---:|---:|---:|---:|"
 
 mkdir -p "$TMP/file"
 t0=$(now)
-$TIME "$XDPBEAT" -I "$TMP/big.pcap" -E output.console.enabled=false -E "output.file.path=$TMP/file" \
+$TIME "$XDPBEAT" -E xdpbeat.workers=1 -I "$TMP/big.pcap" -E output.console.enabled=false -E "output.file.path=$TMP/file" \
 	-E output.file.rotate_every_kb=10000000 2>"$TMP/file.err" >/dev/null
 t1=$(now)
 cpu
@@ -58,7 +58,7 @@ es_run() { # label -E...
 	shift
 	curl -s -XPOST "$URL/_test/reset" >/dev/null
 	t0=$(now)
-	$TIME "$XDPBEAT" -I "$TMP/big.pcap" -E output.console.enabled=false -E output.file.enabled=false \
+	$TIME "$XDPBEAT" -E xdpbeat.workers=1 -I "$TMP/big.pcap" -E output.console.enabled=false -E output.file.enabled=false \
 		-E "output.elasticsearch.hosts=[\"127.0.0.1:$PORT\"]" -E xdpbeat.shutdown_timeout=600s \
 		-E queue.mem.events=8192 -E queue.mem.flush.min_events=1600 "$@" 2>"$TMP/es.err" >/dev/null
 	t1=$(now)

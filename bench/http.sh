@@ -6,22 +6,17 @@ set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 PORT=18081
-PCAP=$BENCH_CACHE/http_wrk.pcap
-if [ ! -s "$PCAP" ]; then
-	trap stop_nginx EXIT
-	start_nginx $PORT
-	capture_lo "$PCAP" $PORT wrk -t1 -c8 -d3s "http://127.0.0.1:$PORT/" > /dev/null
-	stop_nginx
-fi
+trap stop_nginx EXIT
+PCAP=$(bench_http_pcap $PORT)
 out=$(mktemp -d)
 cfg=(-E "xdpbeat.protocols=[{type: http, ports: [$PORT]}]" -E output.console.enabled=false -E "output.file.path=$out" -E output.file.rotate_every_kb=1048576)
-"$XDPBEAT" -I "$PCAP" "${cfg[@]}" 2> "$out/stats.txt"
+"$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" "${cfg[@]}" 2> "$out/stats.txt"
 txns=$(cat "$out"/xdpbeat-*.ndjson | grep -c . || true)
 responses=$(tshark -r "$PCAP" -d tcp.port==$PORT,http -Y http.response -T fields -e frame.number 2> /dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2> /dev/null | wc -l)
-t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" "${cfg[@]}")
+t_x=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" "${cfg[@]}")
 # Like for like with tshark: the same NDJSON on stdout, which median_time sends to /dev/null.
-t_o=$(median_time 3 "$XDPBEAT" -I "$PCAP" -E "xdpbeat.protocols=[{type: http, ports: [$PORT]}]" -E output.file.enabled=false)
+t_o=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -E "xdpbeat.protocols=[{type: http, ports: [$PORT]}]" -E output.file.enabled=false)
 t_t=$(median_time 3 tshark -r "$PCAP" -d tcp.port==$PORT,http -Y http -T ek)
 t_p=$(median_time 3 "$BUILD/bench/pcap_read" "$PCAP")
 rm -rf "$out"

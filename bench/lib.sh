@@ -159,6 +159,28 @@ bench_tcpdump_stop() {
 	CAPTURE_LINGER=0 capture_stop
 }
 
+# The HTTP bench capture (wrk -t1 -c${2:-8} -d3s against nginx on loopback, port $1), made
+# once into the bench cache; prints its path.
+bench_http_pcap() {
+	local conns=${2:-8} pcap=$BENCH_CACHE/http_wrk.pcap
+	[ "$conns" = 8 ] || pcap=$BENCH_CACHE/http_wrk_c$conns.pcap
+	if [ ! -s "$pcap" ]; then
+		start_nginx "$1" >&2
+		capture_lo "$pcap" "$1" wrk -t1 -c"$conns" -d3s "http://127.0.0.1:$1/" > /dev/null
+		stop_nginx
+	fi
+	echo "$pcap"
+}
+
+# bpf_stat PID FIELD: run_time_ns or run_cnt summed over the BPF programs daemon PID holds
+# (kernel.bpf_stats_enabled=1), each program once, from the fdinfo of its program fds.
+bpf_stat() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk -v f="$2:" '
+		$1 == "prog_id:" { id = $2 }
+		$1 == f && id != "" { t[id] = $2; id = "" }
+		END { s = 0; for (i in t) s += t[i]; print s }'
+}
+
 # CPU seconds (user + system) process $1 has used so far.
 bench_cpu_secs() {
 	awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz}' "/proc/$1/stat" 2>/dev/null

@@ -46,12 +46,12 @@ record_pcap() {
 [ -s "$PCAP" ] && [ -s "$PORTFILE" ] || record_pcap
 port=$(cat "$PORTFILE")
 bench_file_yml mongodb "$port" "$tmp" >"$tmp/mongodb.yml"
-"$XDPBEAT" -I "$PCAP" -c "$tmp/mongodb.yml" 2>"$tmp/stats.txt"
+"$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/mongodb.yml" 2>"$tmp/stats.txt"
 txns=$(cat "$tmp"/xdpbeat*.ndjson | grep -c . || true)
 replies=$(tshark -r "$PCAP" -d tcp.port=="$port",mongo -Y 'mongo.response_to > 0' -T fields -e frame.number 2>/dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2>/dev/null | wc -l)
-t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" -c "$tmp/mongodb.yml")
-t_o=$(median_time 3 "$XDPBEAT" -I "$PCAP" -E "xdpbeat.protocols=[{type: mongodb, ports: [$port]}]" -E output.file.enabled=false)
+t_x=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/mongodb.yml")
+t_o=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -E "xdpbeat.protocols=[{type: mongodb, ports: [$port]}]" -E output.file.enabled=false)
 t_t=$(median_time 3 tshark -r "$PCAP" -d tcp.port=="$port",mongo -Y mongo -T ek)
 echo "### MongoDB: pcap -> NDJSON, one core"
 echo

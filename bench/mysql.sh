@@ -32,10 +32,10 @@ output.file:
   filename: out.ndjson
 YML
 
-"$XDPBEAT" -I "$PCAP" -c "$tmp/mysql.yml" 2>"$tmp/stats" >/dev/null
+"$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/mysql.yml" 2>"$tmp/stats" >/dev/null
 txn=$(grep -o 'mysql.transactions=[0-9]*' "$tmp/stats" | tail -1 | cut -d= -f2)
-tx=$(median_time 3 "$XDPBEAT" -I "$PCAP" -c "$tmp/mysql.yml")
-tf=$(median_time 3 "$XDPBEAT" -I "$PCAP" -c "$tmp/mysql-file.yml")
+tx=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/mysql.yml")
+tf=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/mysql-file.yml")
 tt=$(median_time 3 tshark -r "$PCAP" -d "tcp.port==$port,mysql" -Y mysql.command -T ek)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
 

@@ -45,12 +45,12 @@ xdpbeat.protocols:
     ports: [$port]
 output.console.enabled: true
 EOF
-"$XDPBEAT" -I "$PCAP" -c "$tmp/pgsql.yml" 2>"$tmp/stats.txt" >"$tmp/events.ndjson"
+"$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/pgsql.yml" 2>"$tmp/stats.txt" >"$tmp/events.ndjson"
 events=$(grep -c . "$tmp/events.ndjson" || true)
 completes=$(tshark -r "$PCAP" -d tcp.port=="$port",pgsql -Y 'pgsql.type == "Command completion"' -T fields \
 	-e frame.number 2>/dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2>/dev/null | wc -l)
-t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" -c "$tmp/pgsql.yml")
+t_x=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/pgsql.yml")
 t_t=$(median_time 3 tshark -r "$PCAP" -d tcp.port=="$port",pgsql -Y pgsql -T ek)
 echo "### PostgreSQL: pcap -> NDJSON, one core"
 echo

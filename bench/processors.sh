@@ -33,10 +33,10 @@ printf '%s\n%s\n' "$proto" 'processors:
   - drop_fields: {fields: [client, server], when.regexp.url.path: "^/item/"}
   - add_locale: ~' >"$tmp/chain.yml"
 
-events=$("$XDPBEAT" -I "$PCAP" -c "$tmp/none.yml" 2>/dev/null | wc -l)
-t_none=$(median_time 5 "$XDPBEAT" -I "$PCAP" -c "$tmp/none.yml")
-t_host=$(median_time 5 "$XDPBEAT" -I "$PCAP" -c "$tmp/host.yml")
-t_chain=$(median_time 5 "$XDPBEAT" -I "$PCAP" -c "$tmp/chain.yml")
+events=$("$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/none.yml" 2>/dev/null | wc -l)
+t_none=$(median_time 5 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/none.yml")
+t_host=$(median_time 5 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/host.yml")
+t_chain=$(median_time 5 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/chain.yml")
 
 echo "### Processors: pcap -> NDJSON on stdout, one core"
 echo

@@ -54,12 +54,12 @@ record_pcap() {
 [ -s "$PCAP" ] && [ -s "$PORTFILE" ] || record_pcap
 port=$(cat "$PORTFILE")
 bench_file_yml thrift "$port" "$tmp" >"$tmp/thrift.yml"
-"$XDPBEAT" -I "$PCAP" -c "$tmp/thrift.yml" 2>"$tmp/stats.txt"
+"$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/thrift.yml" 2>"$tmp/stats.txt"
 txns=$(cat "$tmp"/xdpbeat-*.ndjson | grep -c . || true)
 replies=$(tshark -r "$PCAP" -d tcp.port=="$port",thrift -Y 'thrift.mtype == 2' -T fields -e frame.number 2>/dev/null | wc -l)
 pkts=$(tcpdump -r "$PCAP" 2>/dev/null | wc -l)
-t_x=$(median_time 3 "$XDPBEAT" -I "$PCAP" -c "$tmp/thrift.yml")
-t_o=$(median_time 3 "$XDPBEAT" -I "$PCAP" -E "xdpbeat.protocols=[{type: thrift, ports: [$port]}]" -E output.file.enabled=false)
+t_x=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -c "$tmp/thrift.yml")
+t_o=$(median_time 3 "$XDPBEAT" -E xdpbeat.workers=1 -I "$PCAP" -E "xdpbeat.protocols=[{type: thrift, ports: [$port]}]" -E output.file.enabled=false)
 t_t=$(median_time 3 tshark -r "$PCAP" -d tcp.port=="$port",thrift -Y thrift -T ek)
 echo "### Thrift: pcap -> NDJSON, one core"
 echo

@@ -29,11 +29,22 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 snaplen = XB_PAYLOAD_MAX;
 /* Force a consumer wake-up once this many bytes wait in the ring buffer. */
 const volatile __u32 wakeup_bytes = 256 * 1024;
+/* Ring buffers in use (one per worker thread), 1..XB_MAX_RINGS. */
+const volatile __u32 nrings = 1;
 
-struct {
+/* The prototype of each worker's ring buffer; userspace creates them and fills rings. */
+struct xb_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20); /* set from config->ring_size before load */
-} rb SEC(".maps");
+};
+
+/* Worker i's ring buffer at index i: a flow's records all go to ring flow_hash % nrings. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XB_MAX_RINGS);
+	__type(key, __u32);
+	__array(values, struct xb_ring);
+} rings SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -41,6 +52,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u16); /* enum proto_id, 0 = not watched */
 } tcp_ports SEC(".maps");
+
+/* Heads-only capture: directions whose segments before end_seq (the value) are not sent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XB_SKIP_ENTRIES);
+	__type(key, struct xb_skip_key);
+	__type(value, __u32);
+} skips SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -68,9 +87,9 @@ static __always_inline __u16 port_proto(__u8 l4, __u16 port)
 	return v ? *v : 0;
 }
 
-static __always_inline __u64 wake_flag(void)
+static __always_inline __u64 wake_flag(void *rb)
 {
-	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -87,12 +106,12 @@ static __always_inline long load_payload(void *ctx, const int hook, __u32 off, v
  * Reserve one record with room payload bytes (a constant), fill it from
  * hdr and payload[off, off + n), submit. Returns 0 or -1 (ring full, load error).
  */
-static __always_inline int emit_chunk(void *ctx, const int hook, const struct xb_record *hdr, __u32 payload_off,
-				      __u32 off, __u32 n, __u8 flags, const __u32 room)
+static __always_inline int emit_chunk(void *ctx, const int hook, void *rb, const struct xb_record *hdr,
+				      __u32 payload_off, __u32 off, __u32 n, __u8 flags, const __u32 room)
 {
 	struct xb_record *r;
 
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r) + room, 0);
+	r = bpf_ringbuf_reserve(rb, sizeof(*r) + room, 0);
 	if (!r) {
 		stat_inc(XB_STAT_RB_FULL);
 		return -1;
@@ -109,7 +128,7 @@ static __always_inline int emit_chunk(void *ctx, const int hook, const struct xb
 			return -1;
 		}
 	}
-	bpf_ringbuf_submit(r, wake_flag());
+	bpf_ringbuf_submit(r, wake_flag(rb));
 	stat_inc(XB_STAT_SENT);
 	return 0;
 }
@@ -123,14 +142,21 @@ static __always_inline int emit_chunk(void *ctx, const int hook, const struct xb
 static __always_inline void emit_payload(void *ctx, const int hook, const struct xb_record *hdr, __u32 payload_off,
 					 __u32 wire, __u32 send)
 {
-	__u8 flags = send < wire ? XB_F_TRUNCATED : 0;
+	__u8 flags = (send < wire ? XB_F_TRUNCATED : 0) | hdr->flags;
+	__u32 ring = nrings > 1 ? hdr->flow_hash % nrings : 0;
 	__u32 off = 0, n;
+	void *rb;
 	int i;
 
+	rb = bpf_map_lookup_elem(&rings, &ring);
+	if (!rb) {
+		stat_inc(XB_STAT_RB_FULL); /* not reached: userspace fills every ring in use */
+		return;
+	}
 	for (i = 0; i < XB_CHUNKS - 1; i++) {
 		if (send - off <= XB_CHUNK_MAX)
 			break;
-		if (emit_chunk(ctx, hook, hdr, payload_off, off, XB_CHUNK_MAX, 0, XB_CHUNK_MAX))
+		if (emit_chunk(ctx, hook, rb, hdr, payload_off, off, XB_CHUNK_MAX, 0, XB_CHUNK_MAX))
 			return;
 		off += XB_CHUNK_MAX;
 	}
@@ -138,11 +164,11 @@ static __always_inline void emit_payload(void *ctx, const int hook, const struct
 	if (n > XB_CHUNK_MAX)
 		n = XB_CHUNK_MAX; /* not reached: send <= XB_CHUNKS * XB_CHUNK_MAX */
 	if (n == 0)
-		emit_chunk(ctx, hook, hdr, payload_off, off, 0, flags, 0);
+		emit_chunk(ctx, hook, rb, hdr, payload_off, off, 0, flags, 0);
 	else if (n <= XB_SMALL_ROOM)
-		emit_chunk(ctx, hook, hdr, payload_off, off, n, flags, XB_SMALL_ROOM);
+		emit_chunk(ctx, hook, rb, hdr, payload_off, off, n, flags, XB_SMALL_ROOM);
 	else
-		emit_chunk(ctx, hook, hdr, payload_off, off, n, flags, XB_CHUNK_MAX);
+		emit_chunk(ctx, hook, rb, hdr, payload_off, off, n, flags, XB_CHUNK_MAX);
 }
 
 /*
@@ -206,6 +232,29 @@ static __always_inline void fill_header(struct xb_record *h, const struct xb_met
 	h->flow_hash = xb_flow_hash(h->family, h->l4proto, h->saddr, h->daddr, h->sport, h->dport);
 }
 
+/*
+ * A segment of wire bytes wholly inside a skip userspace asked for (a body
+ * its parser does not keep). The entry goes once a segment reaches its end.
+ */
+static __always_inline bool skipped(const struct xb_record *h, __u32 wire)
+{
+	struct xb_skip_key k = {};
+	__u32 *end;
+
+	k.family = h->family;
+	k.sport = h->sport;
+	k.dport = h->dport;
+	__builtin_memcpy(k.saddr, h->saddr, 16);
+	__builtin_memcpy(k.daddr, h->daddr, 16);
+	end = bpf_map_lookup_elem(&skips, &k);
+	if (!end)
+		return false;
+	if ((__s32)(*end - (h->seq + wire)) >= 0)
+		return true;
+	bpf_map_delete_elem(&skips, &k);
+	return false;
+}
+
 /* Payload bytes the packet really carries: declared length clamped to what is there. */
 static __always_inline __u32 payload_len(const struct xb_meta *m, __u32 pkt_len)
 {
@@ -238,9 +287,14 @@ static __always_inline void xb_send(void *ctx, const int hook, const struct xb_m
 		send = snaplen;
 	if (send > XB_PAYLOAD_MAX)
 		send = XB_PAYLOAD_MAX;
-	if (wire > send)
-		stat_add(XB_STAT_TRUNC_BYTES, wire - send);
 	fill_header(&hdr, m, hook, ifindex, proto, match, wire);
+	if (wire && m->th && skipped(&hdr, wire)) {
+		send = 0;
+		hdr.flags = XB_F_SKIPPED;
+		stat_add(XB_STAT_SKIPPED_BYTES, wire);
+	} else if (wire > send) {
+		stat_add(XB_STAT_TRUNC_BYTES, wire - send);
+	}
 	if (hook == XB_HOOK_XDP)
 		emit_xdp(ctx, &hdr, m->payload_off, wire, send);
 	else

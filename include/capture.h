@@ -23,11 +23,22 @@ struct capture_opts {
 	bool debug; /* -d: libbpf's debug messages on stderr */
 };
 
-/* Load the programs, fill the ports maps, attach to cfg->interfaces. NULL + message in err. */
+/* Load the programs, fill the ports maps, open cfg->workers ring buffers, attach to cfg->interfaces. NULL + message in err. */
 struct capture *capture_open(const struct config *cfg, struct stats *st, const struct capture_opts *opts, char *err,
 			     size_t errlen);
-/* Wait up to timeout_ms for records and hand each one to fn. Returns records handled or -errno (-EINTR normal). */
-int capture_poll(struct capture *c, int timeout_ms, packet_fn fn, void *ctx);
+/*
+ * Wait up to timeout_ms for records in ring buffer `ring` (0..capture_rings()-1,
+ * one per worker: every record of a flow is in the same one) and hand each
+ * to fn. Returns records handled or -errno (-EINTR normal). One thread per ring.
+ */
+int capture_poll(struct capture *c, unsigned ring, int timeout_ms, packet_fn fn, void *ctx);
+/* Ring buffers: cfg->workers (1..XB_MAX_RINGS) at capture_open(). */
+unsigned capture_rings(const struct capture *c);
+/*
+ * Heads-only: the kernel sends the segments of direction k up to end_seq as
+ * skipped records without payload (tcp_set_skip). Any thread. 0 or -errno.
+ */
+int capture_skip(struct capture *c, const struct xb_skip_key *k, uint32_t end_seq);
 /* Rewrite the ports maps from cfg (SIGHUP) without detaching. */
 int capture_set_ports(struct capture *c, const struct config *cfg);
 /* Copy the kernel's per-CPU counters (summed) into st (KERN_* stats). */

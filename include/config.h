@@ -159,6 +159,7 @@ struct tcp_cfg {
 	uint64_t max_stream_bytes; /* buffered per direction */
 	uint64_t max_total_bytes; /* buffered over all streams */
 	int64_t max_ooo_segments; /* out-of-order segments held per direction */
+	uint64_t skip_body_bytes; /* live: bodies a parser passes over, at least this long, stay in the kernel (0 = off) */
 };
 
 struct queue_cfg {
@@ -205,7 +206,8 @@ struct config {
 	char *file;
 	struct strlist interfaces; /* "lo", "eth0", or "any" */
 	uint32_t snaplen; /* payload bytes the kernel sends per packet */
-	uint64_t ring_size; /* bytes, power of two */
+	uint64_t ring_size; /* bytes, power of two; shared out between the workers' ring buffers */
+	int64_t workers; /* pipeline threads, 1..XB_MAX_RINGS (0 in the file: one per online CPU, capped) */
 	uint64_t stats_period; /* ns, 0 = only at exit */
 	uint64_t shutdown_timeout; /* ns */
 	struct tcp_cfg tcp;

@@ -4,12 +4,14 @@
 
 #include <stdatomic.h>
 
-#include "pipeline.h"
+#include "capture.h"
+#include "stats.h"
 
 /*
- * Returns 0 at end of file, -errno (message on stderr) when the file cannot
+ * Each TCP/UDP packet of the file goes to fn(ctx, pkt) (the payload is only
+ * valid during the call); undecodable frames are counted in st. Returns 0 at end of file, -errno (message on stderr) when the file cannot
  * be opened or is damaged/cut (the packets before the damage are processed).
  */
-int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, const atomic_bool *stop);
+int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, const atomic_bool *stop);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * A parsed message: what a parser hands to the correlator. The generic
  * members of the event (method, query, resource, event.action,
- * destination.domain, network.forwarded_ip, status, error.message) have
- * typed slots here and are written by the event writer; the protocol's own
- * object is written from priv by ops->write_fields.
+ * destination.domain, network.forwarded_ip, user.name, related.*, status,
+ * error.message) have typed slots here and are written by the event writer;
+ * the protocol's own object is written from priv by ops->write_fields.
  */
 #ifndef XDPBEAT_MSG_H
 #define XDPBEAT_MSG_H
@@ -34,8 +34,8 @@ struct msg_text {
 
 struct msg {
 	struct msg *next; /* the correlator's queue link: parsers use corr_* */
-	uint64_t ts; /* ns: first byte seen */
-	uint64_t ts_end; /* ns: last byte seen (0 = ts) */
+	uint64_t ts; /* ns: first byte seen (a response's is event.end, as Packetbeat) */
+	uint64_t ts_end; /* ns: last byte seen (0 = ts), for the parsers' own timing */
 	uint64_t bytes; /* application bytes of the message on the wire */
 	uint64_t queue_size; /* counted against the protocol's queue_max_bytes (0: bytes) */
 	uint64_t id; /* matching key (DNS id, memcache request id, MongoDB requestID/responseTo) */
@@ -43,13 +43,17 @@ struct msg {
 	bool noreply; /* request that gets no response: published at once */
 	bool placeholder; /* stands for a request never seen: the event of a response that answers nothing */
 	bool quiet; /* request answered only on failure: without a response it is published as OK */
+	bool noted; /* request without a response whose own notes say why: ops->note_unanswered is left out */
 	enum msg_status status; /* response */
 
 	/* Generic event members: the response's win over the request's. */
 	struct msg_text method, query, resource;
 	struct msg_text action; /* event.action */
-	struct msg_text domain; /* destination.domain */
-	struct msg_text forwarded_ip; /* network.forwarded_ip */
+	struct msg_text domain; /* destination.domain and server.domain, also in related.hosts */
+	struct msg_text forwarded_ip; /* network.forwarded_ip, also in related.ip when it is an address */
+	struct msg_text user; /* user.name, also in related.user */
+	struct msg_text related_ip; /* one more related.ip (HTTP: a Host header that is an address) */
+	struct msg_text related_host; /* one more related.hosts (HTTP: the Referer, as Packetbeat) */
 	const char *notes[MSG_NOTES_MAX]; /* error.message: static strings; a response's replace a request's */
 	size_t nnotes;
 

@@ -95,6 +95,22 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
  * and counts it. Returns 0 or -ENOSPC (dropped, counted).
  */
 int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts, bool nonblock);
+/*
+ * Every other thread that puts events (the pipeline workers) takes a
+ * producer of its own once, before it starts: event text is copied into
+ * the producer's arena outside the queue's lock, and queued PRODUCER_BATCH
+ * events at a time under one lock (blocking while the queue is full, as
+ * publisher_put). producer_flush() queues what is staged: the owner calls
+ * it when it has nothing more for now (end of a poll, of a batch). Both
+ * return 0 or -ENOSPC (events dropped, counted). Freed with the publisher,
+ * which flushes what is left; NULL when out of memory or past
+ * PUBLISHER_MAX_PRODUCERS.
+ */
+#define PUBLISHER_MAX_PRODUCERS 64
+struct producer;
+struct producer *publisher_producer(struct publisher *p);
+int producer_put(struct producer *pr, const char *json, size_t len, uint64_t ts);
+int producer_flush(struct producer *pr);
 /* Flush the queue to the outputs within cfg->shutdown_timeout, stop the thread, free. */
 void publisher_free(struct publisher *p);
 

@@ -29,6 +29,7 @@ struct packet {
 	uint32_t wire_len;
 	uint16_t proto_hint; /* enum proto_id from the kernel, 0 = look up by port */
 	uint8_t server_is_dst; /* kernel said: 1 dst port matched, 2 src port matched, 0 unknown */
+	bool skipped; /* heads-only: a TCP segment of wire_len bytes the kernel left out on request (tcp_set_skip) */
 };
 
 /* pcap link types understood by decode_frame(). */

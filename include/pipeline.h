@@ -13,13 +13,19 @@
 #include "config.h"
 #include "packet.h"
 #include "stats.h"
+#include "tcp.h"
 
 /* Receives every finished transaction: one compact JSON object (not owned: copy it), and its @timestamp. */
 typedef void (*event_sink_fn)(void *ctx, const char *json, size_t len, uint64_t ts);
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx);
+/* One of `shares` pipelines (workers): each gets 1/shares of cfg->tcp's max_connections and max_total_bytes. */
+struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, struct stats *st, event_sink_fn sink,
+				    void *sink_ctx);
 /* agent.* of every event from now on (event_writer_set_agent). */
 void pipeline_set_agent(struct pipeline *pl, const char *json, size_t len);
+/* Live, heads-only capture: how the TCP layer asks the kernel to skip bodies (tcp_set_skip). */
+void pipeline_set_skip(struct pipeline *pl, tcp_skip_fn fn, void *ctx);
 /* Process one packet. Advances the clock to pkt->ts. */
 void pipeline_packet(struct pipeline *pl, const struct packet *pkt);
 /* Advance the clock (live mode): expire transactions and idle connections. */

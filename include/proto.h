@@ -76,6 +76,14 @@ struct proto_ops {
 	 */
 	bool (*gap)(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts);
 	/*
+	 * Optional, heads-only capture: bytes of dir's current message the
+	 * parser will pass over unread (a body it does not keep), 0 if none.
+	 * skip(): n of those bytes went by without being copied; take them as
+	 * read (false: cannot, and they are a gap).
+	 */
+	uint64_t (*skippable)(struct conn *c, enum dir dir);
+	bool (*skip)(struct conn *c, enum dir dir, size_t n, uint64_t ts);
+	/*
 	 * FIN/RST or close: no more data in dir (e.g. HTTP body until close
 	 * ends). A message it cannot finish is left as it is (pending still
 	 * counts it; conn_free frees it).
@@ -116,6 +124,18 @@ struct proto_ops {
 	/* Optional notes (error.message) of a request published without a response / a response without a request. */
 	const char *note_unanswered;
 	const char *note_unmatched;
+	/*
+	 * Optional note of a request that a response to a later one passed
+	 * over (corr_answer), given instead of note_unanswered.
+	 */
+	const char *note_skipped;
+	/*
+	 * Status of a request published without a response / of a response
+	 * without a request; 0 (MSG_OK) stands for the default, Error: half a
+	 * transaction is never OK, except a noreply or quiet request.
+	 */
+	enum msg_status unanswered_status;
+	enum msg_status unmatched_status;
 	/* Defaults of the common settings queue_max_messages / queue_max_bytes (0: 1024 / no limit). */
 	int64_t queue_max_messages;
 	uint64_t queue_max_bytes;

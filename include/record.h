@@ -40,8 +40,28 @@ enum xb_match {
 	XB_MATCH_SRC = 2,
 };
 
+/* Ring buffers (worker threads) at most: the size of the rings map. */
+#define XB_MAX_RINGS 64
+
 /* Record flags. */
 #define XB_F_TRUNCATED 0x01 /* payload bytes past this record were not sent */
+#define XB_F_SKIPPED 0x02 /* a TCP segment inside a body userspace asked to skip: wire_len bytes, none sent */
+
+/*
+ * Heads-only capture: one direction of a TCP connection (as the packet
+ * goes: saddr:sport -> daddr:dport) whose segments up to end_seq the
+ * parser does not need (a body it does not keep). The kernel sends such
+ * segments as XB_F_SKIPPED records without payload.
+ */
+struct xb_skip_key {
+	__u8 family;
+	__u8 pad[3];
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+#define XB_SKIP_ENTRIES 16384
 
 /* TCP flag bits as in the TCP header byte 13. */
 #define XB_TCP_FIN 0x01
@@ -92,6 +112,7 @@ enum xb_stat {
 	XB_STAT_SENT, /* records submitted */
 	XB_STAT_RB_FULL, /* records lost: ring buffer full */
 	XB_STAT_TRUNC_BYTES, /* payload bytes not carried */
+	XB_STAT_SKIPPED_BYTES, /* payload bytes of XB_F_SKIPPED records */
 	XB_STAT_MAX,
 };
 

@@ -37,6 +37,7 @@
 	X(TCP_BYTES_DROP_CAP, "tcp.bytes.dropped_cap")                 \
 	X(TCP_BYTES_DROP_CLOSE, "tcp.bytes.unparsed_at_close")         \
 	X(TCP_BYTES_UNBALANCED, "tcp.bytes.unbalanced_streams")        \
+	X(TCP_BYTES_SKIPPED, "tcp.bytes.skipped")                      \
 	X(UDP_PACKETS, "udp.packets")                                  \
 	X(TXN, "transactions")                                         \
 	X(TXN_UNANSWERED, "transactions.unanswered")                   \
@@ -60,7 +61,8 @@
 	X(KERN_MATCHED, "kernel.matched")                              \
 	X(KERN_SENT, "kernel.sent")                                    \
 	X(KERN_RB_FULL, "kernel.ringbuf_full")                         \
-	X(KERN_TRUNC_BYTES, "kernel.truncated_bytes")
+	X(KERN_TRUNC_BYTES, "kernel.truncated_bytes")                  \
+	X(KERN_SKIPPED_BYTES, "kernel.skipped_bytes")
 
 enum stat_id {
 #define X(id, name) STAT_##id,

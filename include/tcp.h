@@ -24,6 +24,13 @@ void tcp_expire(struct tcp_tracker *t, uint64_t now);
 /* Close every connection (end of input). */
 void tcp_close_all(struct tcp_tracker *t, uint64_t now);
 void tcp_free(struct tcp_tracker *t);
+/*
+ * Heads-only capture (live): fn asks the kernel not to copy the segments of
+ * one direction (k, as the packets go) up to TCP sequence end_seq, which lie
+ * in a body the parser passes over; they then arrive as packet.skipped.
+ */
+typedef void (*tcp_skip_fn)(void *ctx, const struct xb_skip_key *k, uint32_t end_seq);
+void tcp_set_skip(struct tcp_tracker *t, tcp_skip_fn fn, void *ctx);
 size_t tcp_conn_count(const struct tcp_tracker *t);
 
 #endif

@@ -12,6 +12,11 @@
  * A malformed message is counted (dns.parse_errors) and dropped; on TCP the
  * length prefix still frames the stream, so parsing goes on with the next
  * message.
+ *
+ * Packetbeat's notes, with its wording: a query displaced by another with
+ * the same id, UDP messages over 512 bytes without EDNS, EDNS on one side
+ * only, and on TCP a server stream that cannot be read (zero length, not
+ * DNS, cut by a gap or the close), published as the last query's answer.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,7 +38,23 @@ struct dns_cfg {
 struct dns_conn {
 	uint64_t pending_ts[2]; /* when the first bytes of a still incomplete message arrived */
 	bool resync[2]; /* after a gap: wait for a segment that starts with a plausible message */
+	/* The last query since the last response: a response that cannot be read is published as its answer. */
+	bool has_last_query;
+	uint16_t last_query_id;
 };
+
+/* Packetbeat's notes (error.message), word for word: dashboards match them. */
+#define DNS_MAX_NON_EDNS 512 /* RFC 1035 4.2.1: UDP messages without EDNS */
+#define NOTE_DUPLICATE                                                                                       \
+	"Another query with the same DNS ID from this client was received so this query was closed without " \
+	"receiving a response"
+#define NOTE_TOO_LARGE "Non-EDNS packet has size greater than 512"
+#define NOTE_RESP_TOO_LARGE "Response: " NOTE_TOO_LARGE
+#define NOTE_NO_EDNS "Responder does not support EDNS"
+#define NOTE_UNEXPECTED_EDNS "Unexpected EDNS answer"
+#define NOTE_RESP_ZERO_LENGTH "Response: Message's length was set to zero"
+#define NOTE_RESP_NOT_DNS "Response: Message's data could not be decoded as DNS"
+#define NOTE_RESP_INCOMPLETE "Response: Message's data is incomplete"
 
 static const uint16_t dns_ports[] = { 53 };
 
@@ -315,7 +336,74 @@ static struct msg *dns_message_to_msg(struct conn *c, const uint8_t *data, size_
 	return m;
 }
 
+/* ---- notes ---- */
+
+static bool is_edns(const struct msg *m)
+{
+	const struct dns_event *de = m->priv;
+
+	return de && de->dm.opt.present;
+}
+
+/*
+ * A query with the id of one still waiting from the same client: the
+ * waiting one is published without a response, noted as a duplicate.
+ */
+static void dns_query(struct conn *c, struct msg *m)
+{
+	struct msg *old = corr_take_id(c, m->id);
+
+	if (old) {
+		msg_note(old, NOTE_DUPLICATE);
+		old->noted = true;
+		corr_publish(c, old, NULL);
+	}
+	corr_request(c, m);
+}
+
+/* The query's notes, then the response's: the event takes the response's when it has some. */
+static void carry_notes(const struct msg *req, struct msg *resp)
+{
+	const char *notes[MSG_NOTES_MAX];
+	size_t n = resp->nnotes;
+
+	if (!n || !req->nnotes)
+		return;
+	memcpy(notes, resp->notes, n * sizeof(notes[0]));
+	resp->nnotes = 0;
+	for (size_t i = 0; i < req->nnotes; i++)
+		msg_note(resp, req->notes[i]);
+	for (size_t i = 0; i < n; i++)
+		msg_note(resp, notes[i]);
+}
+
+/* EDNS notes of a UDP response: over 512 bytes without EDNS, or EDNS only on one side. */
+static void udp_response_notes(const struct msg *req, struct msg *resp)
+{
+	bool edns = is_edns(resp);
+
+	if (!edns && resp->bytes > DNS_MAX_NON_EDNS)
+		msg_note(resp, NOTE_RESP_TOO_LARGE);
+	if (req && is_edns(req) && !edns)
+		msg_note(resp, NOTE_NO_EDNS);
+	else if (req && !is_edns(req) && edns)
+		msg_note(resp, NOTE_UNEXPECTED_EDNS);
+}
+
 /* ---- UDP ---- */
+
+static void dns_udp_response(struct conn *c, struct msg *resp)
+{
+	struct msg *req = corr_take_id(c, resp->id);
+
+	udp_response_notes(req, resp);
+	if (!req) {
+		corr_unmatched(c, resp);
+		return;
+	}
+	carry_notes(req, resp);
+	corr_publish(c, req, resp);
+}
 
 static void dns_parse_udp(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
@@ -328,10 +416,13 @@ static void dns_parse_udp(struct conn *c, enum dir dir, const uint8_t *data, siz
 	/* The QR bit decides; a query sent from the "server" port turns the flow around. */
 	if (qr == (dir == DIR_C2S))
 		flow_reverse(&c->flow);
-	if (qr)
-		corr_response(c, m);
-	else
-		corr_request(c, m);
+	if (qr) {
+		dns_udp_response(c, m);
+		return;
+	}
+	if (!is_edns(m) && m->bytes > DNS_MAX_NON_EDNS)
+		msg_note(m, NOTE_TOO_LARGE);
+	dns_query(c, m);
 }
 
 /* ---- TCP ---- */
@@ -346,16 +437,55 @@ static void dns_conn_free(void *pstate)
 	free(pstate);
 }
 
-static void dns_tcp_message(struct conn *c, const uint8_t *data, size_t len, uint64_t ts, uint64_t ts_end)
+/*
+ * The server's side of the stream cannot be read (a zero length, a message
+ * that is no DNS, one cut by a gap or the close): the last query since the
+ * last response is published with the reason, as Packetbeat does.
+ */
+static void response_error(struct conn *c, const char *note)
+{
+	struct dns_conn *st = c->pstate;
+	struct msg *q;
+
+	if (!st || !st->has_last_query)
+		return;
+	st->has_last_query = false;
+	q = corr_take_id(c, st->last_query_id);
+	if (!q)
+		return;
+	msg_note(q, note);
+	q->noted = true;
+	corr_publish(c, q, NULL);
+}
+
+/* The last query since the last response (NULL: a response came), for response_error. */
+static void last_query(struct conn *c, const struct msg *query)
+{
+	struct dns_conn *st = c->pstate;
+
+	if (!st)
+		return;
+	st->has_last_query = query != NULL;
+	if (query)
+		st->last_query_id = (uint16_t)query->id;
+}
+
+static void dns_tcp_message(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts, uint64_t ts_end)
 {
 	struct msg *m, *q;
 	bool qr = false;
 
-	m = dns_message_to_msg(c, data, len, ts, ts_end, &qr);
-	if (!m)
+	if (len == 0)
+		corr_count(c, PSTAT_PARSE_ERRORS);
+	m = len ? dns_message_to_msg(c, data, len, ts, ts_end, &qr) : NULL;
+	if (!m) {
+		if (dir == DIR_S2C)
+			response_error(c, len ? NOTE_RESP_NOT_DNS : NOTE_RESP_ZERO_LENGTH);
 		return;
+	}
+	last_query(c, qr ? NULL : m);
 	if (!qr) {
-		corr_request(c, m);
+		dns_query(c, m);
 		return;
 	}
 	/* RFC 7766: a server may answer pipelined queries out of order, so pair by id. */
@@ -416,7 +546,7 @@ static ssize_t dns_parse(struct conn *c, enum dir dir, const uint8_t *data, size
 		start = st && st->pending_ts[dir] ? st->pending_ts[dir] : ts;
 		if (st)
 			st->pending_ts[dir] = 0;
-		dns_tcp_message(c, data + used + 2, n, start, ts);
+		dns_tcp_message(c, dir, data + used + 2, n, start, ts);
 		used += 2 + n;
 	}
 	if (st && used < len && !st->pending_ts[dir])
@@ -429,6 +559,8 @@ static bool dns_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 	struct dns_conn *st = c->pstate;
 
 	if (st) {
+		if (st->pending_ts[dir] && dir == DIR_S2C)
+			response_error(c, NOTE_RESP_INCOMPLETE);
 		st->pending_ts[dir] = 0;
 		st->resync[dir] = true;
 	}
@@ -439,8 +571,11 @@ static void dns_fin(struct conn *c, enum dir dir, uint64_t ts)
 {
 	struct dns_conn *st = c->pstate;
 
-	if (st)
-		st->pending_ts[dir] = 0;
+	if (!st)
+		return;
+	if (st->pending_ts[dir] && dir == DIR_S2C)
+		response_error(c, NOTE_RESP_INCOMPLETE);
+	st->pending_ts[dir] = 0;
 }
 
 const struct proto_ops dns_ops = {

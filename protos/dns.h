@@ -1,6 +1,7 @@
 /*
- * DNS (RFC 1035 and friends): the message decoder in dns_wire.c, used by
- * the protocol module in dns.c (ops table, events, config).
+ * DNS (RFC 1035 and friends): the message decoder in dns_wire.c (the
+ * DNSSEC record types in dns_dnssec.c), used by the protocol module in
+ * dns.c (ops table, events, config).
  *
  * dns_decode() turns one whole message into a struct dns_message: header,
  * first question, and the answer/authority/additional sections already as
@@ -49,6 +50,8 @@ enum dns_type {
 	DNS_T_RRSIG = 46,
 	DNS_T_NSEC = 47,
 	DNS_T_DNSKEY = 48,
+	DNS_T_NSEC3 = 50,
+	DNS_T_NSEC3PARAM = 51,
 	DNS_T_CDS = 59,
 	DNS_T_CDNSKEY = 60,
 	DNS_T_SVCB = 64,

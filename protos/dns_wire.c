@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "base64.h"
 #include "dns.h"
+#include "dns_rdata.h"
 #include "json_buf.h"
 #include "proto.h"
 #include "reader.h"
@@ -93,7 +93,7 @@ void dns_sb_free(struct dns_sb *sb)
 	memset(sb, 0, sizeof(*sb));
 }
 
-static void sb_hex(struct dns_sb *sb, const uint8_t *p, size_t n, bool upper)
+void dns_sb_hex(struct dns_sb *sb, const uint8_t *p, size_t n, bool upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 
@@ -106,7 +106,7 @@ static void sb_hex(struct dns_sb *sb, const uint8_t *p, size_t n, bool upper)
 	sb->p[sb->len] = '\0';
 }
 
-static void sb_base64(struct dns_sb *sb, const uint8_t *in, size_t n)
+void dns_sb_base64(struct dns_sb *sb, const uint8_t *in, size_t n)
 {
 	if (!sb_reserve(sb, base64_len(n)))
 		return;
@@ -228,12 +228,12 @@ const char *dns_opcode_str(uint8_t opcode, char *buf, size_t len)
 	return mnemonic(dns_opcodes, ARRAY_LEN(dns_opcodes), opcode, buf, len);
 }
 
-static const char *algorithm_str(uint8_t alg, char *buf, size_t len)
+const char *dns_algorithm_str(uint8_t alg, char *buf, size_t len)
 {
 	return mnemonic(dns_algorithms, ARRAY_LEN(dns_algorithms), alg, buf, len);
 }
 
-static const char *digest_str(uint8_t d, char *buf, size_t len)
+const char *dns_digest_str(uint8_t d, char *buf, size_t len)
 {
 	return mnemonic(dns_digests, ARRAY_LEN(dns_digests), d, buf, len);
 }
@@ -308,52 +308,7 @@ int dns_read_name(const uint8_t *msg, size_t msglen, size_t *off, char *out, siz
 	return 0;
 }
 
-/* ---- rdata ---- */
-
-struct rdata {
-	const uint8_t *msg;
-	size_t msglen;
-	struct reader r; /* over msg, len = end of this rdata */
-	uint16_t type;
-	enum dns_section sec;
-	struct json_buf *out; /* the record's object, still open: extra members go here */
-	struct dns_sb data; /* dns.answers[].data */
-	struct dns_sb pres; /* full presentation, if it differs from data */
-	struct dns_message *m;
-};
-
-static int rd_name(struct rdata *x, char *out, size_t outlen)
-{
-	size_t off = x->r.pos;
-
-	if (x->r.err || dns_read_name(x->msg, x->msglen, &off, out, outlen) || off > x->r.len)
-		return -EINVAL;
-	x->r.pos = off;
-	return 0;
-}
-
-/* Members of the open record object: ,"key":value (keys are literals; decoder text is ASCII). */
-static int obj_int(struct json_buf *o, const char *key, uint32_t v)
-{
-	json_buf_key(o, key, 0);
-	json_buf_u64(o, v);
-	return o->err;
-}
-
-static int obj_str(struct json_buf *o, const char *key, const char *s)
-{
-	json_buf_key(o, key, 0);
-	json_buf_str(o, s, strlen(s));
-	return o->err;
-}
-
-static int obj_uint_str(struct json_buf *o, const char *key, unsigned v)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%u", v);
-	return obj_str(o, key, buf);
-}
+/* ---- rdata (the DNSSEC types in dns_dnssec.c) ---- */
 
 /* One more element of a comma-separated list. */
 static void list_sep(struct json_buf *b)
@@ -482,126 +437,6 @@ static int rr_caa(struct rdata *x)
 	return 0;
 }
 
-static int rr_ds(struct rdata *x)
-{
-	char b1[16], b2[16];
-	uint16_t tag = rd_be16(&x->r);
-	uint8_t alg = rd_u8(&x->r), dt = rd_u8(&x->r);
-	size_t n = rd_left(&x->r);
-	const uint8_t *dig = rd_bytes(&x->r, n);
-
-	if (!dig)
-		return -EINVAL;
-	sb_hex(&x->data, dig, n, true);
-	dns_sb_printf(&x->pres, "%u %u %u %s", tag, alg, dt, dns_sb_str(&x->data));
-	if (obj_uint_str(x->out, "key_tag", tag) || obj_str(x->out, "algorithm", algorithm_str(alg, b1, sizeof(b1))) ||
-	    obj_str(x->out, "digest_type", digest_str(dt, b2, sizeof(b2))))
-		return -ENOMEM;
-	return 0;
-}
-
-static int rr_dnskey(struct rdata *x)
-{
-	char b1[16];
-	uint16_t flags = rd_be16(&x->r);
-	uint8_t proto = rd_u8(&x->r), alg = rd_u8(&x->r);
-	size_t n = rd_left(&x->r);
-	const uint8_t *key = rd_bytes(&x->r, n);
-
-	if (!key)
-		return -EINVAL;
-	sb_base64(&x->data, key, n);
-	dns_sb_printf(&x->pres, "%u %u %u ", flags, proto, alg);
-	dns_sb_puts(&x->pres, dns_sb_str(&x->data));
-	if (obj_uint_str(x->out, "flags", flags) || obj_uint_str(x->out, "protocol", proto) ||
-	    obj_str(x->out, "algorithm", algorithm_str(alg, b1, sizeof(b1))))
-		return -ENOMEM;
-	return 0;
-}
-
-static void time_str(uint32_t t, char *buf, size_t len)
-{
-	time_t sec = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&sec, &tm);
-	strftime(buf, len, "%Y%m%d%H%M%S", &tm);
-}
-
-static int rr_rrsig(struct rdata *x)
-{
-	char signer[DNS_NAME_TEXT_MAX], tb[16], ab[16], exp[32], inc[32];
-	uint16_t covered = rd_be16(&x->r);
-	uint8_t alg = rd_u8(&x->r), labels = rd_u8(&x->r);
-	uint32_t ottl = rd_be32(&x->r), expiration = rd_be32(&x->r), inception = rd_be32(&x->r);
-	uint16_t tag = rd_be16(&x->r);
-	const uint8_t *sig;
-	size_t n;
-	struct json_buf *o = x->out;
-
-	if (rd_name(x, signer, sizeof(signer)))
-		return -EINVAL;
-	n = rd_left(&x->r);
-	sig = rd_bytes(&x->r, n);
-	if (!sig)
-		return -EINVAL;
-	time_str(expiration, exp, sizeof(exp));
-	time_str(inception, inc, sizeof(inc));
-	sb_base64(&x->data, sig, n);
-	dns_sb_printf(&x->pres, "%s %u %u %u %s %s %u %s ", dns_type_str(covered, tb, sizeof(tb)), alg, labels, ottl,
-		      exp, inc, tag, signer);
-	dns_sb_puts(&x->pres, dns_sb_str(&x->data));
-	if (obj_str(o, "type_covered", dns_type_str(covered, tb, sizeof(tb))) ||
-	    obj_str(o, "algorithm", algorithm_str(alg, ab, sizeof(ab))) || obj_uint_str(o, "labels", labels) ||
-	    obj_uint_str(o, "original_ttl", ottl) || obj_str(o, "expiration", exp) || obj_str(o, "inception", inc) ||
-	    obj_uint_str(o, "key_tag", tag) || obj_str(o, "signer_name", signer))
-		return -ENOMEM;
-	return 0;
-}
-
-/* NSEC type bitmap (RFC 4034 4.1.2) as "A NS SOA ..." into sb. */
-static int type_bitmap(struct reader *r, struct dns_sb *sb)
-{
-	int last_window = -1;
-
-	while (rd_left(r)) {
-		uint8_t window = rd_u8(r), n = rd_u8(r);
-		const uint8_t *bits = rd_bytes(r, n);
-
-		if (!bits || n == 0 || n > 32 || (int)window <= last_window)
-			return -EINVAL;
-		last_window = window;
-		for (unsigned i = 0; i < n * 8u; i++) {
-			char buf[16];
-
-			if (!(bits[i / 8] & (0x80 >> (i % 8))))
-				continue;
-			if (sb->len)
-				dns_sb_putc(sb, ' ');
-			dns_sb_puts(sb, dns_type_str((uint16_t)(window << 8 | i), buf, sizeof(buf)));
-		}
-	}
-	return 0;
-}
-
-static int rr_nsec(struct rdata *x)
-{
-	char next[DNS_NAME_TEXT_MAX];
-	struct dns_sb bits = { 0 };
-	int err;
-
-	if (rd_name(x, next, sizeof(next)) || type_bitmap(&x->r, &bits)) {
-		dns_sb_free(&bits);
-		return -EINVAL;
-	}
-	dns_sb_puts(&x->data, next);
-	dns_sb_printf(&x->pres, "%s ", next);
-	dns_sb_puts(&x->pres, dns_sb_str(&bits));
-	err = obj_str(x->out, "type_bits", dns_sb_str(&bits));
-	dns_sb_free(&bits);
-	return err;
-}
-
 static void svc_key_name(uint16_t key, struct dns_sb *sb)
 {
 	static const char *const names[] = { "mandatory", "alpn", "no-default-alpn", "port",
@@ -664,12 +499,12 @@ static int svc_value(uint16_t key, const uint8_t *v, size_t n, struct dns_sb *sb
 	case 4:
 		return svc_addresses(v, n, AF_INET, 4, sb);
 	case 5:
-		sb_base64(sb, v, n);
+		dns_sb_base64(sb, v, n);
 		return 0;
 	case 6:
 		return svc_addresses(v, n, AF_INET6, 16, sb);
 	default:
-		sb_hex(sb, v, n, false);
+		dns_sb_hex(sb, v, n, false);
 		return 0;
 	}
 }
@@ -712,7 +547,7 @@ static int rr_unknown(struct rdata *x)
 
 	if (!p)
 		return -EINVAL;
-	sb_hex(&x->data, p, n, false);
+	dns_sb_hex(&x->data, p, n, false);
 	dns_sb_printf(&x->pres, "\\# %zu", n);
 	if (n) {
 		dns_sb_putc(&x->pres, ' ');
@@ -746,14 +581,18 @@ static int rdata_decode(struct rdata *x)
 		return rr_caa(x);
 	case DNS_T_DS:
 	case DNS_T_CDS:
-		return rr_ds(x);
+		return dns_rr_ds(x);
 	case DNS_T_DNSKEY:
 	case DNS_T_CDNSKEY:
-		return rr_dnskey(x);
+		return dns_rr_dnskey(x);
 	case DNS_T_RRSIG:
-		return rr_rrsig(x);
+		return dns_rr_rrsig(x);
 	case DNS_T_NSEC:
-		return rr_nsec(x);
+		return dns_rr_nsec(x);
+	case DNS_T_NSEC3:
+		return dns_rr_nsec3(x);
+	case DNS_T_NSEC3PARAM:
+		return dns_rr_nsec3param(x);
 	case DNS_T_SVCB:
 	case DNS_T_HTTPS:
 		return rr_svcb(x);
@@ -793,7 +632,7 @@ static void opt_algorithms(const uint8_t *v, size_t n, struct dns_sb *sb)
 
 		if (i)
 			dns_sb_putc(sb, ' ');
-		dns_sb_puts(sb, algorithm_str(v[i], buf, sizeof(buf)));
+		dns_sb_puts(sb, dns_algorithm_str(v[i], buf, sizeof(buf)));
 	}
 }
 
@@ -805,13 +644,13 @@ static const char *opt_option(uint16_t code, const uint8_t *v, size_t n, struct 
 	rd_init(&r, v, n);
 	switch (code) {
 	case 1:
-		sb_hex(sb, v, n, false);
+		dns_sb_hex(sb, v, n, false);
 		return "llq";
 	case 2:
 		dns_sb_printf(sb, "%u", n >= 4 ? rd_be32(&r) : 0);
 		return "ul";
 	case 3:
-		sb_hex(sb, v, n, false);
+		dns_sb_hex(sb, v, n, false);
 		return "nsid";
 	case 5:
 		opt_algorithms(v, n, sb);
@@ -829,12 +668,12 @@ static const char *opt_option(uint16_t code, const uint8_t *v, size_t n, struct 
 			dns_sb_printf(sb, "%u", rd_be32(&r));
 		return "expire";
 	case 10: /* RFC 7873: client cookie (8 bytes) and server cookie, in hex */
-		sb_hex(sb, v, n, false);
+		dns_sb_hex(sb, v, n, false);
 		return "cookie";
 	default:
 		if (code >= 65001 && code <= 65534) {
 			dns_sb_printf(sb, "%u:0x", code);
-			sb_hex(sb, v, n, false);
+			dns_sb_hex(sb, v, n, false);
 			return "local";
 		}
 		return NULL;
@@ -869,7 +708,7 @@ static int opt_decode(const uint8_t *msg, size_t rdoff, uint16_t rdlen, uint16_t
 			dns_sb_printf(text, "; %s: %s\n", key, dns_sb_str(&val));
 		} else if (text) {
 			dns_sb_printf(text, "; OPTION %u: ", code);
-			sb_hex(text, v, n, false);
+			dns_sb_hex(text, v, n, false);
 			dns_sb_putc(text, '\n');
 		}
 		if (key) {

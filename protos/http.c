@@ -34,7 +34,7 @@ struct http_dir {
 	struct http_head h;
 	uint64_t left; /* body or chunk bytes still expected */
 	uint64_t wire; /* bytes of the message so far */
-	uint64_t wire_lost; /* of which lost in gaps */
+	uint64_t wire_lost; /* of which lost in gaps or passed over uncopied (heads-only) */
 	uint64_t body; /* body bytes (de-chunked) so far */
 	uint64_t trailer; /* trailer bytes so far */
 	uint8_t *cbuf; /* captured body */
@@ -492,6 +492,28 @@ static ssize_t step_trailer(struct conn *c, struct http_dir *d, const uint8_t *d
 	return n;
 }
 
+/* Heads-only: a Content-Length body that is not captured needs no bytes, only its length. */
+static uint64_t http_skippable(struct conn *c, enum dir dir)
+{
+	const struct http_conn *hc = c->pstate;
+	const struct http_dir *d = hc ? &hc->d[dir] : NULL;
+
+	return d && d->st == ST_BODY_LEN && !d->capture ? d->left : 0;
+}
+
+/* n body bytes went by uncopied (inside what http_skippable announced): counted as read. */
+static bool http_skip(struct conn *c, enum dir dir, size_t n, uint64_t ts)
+{
+	struct http_conn *hc = c->pstate;
+	struct http_dir *d = hc ? &hc->d[dir] : NULL;
+
+	if (!d || d->st != ST_BODY_LEN || d->capture || n > d->left)
+		return false;
+	d->wire_lost += n; /* not delivered: not part of what pending says it holds */
+	step_body(c, d, NULL, n, ts);
+	return true;
+}
+
 static ssize_t step(struct conn *c, struct http_conn *hc, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
 	struct http_dir *d = &hc->d[dir];
@@ -658,6 +680,8 @@ const struct proto_ops http_ops = {
 	.conn_free = http_conn_free,
 	.parse = http_parse,
 	.gap = http_gap,
+	.skippable = http_skippable,
+	.skip = http_skip,
 	.fin = http_fin,
 	.pending = http_pending,
 	.write_fields = http_write_fields,

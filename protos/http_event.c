@@ -1,11 +1,11 @@
 /*
  * Event members of a finished HTTP message, named as Packetbeat 8 names
- * them: method/query/path, url.*, user_agent.original, user.name,
- * error.message and http.{version,request.*,response.*}. At completion the
- * message keeps what they need (struct http_msg, msg->priv); the event is
- * written as text from the request's and the response's (write_fields).
- * The generic members (method, query, destination.domain,
- * network.forwarded_ip, the notes in error.message) go to the msg's slots,
+ * them: method/query, url.*, user_agent.original, error.message and
+ * http.{version,request.*,response.*}. At completion the message keeps what
+ * they need (struct http_msg, msg->priv); the event is written as text from
+ * the request's and the response's (write_fields). The generic members
+ * (method, query, destination.domain, network.forwarded_ip, user.name, the
+ * related.* extras, the notes in error.message) go to the msg's slots,
  * pointing into the http_msg.
  */
 #define _GNU_SOURCE
@@ -215,7 +215,11 @@ static void request_slots(struct msg *m, const struct http_msg *hm)
 	text_slot(&m->query, hm->query); /* up to a NUL the path may hold */
 	if (!http_is_ip(hm->host))
 		text_slot(&m->domain, hm->host);
+	else
+		text_slot(&m->related_ip, hm->host);
 	text_slot(&m->forwarded_ip, hm->h.real_ip);
+	text_slot(&m->user, hm->h.user);
+	text_slot(&m->related_host, hm->h.referer); /* Packetbeat lists the Referer as it came among related.hosts */
 	if (hm->port_mismatch)
 		msg_note(m, "Host header port number mismatch");
 	if (hm->lost)
@@ -344,12 +348,15 @@ static void one_member_object(struct json_buf *b, const char *key, const char *m
 	json_buf_lit(b, "}");
 }
 
-/* Members of the request outside "http": url, user_agent, user (Packetbeat 8 has no top-level path: url.path). */
+/*
+ * Members of the request outside "http": url, user_agent (Packetbeat 8 has
+ * no top-level path: url.path; user.name is the event writer's, from the
+ * user slot).
+ */
 static void request_members(struct json_buf *b, const struct http_msg *q)
 {
 	url_object(b, q);
 	one_member_object(b, "user_agent", "original", q->h.user_agent);
-	one_member_object(b, "user", "name", q->h.user);
 }
 
 static void request_object(struct json_buf *b, const struct http_msg *q, uint64_t wire_bytes)

@@ -779,8 +779,9 @@ static bool mc_text_answers(const struct msg *req, const void *arg)
 
 /*
  * Requests before the one a response answers got no response: quiet ones
- * are published alone (status OK), others lost theirs. A response that
- * answers nothing queued is counted and dropped.
+ * are published alone (status OK), others lost theirs (Server Error). A
+ * response that answers nothing queued is counted and published alone
+ * (Client Error), as Packetbeat does.
  */
 static void mc_tcp_emit(struct mc_ctx *x, struct msg *m, const struct mc_msg *mm)
 {
@@ -828,6 +829,9 @@ static bool mc_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 	d = x.d;
 	if ((d->st == MC_ST_DATA || d->st == MC_ST_BODY) && d->cur.m && nbytes <= d->left) {
 		d->left -= nbytes;
+		if (!d->lost)
+			msg_note(d->cur.m, dir == DIR_C2S ? "Packet loss while capturing the request"
+							  : "Packet loss while capturing the response");
 		d->lost = true;
 		d->cur.m->bytes += nbytes;
 		d->cur.lost_bytes += nbytes;
@@ -886,4 +890,11 @@ const struct proto_ops memcache_ops = {
 	.expire = mc_expire,
 	.udp_timeout = mc_udp_timeout,
 	.write_fields = mc_write_fields,
+	/* Packetbeat's statuses and notes for half transactions */
+	.publish_unmatched = true,
+	.note_unanswered = "Unfinished transaction",
+	.note_unmatched = "Invalid transaction. Request missing",
+	.note_skipped = "Missing response for non-quiet request",
+	.unanswered_status = MSG_SERVER_ERROR,
+	.unmatched_status = MSG_CLIENT_ERROR,
 };

@@ -129,6 +129,13 @@ static void req_free(void *priv)
 	free(rq);
 }
 
+/* user.name of the event: the connection's user the request carries. */
+static void user_slot(struct msg *m, const struct mysql_req *rq)
+{
+	if (rq->user)
+		msg_text_set(&m->user, rq->user, strlen(rq->user));
+}
+
 static char *dup_n(const void *s, size_t n)
 {
 	char *p = malloc(n + 1);
@@ -345,6 +352,7 @@ static void command(struct conn *c, struct mysql_conn *mc, const uint8_t *p, siz
 	rq->user = mc->user ? strdup(mc->user) : NULL;
 	rq->db = mc->db ? strdup(mc->db) : NULL;
 	msg_set_priv(m, rq, req_free, rq->qlen + rq->plen + 2 * MYSQL_NAME_MAX);
+	user_slot(m, rq);
 	if (c->cfg->send_request && rq->query)
 		msg_set_raw(m, rq->query, rq->qlen);
 	if (plen == MYSQL_PKT_FULL)
@@ -381,6 +389,7 @@ static void opaque(struct conn *c, struct mysql_conn *mc, bool tls, uint32_t ple
 			rq->user = strdup(mc->user);
 			rq->db = mc->db ? strdup(mc->db) : NULL;
 			msg_set_priv(m, rq, req_free, 2 * MYSQL_NAME_MAX);
+			user_slot(m, rq);
 		}
 	}
 	corr_request(c, m);
@@ -676,7 +685,7 @@ static void write_res(struct json_buf *b, const struct mysql_res *res)
 	}
 }
 
-/* path, params, user.name, then mysql.{...}. */
+/* path, params, then mysql.{...} (user.name is the event writer's, from the user slot). */
 static int mysql_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
 			      const struct msg *resp)
 {
@@ -689,12 +698,6 @@ static int mysql_write_fields(struct json_buf *b, const struct proto_cfg *cfg, c
 	if (rq && rq->params) {
 		json_buf_key(b, "params", 0);
 		json_buf_put(b, rq->params, rq->plen);
-	}
-	if (rq && rq->user) {
-		json_kv_open(b, "user", 0);
-		json_buf_key(b, "name", 1);
-		json_buf_strn(b, rq->user, strlen(rq->user));
-		json_buf_put(b, "}", 1);
 	}
 	json_kv_open(b, "mysql", 0);
 	start = b->len;

@@ -104,6 +104,7 @@ struct msg *pgsql_req_msg(struct conn *c, struct pgsql_req *pr, uint64_t ts, uin
 	mlen = pgsql_method(pr->text + off, len, pr->method, sizeof(pr->method));
 	msg_text_set(&m->method, pr->method, mlen);
 	msg_text_set(&m->query, pr->text + off, len);
+	msg_text_set(&m->user, pr->who.user, strlen(pr->who.user));
 	if (c->cfg->send_request && len)
 		msg_set_raw(m, pr->text + off, len);
 	msg_set_priv(m, pr, pgsql_req_free, pr->len + pr->params_len + (size_t)pr->nsplit * 2 * sizeof(uint32_t));
@@ -370,7 +371,7 @@ static void kv_text(struct json_buf *b, const char *key, const char *s, int *fir
 	*first = 0;
 }
 
-/* user.name, params, and the pgsql object. */
+/* params and the pgsql object (user.name is the event writer's, from the user slot). */
 static int pgsql_write_fields(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
 			      const struct msg *resp)
 {
@@ -378,12 +379,6 @@ static int pgsql_write_fields(struct json_buf *b, const struct proto_cfg *cfg, c
 	const struct pgsql_resp *r = resp ? resp->priv : NULL;
 	int first = 1;
 
-	if (q && q->who.user[0]) {
-		json_kv_open(b, "user", 0);
-		kv_text(b, "name", q->who.user, &first);
-		json_buf_put(b, "}", 1);
-		first = 1;
-	}
 	if (q && q->params) {
 		json_buf_key(b, "params", 0);
 		json_buf_put(b, q->params, q->params_len);

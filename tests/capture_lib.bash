@@ -15,6 +15,9 @@
 #       capture_start, COMMAND, capture_stop; COMMAND's exit status.
 #   stop_pid PID TENTHS
 #       SIGINT, up to TENTHS x 0.1 s, then SIGKILL; PID's exit status.
+#   pick_port WHO PORT ALT
+#       prints PORT, or ALT when a socket (TCP or UDP) holds PORT; fails,
+#       naming WHO, when both are taken (the servers the generators start).
 
 CAPTURE_PID=
 capture_log=
@@ -73,4 +76,17 @@ capture_run() {
 	"$@" || rc=$?
 	capture_stop
 	return $rc
+}
+
+port_busy() {
+	ss -Hant "sport = :$1" | grep -q . || ss -Hanu "sport = :$1" | grep -q .
+}
+
+pick_port() {
+	local p
+	for p in "$2" "$3"; do
+		port_busy "$p" || { echo "$p"; return 0; }
+	done
+	echo "$1: ports $2 and $3 are both taken" >&2
+	return 1
 }

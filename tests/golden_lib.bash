@@ -2,7 +2,9 @@
 # top of the tree. A golden test reads committed pcaps with `xdpbeat -I` and
 # compares the events with tests/golden/<name>.ndjson; `--update` rewrites them.
 #   golden_init NAME "$@"          temp dir, flags, trap
-#   golden_run NAME CONFIG         xdpbeat on tests/pcaps/NAME.pcap -> $tmp/NAME.out/.err/.ndjson
+#   golden_run NAME CONFIG         xdpbeat on tests/pcaps/NAME.pcap -> $tmp/NAME.out/.err/.ndjson,
+#                                  with one worker; then with 2 and 4 workers, which must give the
+#                                  same events (as a multiset, each flow's in the same order)
 #   golden_compare NAME            diff with tests/golden/NAME.ndjson (or rewrite it)
 #   check DESCRIPTION RC           record one check (RC 0 = ok)
 #   jq_check DESCRIPTION FILE FILTER  FILTER must be true over all events of FILE
@@ -38,9 +40,29 @@ check() {
 }
 
 golden_run() {
-	"$XDPBEAT" -I "tests/pcaps/$1.pcap" -c "$2" 2>"$tmp/$1.err" >"$tmp/$1.out"
+	"$XDPBEAT" -I "tests/pcaps/$1.pcap" -c "$2" -E xdpbeat.workers=1 2>"$tmp/$1.err" >"$tmp/$1.out"
 	normalize <"$tmp/$1.out" >"$tmp/$1.ndjson"
 	bytes_balance "$1"
+	[ $update = 1 ] || workers_same "$1" "$2"
+}
+
+# The events of a flow in their order, flows sorted (jq's sort_by is stable).
+by_flow() {
+	jq -s -c 'sort_by(.client.ip, .client.port, .server.ip, .server.port, .network.transport) | .[]'
+}
+
+# Flow-sharded workers give the one-worker events: same multiset, same order within each flow.
+workers_same() {
+	local w rc
+	by_flow <"$tmp/$1.ndjson" >"$tmp/$1.flows"
+	for w in 2 4; do
+		rc=0
+		"$XDPBEAT" -I "tests/pcaps/$1.pcap" -c "$2" -E xdpbeat.workers=$w 2>"$tmp/$1.w$w.err" |
+			normalize | by_flow >"$tmp/$1.w$w.flows"
+		diff -u "$tmp/$1.flows" "$tmp/$1.w$w.flows" >"$tmp/$1.w$w.diff" || rc=1
+		[ $rc = 0 ] || head -40 "$tmp/$1.w$w.diff"
+		check "$1: workers $w give the events of one worker" $rc
+	done
 }
 
 bytes_balance() {

@@ -18,6 +18,7 @@
 #include "input.h"
 #include "output.h"
 #include "pipeline.h"
+#include "workers.h"
 
 #define MAX_RELOADS 64
 
@@ -38,21 +39,23 @@ static void on_signal(int sig)
 		atomic_store(&exiting, true);
 }
 
+/* A worker's events go through its own producer (staged, queued in batches). */
 static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
 {
-	publisher_put(ctx, json, len, ts, false);
+	producer_put(ctx, json, len, ts);
 }
 
-static void on_packet(void *ctx, const struct packet *pkt)
+static void sink_flush(void *ctx)
 {
-	pipeline_packet(ctx, pkt);
+	producer_flush(ctx);
 }
 
 /*
  * SIGHUP: load the config again, rewrite the kernel's ports maps and hand
  * the new protocols to the pipeline (new connections use them).
  */
-static struct config *reload_config(const struct opts *o, struct capture *cap, struct pipeline *pl)
+static struct config *reload_config(const struct opts *o, struct capture *cap, struct workers *ws,
+				    const struct config *running)
 {
 	struct config *cfg = cli_load_config(o); /* prints what is wrong */
 
@@ -65,14 +68,14 @@ static struct config *reload_config(const struct opts *o, struct capture *cap, s
 		config_free(cfg);
 		return NULL;
 	}
-	if (pipeline_set_config(pl, cfg) != 0) {
+	if (workers_set_config(ws, cfg) != 0) {
 		fprintf(stderr, "xdpbeat: reload ignored: too many reloads, restart to apply more\n");
-		capture_set_ports(cap, pipeline_config(pl));
+		capture_set_ports(cap, running);
 		config_free(cfg);
 		return NULL;
 	}
 	fprintf(stderr,
-		"xdpbeat: configuration reloaded (xdpbeat.interfaces, which needs privilege, xdpbeat.tcp, queue, outputs, run_as and seccomp need a restart)\n");
+		"xdpbeat: configuration reloaded (xdpbeat.interfaces, which needs privilege, xdpbeat.tcp, workers, queue, outputs, run_as and seccomp need a restart)\n");
 	return cfg;
 }
 
@@ -82,55 +85,94 @@ struct reloads {
 	size_t n;
 };
 
-/* The capture is opened (and closed here) before the outputs: no file is made when it cannot start. */
-static int run_live(const struct opts *o, struct config *cfg, struct capture *cap, struct pipeline *pl,
-		    struct stats *st, struct reloads *rl)
+static void log_stats(const struct workers *ws, const struct stats *st, const char *label)
 {
+	struct stats sum;
+
+	workers_stats(ws, st, &sum);
+	stats_log(&sum, stderr, label);
+}
+
+/*
+ * The capture is opened (and closed here) before the outputs: no file is
+ * made when it cannot start. The workers poll their ring buffers; this
+ * thread handles SIGHUP and the periodic counters.
+ */
+static int run_live(const struct opts *o, struct config *cfg, struct capture *cap, struct workers *ws, struct stats *st,
+		    struct reloads *rl)
+{
+	const struct timespec tick = { .tv_nsec = 100 * 1000000L };
+	const struct config *running = cfg;
 	char where[1024];
 	uint64_t next_stats;
 	size_t nif;
-	int rc = 0;
+	int rc;
 
 	nif = capture_describe(cap, where, sizeof(where));
-	fprintf(stderr, "xdpbeat: capturing on %zu interface(s): %s\n", nif, where);
+	fprintf(stderr, "xdpbeat: capturing on %zu interface(s) with %u worker(s): %s\n", nif, workers_count(ws),
+		where);
+	rc = workers_start_live(ws, cap);
+	if (rc) {
+		fprintf(stderr, "xdpbeat: starting the workers: %s\n", strerror(-rc));
+		capture_close(cap);
+		return 1;
+	}
 	next_stats = capture_now(cap) + cfg->stats_period;
-	while (!atomic_load(&exiting)) {
-		int n = capture_poll(cap, 100, on_packet, pl);
-
-		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "xdpbeat: ring buffer poll failed: %s\n", strerror(-n));
-			rc = 1;
-			break;
-		}
-		pipeline_tick(pl, capture_now(cap));
+	while (!atomic_load(&exiting) && !(rc = workers_failed(ws))) {
+		nanosleep(&tick, NULL);
 		if (atomic_exchange(&reload, false)) {
 			struct config *nc;
 
 			/* Connections keep the protocol config they started with, so old configs stay alive. */
-			if (rl->n < MAX_RELOADS && (nc = reload_config(o, cap, pl)))
-				rl->v[rl->n++] = nc;
+			if (rl->n < MAX_RELOADS && (nc = reload_config(o, cap, ws, running)))
+				running = rl->v[rl->n++] = nc;
 		}
 		if (cfg->stats_period && capture_now(cap) >= next_stats) {
 			capture_read_stats(cap, st);
-			stats_log(st, stderr, "periodic");
+			log_stats(ws, st, "periodic");
 			next_stats = capture_now(cap) + cfg->stats_period;
 		}
 	}
-	capture_poll(cap, 0, on_packet, pl);
+	if (rc)
+		fprintf(stderr, "xdpbeat: ring buffer poll failed: %s\n", strerror(-rc));
+	workers_finish(ws);
 	capture_read_stats(cap, st);
 	capture_close(cap);
+	return rc ? 1 : 0;
+}
+
+/* Pcap: this thread reads and decodes, the workers (or, with one, this thread) run the pipelines. */
+static int run_pcap(const struct opts *o, struct workers *ws, struct stats *st)
+{
+	int rc = workers_start_feed(ws);
+
+	if (rc) {
+		fprintf(stderr, "xdpbeat: starting the workers: %s\n", strerror(-rc));
+		return 1;
+	}
+	rc = pcap_input_run(o->pcap, workers_feed, ws, st, &exiting) ? 1 : 0;
+	workers_finish(ws);
 	return rc;
 }
 
+/* One producer per worker. */
+static int producers_new(struct publisher *pub, unsigned n, void **ctx)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!(ctx[i] = publisher_producer(pub)))
+			return -ENOMEM;
+	return 0;
+}
+
 /* agent.* for every event; agent.id kept in --path.data (default home/data, as Beats), name = name setting or hostname. */
-static void set_agent(struct pipeline *pl, const struct config *cfg, const char *data_dir)
+static void set_agent(struct workers *ws, const struct config *cfg, const char *data_dir)
 {
 	struct agent_info a;
 	char err[512];
 
 	if (agent_load(&a, data_dir, cfg->name, XDPBEAT_VERSION, err, sizeof(err)))
 		fprintf(stderr, "xdpbeat: warning: agent.id not kept across restarts: %s\n", err);
-	pipeline_set_agent(pl, a.json, a.json_len);
+	workers_set_agent(ws, a.json, a.json_len);
 }
 
 int main(int argc, char **argv)
@@ -140,7 +182,8 @@ int main(int argc, char **argv)
 	struct stats *st = NULL;
 	struct config *cfg = NULL;
 	struct publisher *pub = NULL;
-	struct pipeline *pl = NULL;
+	struct workers *ws = NULL;
+	void *sink_ctx[XB_MAX_RINGS];
 	struct capture *cap = NULL;
 	char cerr[512] = "";
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -181,24 +224,27 @@ int main(int argc, char **argv)
 	pub = publisher_new(cfg, st, &exiting);
 	if (!pub)
 		goto cleanup;
-	pl = pipeline_new(cfg, st, sink, pub);
-	if (!pl)
+	if (producers_new(pub, (unsigned)cfg->workers, sink_ctx))
 		goto cleanup;
-	set_agent(pl, cfg, o.path_data); /* path.data/meta.json: before the privileges go */
+	ws = workers_new(cfg, sink, sink_flush, sink_ctx, &exiting);
+	if (!ws)
+		goto cleanup;
+	set_agent(ws, cfg, o.path_data); /* path.data/meta.json: before the privileges go */
 	if (harden_start(cfg, !o.pcap))
 		goto cleanup;
 	if (o.pcap)
-		rc = pcap_input_run(o.pcap, pl, st, &exiting) ? 1 : 0;
+		rc = run_pcap(&o, ws, st);
 	else
-		rc = run_live(&o, cfg, cap, pl, st, &rl);
+		rc = run_live(&o, cfg, cap, ws, st, &rl);
 	cap = NULL; /* closed by run_live */
-	pipeline_flush(pl);
 cleanup:
 	capture_close(cap);
-	pipeline_free(pl);
-	publisher_free(pub);
-	if (st)
+	publisher_free(pub); /* drains what the workers queued, then frees their arenas */
+	if (st && ws)
+		log_stats(ws, st, "final");
+	else if (st)
 		stats_log(st, stderr, "final");
+	workers_free(ws);
 	free(st);
 	for (size_t i = 0; i < rl.n; i++)
 		config_free(rl.v[i]);

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 golden_init processors "$@"
 
 name=processors-http
-TZ=UTC "$XDPBEAT" -I tests/pcaps/http-curl.pcap -c tests/golden/processors.yml 2>"$tmp/$name.err" >"$tmp/$name.out"
+TZ=UTC "$XDPBEAT" -I tests/pcaps/http-curl.pcap -c tests/golden/processors.yml -E xdpbeat.workers=1 2>"$tmp/$name.err" >"$tmp/$name.out"
 normalize <"$tmp/$name.out" >"$tmp/$name.ndjson"
 golden_compare $name
 [ $update = 1 ] && exit 0

@@ -31,7 +31,7 @@ config '' >"$tmp/noidl.yml"
 
 golden_run thrift "$tmp/idl.yml"
 golden_compare thrift
-"$XDPBEAT" -I tests/pcaps/thrift.pcap -c "$tmp/noidl.yml" 2>"$tmp/thrift-noidl.err" >"$tmp/thrift-noidl.out"
+"$XDPBEAT" -I tests/pcaps/thrift.pcap -c "$tmp/noidl.yml" -E xdpbeat.workers=1 2>"$tmp/thrift-noidl.err" >"$tmp/thrift-noidl.out"
 normalize <"$tmp/thrift-noidl.out" >"$tmp/thrift-noidl.ndjson"
 golden_compare thrift-noidl
 

@@ -40,13 +40,13 @@ static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
 	(void)ts;
 }
 
-struct flow {
+struct lf_flow {
 	uint16_t port;
 	bool udp, v6;
 	uint32_t seq[2];
 };
 
-static void send_frame(struct pipeline *pl, const struct flow *fl, int dir, uint32_t seq, uint8_t flags,
+static void send_frame(struct pipeline *pl, const struct lf_flow *fl, int dir, uint32_t seq, uint8_t flags,
 		       const uint8_t *data, size_t plen, uint64_t ts)
 {
 	size_t ip = fl->v6 ? 40 : 20, l4 = fl->udp ? 8 : 20, total = ip + l4 + plen;
@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct stats st = { 0 };
 	struct pipeline *pl;
-	struct flow fl = { 0 };
+	struct lf_flow fl = { 0 };
 	uint64_t ts = 1700000000ull * 1000000000ull;
 	size_t off = 1;
 

@@ -27,13 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_busy() {
-	ss -Hlnu "sport = :$1" | grep -q . || ss -Hlnt "sport = :$1" | grep -q .
-}
-
-port=5353
-port_busy $port && port=15353
-port_busy $port && { echo "make-dns: ports 5353 and 15353 are both taken" >&2; exit 1; }
+port=$(pick_port make-dns 5353 15353)
 up=$((port + 1)) # the SERVFAIL upstream
 port_busy $up && { echo "make-dns: port $up is taken" >&2; exit 1; }
 

@@ -28,12 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_busy() {
-	ss -Hant "sport = :$1" | grep -q .
-}
-port=27917
-port_busy $port && port=27937
-port_busy $port && { echo "make-mongodb: ports 27917 and 27937 are both taken" >&2; exit 1; }
+port=$(pick_port make-mongodb 27917 27937)
 
 capture_start lo "$out/mongodb.pcap" "tcp port $port" -B 16384
 : >"$out/mongodb-counts.txt"

@@ -42,13 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_busy() {
-	ss -Hant "sport = :$1" | grep -q .
-}
-
-port=13306
-port_busy $port && port=23306
-port_busy $port && { echo "make-mysql: ports 13306 and 23306 are both taken" >&2; exit 1; }
+port=$(pick_port make-mysql 13306 23306)
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null

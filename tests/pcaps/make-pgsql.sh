@@ -41,13 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_busy() {
-	ss -Hltn "sport = :$1" | grep -q .
-}
-
-port=15432
-port_busy $port && port=25432
-port_busy $port && { echo "make-pgsql: ports 15432 and 25432 are both taken" >&2; exit 1; }
+port=$(pick_port make-pgsql 15432 25432)
 export PGPASSWORD=xdp
 # psql over TCP; $ssl adds to the connection string
 ssl=""

@@ -34,13 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_busy() {
-	ss -Hant "sport = :$1" | grep -q .
-}
-
-port=16379
-port_busy $port && port=26379
-port_busy $port && { echo "make-redis: ports 16379 and 26379 are both taken" >&2; exit 1; }
+port=$(pick_port make-redis 16379 26379)
 
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
 	--enable-debug-command local --logfile "$tmp/redis.log" &

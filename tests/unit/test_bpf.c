@@ -36,6 +36,7 @@
 struct rec_copy {
 	struct xb_record *r;
 	size_t size;
+	unsigned ring; /* the ring buffer it came from */
 };
 
 static struct {
@@ -52,6 +53,7 @@ static int collect(void *ctx, void *data, size_t size)
 		cr_assert_not_null(fx.recs[fx.n].r);
 		memcpy(fx.recs[fx.n].r, data, size);
 		fx.recs[fx.n].size = size;
+		fx.recs[fx.n].ring = (unsigned)(uintptr_t)ctx;
 	}
 	fx.n++;
 	return 0;
@@ -71,21 +73,33 @@ static void set_port(const char *map, uint32_t port, uint16_t proto)
 	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(m), &port, &proto, BPF_ANY), 0);
 }
 
-/* Load the programs with this snaplen; watch tcp/80 (http), udp/53 (dns), tcp/6379 (redis). */
-static void load(uint32_t snaplen)
+/* Load the programs with this snaplen and nrings ring buffers; watch tcp/80 (http), udp/53 (dns), tcp/6379 (redis). */
+static void load_rings(uint32_t snaplen, unsigned nrings)
 {
+	int fds[XB_MAX_RINGS];
+
 	if (geteuid() != 0)
 		cr_skip_test("BPF_PROG_TEST_RUN needs root");
 	fx.skel = xdpbeat_bpf__open();
 	cr_assert_not_null(fx.skel);
 	fx.skel->rodata->snaplen = snaplen;
-	bpf_map__set_max_entries(fx.skel->maps.rb, 4 << 20);
+	cr_assert_eq(capture_rings_create(fx.skel, nrings, 4 << 20, fds), 0);
 	cr_assert_eq(xdpbeat_bpf__load(fx.skel), 0, "load failed");
-	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.rb), collect, NULL, NULL);
+	cr_assert_eq(capture_rings_fill(fx.skel, nrings, fds), 0);
+	fx.rb = ring_buffer__new(fds[0], collect, NULL, NULL);
 	cr_assert_not_null(fx.rb);
+	for (unsigned i = 1; i < nrings; i++)
+		cr_assert_eq(ring_buffer__add(fx.rb, fds[i], collect, (void *)(uintptr_t)i), 0);
+	for (unsigned i = 0; i < nrings; i++)
+		close(fds[i]);
 	set_port("tcp", 80, PROTO_HTTP);
 	set_port("udp", 53, PROTO_DNS);
 	set_port("tcp", 6379, PROTO_REDIS);
+}
+
+static void load(uint32_t snaplen)
+{
+	load_rings(snaplen, 1);
 }
 
 static void unload(void)
@@ -427,6 +441,71 @@ Test(bpf, flow_hash_same_both_directions)
 			cr_assert_neq(frame_flow_hash(h, &udp_q), hreq);
 		}
 	}
+}
+
+/* With several rings, every record of a flow (both directions, both hooks) lands in ring flow_hash % n. */
+Test(bpf, flow_records_reach_one_ring)
+{
+	static uint8_t buf[4096];
+	unsigned seen[4] = { 0 };
+
+	load_rings(XB_PAYLOAD_MAX, 4);
+	for (uint16_t port = 40000; port < 40064; port++) {
+		struct frame req = tcp4(port, 80), resp = tcp4(80, port);
+		unsigned ring;
+		size_t poff;
+
+		resp.reverse = true;
+		cr_assert_eq(run(XDP, buf, build(buf, sizeof(buf), &req, &poff)), 1);
+		ring = fx.recs[0].ring;
+		cr_assert_eq(ring, fx.recs[0].r->flow_hash % 4);
+		cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &resp, &poff)), 1);
+		cr_assert_eq(fx.recs[0].ring, ring, "port %u: the response is in the request's ring", port);
+		seen[ring]++;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		cr_assert_gt(seen[i], 0, "64 flows reach every one of 4 rings (ring %u got none)", i);
+}
+
+/* Heads-only: a segment wholly before a direction's skip end goes without payload; the one past it, whole. */
+Test(bpf, skip_map_leaves_out_segments_inside_a_body)
+{
+	static uint8_t buf[4096];
+	struct frame f = tcp4(80, 40000);
+	struct xb_skip_key k = { 0 };
+	const struct xb_record *r;
+	uint32_t end;
+	size_t poff;
+	int fd;
+
+	load(XB_PAYLOAD_MAX);
+	fd = bpf_map__fd(fx.skel->maps.skips);
+	cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &f, &poff)), 1);
+	r = fx.recs[0].r;
+	k.family = r->family;
+	k.sport = r->sport;
+	k.dport = r->dport;
+	memcpy(k.saddr, r->saddr, 16);
+	memcpy(k.daddr, r->daddr, 16);
+	end = f.seq + f.len + f.len / 2;
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &end, BPF_ANY), 0);
+
+	cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &f, &poff)), 1);
+	r = fx.recs[0].r;
+	cr_assert(r->flags & XB_F_SKIPPED);
+	cr_assert_eq(r->cap_len, 0);
+	cr_assert_eq(r->wire_len, f.len);
+	cr_assert_eq(fx.recs[0].size, HDR_SZ, "no payload room reserved");
+
+	f.seq += f.len; /* ends past the skip: sent whole, and the skip is over */
+	cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &f, &poff)), 1);
+	r = fx.recs[0].r;
+	cr_assert_eq(r->flags & XB_F_SKIPPED, 0);
+	cr_assert_eq(r->cap_len, f.len);
+	cr_assert_neq(bpf_map_lookup_elem(fd, &k, &end), 0, "entry deleted");
+	f.seq = 1000; /* a retransmission from before the skip now goes whole too */
+	cr_assert_eq(run(TC, buf, build(buf, sizeof(buf), &f, &poff)), 1);
+	cr_assert_eq(fx.recs[0].r->cap_len, f.len);
 }
 
 Test(bpf, tc_src_port_match)
@@ -1088,11 +1167,12 @@ static void send_udp(uint16_t port, const char *msg)
 	close(s);
 }
 
-/* Poll until fn saw a packet or 20 polls (2 s at most) passed. */
+/* Poll every ring until fn saw a packet or 20 rounds (2 s at most) passed. */
 static void poll_some(struct capture *c, struct got *g)
 {
 	for (int i = 0; i < 20 && !g->n; i++)
-		cr_assert_geq(capture_poll(c, 100, on_pkt, g), 0);
+		for (unsigned r = 0; r < capture_rings(c); r++)
+			cr_assert_geq(capture_poll(c, r, 100 / capture_rings(c), on_pkt, g), 0);
 }
 
 Test(bpf, live_loopback_udp_and_set_ports)
@@ -1132,7 +1212,8 @@ Test(bpf, live_loopback_udp_and_set_ports)
 	send_udp(53532, "watched-now");
 	poll_some(c, &g);
 	for (int i = 0; i < 3; i++)
-		capture_poll(c, 10, on_pkt, &g);
+		for (unsigned r = 0; r < capture_rings(c); r++)
+			capture_poll(c, r, 10, on_pkt, &g);
 	cr_assert_eq(g.n, 1);
 	cr_assert_eq(g.p.dport, 53532);
 

@@ -17,6 +17,8 @@ struct txn {
 	uint64_t req_ts, resp_ts; /* resp_ts 0: no response */
 	bool placeholder;
 	enum msg_status status;
+	const char *note; /* the request's first note, or NULL */
+	bool noted;
 };
 
 struct rec {
@@ -33,7 +35,9 @@ static void rec_emit(void *ctx, const struct proto_cfg *cfg, const struct flow *
 		r->t[r->n++] = (struct txn){ .req_ts = req->ts,
 					     .resp_ts = resp ? resp->ts : 0,
 					     .placeholder = req->placeholder,
-					     .status = resp ? resp->status : MSG_OK };
+					     .status = resp ? resp->status : MSG_OK,
+					     .note = req->nnotes ? req->notes[0] : NULL,
+					     .noted = req->noted };
 }
 
 static const struct proto_ops test_ops = { .name = "test", .id = PROTO_HTTP };
@@ -172,6 +176,36 @@ Test(corr, answer_publishes_the_requests_passed_over)
 	corr_answer(&fx.c, mk(11), ts_is, &none);
 	cr_assert_eq(fx.rec.n, 3, "no request taken: unmatched");
 	cr_assert_eq(corr_queued(&fx.c), 1);
+	fx_free(&fx);
+}
+
+Test(corr, protocol_note_for_passed_over_and_status_of_unmatched)
+{
+	static const struct proto_ops ops = { .name = "test",
+					      .id = PROTO_HTTP,
+					      .publish_unmatched = true,
+					      .note_skipped = "skipped",
+					      .unmatched_status = MSG_CLIENT_ERROR };
+	struct fixture fx;
+	uint64_t want = 3;
+	struct msg *quiet = mk(2);
+
+	fx_init(&fx, 1 << 20);
+	fx.pc.ops = &ops;
+	quiet->quiet = true;
+	corr_request(&fx.c, mk(1));
+	corr_request(&fx.c, quiet);
+	corr_request(&fx.c, mk(3));
+	corr_answer(&fx.c, mk(10), ts_is, &want);
+	cr_assert_eq(fx.rec.n, 3);
+	cr_assert_str_eq(fx.rec.t[0].note, "skipped");
+	cr_assert(fx.rec.t[0].noted, "its note says why: not the unanswered one");
+	cr_assert_null(fx.rec.t[1].note, "a quiet request passed over is not noted");
+	cr_assert_null(fx.rec.t[2].note);
+	corr_response(&fx.c, mk(11));
+	cr_assert_eq(fx.rec.n, 4);
+	cr_assert(fx.rec.t[3].placeholder);
+	cr_assert_eq(fx.rec.t[3].status, MSG_CLIENT_ERROR);
 	fx_free(&fx);
 }
 

@@ -382,6 +382,74 @@ Test(dns, rr_rrsig_nsec)
 	dns_message_clear(&dm);
 }
 
+/* RFC 5155 Appendix A: the example zone's NSEC3 chain (SHA-1, 12 iterations, salt aabbccdd). */
+Test(dns, rr_nsec3_and_nsec3param)
+{
+	struct mb m;
+	struct dns_message dm;
+	json_t *a;
+
+	answer_msg(&m, DNS_T_NSEC3);
+	raw(&m, "\x01\x01\x00\x0c\x04\xaa\xbb\xcc\xdd", 9); /* SHA-1, opt-out, 12 iterations, salt */
+	u8(&m, 20);
+	raw(&m, "\x17\x4e\xb2\x40\x9f\xe2\x8b\xcb\x48\x87\xa1\x83\x6f\x95\x7f\x0a\x84\x25\xe2\x7b", 20);
+	raw(&m, "\x00\x07\x22\x01\x00\x00\x00\x02\x90", 9); /* NS SOA MX RRSIG DNSKEY NSEC3PARAM */
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "type"), "NSEC3");
+	cr_assert_str_eq(jstr(a, "hash"), "SHA1");
+	cr_assert_str_eq(jstr(a, "flags"), "1");
+	cr_assert_str_eq(jstr(a, "iterations"), "12");
+	cr_assert_str_eq(jstr(a, "salt"), "AABBCCDD");
+	cr_assert_str_eq(jstr(a, "type_bits"), "NS SOA MX RRSIG DNSKEY NSEC3PARAM");
+	cr_assert_str_eq(jstr(a, "data"), "2T7B4G4VSA5SMI47K61MV5BV1A22BOJR", "base32hex of the next hashed owner");
+	cr_assert(strstr(dm.text, "NSEC3\t1 1 12 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR NS SOA MX RRSIG DNSKEY "
+				  "NSEC3PARAM\n"),
+		  "%s", dm.text);
+	dns_message_clear(&dm);
+
+	/* no salt, a hash that is not a multiple of 5 bytes (no padding), no types */
+	answer_msg(&m, DNS_T_NSEC3);
+	raw(&m, "\x01\x00\x00\x00\x00", 5);
+	u8(&m, 7);
+	raw(&m, "\x01\x02\x03\x04\x05\x06\x07", 7);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "salt"), "-");
+	cr_assert_str_eq(jstr(a, "iterations"), "0");
+	cr_assert_str_eq(jstr(a, "type_bits"), "");
+	cr_assert_str_eq(jstr(a, "data"), "041061050O3G");
+	dns_message_clear(&dm);
+
+	answer_msg(&m, DNS_T_NSEC3PARAM);
+	raw(&m, "\x01\x00\x00\x0c\x04\xaa\xbb\xcc\xdd", 9);
+	rr_end(&m);
+	a = first_answer(&m, &dm);
+	cr_assert_str_eq(jstr(a, "type"), "NSEC3PARAM");
+	cr_assert_str_eq(jstr(a, "hash"), "SHA1");
+	cr_assert_str_eq(jstr(a, "flags"), "0");
+	cr_assert_str_eq(jstr(a, "iterations"), "12");
+	cr_assert_str_eq(jstr(a, "data"), "AABBCCDD", "the salt is the data");
+	cr_assert_null(json_object_get(a, "salt"));
+	cr_assert(strstr(dm.text, "NSEC3PARAM\t1 0 12 AABBCCDD\n"), "%s", dm.text);
+	dns_message_clear(&dm);
+
+	/* a salt longer than the rdata, and bytes after an NSEC3PARAM */
+	answer_msg(&m, DNS_T_NSEC3PARAM);
+	raw(&m, "\x01\x00\x00\x0c\x09\xaa", 6);
+	rr_end(&m);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+	answer_msg(&m, DNS_T_NSEC3PARAM);
+	raw(&m, "\x01\x00\x00\x0c\x00\xff", 6);
+	rr_end(&m);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+	/* a next-owner length past the end */
+	answer_msg(&m, DNS_T_NSEC3);
+	raw(&m, "\x01\x00\x00\x00\x00\x14\x01", 7);
+	rr_end(&m);
+	cr_assert_eq(decode(&m, false, &dm), -EINVAL);
+}
+
 Test(dns, rr_https_and_unknown)
 {
 	struct mb m;
@@ -1205,5 +1273,212 @@ Test(dns, tcp_tail_of_a_message_cut_by_a_gap_is_dropped_with_it)
 	tp_tcp_at(tp, 0, 0, sizeof(head) + 20, tail, sizeof(tail)); /* 20 lost, then its last 30 */
 	tp_flush(tp);
 	tp_assert_tcp_bytes(tp, 0, 0, sizeof(head) + sizeof(tail), 0);
+	tp_free(tp);
+}
+
+/* ---- Packetbeat's notes ---- */
+
+/* A minimal EDNS OPT record (the caller counts it in ARCOUNT). */
+static void opt_rr(struct mb *m)
+{
+	u8(m, 0);
+	u16(m, DNS_T_OPT);
+	u16(m, 1232);
+	u32(m, 0);
+	u16(m, 0);
+}
+
+static void query_edns(struct mb *m, uint16_t id, const char *qname, bool edns)
+{
+	hdr(m, id, QUERY_FLAGS, 1, 0, 0, edns ? 1 : 0);
+	question(m, qname, DNS_T_A);
+	if (edns)
+		opt_rr(m);
+}
+
+/* A response with n A records, with or without EDNS. */
+static void big_response(struct mb *m, uint16_t id, const char *qname, unsigned n, bool edns)
+{
+	hdr(m, id, RESP_FLAGS, 1, (uint16_t)n, 0, edns ? 1 : 0);
+	question(m, qname, DNS_T_A);
+	for (unsigned i = 0; i < n; i++) {
+		rr_begin(m, DNS_T_A, 60);
+		raw(m, "\xc0\x00\x02", 3);
+		u8(m, (uint8_t)i);
+		rr_end(m);
+	}
+	if (edns)
+		opt_rr(m);
+}
+
+#define NOTE_DUP                                                                                             \
+	"Another query with the same DNS ID from this client was received so this query was closed without " \
+	"receiving a response"
+
+Test(dns, udp_duplicate_query_id_closes_the_first)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q1, q2, r;
+
+	query_msg(&q1, 5, "first.example.com", DNS_T_A);
+	query_msg(&q2, 5, "second.example.com", DNS_T_A);
+	a_response(&r, 5, "second.example.com", 0);
+	tp_udp(tp, 0, q1.b, q1.n);
+	tp_udp(tp, 0, q2.b, q2.n);
+	cr_assert_eq(tp_count(tp), 1, "the first query is closed when the second comes");
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "first.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), NOTE_DUP, "the duplicate note alone");
+	tp_udp(tp, 1, r.b, r.n);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(tp_str(tp, 1, "resource"), "second.example.com");
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "OK");
+	cr_assert_null(tp_get(tp, 1, "error"));
+	tp_free(tp);
+}
+
+Test(dns, udp_edns_notes)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q, r;
+
+	/* EDNS query, a small answer without EDNS */
+	query_edns(&q, 1, "a.example.com", true);
+	big_response(&r, 1, "a.example.com", 1, false);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 1, r.b, r.n);
+	/* plain query, an EDNS answer */
+	query_edns(&q, 2, "b.example.com", false);
+	big_response(&r, 2, "b.example.com", 1, true);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 1, r.b, r.n);
+	/* EDNS on both sides, over 512 bytes: nothing to note */
+	query_edns(&q, 3, "c.example.com", true);
+	big_response(&r, 3, "c.example.com", 40, true);
+	cr_assert_gt(r.n, 512);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 1, r.b, r.n);
+	/* EDNS query, an answer over 512 bytes without EDNS: both notes, in Packetbeat's order */
+	query_edns(&q, 4, "d.example.com", true);
+	big_response(&r, 4, "d.example.com", 40, false);
+	tp_udp(tp, 0, q.b, q.n);
+	tp_udp(tp, 1, r.b, r.n);
+	cr_assert_eq(tp_count(tp), 4);
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), "Responder does not support EDNS");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK", "a note does not change the status");
+	cr_assert_str_eq(tp_str(tp, 1, "error.message"), "Unexpected EDNS answer");
+	cr_assert_null(tp_get(tp, 2, "error"));
+	cr_assert_eq(json_array_size(tp_get(tp, 3, "error.message")), 2);
+	cr_assert_str_eq(tp_str(tp, 3, "error.message.0"), "Response: Non-EDNS packet has size greater than 512");
+	cr_assert_str_eq(tp_str(tp, 3, "error.message.1"), "Responder does not support EDNS");
+	tp_free(tp);
+}
+
+Test(dns, udp_query_over_512_without_edns)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q, r;
+	char qname[300];
+
+	/* a name of four 63-byte labels and a long query section: past 512 only with extra questions */
+	hdr(&q, 8, QUERY_FLAGS, 3, 0, 0, 0);
+	memset(qname, 'x', sizeof(qname));
+	for (int i = 63; i < 255; i += 64)
+		qname[i] = '.';
+	qname[250] = '\0';
+	for (int i = 0; i < 3; i++)
+		question(&q, qname, DNS_T_A);
+	cr_assert_gt(q.n, 512);
+	tp_udp(tp, 0, q.b, q.n);
+	a_response(&r, 8, "other.example.com", 0);
+	tp_udp(tp, 1, r.b, r.n);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), "Non-EDNS packet has size greater than 512",
+			 "the query's note stays when the answer has none");
+	tp_free(tp);
+}
+
+/* TCP: the query, then server bytes that cannot be read; the query is published with the reason. */
+static void tcp_bad_response(const void *s2c, size_t n, uint8_t flags, const char *note)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q;
+	uint8_t fq[512];
+	size_t nq;
+
+	query_msg(&q, 0x77, "bad.example.com", DNS_T_A);
+	nq = framed(&q, fq);
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, fq, nq);
+	tp_tcp(tp, 1, flags, s2c, n);
+	cr_assert_eq(tp_count(tp), 1, "%s", note);
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "bad.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), note);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1, "published once");
+	tp_free(tp);
+}
+
+Test(dns, tcp_unreadable_responses_noted_on_the_query)
+{
+	static const uint8_t zero[] = { 0, 0 };
+	static const uint8_t junk[] = { 0, 4, 1, 2, 3, 4 };
+	struct mb r;
+	uint8_t fr[512];
+	size_t nr;
+
+	tcp_bad_response(zero, sizeof(zero), 0, "Response: Message's length was set to zero");
+	tcp_bad_response(junk, sizeof(junk), 0, "Response: Message's data could not be decoded as DNS");
+	a_response(&r, 0x77, "bad.example.com", 0);
+	nr = framed(&r, fr);
+	tcp_bad_response(fr, nr - 3, XB_TCP_FIN, "Response: Message's data is incomplete");
+}
+
+Test(dns, tcp_gap_inside_a_response_notes_the_query)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q, r;
+	uint8_t fq[512], fr[512];
+	size_t nq, nr;
+
+	query_msg(&q, 0x78, "gap.example.com", DNS_T_A);
+	a_response(&r, 0x78, "gap.example.com", 0);
+	nq = framed(&q, fq);
+	nr = framed(&r, fr);
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, fq, nq);
+	tp_tcp(tp, 1, 0, fr, 10);
+	lose(tp, 1, 10);
+	tp_tcp(tp, 1, 0, fr + 20, nr - 20);
+	query_msg(&q, 0x79, "next.example.com", DNS_T_A);
+	nq = framed(&q, fq);
+	tp_tcp(tp, 0, 0, fq, nq); /* the client acknowledges past the hole: it is skipped */
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), "Response: Message's data is incomplete");
+	tp_free(tp);
+}
+
+Test(dns, tcp_duplicate_query_id)
+{
+	struct tp *tp = dns_tp(NULL);
+	struct mb q1, q2, r;
+	uint8_t buf[1024];
+	size_t n;
+
+	query_msg(&q1, 9, "one.example.com", DNS_T_A);
+	query_msg(&q2, 9, "two.example.com", DNS_T_A);
+	a_response(&r, 9, "two.example.com", 0);
+	tp_handshake(tp);
+	n = framed(&q1, buf);
+	n += framed(&q2, buf + n);
+	tp_tcp(tp, 0, 0, buf, n);
+	n = framed(&r, buf);
+	tp_tcp(tp, 1, 0, buf, n);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(tp_str(tp, 0, "resource"), "one.example.com");
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), NOTE_DUP);
+	cr_assert_str_eq(tp_str(tp, 1, "resource"), "two.example.com");
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "OK");
 	tp_free(tp);
 }

@@ -144,22 +144,19 @@ Test(http, fields_like_packetbeat)
 	tp_free(tp);
 }
 
-Test(http, timestamps_first_and_last_byte)
+Test(http, event_ends_at_the_first_response_packet)
 {
 	struct tp *tp = http_tp(NULL);
-	uint64_t t0;
 
 	tp_handshake(tp);
 	send_str(tp, C2S, "GET / HTTP/1.1\r\nHo");
-	t0 = tp->ts;
 	send_str(tp, C2S, "st: x\r\n\r\n");
 	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
 	send_str(tp, S2C, "cd");
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
-	/* start = first request byte, end = last response byte: 3 packets later, 1 ms each */
-	cr_assert_eq(tp_int(tp, 0, "event.duration"), 3000000);
-	(void)t0;
+	/* start = first request packet, end = first response packet (as Packetbeat): 2 packets later, 1 ms each */
+	cr_assert_eq(tp_int(tp, 0, "event.duration"), 2000000);
 	tp_free(tp);
 }
 
@@ -303,6 +300,46 @@ Test(http, too_large_body_is_skipped_not_buffered)
 	tp_free(tp);
 }
 
+/* Packetbeat publishes a message over max_message_size with its body cut, not without it. */
+Test(http, over_max_message_size_keeps_the_cut_body)
+{
+	static const char req_head[] = "POST /up HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 3000\r\n\r\n";
+	static const char resp_head[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n";
+	struct tp *tp = http_tp("    max_message_size: 1000\n    include_body_for: [text/plain]\n"
+				"    send_request: true\n    send_response: true\n");
+	char body[3000], want[1000];
+	size_t keep_req = 1000 - strlen(req_head), keep_resp = 1000 - strlen(resp_head);
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (char)('a' + i % 26);
+	tp_handshake(tp);
+	send_str(tp, C2S, req_head);
+	tp_tcp(tp, C2S, 0, body, sizeof(body));
+	send_str(tp, S2C, resp_head);
+	for (int i = 0; i < 3; i++) {
+		send_str(tp, S2C, "3e8\r\n");
+		tp_tcp(tp, S2C, 0, body + i * 1000, 1000);
+		send_str(tp, S2C, "\r\n");
+	}
+	send_str(tp, S2C, "0\r\n\r\n");
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(pstat(tp, PSTAT_TOO_LARGE), 2);
+	cr_assert_str_eq(get_str(tp, 0, "status"), "OK");
+	cr_assert_null(tp_get(tp, 0, "error"));
+	cr_assert_eq(tp_int(tp, 0, "http.request.body.bytes"), 3000, "the size is the whole body's");
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 3000);
+	memcpy(want, body, keep_req);
+	want[keep_req] = '\0';
+	cr_assert_str_eq(get_str(tp, 0, "http.request.body.content"), want, "cut at max_message_size");
+	memcpy(want, body, keep_resp);
+	want[keep_resp] = '\0';
+	cr_assert_str_eq(get_str(tp, 0, "http.response.body.content"), want);
+	cr_assert_eq(strlen(get_str(tp, 0, "request")), 1000, "the raw message: head and the cut body");
+	cr_assert_eq(strlen(get_str(tp, 0, "response")), 1000);
+	tp_free(tp);
+}
+
 Test(http, headers_cookies_and_redaction)
 {
 	struct tp *tp = http_tp("    send_headers: [X-Custom, Cookie, Authorization, X-Secret]\n"
@@ -342,6 +379,60 @@ Test(http, basic_auth_user_without_redaction)
 	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-folded"), "a    b");
 	cr_assert_str_eq(get_str(tp, 0, "http.response.headers.set-cookie"), "x=1");
 	tp_free(tp);
+}
+
+Test(http, related_hosts_user_and_server_domain_as_packetbeat)
+{
+	struct tp *tp = http_tp("    send_all_headers: true\n    real_ip_header: X-Forwarded-For\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S,
+		 "GET / HTTP/1.1\r\nHost: www.example.com\r\nReferer: http://ref.example/p\r\n"
+		 "Authorization: Basic dXNlcjpwYXNz\r\nX-Forwarded-For: 192.0.2.9, 10.0.0.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(tp, C2S, "GET / HTTP/1.1\r\nHost: [2001:db8::5]:80\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.hosts")), "www.example.com,http://ref.example/p");
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.user")), "user");
+	cr_assert_str_eq(json_joined(tp_get(tp, 0, "related.ip")), "10.0.0.1,10.0.0.2,192.0.2.9");
+	cr_assert_str_eq(get_str(tp, 0, "server.domain"), "www.example.com");
+	cr_assert_str_eq(get_str(tp, 0, "user.name"), "user");
+	cr_assert_str_eq(json_joined(tp_get(tp, 1, "related.ip")), "10.0.0.1,10.0.0.2,2001:db8::5",
+			 "a Host that is an address");
+	cr_assert_null(tp_get(tp, 1, "related.hosts"));
+	cr_assert_null(tp_get(tp, 1, "server.domain"));
+	cr_assert_null(tp_get(tp, 1, "related.user"));
+	tp_free(tp);
+}
+
+Test(http, network_direction_from_internal_networks)
+{
+	struct tp *tp = tp_new("xdpbeat.interfaces: {device: lo, internal_networks: [private]}\n"
+			       "xdpbeat.protocols:\n  - type: http\n    ports: [80]\noutput.console.enabled: true\n",
+			       80);
+
+	static const char reload[] = "xdpbeat.protocols:\n  - type: http\n    ports: [80]\n";
+	struct cfg_err err = { 0 };
+	struct config *without;
+
+	tp_handshake(tp);
+	send_str(tp, C2S, "GET / HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	cr_assert_eq(tp_count(tp), 1);
+	/* 10.0.0.1 -> 10.0.0.2, neither this host's: both inside the perimeter */
+	cr_assert_str_eq(get_str(tp, 0, "network.direction"), "internal");
+	without = config_load_string(reload, sizeof(reload) - 1, "r.yml", NULL, 0, &err);
+	cr_assert_not_null(without, "%s", err.msg);
+	cr_assert_eq(pipeline_set_config(tp->pl, without), 0); /* a reload without internal_networks */
+	send_str(tp, C2S, "GET / HTTP/1.1\r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(get_str(tp, 1, "network.direction"), "unknown");
+	tp_free(tp);
+	config_free(without);
 }
 
 Test(http, hide_keywords_in_query_and_form)

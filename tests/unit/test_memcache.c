@@ -173,7 +173,9 @@ Test(memcache, text_unknown_command)
 	tp_handshake(tp);
 	tp_tcp_str(tp, 0, "frobnicate a b\r\n");
 	tp_tcp_str(tp, 1, "ERROR\r\n");
-	cr_assert_eq(tp_count(tp), 0);
+	cr_assert_eq(tp_count(tp), 1, "the reply to a request dropped as an error answers nothing");
+	cr_assert_null(tp_get(tp, 0, "memcache.request"));
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Client Error");
 	cr_assert_geq(PSTAT(tp, PARSE_ERRORS), 1);
 	tp_free(tp);
 
@@ -354,7 +356,7 @@ Test(memcache, binary_session_and_quiet_pipeline)
 	tp_free(tp);
 }
 
-Test(memcache, binary_response_matching_nothing_is_dropped)
+Test(memcache, binary_response_matching_nothing_is_published_as_packetbeat)
 {
 	struct tp *tp = mc_tp(NULL);
 	struct bin q = { .n = 0 }, r = { .n = 0 };
@@ -365,9 +367,71 @@ Test(memcache, binary_response_matching_nothing_is_dropped)
 	tp_handshake(tp);
 	tp_tcp(tp, 0, 0, q.b, q.n);
 	tp_tcp(tp, 1, 0, r.b, r.n);
-	cr_assert_eq(tp_count(tp), 1);
-	cr_assert_eq(tp_int(tp, 0, "memcache.response.opaque"), 1);
+	cr_assert_eq(tp_count(tp), 2);
+	/* Packetbeat: a response without request has status Client Error and this note */
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.opaque"), 99);
+	cr_assert_null(tp_get(tp, 0, "memcache.request"));
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.protocol_type"), "binary");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Client Error");
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), "Invalid transaction. Request missing");
+	cr_assert_eq(tp_int(tp, 1, "memcache.response.opaque"), 1);
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "OK");
+	cr_assert_null(tp_get(tp, 1, "error"));
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 1);
+	tp_free(tp);
+}
+
+Test(memcache, text_reply_without_request_is_client_error)
+{
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 1, "STORED\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.protocol_type"), "text");
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.response.command"), "STORED");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Client Error");
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), "Invalid transaction. Request missing");
+	tp_free(tp);
+}
+
+Test(memcache, unanswered_request_is_server_error_unfinished)
+{
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, "get k\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "get");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Server Error");
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), "Unfinished transaction");
+	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
+	tp_free(tp);
+}
+
+Test(memcache, binary_request_passed_over_gets_missing_response_note)
+{
+	struct tp *tp = mc_tp(NULL);
+	struct bin q = { .n = 0 }, r = { .n = 0 };
+
+	breq(&q, 0x00, 1, NULL, 0, "a", NULL); /* GET, its response never comes */
+	breq(&q, 0x0d, 2, NULL, 0, "b", NULL); /* GETKQ miss: quiet, no response, OK */
+	breq(&q, 0x00, 3, NULL, 0, "c", NULL);
+	bresp(&r, 0x00, 0, 3, 0, get_extras, 4, NULL, "v", 1);
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, q.b, q.n);
+	tp_tcp(tp, 1, 0, r.b, r.n);
+	cr_assert_eq(tp_count(tp), 3);
+	cr_assert_eq(tp_int(tp, 0, "memcache.request.opaque"), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Server Error");
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), "Missing response for non-quiet request");
+	cr_assert_eq(tp_int(tp, 1, "memcache.request.opaque"), 2);
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "OK");
+	cr_assert_null(tp_get(tp, 1, "error"), "a quiet request passed over is no error");
+	cr_assert_eq(tp_int(tp, 2, "memcache.response.opaque"), 3);
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "OK");
 	tp_free(tp);
 }
 
@@ -754,6 +818,8 @@ Test(memcache, gap_inside_value_keeps_the_stream)
 	cr_assert_eq(tp_int(tp, 0, "memcache.request.bytes"), 10000);
 	cr_assert_eq(tp_int(tp, 0, "memcache.request.count_values"), 1);
 	cr_assert_null(tp_get(tp, 0, "memcache.request.values"), "a value with a hole is not kept");
+	cr_assert_str_eq(tp_str(tp, 0, "error.message"), "Packet loss while capturing the request");
+	cr_assert_null(tp_get(tp, 1, "error"));
 	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.command"), "get");
 	tp_free(tp);
 }
@@ -811,7 +877,8 @@ Test(memcache, quiet_requests_left_at_close_are_ok)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 3);
 	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.opcode"), "Get");
-	cr_assert_str_eq(tp_str(tp, 2, "status"), "Error", "a non-quiet request without response");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "Server Error", "a non-quiet request without response");
+	cr_assert_str_eq(tp_str(tp, 2, "error.message"), "Unfinished transaction");
 	tp_free(tp);
 }
 
@@ -851,7 +918,7 @@ Test(memcache, udp_request_expires_after_udptransactiontimeout)
 	cr_assert_eq(tp_count(tp), 0);
 	pipeline_tick(tp->pl, tp->ts + 3000000000ull);
 	cr_assert_eq(tp_count(tp), 1, "unanswered after udptransactiontimeout, not transaction_timeout");
-	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "Server Error");
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
 	tp_free(tp);
 }
@@ -908,11 +975,13 @@ Test(memcache, udp_open_responses_are_bounded)
 	for (int i = 0; i < 600; i++)
 		udp_str(tp, 1, (uint16_t)i, 0, 1, "VALUE a 0 1\r\nA\r\n");
 	cr_assert_geq(PSTAT(tp, TOO_LARGE), 600 - 256);
-	cr_assert_eq(tp_count(tp), 1, "the oldest open response was published with its request");
+	cr_assert_eq(tp_count(tp), 600 - 256, "past 256 open responses the oldest are published");
 	cr_assert_eq(tp_int(tp, 0, "memcache.response.count_values"), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "memcache.request.command"), "get");
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "Client Error", "responses to no request, as Packetbeat");
 	tp_flush(tp);
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 599);
-	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(tp_count(tp), 600);
 	tp_free(tp);
 }
 
@@ -939,7 +1008,7 @@ Test(memcache, udp_getq_miss_empty_frame)
 	tp_free(tp);
 }
 
-/* Regression: quiet requests that time out on an open connection were published as Error. */
+/* Regression: quiet requests that time out on an open connection were published as errors. */
 Test(memcache, quiet_requests_expired_on_open_connection_are_ok)
 {
 	struct tp *tp = mc_tp(NULL);
@@ -957,7 +1026,7 @@ Test(memcache, quiet_requests_expired_on_open_connection_are_ok)
 	cr_assert_str_eq(tp_str(tp, 1, "memcache.request.opcode"), "SetQ");
 	cr_assert_str_eq(tp_str(tp, 1, "status"), "OK");
 	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.opcode"), "Get");
-	cr_assert_str_eq(tp_str(tp, 2, "status"), "Error");
+	cr_assert_str_eq(tp_str(tp, 2, "status"), "Server Error");
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
 	cr_assert_eq(PSTAT(tp, TXN), 2);
 	tp_free(tp);
@@ -1137,10 +1206,13 @@ Test(memcache, meta_quiet_left_at_close_and_errors)
 	cr_assert_str_eq(tp_str(tp, 0, "status"), "Client Error");
 	tp_tcp_str(tp, 1, "EN\r\n");
 	cr_assert_eq(PSTAT(tp, UNMATCHED), 1, "a reply q suppresses answers no quiet request");
+	cr_assert_eq(tp_count(tp), 2);
+	cr_assert_str_eq(tp_str(tp, 1, "status"), "Client Error");
+	cr_assert_str_eq(tp_str(tp, 1, "error.message"), "Invalid transaction. Request missing");
 	tp_tcp(tp, 1, XB_TCP_FIN, "", 0);
-	cr_assert_eq(tp_count(tp), 3);
-	cr_assert_str_eq(tp_str(tp, 2, "memcache.request.command"), "ms");
-	cr_assert_str_eq(tp_str(tp, 2, "status"), "OK");
+	cr_assert_eq(tp_count(tp), 4);
+	cr_assert_str_eq(tp_str(tp, 3, "memcache.request.command"), "ms");
+	cr_assert_str_eq(tp_str(tp, 3, "status"), "OK");
 	tp_free(tp);
 }
 

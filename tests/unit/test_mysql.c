@@ -273,6 +273,7 @@ Test(mysql, handshake_user_database_and_deprecate_eof)
 	tp_flush(tp);
 	cr_assert_eq(tp_count(tp), 1);
 	cr_assert_str_eq(tp_str(tp, 0, "user.name"), "ada");
+	cr_assert_str_eq(json_string_value(json_array_get(tp_get(tp, 0, "related.user"), 0)), "ada");
 	cr_assert_str_eq(tp_str(tp, 0, "mysql.database"), "shop");
 	cr_assert_str_eq(tp_str(tp, 0, "method"), "SELECT", "upper-cased verb");
 	cr_assert_eq(tp_int(tp, 0, "mysql.num_rows"), 1);

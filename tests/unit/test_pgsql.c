@@ -180,6 +180,7 @@ Test(pgsql, select_as_packetbeat_with_user_database_application)
 	cr_assert_eq(tp_int(tp, 0, "pgsql.num_rows"), 2);
 	cr_assert_eq(tp_int(tp, 0, "pgsql.num_fields"), 2);
 	cr_assert_str_eq(tp_str(tp, 0, "user.name"), "alice");
+	cr_assert_str_eq(json_string_value(json_array_get(tp_get(tp, 0, "related.user"), 0)), "alice");
 	cr_assert_str_eq(tp_str(tp, 0, "pgsql.database"), "shop");
 	cr_assert_str_eq(tp_str(tp, 0, "pgsql.application_name"), "app1");
 	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");

@@ -567,7 +567,25 @@ Test(redis, unanswered_at_close)
 	cr_assert_str_eq(tp_str(tp, 0, "status"), "Error");
 	cr_assert_str_eq(tp_str(tp, 0, "method"), "BLPOP");
 	cr_assert_null(tp_get(tp, 0, "redis"));
+	cr_assert_null(tp_get(tp, 0, "error"), "Packetbeat has no note for it (it publishes none)");
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 1);
+	tp_free(tp);
+}
+
+/* Packetbeat drops a reply without a command and counts it (redis.unmatched_responses). */
+Test(redis, reply_without_request_is_counted_not_published)
+{
+	struct tp *tp = rd_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 1, "+OK\r\n:1\r\n");
+	tp_tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
+	tp_tcp_str(tp, 1, "+PONG\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "method"), "PING");
+	cr_assert_str_eq(tp_str(tp, 0, "redis.return_value"), "PONG");
+	cr_assert_eq(PSTAT(tp, UNMATCHED), 2);
 	tp_free(tp);
 }
 

@@ -788,6 +788,7 @@ Test(thrift, frame_of_2gib_skipped_and_counted)
 	tp_flush(tp);
 	cr_assert_eq(PSTAT(tp, TOO_LARGE), 1);
 	cr_assert_eq(tp_count(tp), 0);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, f.n); /* still being passed over at the end: unparsed at close */
 	tp_free(tp);
 }
 
@@ -889,21 +890,5 @@ Test(thrift, multiplexed_name_gives_the_service)
 	cr_assert_str_eq(tp_str(tp, 0, "query"), "add()");
 	cr_assert_str_eq(tp_str(tp, 0, "path"), "Calc");
 	cr_assert_str_eq(tp_str(tp, 0, "thrift.service"), "Calc");
-	tp_free(tp);
-}
-
-Test(thrift, frame_skipped_when_the_connection_ends_is_unparsed)
-{
-	struct tp *tp = th_tp(NULL);
-	struct wb q = { 0 }, f = { 0 }, ok = { 0 };
-
-	add_call(&q, 1, 1, 1);
-	framed(&ok, &q);
-	be(&f, 0x80000000u, 4);
-	raw(&f, ok.p + 4, ok.n - 4);
-	tp_handshake(tp);
-	tp_tcp(tp, 0, 0, f.p, f.n);
-	tp_flush(tp);
-	tp_assert_tcp_bytes(tp, 0, 0, 0, f.n);
 	tp_free(tp);
 }

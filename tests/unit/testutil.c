@@ -135,6 +135,20 @@ void tp_tcp_cut(struct tp *tp, int dir, const void *data, uint32_t cap, uint32_t
 	tp->seq[dir] += wire;
 }
 
+void tp_tcp_skipped(struct tp *tp, int dir, uint32_t wire)
+{
+	struct packet p;
+
+	fill(tp, &p, dir, IPPROTO_TCP);
+	p.tcp_flags = XB_TCP_ACK;
+	p.seq = tp->seq[dir];
+	p.ack = tp->seq[!dir];
+	p.wire_len = wire;
+	p.skipped = true;
+	pipeline_packet(tp->pl, &p);
+	tp->seq[dir] += wire;
+}
+
 void tp_handshake(struct tp *tp)
 {
 	send_tcp(tp, 0, XB_TCP_SYN, ISN_C, NULL, 0, 0);
@@ -287,4 +301,16 @@ void tp_assert_tcp_bytes(const struct tp *tp, uint64_t consumed, uint64_t parse_
 		     (unsigned long long)stats_get(st, STAT_TCP_BYTES_DROP_GAP));
 	cr_assert_eq(stats_get(st, STAT_TCP_BYTES_DROP_CLOSE), at_close, "unparsed_at_close %llu",
 		     (unsigned long long)stats_get(st, STAT_TCP_BYTES_DROP_CLOSE));
+}
+
+const char *json_joined(const json_t *a)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < json_array_size(a) && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? "," : "",
+				      json_string_value(json_array_get(a, i)));
+	return buf;
 }

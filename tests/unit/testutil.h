@@ -42,6 +42,8 @@ void tp_tcp_str(struct tp *tp, int dir, const char *s);
 void tp_tcp_split(struct tp *tp, int dir, const void *data, size_t len, size_t cut);
 /* A segment whose capture was cut: cap bytes of data held of wire bytes; the rest is a gap. Advances seq by wire. */
 void tp_tcp_cut(struct tp *tp, int dir, const void *data, uint32_t cap, uint32_t wire);
+/* A segment of wire bytes the kernel left out on request (heads-only: packet.skipped). Advances seq. */
+void tp_tcp_skipped(struct tp *tp, int dir, uint32_t wire);
 /* SYN, SYN/ACK handshake (sets the sequence bases). */
 void tp_handshake(struct tp *tp);
 /* Handshake, c2s cut at cq, s2c cut at cr (tp_tcp_split), flush. */
@@ -67,6 +69,8 @@ json_t *tp_get(const struct tp *tp, size_t i, const char *dotted);
 /* The string / integer at dotted path in event i; the test fails when it is missing or of another type. */
 const char *tp_str(const struct tp *tp, size_t i, const char *dotted);
 json_int_t tp_int(const struct tp *tp, size_t i, const char *dotted);
+/* The strings of array a joined with commas ("a,b"; "" for none), in a static buffer. */
+const char *json_joined(const json_t *a);
 /* All events as a compact JSON array with sorted keys (caller frees). */
 char *tp_dump(const struct tp *tp);
 /*

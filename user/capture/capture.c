@@ -30,38 +30,15 @@
 #define CAPTURE_RING_MIN (64u << 10)
 #define CAPTURE_RING_MAX (1u << 30)
 #define CAPTURE_WAKEUP_MAX (256u << 10)
-/* Records are submitted without wake-ups: never sleep longer than this. */
-#define CAPTURE_POLL_MAX_MS 100
 #define CAPTURE_LOG_TAIL 8192
-
-/*
- * A UDP datagram larger than one record arrives as several chunks (the
- * records of one program run, possibly interleaved with other CPUs'
- * records): they are put back together before the datagram is parsed.
- */
-#define UDP_ASM_SLOTS 4
-
-struct udp_asm {
-	bool used;
-	uint64_t ts_ns;
-	uint32_t ifindex, wire_len, have;
-	uint16_t sport, dport;
-	uint8_t saddr[16], daddr[16];
-	struct packet pkt; /* from the first chunk */
-	uint8_t buf[XB_PAYLOAD_MAX];
-};
 
 struct capture {
 	struct xdpbeat_bpf *skel;
-	struct udp_asm *udp; /* UDP_ASM_SLOTS, allocated on first use */
-	unsigned udp_next; /* slot to evict next */
-	struct ring_buffer *rb;
+	struct capture_ring *rings[XB_MAX_RINGS];
+	unsigned nrings;
 	struct capture_ifaces ifaces;
 	struct stats *st;
 	int64_t clock_off;
-	packet_fn fn;
-	void *fn_ctx;
-	int handled;
 	uint16_t tcp_ports[XB_PORTS_ENTRIES]; /* what the maps hold now */
 	uint16_t udp_ports[XB_PORTS_ENTRIES];
 };
@@ -214,150 +191,25 @@ int capture_set_ports(struct capture *c, const struct config *cfg)
 	return ret;
 }
 
-/* ---- records ---- */
+/* ---- polling ---- */
 
-int capture_record_to_packet(const void *data, size_t size, int64_t clock_off, struct packet *pkt)
+int capture_poll(struct capture *c, unsigned ring, int timeout_ms, packet_fn fn, void *ctx)
 {
-	const struct xb_record *r = data;
-	bool last;
+	if (ring >= c->nrings)
+		return -EINVAL;
+	return capture_ring_poll(c->rings[ring], timeout_ms, fn, ctx);
+}
 
-	if (size < sizeof(*r) || r->cap_len > size - sizeof(*r))
-		return -EINVAL;
-	if ((r->family != 4 && r->family != 6) || r->offset > r->wire_len || r->cap_len > r->wire_len - r->offset)
-		return -EINVAL;
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->ts = r->ts_ns + (uint64_t)clock_off;
-	pkt->ifindex = r->ifindex;
-	pkt->src.family = r->family;
-	pkt->dst.family = r->family;
-	memcpy(pkt->src.a, r->saddr, r->family == 4 ? 4 : 16);
-	memcpy(pkt->dst.a, r->daddr, r->family == 4 ? 4 : 16);
-	pkt->sport = r->sport;
-	pkt->dport = r->dport;
-	pkt->transport = r->l4proto;
-	pkt->seq = r->seq + r->offset;
-	pkt->ack = r->ack;
-	pkt->payload = r->data;
-	pkt->payload_len = r->cap_len;
-	/* A middle chunk is whole: the next record carries what follows. */
-	last = (r->flags & XB_F_TRUNCATED) || r->offset + r->cap_len >= r->wire_len;
-	pkt->wire_len = last ? r->wire_len - r->offset : r->cap_len;
-	pkt->tcp_flags = r->tcp_flags;
-	if (r->offset)
-		pkt->tcp_flags &= (uint8_t)~XB_TCP_SYN;
-	if (!last)
-		pkt->tcp_flags &= (uint8_t)(~(XB_TCP_FIN | XB_TCP_RST));
-	pkt->proto_hint = r->proto_id < PROTO_MAX ? r->proto_id : 0;
-	pkt->server_is_dst = r->match;
+int capture_skip(struct capture *c, const struct xb_skip_key *k, uint32_t end_seq)
+{
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.skips), k, &end_seq, BPF_ANY))
+		return -errno;
 	return 0;
 }
 
-static void deliver(struct capture *c, const struct packet *pkt)
+unsigned capture_rings(const struct capture *c)
 {
-	c->handled++;
-	if (c->fn)
-		c->fn(c->fn_ctx, pkt);
-}
-
-static bool asm_is(const struct udp_asm *a, const struct xb_record *r)
-{
-	return a->used && a->ts_ns == r->ts_ns && a->ifindex == r->ifindex && a->sport == r->sport &&
-	       a->dport == r->dport && a->wire_len == r->wire_len && !memcmp(a->saddr, r->saddr, 16) &&
-	       !memcmp(a->daddr, r->daddr, 16);
-}
-
-static void count_error(struct capture *c)
-{
-	if (c->st)
-		stats_add(c->st, STAT_DECODE_ERRORS, 1);
-}
-
-/* Hand over what a slot holds (a cut datagram if not complete: its parser counts it) and free it. */
-static void asm_flush(struct capture *c, struct udp_asm *a)
-{
-	a->pkt.payload = a->buf;
-	a->pkt.payload_len = a->have;
-	a->pkt.wire_len = a->wire_len;
-	a->used = false;
-	deliver(c, &a->pkt);
-}
-
-/* One chunk (pkt, from record r) of a UDP datagram split over records. */
-static void udp_chunk(struct capture *c, const struct xb_record *r, const struct packet *pkt)
-{
-	struct udp_asm *a = NULL;
-
-	if (!c->udp && !(c->udp = calloc(UDP_ASM_SLOTS, sizeof(*c->udp)))) {
-		count_error(c);
-		return;
-	}
-	for (int i = 0; i < UDP_ASM_SLOTS && !a; i++)
-		if (asm_is(&c->udp[i], r))
-			a = &c->udp[i];
-	if (!a && r->offset == 0) {
-		a = &c->udp[c->udp_next++ % UDP_ASM_SLOTS];
-		if (a->used)
-			asm_flush(c, a); /* evicted: reaches the parser cut, and is counted there */
-		memset(a, 0, offsetof(struct udp_asm, buf));
-		a->pkt = *pkt;
-		a->used = true;
-		a->ts_ns = r->ts_ns;
-		a->ifindex = r->ifindex;
-		a->wire_len = r->wire_len;
-		a->sport = r->sport;
-		a->dport = r->dport;
-		memcpy(a->saddr, r->saddr, 16);
-		memcpy(a->daddr, r->daddr, 16);
-	}
-	if (!a || r->offset != a->have || r->offset + r->cap_len > sizeof(a->buf)) {
-		/* A chunk without its start, or out of order: the datagram cannot be rebuilt. */
-		count_error(c);
-		return;
-	}
-	memcpy(a->buf + a->have, r->data, r->cap_len);
-	a->have += r->cap_len;
-	if (a->have >= a->wire_len || (r->flags & XB_F_TRUNCATED))
-		asm_flush(c, a);
-}
-
-static int on_record(void *ctx, void *data, size_t size)
-{
-	struct capture *c = ctx;
-	const struct xb_record *r = data;
-	struct packet pkt;
-
-	if (capture_record_to_packet(data, size, c->clock_off, &pkt)) {
-		count_error(c);
-		return 0;
-	}
-	if (pkt.transport == IPPROTO_UDP &&
-	    (r->offset || (r->offset + r->cap_len < r->wire_len && !(r->flags & XB_F_TRUNCATED)))) {
-		udp_chunk(c, r, &pkt);
-		return 0;
-	}
-	deliver(c, &pkt);
-	return 0;
-}
-
-int capture_poll(struct capture *c, int timeout_ms, packet_fn fn, void *ctx)
-{
-	int ret, ret2;
-
-	c->fn = fn;
-	c->fn_ctx = ctx;
-	c->handled = 0;
-	if (timeout_ms < 0 || timeout_ms > CAPTURE_POLL_MAX_MS)
-		timeout_ms = CAPTURE_POLL_MAX_MS;
-	ret = ring_buffer__poll(c->rb, timeout_ms);
-	if (ret < 0 && ret != -EINTR)
-		return ret;
-	/* Records submitted with BPF_RB_NO_WAKEUP wait for us: take them now. */
-	ret2 = ring_buffer__consume(c->rb);
-	if (ret == -EINTR)
-		return -EINTR;
-	if (ret2 < 0)
-		return ret2;
-	return c->handled;
+	return c->nrings;
 }
 
 void capture_read_stats(struct capture *c, struct stats *st)
@@ -368,6 +220,7 @@ void capture_read_stats(struct capture *c, struct stats *st)
 		[XB_STAT_SENT] = STAT_KERN_SENT,
 		[XB_STAT_RB_FULL] = STAT_KERN_RB_FULL,
 		[XB_STAT_TRUNC_BYTES] = STAT_KERN_TRUNC_BYTES,
+		[XB_STAT_SKIPPED_BYTES] = STAT_KERN_SKIPPED_BYTES,
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	int fd;
@@ -405,15 +258,50 @@ static int load_error(int ret, char *err, size_t errlen)
 	return ret;
 }
 
-static int capture_load(struct capture *c, const struct config *cfg, char *err, size_t errlen)
+int capture_rings_create(struct xdpbeat_bpf *skel, unsigned n, uint32_t bytes, int *fds)
 {
-	uint32_t ring = ring_size_of(cfg->ring_size);
+	if (n == 0 || n > XB_MAX_RINGS)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = -1;
+	for (unsigned i = 0; i < n; i++) {
+		fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "xdpbeat_ring", 0, 0, bytes, NULL);
+		if (fds[i] < 0)
+			return -errno;
+	}
+	skel->rodata->nrings = n;
+	/* The first ring is the rings map's prototype (libbpf would make an 8 MiB one). */
+	return bpf_map__set_inner_map_fd(skel->maps.rings, fds[0]);
+}
+
+int capture_rings_fill(struct xdpbeat_bpf *skel, unsigned n, const int *fds)
+{
+	int outer = bpf_map__fd(skel->maps.rings);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(outer, &i, &fds[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/* Each ring's share of ring_size (a power of two, at least CAPTURE_RING_MIN and a page). */
+static uint32_t ring_share(const struct config *cfg, unsigned n)
+{
+	uint32_t total = ring_size_of(cfg->ring_size), each = ring_size_of(total / n);
+
+	if (cfg->ring_size && total != cfg->ring_size)
+		fprintf(stderr, "xdpbeat: ring_size %llu raised to %u bytes (a record can be 4 KiB)\n",
+			(unsigned long long)cfg->ring_size, total);
+	while ((uint64_t)each * n > total && each > CAPTURE_RING_MIN)
+		each >>= 1;
+	return each;
+}
+
+static int capture_load(struct capture *c, const struct config *cfg, uint32_t ring, int *fds, char *err, size_t errlen)
+{
 	uint32_t snap = cfg->snaplen && cfg->snaplen < XB_PAYLOAD_MAX ? cfg->snaplen : XB_PAYLOAD_MAX;
 	int ret;
 
-	if (cfg->ring_size && ring != cfg->ring_size)
-		fprintf(stderr, "xdpbeat: ring_size %llu raised to %u bytes (a record can be 4 KiB)\n",
-			(unsigned long long)cfg->ring_size, ring);
 	c->skel = xdpbeat_bpf__open();
 	if (!c->skel) {
 		snprintf(err, errlen, "opening BPF object: %s", strerror(errno));
@@ -421,9 +309,11 @@ static int capture_load(struct capture *c, const struct config *cfg, char *err, 
 	}
 	c->skel->rodata->snaplen = snap;
 	c->skel->rodata->wakeup_bytes = ring / 4 < CAPTURE_WAKEUP_MAX ? ring / 4 : CAPTURE_WAKEUP_MAX;
-	ret = bpf_map__set_max_entries(c->skel->maps.rb, ring);
+	ret = capture_rings_create(c->skel, c->nrings, ring, fds);
+	if (ret == -EPERM || ret == -EACCES)
+		return load_error(ret, err, errlen);
 	if (ret) {
-		snprintf(err, errlen, "ring buffer size %u: %s", ring, strerror(-ret));
+		snprintf(err, errlen, "ring buffers (%u of %u bytes): %s", c->nrings, ring, strerror(-ret));
 		return ret;
 	}
 	log_tail_len = 0;
@@ -434,10 +324,37 @@ static int capture_load(struct capture *c, const struct config *cfg, char *err, 
 	return 0;
 }
 
+/* The rings (created before load) into the rings map, each with its reader. */
+static int open_rings(struct capture *c, const int *fds, char *err, size_t errlen)
+{
+	int ret = capture_rings_fill(c->skel, c->nrings, fds);
+
+	for (unsigned i = 0; i < c->nrings && !ret; i++) {
+		c->rings[i] = capture_ring_new(fds[i], c->clock_off, c->st);
+		if (!c->rings[i])
+			ret = -errno;
+	}
+	if (ret)
+		snprintf(err, errlen, "ring buffers: %s", strerror(-ret));
+	return ret;
+}
+
+/* The rings map and the readers' mappings keep the ring buffers. */
+static void close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
 struct capture *capture_open(const struct config *cfg, struct stats *st, const struct capture_opts *opts, char *err,
 			     size_t errlen)
 {
+	int fds[XB_MAX_RINGS];
 	struct capture *c;
+	uint32_t ring;
 	int ret;
 
 	log_debug = opts && opts->debug;
@@ -456,10 +373,14 @@ struct capture *capture_open(const struct config *cfg, struct stats *st, const s
 	}
 	c->st = st;
 	c->clock_off = capture_clock_offset();
+	c->nrings = cfg->workers > 0 && cfg->workers <= XB_MAX_RINGS ? (unsigned)cfg->workers : 1;
+	for (unsigned i = 0; i < c->nrings; i++)
+		fds[i] = -1;
+	ring = ring_share(cfg, c->nrings);
 	ret = capture_ifaces_resolve(&c->ifaces, &cfg->interfaces, err, errlen);
 	if (ret)
 		goto out_free;
-	ret = capture_load(c, cfg, err, errlen);
+	ret = capture_load(c, cfg, ring, fds, err, errlen);
 	if (ret)
 		goto out_free;
 	ret = capture_set_ports(c, cfg);
@@ -467,12 +388,10 @@ struct capture *capture_open(const struct config *cfg, struct stats *st, const s
 		snprintf(err, errlen, "writing the ports maps: %s", strerror(-ret));
 		goto out_free;
 	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), on_record, c, NULL);
-	if (!c->rb) {
-		ret = -errno;
-		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
+	ret = open_rings(c, fds, err, errlen);
+	close_fds(fds, c->nrings);
+	if (ret)
 		goto out_free;
-	}
 	ret = capture_ifaces_attach(&c->ifaces, bpf_program__fd(c->skel->progs.xdpbeat_xdp),
 				    bpf_program__fd(c->skel->progs.xdpbeat_tc), err, errlen);
 	if (ret)
@@ -480,6 +399,7 @@ struct capture *capture_open(const struct config *cfg, struct stats *st, const s
 	return c;
 
 out_free:
+	close_fds(fds, c->nrings);
 	capture_close(c);
 	errno = ret < 0 ? -ret : EINVAL;
 	return NULL;
@@ -521,8 +441,8 @@ void capture_close(struct capture *c)
 	if (!c)
 		return;
 	capture_ifaces_free(&c->ifaces);
-	ring_buffer__free(c->rb);
+	for (unsigned i = 0; i < c->nrings; i++)
+		capture_ring_free(c->rings[i]);
 	xdpbeat_bpf__destroy(c->skel);
-	free(c->udp);
 	free(c);
 }

@@ -24,6 +24,26 @@ int64_t capture_clock_offset(void);
  */
 int capture_record_to_packet(const void *rec, size_t size, int64_t clock_off, struct packet *pkt);
 
+/* ---- one worker's ring buffer (user/capture/capture_ring.c) ---- */
+
+struct capture_ring;
+struct stats;
+/* Reads the ring buffer map map_fd; records' times + clock_off; decode errors counted in st. NULL + errno. */
+struct capture_ring *capture_ring_new(int map_fd, int64_t clock_off, struct stats *st);
+/* capture_poll() of one ring. */
+int capture_ring_poll(struct capture_ring *c, int timeout_ms, void (*fn)(void *ctx, const struct packet *pkt),
+		      void *ctx);
+void capture_ring_free(struct capture_ring *c);
+
+/*
+ * The rings map: before load, capture_rings_create() makes n ring buffers of
+ * `bytes` (fds[0..n-1], which the caller closes) and sets nrings; after
+ * load, capture_rings_fill() puts them at 0..n-1. 0 or -errno.
+ */
+struct xdpbeat_bpf;
+int capture_rings_create(struct xdpbeat_bpf *skel, unsigned n, uint32_t bytes, int *fds);
+int capture_rings_fill(struct xdpbeat_bpf *skel, unsigned n, const int *fds);
+
 /* Port -> proto id tables for both transports from cfg (tcp/udp: XB_PORTS_ENTRIES entries). */
 void capture_ports_from_config(const struct config *cfg, uint16_t *tcp, uint16_t *udp);
 

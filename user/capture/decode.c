@@ -168,6 +168,7 @@ int decode_ip(const uint8_t *data, uint32_t caplen, uint32_t origlen, struct pac
 
 	memset(&pkt->src, 0, sizeof(pkt->src));
 	memset(&pkt->dst, 0, sizeof(pkt->dst));
+	pkt->skipped = false;
 	rd_init(&r, data, caplen);
 	if (caplen < 1)
 		return -EINVAL;
@@ -209,6 +210,7 @@ int decode_frame(int linktype, const uint8_t *data, uint32_t caplen, uint32_t or
 	pkt->payload_len = pkt->wire_len = 0;
 	pkt->tcp_flags = 0;
 	pkt->seq = pkt->ack = 0;
+	pkt->skipped = false; /* only the kernel leaves segments out (heads-only) */
 	switch (linktype) {
 	case LINK_ETHERNET:
 		rd_skip(&r, 12);

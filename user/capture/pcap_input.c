@@ -1,11 +1,11 @@
-/* Offline input: libpcap reads the file, decode_frame() each packet, pipeline it. */
+/* Offline input: libpcap reads the file, decode_frame() each packet, hand it on (to the workers). */
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 
 #include "input.h"
 
-int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, const atomic_bool *stop)
+int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, const atomic_bool *stop)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *hdr;
@@ -43,7 +43,7 @@ int pcap_input_run(const char *path, struct pipeline *pl, struct stats *st, cons
 		pkt.ifindex = 0;
 		pkt.proto_hint = 0;
 		pkt.server_is_dst = 0;
-		pipeline_packet(pl, &pkt);
+		fn(ctx, &pkt);
 	}
 	if (!atomic_load(stop) && rc == -1) {
 		/* A damaged or cut file: what was read is processed, and the exit status says so. */

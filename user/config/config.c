@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "config_priv.h"
@@ -423,6 +424,7 @@ static const struct cfg_field tcp_fields[] = {
 	C_FIELD("max_stream_bytes", CFG_SIZE, tcp.max_stream_bytes),
 	C_FIELD("max_total_bytes", CFG_SIZE, tcp.max_total_bytes),
 	C_INT("max_ooo_segments", tcp.max_ooo_segments, 0, 65536),
+	C_FIELD("skip_body_bytes", CFG_SIZE, tcp.skip_body_bytes),
 	CFG_END,
 };
 
@@ -449,6 +451,7 @@ static const struct cfg_field xdpbeat_fields[] = {
 	C_CUSTOM("interfaces", config_set_interfaces),
 	C_CUSTOM("snaplen", set_snaplen),
 	C_CUSTOM("ring_size", set_ring_size),
+	C_INT("workers", workers, 0, XB_MAX_RINGS),
 	C_FIELD("stats_period", CFG_DURATION, stats_period),
 	C_FIELD("shutdown_timeout", CFG_DURATION, shutdown_timeout),
 	C_SECTION("tcp", tcp_fields),
@@ -563,6 +566,7 @@ static int set_defaults(struct config *c)
 	c->tcp.max_stream_bytes = 10 * MIB;
 	c->tcp.max_total_bytes = 512 * MIB;
 	c->tcp.max_ooo_segments = 64;
+	c->tcp.skip_body_bytes = 64 * KIB;
 	c->queue.events = 4096;
 	c->queue.flush_min_events = 512;
 	c->queue.flush_timeout = 1 * SEC;
@@ -588,10 +592,23 @@ static int bound_error(struct cfg_err *err, const struct cfg_node *tree, const c
 			 b, bv, nb ? "" : ", the default");
 }
 
+/* xdpbeat.workers 0 (the default): one per online CPU, at most DEFAULT_WORKERS_MAX. */
+#define DEFAULT_WORKERS_MAX 8
+
+static void resolve_workers(struct config *c)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (c->workers)
+		return;
+	c->workers = ncpu < 1 ? 1 : ncpu > DEFAULT_WORKERS_MAX ? DEFAULT_WORKERS_MAX : (int64_t)ncpu;
+}
+
 static int check_config(struct config *c, struct cfg_err *err)
 {
 	const struct cfg_node *tree = c->tree;
 
+	resolve_workers(c);
 	if (c->queue.flush_min_events > c->queue.events)
 		return bound_error(err, tree, "queue.mem.flush.min_events",
 				   (unsigned long long)c->queue.flush_min_events, "queue.mem.events",

@@ -112,7 +112,7 @@ void corr_unmatched(struct conn *c, struct msg *resp)
 		return;
 	}
 	req->placeholder = true;
-	resp->status = MSG_ERROR;
+	resp->status = c->cfg->ops->unmatched_status ? c->cfg->ops->unmatched_status : MSG_ERROR;
 	c->corr->emit(c->corr->ctx, c->cfg, &c->flow, req, resp);
 	msg_free(req);
 	msg_free(resp);
@@ -222,6 +222,18 @@ static struct msg *tcp_take_id(struct conn *c, uint64_t id)
 	return NULL;
 }
 
+/* req was passed over by the response to a later request: the protocol's note for that, if it has one. */
+static struct msg *skipped(const struct conn *c, struct msg *req)
+{
+	const char *note = c->cfg->ops->note_skipped;
+
+	if (note && !req->quiet && !req->noreply) {
+		msg_note(req, note);
+		req->noted = true;
+	}
+	return req;
+}
+
 void corr_answer(struct conn *c, struct msg *resp, corr_pred_fn pred, const void *arg)
 {
 	const struct msg *q = corr_find(c, pred, arg);
@@ -231,7 +243,7 @@ void corr_answer(struct conn *c, struct msg *resp, corr_pred_fn pred, const void
 		return;
 	}
 	while (c->q.head != q) /* OK when quiet, else unanswered */
-		corr_publish(c, corr_take(c, NULL), NULL);
+		corr_publish(c, skipped(c, corr_take(c, NULL)), NULL);
 	corr_publish(c, corr_take(c, NULL), resp);
 }
 

@@ -25,6 +25,7 @@ struct pipeline {
 	struct stats *st;
 	event_sink_fn sink;
 	void *sink_ctx;
+	struct tcp_cfg tcp_cfg; /* cfg->tcp with this pipeline's share of the caps */
 	struct tcp_tracker *tcp;
 	struct corr *corr;
 	struct event_writer *ew;
@@ -59,13 +60,28 @@ static void emit(void *ctx, const struct proto_cfg *cfg, const struct flow *f, c
 	pl->sink(pl->sink_ctx, pl->jb.p, pl->jb.len, req->ts);
 }
 
-struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx)
+/* A cap shared by `shares` pipelines (0 = no cap stays no cap; never below 1). */
+static int64_t share_of(int64_t cap, unsigned shares)
+{
+	return cap > 0 ? (cap + shares - 1) / shares : cap;
+}
+
+struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, struct stats *st, event_sink_fn sink,
+				    void *sink_ctx)
 {
 	struct pipeline *pl = calloc(1, sizeof(*pl));
-	struct corr_limits lim = { .max_total_bytes = cfg->tcp.max_total_bytes };
+	struct corr_limits lim;
 
 	if (!pl)
 		return NULL;
+	if (shares == 0)
+		shares = 1;
+	pl->tcp_cfg = cfg->tcp;
+	pl->tcp_cfg.max_connections = share_of(cfg->tcp.max_connections, shares);
+	pl->tcp_cfg.max_total_bytes = (uint64_t)share_of((int64_t)cfg->tcp.max_total_bytes, shares);
+	if (pl->tcp_cfg.max_stream_bytes > pl->tcp_cfg.max_total_bytes)
+		pl->tcp_cfg.max_stream_bytes = pl->tcp_cfg.max_total_bytes;
+	lim = (struct corr_limits){ .max_total_bytes = pl->tcp_cfg.max_total_bytes };
 	pl->cfg = cfg;
 	pl->cfgs[pl->ncfgs++] = cfg;
 	pl->st = st;
@@ -73,13 +89,24 @@ struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_
 	pl->sink_ctx = sink_ctx;
 	pl->ew = event_writer_new();
 	pl->corr = corr_new(&lim, st, emit, pl);
-	pl->tcp = pl->corr ? tcp_new(&cfg->tcp, st, pl->corr) : NULL;
+	pl->tcp = pl->corr ? tcp_new(&pl->tcp_cfg, st, pl->corr) : NULL;
 	if (!pl->tcp || !pl->corr || !pl->ew) {
 		pipeline_free(pl);
 		errno = ENOMEM;
 		return NULL;
 	}
+	event_writer_set_networks(pl->ew, cfg->internal_networks);
 	return pl;
+}
+
+struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx)
+{
+	return pipeline_new_shard(cfg, 1, st, sink, sink_ctx);
+}
+
+void pipeline_set_skip(struct pipeline *pl, tcp_skip_fn fn, void *ctx)
+{
+	tcp_set_skip(pl->tcp, fn, ctx);
 }
 
 void pipeline_set_agent(struct pipeline *pl, const char *json, size_t len)
@@ -93,6 +120,7 @@ int pipeline_set_config(struct pipeline *pl, const struct config *cfg)
 		return -ENOSPC;
 	pl->cfgs[pl->ncfgs++] = cfg;
 	pl->cfg = cfg;
+	event_writer_set_networks(pl->ew, cfg->internal_networks);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ struct stream {
 	 */
 	uint64_t delivered, consumed, dropped, held;
 	enum stat_id last_loss; /* why the parser last lost its place: what bytes it passes over count under */
+	uint32_t skip_end; /* heads-only: the kernel was asked to skip segments up to here */
 };
 
 struct tcp_conn {
@@ -66,6 +67,8 @@ struct tcp_tracker {
 	size_t nconns;
 	size_t buffered; /* bytes held in all streams */
 	struct tcp_conn *lru_head, *lru_tail; /* head = least recently seen */
+	tcp_skip_fn skip_fn; /* heads-only capture (live), NULL: off */
+	void *skip_ctx;
 };
 
 static uint32_t endpoint_hash(const struct ip_addr *a, uint16_t port)
@@ -104,6 +107,12 @@ struct tcp_tracker *tcp_new(const struct tcp_cfg *cfg, struct stats *st, struct 
 	t->st = st;
 	t->corr = corr;
 	return t;
+}
+
+void tcp_set_skip(struct tcp_tracker *t, tcp_skip_fn fn, void *ctx)
+{
+	t->skip_fn = fn;
+	t->skip_ctx = ctx;
 }
 
 size_t tcp_conn_count(const struct tcp_tracker *t)
@@ -476,16 +485,54 @@ static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_CLOSE);
 }
 
-/* Segment starting exactly at next_seq. cap bytes held of wire bytes. */
-static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, uint32_t cap,
-			    uint32_t wire, uint64_t ts)
+/*
+ * Heads-only capture: when the parser is in a body it will pass over unread
+ * (ops->skippable) of at least xdpbeat.tcp.skip_body_bytes, ask the kernel
+ * not to copy the segments that lie wholly inside it.
+ */
+static void stream_ask_skip(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir)
 {
 	struct stream *s = &c->s[dir];
+	const struct proto_ops *ops = c->app.cfg->ops;
+	const struct flow *f = &c->app.flow;
+	struct xb_skip_key k = { .family = f->client_ip.family };
+	uint64_t n;
+
+	if (!t->skip_fn || !t->cfg->skip_body_bytes || !ops->skippable || s->len || s->fin)
+		return;
+	n = ops->skippable(&c->app, dir);
+	if (n < t->cfg->skip_body_bytes || n > INT32_MAX || s->skip_end == s->next_seq + (uint32_t)n)
+		return;
+	s->skip_end = s->next_seq + (uint32_t)n;
+	memcpy(k.saddr, dir == DIR_C2S ? f->client_ip.a : f->server_ip.a, 16);
+	memcpy(k.daddr, dir == DIR_C2S ? f->server_ip.a : f->client_ip.a, 16);
+	k.sport = dir == DIR_C2S ? f->client_port : f->server_port;
+	k.dport = dir == DIR_C2S ? f->server_port : f->client_port;
+	t->skip_fn(t->skip_ctx, &k, s->skip_end);
+}
+
+/*
+ * Segment starting exactly at next_seq. cap bytes held of wire bytes;
+ * skipped: the kernel left out a segment inside a body the parser said it
+ * passes over, which it takes as read (anything else missing is a gap).
+ */
+static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, uint32_t cap,
+			    uint32_t wire, bool skipped, uint64_t ts)
+{
+	struct stream *s = &c->s[dir];
+	const struct proto_ops *ops = c->app.cfg->ops;
 
 	s->next_seq += wire;
+	if (skipped && !cap && !s->len && ops->skip && ops->skip(&c->app, dir, wire, ts)) {
+		stats_add(t->st, STAT_TCP_BYTES_SKIPPED, wire);
+		stream_settle(t, s, 0, parser_held(c, dir)); /* the message may have ended there */
+		return;
+	}
 	stream_deliver(t, c, dir, data, cap, ts);
 	if (wire > cap)
 		stream_gap(t, c, dir, wire - cap, ts);
+	else
+		stream_ask_skip(t, c, dir);
 }
 
 /* Deliver queued segments that have become in order. */
@@ -504,7 +551,7 @@ static void stream_drain(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 		seg_unlink(t, s); /* off the queue before the parser runs */
 		if (skip < g->wire_len)
 			stream_in_order(t, c, dir, g->data + (skip < g->len ? skip : g->len),
-					skip < g->len ? g->len - skip : 0, g->wire_len - skip, g->ts);
+					skip < g->len ? g->len - skip : 0, g->wire_len - skip, false, g->ts);
 		else
 			stats_add(t->st, STAT_TCP_RETRANS, 1);
 		free(g);
@@ -554,7 +601,7 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 
 		if (skip < wire)
 			stream_in_order(t, c, dir, data + (skip < cap ? skip : cap), skip < cap ? cap - skip : 0,
-					wire - skip, ts);
+					wire - skip, false, ts);
 		stream_drain(t, c, dir);
 		return;
 	}
@@ -584,7 +631,7 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 }
 
 static void stream_segment(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint32_t seq, const uint8_t *data,
-			   uint32_t cap, uint32_t wire, uint64_t ts)
+			   uint32_t cap, uint32_t wire, bool skipped, uint64_t ts)
 {
 	struct stream *s = &c->s[dir];
 	int32_t d;
@@ -608,13 +655,14 @@ static void stream_segment(struct tcp_tracker *t, struct tcp_conn *c, enum dir d
 		data += skip < cap ? skip : cap;
 		cap = skip < cap ? cap - skip : 0;
 		wire -= skip;
+		skipped = false;
 		d = 0;
 	}
 	if (d > 0) {
 		stream_queue(t, c, dir, seq, data, cap, wire, ts);
 		return;
 	}
-	stream_in_order(t, c, dir, data, cap, wire, ts);
+	stream_in_order(t, c, dir, data, cap, wire, skipped, ts);
 	stream_drain(t, c, dir);
 }
 
@@ -728,7 +776,7 @@ void tcp_packet(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct
 	skip_acked_holes(t, c, dir, p);
 	if (p->wire_len) {
 		c->data_seen = true;
-		stream_segment(t, c, dir, seq, p->payload, p->payload_len, p->wire_len, p->ts);
+		stream_segment(t, c, dir, seq, p->payload, p->payload_len, p->wire_len, p->skipped, p->ts);
 	}
 	if (p->tcp_flags & XB_TCP_RST) {
 		conn_close(t, c, STAT_TCP_CLOSED_RST);

@@ -12,10 +12,17 @@
 
 struct json_buf;
 struct event_writer;
+struct netlist;
 
-/* The writer caches per-flow strings (addresses, Community ID) between events. */
+/* The writer caches per-flow strings (addresses, Community ID, direction) between events. */
 struct event_writer *event_writer_new(void);
 void event_writer_free(struct event_writer *w);
+/*
+ * network.direction from now on also from internal_networks (not copied:
+ * it must outlive the writer or the next call; NULL: none). The host's own
+ * addresses are read once, by event_writer_new.
+ */
+void event_writer_set_networks(struct event_writer *w, const struct netlist *internal);
 /* Append agent (a JSON fragment ",\"agent\":{...}", copied) to every event; len 0 = none. */
 void event_writer_set_agent(struct event_writer *w, const char *json, size_t len);
 /* The transaction as one compact JSON object in b (b is reset first); 0 or -ENOMEM (incomplete). */

@@ -23,7 +23,9 @@ struct publisher {
 	bool thread_started;
 	struct event *ring;
 	size_t cap, head, count;
-	struct event_arena *arena; /* the queued events' text */
+	struct event_arena *arena; /* the queued events' text, put by publisher_put() */
+	struct producer *producers[PUBLISHER_MAX_PRODUCERS];
+	size_t nproducers;
 	bool closing;
 	atomic_bool stop; /* outputs give up: the shutdown deadline passed */
 	const atomic_bool *exiting; /* set by a signal: a full queue stops holding the pipeline */
@@ -206,6 +208,7 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
 	}
 	if (pthread_create(&p->thread, NULL, publisher_main, p) != 0)
 		goto err;
+	pthread_setname_np(p->thread, "xdpbeat-publish");
 	p->thread_started = true;
 	return p;
 err:
@@ -217,34 +220,105 @@ err:
 	return NULL;
 }
 
+/* A thread's staging area: events copied into its own arena, queued PRODUCER_BATCH at a time under one lock. */
+#define PRODUCER_BATCH 64
+
+struct producer {
+	struct publisher *p;
+	struct event_arena *arena;
+	size_t n;
+	struct event pend[PRODUCER_BATCH];
+};
+
+struct producer *publisher_producer(struct publisher *p)
+{
+	struct producer *pr;
+
+	if (p->nproducers == PUBLISHER_MAX_PRODUCERS || !(pr = calloc(1, sizeof(*pr))))
+		return NULL;
+	pr->p = p;
+	pr->arena = event_arena_new();
+	if (!pr->arena) {
+		free(pr);
+		return NULL;
+	}
+	p->producers[p->nproducers++] = pr;
+	return pr;
+}
+
+/* Blocks while the queue is full (backpressure), in slices so a signal is noticed; p->mu held. */
+static bool wait_for_room(struct publisher *p, bool nonblock)
+{
+	while (p->count == p->cap && !nonblock && !p->closing && !(p->exiting && atomic_load(p->exiting))) {
+		struct timespec ts;
+
+		deadline_in(&ts, 100000000u);
+		pthread_cond_timedwait(&p->not_full, &p->mu, &ts);
+	}
+	return p->count < p->cap && !p->closing;
+}
+
+/* Queue ev (its text already copied); p->mu held. */
+static void enqueue(struct publisher *p, const struct event *ev)
+{
+	p->ring[(p->head + p->count) % p->cap] = *ev;
+	p->count++;
+	if (p->count == 1 || p->count == (size_t)p->cfg->queue.flush_min_events)
+		pthread_cond_signal(&p->not_empty);
+}
+
+int producer_flush(struct producer *pr)
+{
+	struct publisher *p = pr->p;
+	size_t i = 0;
+
+	if (!pr->n)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	for (; i < pr->n && wait_for_room(p, false); i++)
+		enqueue(p, &pr->pend[i]);
+	pthread_mutex_unlock(&p->mu);
+	if (i < pr->n)
+		stats_add(p->st, STAT_DROP_QUEUE, pr->n - i);
+	for (size_t j = i; j < pr->n; j++)
+		event_clear(&pr->pend[j]);
+	i = i < pr->n ? (size_t)-ENOSPC : 0;
+	pr->n = 0;
+	return (int)i;
+}
+
+int producer_put(struct producer *pr, const char *json, size_t len, uint64_t ts)
+{
+	struct event *ev = &pr->pend[pr->n];
+
+	*ev = (struct event){ .ts = ts };
+	/* copied outside the lock: only the calling thread fills its arena */
+	if (event_arena_copy(pr->arena, ev, json, len)) {
+		stats_add(pr->p->st, STAT_EVENTS_FAILED, 1);
+		return -ENOMEM;
+	}
+	if (++pr->n == PRODUCER_BATCH)
+		return producer_flush(pr);
+	return 0;
+}
+
 int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts, bool nonblock)
 {
-	struct event ev = { .ts = ts }, *e;
+	struct event ev = { .ts = ts };
 
-	/* copied outside the lock: only this (the pipeline) thread fills the arena */
+	/* copied outside the lock: only this thread fills p->arena */
 	if (event_arena_copy(p->arena, &ev, json, len)) {
 		stats_add(p->st, STAT_EVENTS_FAILED, 1);
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&p->mu);
-	while (p->count == p->cap && !nonblock && !p->closing && !(p->exiting && atomic_load(p->exiting))) {
-		struct timespec ts;
-
-		/* Slices, so a signal is noticed while the outputs are stuck. */
-		deadline_in(&ts, 100000000u);
-		pthread_cond_timedwait(&p->not_full, &p->mu, &ts);
-	}
-	if (p->count == p->cap || p->closing) {
+	if (!wait_for_room(p, nonblock)) {
 		pthread_mutex_unlock(&p->mu);
 		stats_add(p->st, STAT_DROP_QUEUE, 1);
 		event_clear(&ev);
 		return -ENOSPC;
 	}
-	e = &p->ring[(p->head + p->count) % p->cap];
-	*e = ev;
-	p->count++;
-	if (p->count == 1 || p->count >= (size_t)p->cfg->queue.flush_min_events)
-		pthread_cond_signal(&p->not_empty);
+	enqueue(p, &ev);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
@@ -272,6 +346,8 @@ void publisher_free(struct publisher *p)
 {
 	if (!p)
 		return;
+	for (size_t i = 0; i < p->nproducers; i++)
+		producer_flush(p->producers[i]); /* what their threads staged last */
 	if (p->thread_started)
 		drain(p);
 	while (p->count) {
@@ -283,6 +359,10 @@ void publisher_free(struct publisher *p)
 	}
 	close_outputs(p);
 	event_arena_free(p->arena);
+	for (size_t i = 0; i < p->nproducers; i++) {
+		event_arena_free(p->producers[i]->arena);
+		free(p->producers[i]);
+	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->not_empty);
 	pthread_cond_destroy(&p->not_full);

@@ -12,6 +12,7 @@
 #include "config/config_priv.h"
 #include "json_buf.h"
 #include "proc.h"
+#include "util/memfind.h"
 
 static const struct proc_ops *const registry[] = {
 	&proc_add_fields,   &proc_add_tags,
@@ -358,7 +359,7 @@ static bool key_in_text(const struct json_buf *b, const char *key, size_t n)
 	memcpy(pat + 1, key, n);
 	pat[n + 1] = '"';
 	pat[n + 2] = ':';
-	return memmem(b->p, b->len, pat, n + 3) != NULL;
+	return mem_contains(b->p, b->len, pat, n + 3);
 }
 
 static bool key_planned(const struct text_plan *p, const char *key, size_t n)
@@ -377,8 +378,9 @@ static bool field_may_exist(void *ctx, const char *path)
 	const struct text_plan *p = ctx;
 	size_t seg = strcspn(path, "."), all = strlen(path);
 
-	return key_in_text(p->b, path, seg) || key_in_text(p->b, path, all) || key_planned(p, path, seg) ||
-	       key_planned(p, path, all);
+	/* a path without dots is its own first segment: one search */
+	return key_in_text(p->b, path, seg) || (seg != all && key_in_text(p->b, path, all)) ||
+	       key_planned(p, path, seg) || key_planned(p, path, all);
 }
 
 /* 1 / 0: the condition holds or not on this text; -1: the tree is needed to tell. */

@@ -113,8 +113,6 @@ int proc_error_message(json_t *ev, const char *msg);
 json_t *proc_host_collect(bool netinfo);
 /* "+05:30" / "-07:00" for a UTC offset in seconds (add_locale). */
 void proc_tz_offset(long gmtoff, char *buf, size_t len);
-/* internal, outbound, inbound or external (add_network_direction). */
-const char *proc_direction(bool src_internal, bool dst_internal);
 /* Community ID v1 of a flow into out ("1:..."); ports only for TCP, UDP, SCTP. */
 void proc_community_id_v1(uint16_t seed, const struct net_addr *sa, uint16_t sp, const struct net_addr *da, uint16_t dp,
 			  uint8_t proto, bool ports, char *out, size_t len);

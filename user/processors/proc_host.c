@@ -31,6 +31,7 @@ struct host_meta {
 	bool replace_fields;
 	pthread_mutex_t lock;
 	json_t *cached; /* the host object */
+	struct json_buf text; /* `"host":` and the cached object as JSON text, made once per refresh */
 	uint64_t cached_at; /* CLOCK_MONOTONIC ns */
 };
 
@@ -262,6 +263,7 @@ static void host_free(void *state)
 	if (!h)
 		return;
 	json_decref(h->cached);
+	json_buf_free(&h->text);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -296,6 +298,10 @@ static void host_refresh(struct host_meta *h)
 			json_decref(h->cached);
 			h->cached = fresh;
 			h->cached_at = now;
+			h->text.len = 0;
+			json_buf_lit(&h->text, "\"host\":");
+			if (json_write(&h->text, fresh))
+				h->text.len = 0;
 		}
 	}
 }
@@ -336,10 +342,8 @@ static int host_append(void *state, struct json_buf *b)
 
 	pthread_mutex_lock(&h->lock);
 	host_refresh(h);
-	if (h->cached) {
-		json_buf_lit(b, "\"host\":");
-		rc = json_write(b, h->cached);
-	}
+	if (h->text.len)
+		rc = json_buf_put(b, h->text.p, h->text.len);
 	pthread_mutex_unlock(&h->lock);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event/direction.h"
 #include "proc.h"
 
 struct netdir {
@@ -81,17 +82,6 @@ static bool addr_of(json_t *ev, const char *field, struct net_addr *a)
 	return json_is_string(v) && net_addr_parse(json_string_value(v), a);
 }
 
-const char *proc_direction(bool src_internal, bool dst_internal)
-{
-	if (src_internal && dst_internal)
-		return "internal";
-	if (src_internal)
-		return "outbound";
-	if (dst_internal)
-		return "inbound";
-	return "external";
-}
-
 static int netdir_run(void *state, json_t *ev)
 {
 	struct netdir *d = state;
@@ -100,7 +90,7 @@ static int netdir_run(void *state, json_t *ev)
 
 	if (!addr_of(ev, d->source, &s) || !addr_of(ev, d->destination, &t))
 		return PROC_KEEP;
-	dir = proc_direction(net_list_has(&d->internal, &s), net_list_has(&d->internal, &t));
+	dir = direction_perimeter(net_list_has(&d->internal, &s), net_list_has(&d->internal, &t));
 	return field_put(ev, d->target, json_string(dir)) ? -ENOMEM : PROC_KEEP;
 }
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Heads-only capture, live on loopback: nginx serves 32 MiB downloads, two
+# of them over one keep-alive connection (curl URL URL) and one alone, and
+# small pages between them. With xdpbeat.tcp.skip_body_bytes at its default
+# (64 KiB) the bodies stay in the kernel (kernel.skipped_bytes) and every
+# transaction has its exact body size, status OK, no gap, no note; with 0,
+# every byte is copied and the events are the same. The first run has the
+# default workers (one per CPU), the second xdpbeat.workers: 1.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/e2e/live_lib.bash
+need_root
+trap 'stop_nginx; live_cleanup' EXIT
+. bench/lib.sh # start_nginx / stop_nginx
+
+PORT=$(free_ports 1)
+SIZE=$((32 * 1048576))
+start_nginx "$PORT" >/dev/null
+check "nginx up on 127.0.0.1:$PORT" $?
+head -c $SIZE /dev/urandom >"$NGINX_DIR/html/big.bin"
+mkdir -p "$LIVE_TMP/out"
+
+scenario() { # skip_body_bytes workers
+	local skip=$1 ev
+	echo "--- xdpbeat.tcp.skip_body_bytes: $skip, xdpbeat.workers: $2"
+	rm -f "$LIVE_TMP/out"/*
+	cat >"$LIVE_TMP/xdpbeat.yml" <<YML
+xdpbeat.interfaces: [lo]
+xdpbeat.tcp.skip_body_bytes: $skip
+xdpbeat.workers: $2
+xdpbeat.protocols:
+  - type: http
+    ports: [$PORT]
+output.console.enabled: false
+output.file.path: $LIVE_TMP/out
+YML
+	xb_start "$LIVE_TMP/xdpbeat.yml" "$LIVE_TMP/err"
+	check "daemon attached to lo" $?
+	curl -sf -o /dev/null -o /dev/null "http://127.0.0.1:$PORT/big.bin" "http://127.0.0.1:$PORT/big.bin"
+	check "two downloads over one connection" $?
+	curl -sf -o /dev/null "http://127.0.0.1:$PORT/"
+	curl -sf -o /dev/null "http://127.0.0.1:$PORT/big.bin"
+	curl -sf -o /dev/null "http://127.0.0.1:$PORT/"
+	sleep 0.5
+	xb_stop
+	check "SIGINT: exit status 0" $?
+	grep 'stats (final)' "$LIVE_TMP/err" | sed 's/^/  /'
+	ev=$(events_in "$LIVE_TMP/out")
+	jq -c -S '{p: .url.path, s: .status, c: .http.response.status_code, b: .http.response.body.bytes, e: .error.message}' \
+		"$ev" >"$LIVE_TMP/events-$skip"
+	big=$(jq -c "select(.url.path == \"/big.bin\" and .status == \"OK\" and .http.response.body.bytes == $SIZE and .error == null)" "$ev" | grep -c .)
+	check "3 downloads with their exact body size, OK, no note (got $big)" $([ "$big" -eq 3 ]; echo $?)
+	check "5 transactions" $([ "$(events_on_port "$ev" "$PORT")" -eq 5 ]; echo $?)
+	check "no TCP gaps" $([ "$(final_stat "$LIVE_TMP/err" tcp.gaps)" -eq 0 ]; echo $?)
+	skipped=$(final_stat "$LIVE_TMP/err" kernel.skipped_bytes)
+	if [ "$skip" = 0 ]; then
+		check "nothing skipped ($skipped)" $([ "$skipped" -eq 0 ]; echo $?)
+	else
+		check "most of the 96 MiB stayed in the kernel ($skipped bytes)" $([ "$skipped" -gt $((80 * 1048576)) ]; echo $?)
+		check "tcp.bytes.skipped counted" $([ "$(final_stat "$LIVE_TMP/err" tcp.bytes.skipped)" -gt $((80 * 1048576)) ]; echo $?)
+	fi
+}
+
+scenario 64KiB 0
+scenario 0 1
+diff <(sort "$LIVE_TMP/events-64KiB") <(sort "$LIVE_TMP/events-0")
+check "heads-only and full capture give the same events" $?
+exit $fail
