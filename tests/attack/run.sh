@@ -2,8 +2,9 @@
 # Memory under attack: hostile pcaps (tests/attack/gen_attack.py) read with
 # the default settings. Each run: exit 0, peak RSS under its cap, and the
 # counters add up (TCP bytes delivered = consumed + dropped by reason, every
-# connection accounted for as closed or evicted, every refused one counted). ATTACK_SCALE=small for the smoke run in
-# `make test`; the full run is `make attack`.
+# connection accounted for as closed or evicted, every refused one counted).
+# ATTACK_SCALE=small for the smoke run in `make test`; the full run is `make
+# attack` (with tests/attack/live.sh, the same attacks live on a veth pair).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/bytes_balance.bash
