@@ -110,6 +110,7 @@ test: deps
 	$(MAKE) fuzz S=30
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=15 ./tests/soak.sh
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ATTACK_SCALE=small ./tests/attack/run.sh
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ATTACK_SCALE=small ./tests/attack/live.sh
 
 # Coverage-guided fuzzing (libFuzzer, build-fuzz/): `make fuzz T=pipeline S=600` runs one
 # target S seconds on its committed corpus; without T every target runs S (default 30) seconds.
@@ -128,6 +129,7 @@ soak: all
 
 attack: all
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ./tests/attack/run.sh
+	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat ATTACK_SCALE=full ./tests/attack/live.sh
 
 run: deps
 	$(MAKE) all

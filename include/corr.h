@@ -48,6 +48,13 @@ struct conn {
 	 * (0: call with whatever arrives). Reset by the TCP layer on every call.
 	 */
 	size_t need[2];
+	/*
+	 * TCP: of the bytes the last parse call consumed, those it passed over
+	 * without parsing to find its place again after a gap or a parse error
+	 * (the rest of a cut message); the TCP layer counts them as dropped for
+	 * that loss, not as consumed. Reset by the TCP layer on every call.
+	 */
+	size_t passed[2];
 	uint64_t last_ts;
 };
 

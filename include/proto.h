@@ -83,8 +83,21 @@ struct proto_ops {
 	 */
 	uint64_t (*skippable)(struct conn *c, enum dir dir);
 	bool (*skip)(struct conn *c, enum dir dir, size_t n, uint64_t ts);
-	/* FIN/RST or close: no more data in dir (e.g. HTTP body until close ends). */
+	/*
+	 * FIN/RST or close: no more data in dir (e.g. HTTP body until close
+	 * ends). A message it cannot finish is left as it is (pending still
+	 * counts it; conn_free frees it).
+	 */
 	void (*fin)(struct conn *c, enum dir dir, uint64_t ts);
+	/*
+	 * Bytes of dir the parser has consumed into a message it has not
+	 * finished yet (not those it skipped over at a gap). The TCP layer
+	 * counts them as consumed once the message is finished, or as dropped
+	 * when it never is: at a gap that resets dir, a parse error, or what is
+	 * still pending after fin (unparsed at close). NULL: the parser
+	 * consumes only whole messages.
+	 */
+	uint64_t (*pending)(const struct conn *c, enum dir dir);
 
 	/* UDP: one datagram on c (flow oriented by the port; dir says which way it went). */
 	void (*parse_udp)(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts);

@@ -528,8 +528,10 @@ static ssize_t dns_parse(struct conn *c, enum dir dir, const uint8_t *data, size
 	if (st && st->resync[dir]) {
 		if (len < 2 + DNS_HEADER_LEN)
 			return 0; /* not enough to judge yet */
-		if (!plausible_message(dir, data))
+		if (!plausible_message(dir, data)) {
+			c->passed[dir] = len;
 			return (ssize_t)len; /* the rest of a message cut by the gap (counted with it) */
+		}
 		st->resync[dir] = false;
 	}
 

@@ -34,6 +34,7 @@ struct http_dir {
 	struct http_head h;
 	uint64_t left; /* body or chunk bytes still expected */
 	uint64_t wire; /* bytes of the message so far */
+	uint64_t wire_lost; /* of which lost in gaps or passed over uncopied (heads-only) */
 	uint64_t body; /* body bytes (de-chunked) so far */
 	uint64_t trailer; /* trailer bytes so far */
 	uint8_t *cbuf; /* captured body */
@@ -240,6 +241,7 @@ static void body_bytes(struct conn *c, struct http_dir *d, const uint8_t *data, 
 static void body_lost(struct conn *c, struct http_dir *d, uint64_t n)
 {
 	count_bytes(c, d, n);
+	d->wire_lost += n;
 	d->body += n;
 	d->capture = false;
 	d->send_body = false;
@@ -507,6 +509,7 @@ static bool http_skip(struct conn *c, enum dir dir, size_t n, uint64_t ts)
 
 	if (!d || d->st != ST_BODY_LEN || d->capture || n > d->left)
 		return false;
+	d->wire_lost += n; /* not delivered: not part of what pending says it holds */
 	step_body(c, d, NULL, n, ts);
 	return true;
 }
@@ -656,6 +659,14 @@ static void http_fin(struct conn *c, enum dir dir, uint64_t ts)
 		flush_early(c);
 }
 
+/* Bytes taken into the message of dir not yet finished: its header section and body so far. */
+static uint64_t http_pending(const struct conn *c, enum dir dir)
+{
+	const struct http_conn *hc = c->pstate;
+
+	return hc ? hc->d[dir].wire - hc->d[dir].wire_lost : 0;
+}
+
 const struct proto_ops http_ops = {
 	.name = "http",
 	.id = PROTO_HTTP,
@@ -672,6 +683,7 @@ const struct proto_ops http_ops = {
 	.skippable = http_skippable,
 	.skip = http_skip,
 	.fin = http_fin,
+	.pending = http_pending,
 	.write_fields = http_write_fields,
 	/* Packetbeat's HTTP publishes both with status Error and these notes. */
 	.publish_unmatched = true,

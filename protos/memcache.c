@@ -834,6 +834,7 @@ static bool mc_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 							  : "Packet loss while capturing the response");
 		d->lost = true;
 		d->cur.m->bytes += nbytes;
+		d->cur.lost_bytes += nbytes;
 		if (d->left == 0) {
 			if (d->st == MC_ST_DATA)
 				d->st = MC_ST_DATA_CR;
@@ -855,12 +856,17 @@ static bool mc_is_quiet(const struct msg *req, const void *arg)
 
 static void mc_fin(struct conn *c, enum dir dir, uint64_t ts)
 {
-	struct mc_conn *mc = c->pstate;
-
-	if (mc)
-		mc_dir_reset(&mc->dir[dir]);
 	if (dir == DIR_S2C)
 		corr_give_up(c, mc_is_quiet, NULL);
+}
+
+/* Bytes taken into the open message of dir (its lines and values so far). */
+static uint64_t mc_pending(const struct conn *c, enum dir dir)
+{
+	const struct mc_conn *mc = c->pstate;
+	const struct mc_msg *mm = mc ? &mc->dir[dir].cur : NULL;
+
+	return mm && mm->m ? mm->m->bytes - mm->lost_bytes : 0;
 }
 
 static const uint16_t mc_ports[] = { MC_DEFAULT_PORT };
@@ -879,6 +885,7 @@ const struct proto_ops memcache_ops = {
 	.parse = mc_parse,
 	.gap = mc_gap,
 	.fin = mc_fin,
+	.pending = mc_pending,
 	.parse_udp = mc_parse_udp,
 	.expire = mc_expire,
 	.udp_timeout = mc_udp_timeout,

@@ -41,6 +41,7 @@ struct mongodb_cfg {
 struct mongodb_dir {
 	uint64_t pending_ts; /* when the first bytes of a still incomplete message arrived */
 	uint64_t skip; /* bytes of a too large message still to skip */
+	uint64_t skipped; /* of that message, passed over so far (not lost in gaps) */
 	bool resync; /* after a gap or a bad header: wait for a segment that starts a message */
 };
 
@@ -240,6 +241,15 @@ static size_t skip_bytes(struct mongodb_dir *st, size_t len)
 	return n;
 }
 
+/* Bytes of a too large message passed over as they arrive. */
+static size_t skip_taken(struct mongodb_dir *st, size_t len)
+{
+	size_t n = skip_bytes(st, len);
+
+	st->skipped += n;
+	return n;
+}
+
 static ssize_t mongodb_parse(struct conn *c, enum dir dir, const uint8_t *data, size_t len, uint64_t ts)
 {
 	struct mongodb_conn *mc = c->pstate;
@@ -251,15 +261,17 @@ static ssize_t mongodb_parse(struct conn *c, enum dir dir, const uint8_t *data, 
 		return PARSE_ERROR;
 	st = &mc->d[dir];
 	if (st->skip)
-		return (ssize_t)skip_bytes(st, len);
+		return (ssize_t)skip_taken(st, len);
 	if (len < MONGODB_HEADER_LEN) {
 		if (!st->pending_ts)
 			st->pending_ts = ts;
 		return 0;
 	}
 	if (!plausible_header(dir, data)) {
-		if (st->resync)
+		if (st->resync) {
+			c->passed[dir] = len;
 			return (ssize_t)len; /* the rest of a message cut by a gap (counted with it) */
+		}
 		st->resync = true;
 		st->pending_ts = 0;
 		return PARSE_ERROR;
@@ -270,7 +282,8 @@ static ssize_t mongodb_parse(struct conn *c, enum dir dir, const uint8_t *data, 
 		corr_count(c, PSTAT_TOO_LARGE);
 		st->pending_ts = 0;
 		st->skip = n;
-		return (ssize_t)skip_bytes(st, len);
+		st->skipped = 0;
+		return (ssize_t)skip_taken(st, len);
 	}
 	if (len < n) {
 		if (!st->pending_ts)
@@ -299,12 +312,20 @@ static bool mongodb_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts
 	return true;
 }
 
+/* Messages are parsed whole; only a too large one being passed over is taken piece by piece. */
+static uint64_t mongodb_pending(const struct conn *c, enum dir dir)
+{
+	const struct mongodb_conn *mc = c->pstate;
+
+	return mc && mc->d[dir].skip ? mc->d[dir].skipped : 0;
+}
+
 static void mongodb_fin(struct conn *c, enum dir dir, uint64_t ts)
 {
 	struct mongodb_conn *mc = c->pstate;
 
 	if (mc)
-		mc->d[dir] = (struct mongodb_dir){ 0 };
+		mc->d[dir].pending_ts = 0; /* a message being skipped stays pending */
 }
 
 /* ---- event ---- */
@@ -377,6 +398,7 @@ const struct proto_ops mongodb_ops = {
 	.parse = mongodb_parse,
 	.gap = mongodb_gap,
 	.fin = mongodb_fin,
+	.pending = mongodb_pending,
 	.write_fields = mongodb_write_fields,
 	.note_unanswered = "No response to this request was received",
 };

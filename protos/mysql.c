@@ -525,12 +525,20 @@ static bool plausible(enum dir dir, const uint8_t *h)
 	return h[3] == 1 && (h[4] == 0x00 || h[4] == 0xff || (plen <= 2 && h[4] < 0xfb));
 }
 
+/* The request or response of dir whose packets are still coming, or NULL. */
+static struct msg *assembling(const struct mysql_conn *mc, enum dir dir)
+{
+	return dir == DIR_C2S ? mc->req : mc->r.m;
+}
+
 static void mysql_packet(struct conn *c, struct mysql_conn *mc, enum dir dir, const uint8_t *h, size_t n, uint64_t ts)
 {
 	uint32_t plen = h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
 	struct mysql_dir *d = &mc->d[dir];
 	bool cont = d->cont;
 
+	if (!assembling(mc, dir))
+		d->lost = 0;
 	d->cont = plen == MYSQL_PKT_FULL;
 	d->skip = plen - (uint32_t)n;
 	if (dir == DIR_C2S)
@@ -564,8 +572,10 @@ static ssize_t mysql_parse(struct conn *c, enum dir dir, const uint8_t *data, si
 			c->need[dir] = MYSQL_HDR + 1;
 			break;
 		}
-		if (d->resync && !plausible(dir, h))
+		if (d->resync && !plausible(dir, h)) {
+			c->passed[dir] = len;
 			return (ssize_t)len; /* not at a packet start: dropped until the next segment */
+		}
 		d->resync = false;
 		plen = h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
 		want = plen < MYSQL_PKT_PREFIX ? plen : MYSQL_PKT_PREFIX;
@@ -603,6 +613,7 @@ static bool mysql_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 		return false;
 	if (d->skip >= nbytes && !d->cont) {
 		d->skip -= (uint32_t)nbytes;
+		d->lost += nbytes;
 		return false;
 	}
 	d->skip = 0;
@@ -626,6 +637,19 @@ static void mysql_fin(struct conn *c, enum dir dir, uint64_t ts)
 		return;
 	if (dir == DIR_C2S && mc->req)
 		request_done(c, mc, mc->req); /* cut short: published as it is */
+}
+
+/* Bytes taken into the message being assembled: its packets so far, less what is still to pass over. */
+static uint64_t mysql_pending(const struct conn *c, enum dir dir)
+{
+	const struct mysql_conn *mc = c->pstate;
+	const struct msg *m = mc ? assembling(mc, dir) : NULL;
+	uint64_t gone;
+
+	if (!m)
+		return 0;
+	gone = mc->d[dir].skip + mc->d[dir].lost;
+	return m->bytes > gone ? m->bytes - gone : 0;
 }
 
 static void *mysql_conn_new(struct conn *c)
@@ -705,5 +729,6 @@ const struct proto_ops mysql_ops = {
 	.parse = mysql_parse,
 	.gap = mysql_gap,
 	.fin = mysql_fin,
+	.pending = mysql_pending,
 	.write_fields = mysql_write_fields,
 };

@@ -199,6 +199,7 @@ struct mysql_dir {
 	uint32_t skip; /* payload bytes of the current packet still to pass over */
 	bool cont; /* the last packet was MYSQL_PKT_FULL long: the next one continues it */
 	bool resync; /* after a gap: wait for a plausible packet header */
+	uint64_t lost; /* bytes of the message being assembled lost in gaps */
 };
 
 struct mysql_conn {

@@ -177,8 +177,15 @@ static bool plausible(enum dir dir, const uint8_t *p, size_t len)
 	return (dir == DIR_C2S ? client_type((char)p[0]) : server_type((char)p[0])) && n >= 4 && n <= (1u << 30);
 }
 
+static uint64_t *assembled_bytes(struct pgsql_conn *pc, enum dir dir)
+{
+	return dir == DIR_C2S ? &pc->req_bytes : &pc->resp_bytes;
+}
+
 static void deliver(struct conn *c, struct pgsql_conn *pc, enum dir dir, struct pgsql_frame *f)
 {
+	if (!*assembled_bytes(pc, dir))
+		pc->dir[dir].lost = 0; /* a new request/response begins */
 	if (f->type == 0)
 		on_untyped(c, pc, f);
 	else if (dir == DIR_C2S)
@@ -259,8 +266,10 @@ static ssize_t pgsql_parse(struct conn *c, enum dir dir, const uint8_t *data, si
 		return (ssize_t)n;
 	}
 	if (d->resync) {
-		if (!plausible(dir, data, len))
+		if (!plausible(dir, data, len)) {
+			c->passed[dir] = len;
 			return len < 5 ? 0 : (ssize_t)len; /* the rest of a message cut by the gap */
+		}
 		d->resync = false;
 	}
 	while (used < len && !d->skip && !pc->encrypted) {
@@ -274,6 +283,7 @@ static ssize_t pgsql_parse(struct conn *c, enum dir dir, const uint8_t *data, si
 		if (n == PARSE_ERROR) {
 			d->start = 0;
 			d->resync = true;
+			d->lost = *assembled_bytes(pc, dir); /* dropped with the error: no longer pending */
 			return PARSE_ERROR;
 		}
 		if (n == 0)
@@ -294,12 +304,30 @@ static bool pgsql_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 	d = &pc->dir[dir];
 	if (d->skip >= nbytes) {
 		d->skip -= nbytes;
+		d->lost += nbytes;
 		return false;
 	}
 	d->skip = 0;
 	d->start = 0;
 	d->resync = true;
+	d->lost = *assembled_bytes(pc, dir); /* dropped with the gap: no longer pending */
 	return true;
+}
+
+/*
+ * Bytes taken into the request/response being assembled: the messages since
+ * the last one finished, less what of a long one is still to pass over.
+ */
+static uint64_t pgsql_pending(const struct conn *c, enum dir dir)
+{
+	struct pgsql_conn *pc = c->pstate;
+	uint64_t base, gone;
+
+	if (!pc)
+		return 0;
+	base = *assembled_bytes(pc, dir);
+	gone = pc->dir[dir].skip + pc->dir[dir].lost;
+	return base > gone ? base - gone : 0;
 }
 
 static void pgsql_fin(struct conn *c, enum dir dir, uint64_t ts)
@@ -391,5 +419,6 @@ const struct proto_ops pgsql_ops = {
 	.parse = pgsql_parse,
 	.gap = pgsql_gap,
 	.fin = pgsql_fin,
+	.pending = pgsql_pending,
 	.write_fields = pgsql_write_fields,
 };

@@ -110,6 +110,7 @@ struct pgsql_dir {
 	bool resync; /* after a gap: wait for a plausible header */
 	uint64_t start; /* ts of the first byte of a message still incomplete (0: none) */
 	uint64_t skip; /* bytes of a long message still to pass over */
+	uint64_t lost; /* of the request/response being assembled: lost in gaps, or before a parse error or reset */
 };
 
 /* Per connection. */

@@ -379,12 +379,11 @@ static bool redis_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 	return true;
 }
 
-static void redis_fin(struct conn *c, enum dir dir, uint64_t ts)
+static uint64_t redis_pending(const struct conn *c, enum dir dir)
 {
-	struct redis_conn *rc = c->pstate;
+	const struct redis_conn *rc = c->pstate;
 
-	if (rc)
-		redis_parser_reset(&rc->dir[dir]);
+	return rc ? redis_held(&rc->dir[dir]) : 0;
 }
 
 /* ---- event ---- */
@@ -419,6 +418,6 @@ const struct proto_ops redis_ops = {
 	.conn_free = redis_conn_free,
 	.parse = redis_parse,
 	.gap = redis_gap,
-	.fin = redis_fin,
+	.pending = redis_pending, /* no fin: a message cut at the end stays pending */
 	.write_fields = redis_write_fields,
 };

@@ -69,6 +69,7 @@ struct redis_parser {
 	/* the message being assembled */
 	bool open;
 	struct redis_done d;
+	uint64_t lost; /* of d.bytes, lost in gaps */
 	char *text; /* scratch for d.text, reused */
 	size_t cap;
 };
@@ -78,6 +79,8 @@ ssize_t redis_feed(struct redis_parser *p, enum dir dir, const uint8_t *data, si
 		   redis_emit_fn emit, void *arg);
 /* nbytes of dir were lost: true when the parser could skip them (inside a bulk payload). */
 bool redis_skip(struct redis_parser *p, size_t nbytes);
+/* Bytes taken into the message being assembled (proto_ops.pending). */
+uint64_t redis_held(const struct redis_parser *p);
 /* Forget the message being parsed (the scratch buffer is kept unless large). */
 void redis_parser_reset(struct redis_parser *p);
 void redis_parser_free(struct redis_parser *p);

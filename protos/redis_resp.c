@@ -83,6 +83,7 @@ static int text_puts(struct redis_parser *p, const char *s)
 static void message_clear(struct redis_parser *p)
 {
 	memset(&p->d, 0, sizeof(p->d));
+	p->lost = 0;
 	p->open = false;
 	if (p->cap > 65536) {
 		free(p->text);
@@ -584,8 +585,14 @@ bool redis_skip(struct redis_parser *p, size_t nbytes)
 	p->left -= nbytes;
 	p->skip = p->skip > nbytes ? p->skip - (unsigned)nbytes : 0;
 	p->d.bytes += nbytes;
+	p->lost += nbytes;
 	p->d.truncated = true;
 	if (p->left == 0)
 		p->st = REDIS_ST_BULK_CR;
 	return true;
+}
+
+uint64_t redis_held(const struct redis_parser *p)
+{
+	return p->open ? p->d.bytes - p->lost : 0;
 }

@@ -45,6 +45,7 @@ struct thrift_dir {
 	enum thrift_proto protocol;
 	uint64_t pending_ts; /* first bytes of a message still incomplete */
 	uint64_t skip; /* bytes of a too large frame still to pass over */
+	uint64_t skipped; /* of that frame, passed over so far with its header (not lost in gaps) */
 };
 
 struct thrift_conn {
@@ -444,6 +445,7 @@ static enum thrift_rc one_message(struct conn *c, enum dir dir, struct thrift_di
 		if (flen > THRIFT_MSG_MAX) {
 			corr_count(c, PSTAT_TOO_LARGE);
 			st->skip = flen;
+			st->skipped = 4;
 			*used = 4;
 			return THRIFT_OK;
 		}
@@ -483,6 +485,7 @@ static ssize_t thrift_parse(struct conn *c, enum dir dir, const uint8_t *data, s
 		size_t n = st->skip < len ? (size_t)st->skip : len;
 
 		st->skip -= n;
+		st->skipped += n;
 		return (ssize_t)n;
 	}
 	while (used < len && !st->skip) {
@@ -529,6 +532,14 @@ static bool thrift_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 	if (st)
 		memset(st, 0, sizeof(*st));
 	return true;
+}
+
+/* Messages are parsed whole; only a too large frame being passed over is taken piece by piece. */
+static uint64_t thrift_pending(const struct conn *c, enum dir dir)
+{
+	const struct thrift_conn *tc = c->pstate;
+
+	return tc && tc->dir[dir].skip ? tc->dir[dir].skipped : 0;
 }
 
 static void thrift_fin(struct conn *c, enum dir dir, uint64_t ts)
@@ -580,5 +591,6 @@ const struct proto_ops thrift_ops = {
 	.parse = thrift_parse,
 	.gap = thrift_gap,
 	.fin = thrift_fin,
+	.pending = thrift_pending,
 	.write_fields = thrift_write_fields,
 };

@@ -14,6 +14,7 @@
 #                                  checks it for every pcap)
 #   golden_exit                    exit status of all checks
 : "${XDPBEAT:=$PWD/build/xdpbeat}"
+. "$(dirname "${BASH_SOURCE[0]}")/bytes_balance.bash"
 fail=0
 update=0
 
@@ -67,20 +68,7 @@ workers_same() {
 bytes_balance() {
 	local line
 	line=$(grep 'stats (final)' "$tmp/$1.err" | tail -1)
-	if ! awk -v line="$line" 'BEGIN {
-		n = split(line, kv, " ")
-		for (i = 1; i <= n; i++) {
-			split(kv[i], p, "=")
-			v[p[1]] = p[2]
-		}
-		out = v["tcp.bytes.consumed"] + v["tcp.bytes.dropped_gap"] + v["tcp.bytes.dropped_parse_error"] + \
-			v["tcp.bytes.dropped_cap"] + v["tcp.bytes.unparsed_at_close"]
-		if (v["tcp.bytes.delivered"] + 0 != out || v["tcp.bytes.unbalanced_streams"] + 0 != 0) {
-			printf "delivered %d != consumed + dropped %d (unbalanced streams %d)\n", \
-				v["tcp.bytes.delivered"], out, v["tcp.bytes.unbalanced_streams"]
-			exit 1
-		}
-	}'; then
+	if ! bytes_balanced "$line"; then
 		echo "$line"
 		check "$1: TCP bytes delivered = consumed + dropped" 1
 	fi

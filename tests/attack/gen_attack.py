@@ -15,6 +15,8 @@ import random
 import struct
 import sys
 
+from frames import ACK, PSH, SYN, tcp_frame
+
 PORTS = [80, 8080, 8000, 5000, 8002, 53, 6379, 3306, 5432, 11211, 27017, 9090]
 
 
@@ -25,15 +27,12 @@ class Pcap:
         self.t = 1_700_000_000_000_000
 
     def tcp(self, src, sport, dst, dport, seq, ack, flags, payload=b""):
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 0, 0x4000, 64, 6, 0, src, dst)
-        frame = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp + payload
+        frame = tcp_frame(src, sport, dst, dport, seq, ack, flags, payload)
         self.t += 10
         self.f.write(struct.pack("<IIII", self.t // 1_000_000, self.t % 1_000_000, len(frame), len(frame)))
         self.f.write(frame)
 
 
-SYN, ACK, PSH = 0x02, 0x10, 0x08
 SRV = bytes([10, 0, 0, 1])
 
 

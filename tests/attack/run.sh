@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Memory under attack: hostile pcaps (tests/attack/gen_attack.py) read with
 # the default settings. Each run: exit 0, peak RSS under its cap, and the
-# counters add up (every connection accounted for as closed or evicted,
-# every refused one counted). ATTACK_SCALE=small for the smoke run in
-# `make test`; the full run is `make attack`.
+# counters add up (TCP bytes delivered = consumed + dropped by reason, every
+# connection accounted for as closed or evicted, every refused one counted).
+# ATTACK_SCALE=small for the smoke run in `make test`; the full run is `make
+# attack` (with tests/attack/live.sh, the same attacks live on a veth pair).
 set -u
 cd "$(dirname "$0")/../.."
+. tests/bytes_balance.bash
 : "${XDPBEAT:=$PWD/build/xdpbeat}"
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/xdpbeat-attack.XXXXXX)
@@ -31,6 +33,8 @@ run() {
 	check "$s: exit 0" "$rc"
 	[ "$rss" -le "$cap" ]
 	check "$s: peak RSS ${rss} MiB <= ${cap} MiB" $?
+	bytes_balanced "$(grep 'stats (final)' "$T/err" | tail -1)"
+	check "$s: TCP bytes delivered = consumed + dropped by reason" $?
 	rm -f "$T/$s.pcap"
 }
 closed() { echo $(($(stat tcp.closed_idle) + $(stat tcp.closed_fin) + $(stat tcp.closed_rst) + $(stat tcp.evicted_without_data))); }

@@ -44,6 +44,20 @@ live_cleanup() {
 	rm -rf "$LIVE_TMP"
 }
 
+# veth_netns NS HOST_IF NS_IF NET: namespace NS (added to LIVE_NETNS, deleted by
+# live_cleanup) joined to the host by a veth pair, NET.1/24 on HOST_IF, NET.2/24 on NS_IF.
+veth_netns() {
+	local ns=$1 h=$2 n=$3 net=$4
+	LIVE_NETNS+=("$ns")
+	ip netns add "$ns" &&
+		ip link add "$h" type veth peer name "$n" netns "$ns" &&
+		ip addr add "$net.1/24" dev "$h" &&
+		ip link set "$h" up &&
+		ip -n "$ns" addr add "$net.2/24" dev "$n" &&
+		ip -n "$ns" link set "$n" up &&
+		ip -n "$ns" link set lo up
+}
+
 # wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
 wait_for() {
 	local deadline=$(($(date +%s) + $1))

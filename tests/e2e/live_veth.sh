@@ -21,17 +21,10 @@ N_IF=xbn$$
 NET=10.$((100 + $$ % 100)).$((($$ / 100) % 250))
 NET6=fd00:b0e7:$(printf %x $(($$ % 65536)))
 N=20
-LIVE_NETNS+=("$NS")
 
-ip netns add "$NS"
-ip link add "$H" type veth peer name "$N_IF" netns "$NS"
-ip addr add "$NET.1/24" dev "$H"
-ip link set "$H" up
-ip -n "$NS" addr add "$NET.2/24" dev "$N_IF"
+veth_netns "$NS" "$H" "$N_IF" "$NET"
 ip addr add "$NET6::1/64" dev "$H" nodad
 ip -n "$NS" addr add "$NET6::2/64" dev "$N_IF" nodad
-ip -n "$NS" link set "$N_IF" up
-ip -n "$NS" link set lo up
 
 mkdir -p "$LIVE_TMP/www" "$LIVE_TMP/out"
 echo "hello from the namespace" > "$LIVE_TMP/www/index.html"

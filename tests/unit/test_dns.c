@@ -1250,6 +1250,32 @@ Test(dns, tcp_fin_inside_a_message)
 	tp_free(tp);
 }
 
+Test(dns, tcp_message_cut_at_close_is_unparsed)
+{
+	struct tp *tp = dns_tp(NULL);
+	static const uint8_t half[] = { 0, 30, 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0 };
+
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, half, sizeof(half)); /* 10 bytes of a 30-byte query */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, sizeof(half));
+	tp_free(tp);
+}
+
+Test(dns, tcp_tail_of_a_message_cut_by_a_gap_is_dropped_with_it)
+{
+	struct tp *tp = dns_tp(NULL);
+	uint8_t head[12] = { 0, 60, 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0 }, tail[30];
+
+	memset(tail, 0xff, sizeof(tail)); /* no plausible message starts here */
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, head, sizeof(head)); /* 10 bytes of a 60-byte query */
+	tp_tcp_at(tp, 0, 0, sizeof(head) + 20, tail, sizeof(tail)); /* 20 lost, then its last 30 */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, sizeof(head) + sizeof(tail), 0);
+	tp_free(tp);
+}
+
 /* ---- Packetbeat's notes ---- */
 
 /* A minimal EDNS OPT record (the caller counts it in ARCOUNT). */

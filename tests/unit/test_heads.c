@@ -135,3 +135,19 @@ Test(heads, chunked_body_is_not_skipped)
 	cr_assert_eq(a.n, 0, "chunk framing must be read: no skip");
 	tp_free(tp);
 }
+
+Test(heads, skipped_body_bytes_are_not_held_by_the_parser)
+{
+	struct asked a = { 0 };
+	struct tp *tp = heads_tp(NULL, &a);
+	static char more[1000];
+
+	start_download(tp);
+	tp_tcp_skipped(tp, S2C, 50000);
+	memset(more, 'b', sizeof(more));
+	tp_tcp(tp, S2C, 0, more, sizeof(more)); /* copied again: the parser takes it into the unfinished body */
+	tp_flush(tp);
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_BYTES_SKIPPED), 50000);
+	tp_assert_tcp_bytes(tp, stats_get(&tp->st, STAT_TCP_BYTES_DELIVERED), 0, 0, 0); /* published at the close */
+	tp_free(tp);
+}

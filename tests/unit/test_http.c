@@ -1317,3 +1317,33 @@ Test(http, junk_and_http09_counted_then_resync)
 		     stats_get(&tp->st, STAT_TCP_BYTES_CONSUMED) + stats_get(&tp->st, STAT_TCP_BYTES_DROP_PARSE));
 	tp_free(tp);
 }
+
+Test(http, chunked_body_broken_after_a_chunk_drops_the_whole_message)
+{
+	static const char ok[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char head[] = "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, ok);
+	tp_tcp_str(tp, 0, head); /* head and a chunk taken into the message */
+	tp_tcp_str(tp, 0, "zz\r\n"); /* not a chunk size: the message is lost */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, strlen(ok), strlen(head) + 4, 0, 0);
+	tp_free(tp);
+}
+
+Test(http, body_until_close_is_consumed_at_close)
+{
+	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	static const char resp[] = "HTTP/1.0 200 OK\r\n\r\nall of it";
+	struct tp *tp = http_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, req);
+	tp_tcp_str(tp, 1, resp);
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	tp_assert_tcp_bytes(tp, strlen(req) + strlen(resp), 0, 0, 0);
+	tp_free(tp);
+}

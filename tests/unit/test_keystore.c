@@ -114,3 +114,38 @@ Test(keystore, shadows_env_and_missing_key_errors)
 		  "%s", err.msg);
 	keystore_free(ks);
 }
+
+/* Load yml with XB_KS_SECRET in the keystore; the load must fail and the message must not hold the value. */
+static void assert_error_hides_secret(const char *yml, const char *want)
+{
+	static const char secret[] = "k3y-st0re-v4lue-that-is-longer-than-sixty-characters-for-the-cut-0123";
+	char why[300];
+	bool exists;
+	struct keystore *ks = keystore_open(ks_path(), &exists, why, sizeof(why));
+	struct cfg_resolver r = { .keystore = keystore_lookup, .ctx = ks };
+	struct cfg_err err = { { 0 } };
+	struct config *c;
+
+	cr_assert_eq(keystore_set(ks, "XB_KS_SECRET", secret), 0);
+	config_set_resolver(&r);
+	c = config_load_string(yml, strlen(yml), "k.yml", NULL, 0, &err);
+	config_set_resolver(NULL);
+	cr_assert_null(c);
+	cr_assert(strstr(err.msg, want), "%s", err.msg);
+	cr_assert_null(strstr(err.msg, "k3y-st0re"), "%s", err.msg);
+	keystore_free(ks);
+}
+
+Test(keystore, value_of_the_wrong_type_is_not_quoted_in_the_error)
+{
+	assert_error_hides_secret(
+		"xdpbeat.tcp.max_connections: ${XB_KS_SECRET}\n",
+		"xdpbeat.tcp.max_connections: expected an integer from 1 to 16777216, got a value from "
+		"the keystore");
+}
+
+Test(keystore, string_built_with_a_keystore_value_is_masked_in_the_error)
+{
+	assert_error_hides_secret("seccomp.syscalls: [{action: \"a-${XB_KS_SECRET}-b\", names: [read]}]\n",
+				  "unknown action \"xxxxx\"");
+}

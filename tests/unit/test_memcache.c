@@ -1267,3 +1267,16 @@ Test(memcache, text_bare_lf_command_lines)
 	cr_assert_eq(tp->st.proto[PROTO_MEMCACHE][PSTAT_PARSE_ERRORS], 0);
 	tp_free(tp);
 }
+
+Test(memcache, reply_without_end_is_unparsed_at_close)
+{
+	static const char val[] = "VALUE k 0 5\r\nhello\r\n";
+	struct tp *tp = mc_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, "get k\r\n");
+	tp_tcp_str(tp, 1, val); /* no END: the reply never finishes */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 7, 0, 0, strlen(val));
+	tp_free(tp);
+}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "mongodb.h"
 #include "proto.h"
 #include "testutil.h"
 
@@ -459,5 +460,22 @@ Test(mongodb, legacy_update_delete_kill_cursors_published_at_once)
 	cr_assert_eq(tp_count(tp), 3, "a lying OP_KILL_CURSORS is not an event");
 	cr_assert_eq(PSTAT(tp, PARSE_ERRORS), 1);
 	cr_assert_eq(PSTAT(tp, UNANSWERED), 0, "no-reply opcodes are not unanswered");
+	tp_free(tp);
+}
+
+Test(mongodb, too_large_message_cut_at_close_is_unparsed)
+{
+	struct tp *tp = mg_tp(NULL);
+	uint8_t b[116] = { 0 };
+	uint32_t len = MONGODB_BUFFER_MAX + 1, op = 2013; /* OP_MSG */
+
+	memcpy(b, &len, 4); /* little-endian host */
+	b[4] = 1;
+	memcpy(b + 12, &op, 4);
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, b, sizeof(b)); /* passed over as it comes, never finished */
+	tp_flush(tp);
+	cr_assert_eq(PSTAT(tp, TOO_LARGE), 1);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, sizeof(b));
 	tp_free(tp);
 }

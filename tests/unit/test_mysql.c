@@ -499,3 +499,20 @@ Test(mysql, statements_are_bounded_and_freed_on_close)
 	free(s);
 	tp_free(tp);
 }
+
+Test(mysql, result_set_cut_at_close_is_unparsed)
+{
+	struct tp *tp = my_tp();
+	uint8_t c[64], s[128];
+	size_t nc = 0, ns = 0;
+
+	PK(c, nc, 0, "\x03SELECT a FROM t");
+	PK(s, ns, 1, "\x01");
+	ns += coldef(s + ns, 2, "a"); /* no EOF, no rows: the response never finishes */
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, c, nc);
+	tp_tcp(tp, 1, 0, s, ns);
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, nc, 0, 0, ns);
+	tp_free(tp);
+}

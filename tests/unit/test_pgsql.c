@@ -159,7 +159,7 @@ static const char *const ab[] = { "a", "b", NULL };
 Test(pgsql, select_as_packetbeat_with_user_database_application)
 {
 	struct tp *tp = pg_tp("    send_request: true\n    send_response: true\n");
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 	const char *r1[] = { "1", "x,y" }, *r2[] = { NULL, " lead" };
 
 	startup(&c, "alice", "shop", "app1");
@@ -192,7 +192,7 @@ Test(pgsql, select_as_packetbeat_with_user_database_application)
 Test(pgsql, multi_statement_query_one_transaction_per_answer)
 {
 	struct tp *tp = pg_tp(NULL);
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 
 	startup(&c, "u", "d", "a");
 	msg_str(&c, 'Q', "insert into t values ('a;b'); /* ; */ select $x$;$x$; ;select 1/0; select 3");
@@ -222,7 +222,7 @@ Test(pgsql, multi_statement_query_one_transaction_per_answer)
 Test(pgsql, empty_query_and_unanswered_query)
 {
 	struct tp *tp = pg_tp(NULL);
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 
 	startup(&c, "u", "d", "a");
 	msg_str(&c, 'Q', "-- nothing");
@@ -242,7 +242,7 @@ Test(pgsql, empty_query_and_unanswered_query)
 Test(pgsql, max_rows_and_max_row_length)
 {
 	struct tp *tp = pg_tp("    send_response: true\n    max_rows: 2\n    max_row_length: 5\n");
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 	const char *r[] = { "abcd", "efgh" };
 
 	startup(&c, "u", "d", "a");
@@ -345,7 +345,7 @@ static void ext_traffic(struct wire *c, struct wire *s)
 Test(pgsql, extended_protocol_statements_portals_params_pipeline)
 {
 	struct tp *tp = pg_tp(NULL);
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 	char *ps;
 
 	ext_traffic(&c, &s);
@@ -405,7 +405,7 @@ static void every_split(const struct wire *c, const struct wire *s, size_t event
 
 Test(pgsql, extended_split_at_every_byte)
 {
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 
 	ext_traffic(&c, &s);
 	every_split(&c, &s, 4);
@@ -413,7 +413,7 @@ Test(pgsql, extended_split_at_every_byte)
 
 Test(pgsql, simple_split_at_every_byte_with_ssl_request_answered_n)
 {
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 	const char *r1[] = { "1", "two\nlines" };
 
 	be32(&c, 8), be32(&c, 80877103);
@@ -473,7 +473,7 @@ Test(pgsql, bad_type_and_short_length_are_parse_errors)
 Test(pgsql, huge_length_claim_is_read_from_its_head_and_skipped)
 {
 	struct tp *tp = pg_tp("    send_response: true\n");
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 	static uint8_t chunk[PGSQL_HEAD_MAX + 100];
 
 	startup(&c, "u", "d", "a");
@@ -600,7 +600,7 @@ Test(pgsql, method_is_the_first_keyword)
 Test(pgsql, gssenc_and_ssl_answered_n_then_startup)
 {
 	struct tp *tp = pg_tp(NULL);
-	struct wire c = { .n = 0 }, s = { .n = 0 };
+	static struct wire c, s;
 
 	be32(&c, 8), be32(&c, 80877104);
 	tp_handshake(tp);
@@ -660,5 +660,41 @@ Test(pgsql, owed_replies_are_bounded)
 	}
 	tp_flush(tp);
 	cr_assert_eq(PSTAT(tp, TOO_LARGE), 5000 + 1 - PGSQL_OWED_MAX, "%lu", (unsigned long)PSTAT(tp, TOO_LARGE));
+	tp_free(tp);
+}
+
+Test(pgsql, rows_without_command_complete_are_unparsed_at_close)
+{
+	static const char *const names[] = { "a", NULL }, *const vals[] = { "1" };
+	struct tp *tp = pg_tp(NULL);
+	static struct wire c, s;
+
+	msg_str(&c, 'Q', "SELECT a FROM t");
+	row_desc(&s, names);
+	data_row(&s, vals, 1); /* no CommandComplete, no ReadyForQuery */
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, c.b, c.n);
+	tp_tcp(tp, 1, 0, s.b, s.n);
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, c.n, 0, 0, s.n);
+	tp_free(tp);
+}
+
+Test(pgsql, parse_error_after_rows_in_the_same_segment_drops_the_response)
+{
+	static const char *const names[] = { "a", NULL }, *const vals[] = { "1" };
+	struct tp *tp = pg_tp(NULL);
+	static struct wire c, s1, s2;
+
+	msg_str(&c, 'Q', "SELECT a FROM t");
+	row_desc(&s1, names);
+	data_row(&s2, vals, 1);
+	put(&s2, "\x01garbage", 8); /* not a message type: the segment fails after its DataRow */
+	tp_handshake(tp);
+	tp_tcp(tp, 0, 0, c.b, c.n);
+	tp_tcp(tp, 1, 0, s1.b, s1.n);
+	tp_tcp(tp, 1, 0, s2.b, s2.n);
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, c.n, s1.n + s2.n, 0, 0);
 	tp_free(tp);
 }

@@ -711,3 +711,52 @@ Test(redis, random_bytes_do_not_crash)
 	tp_flush(tp);
 	tp_free(tp);
 }
+
+Test(redis, array_cut_at_close_is_unparsed)
+{
+	struct tp *tp = rd_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, "*1\r\n$4\r\nPING\r\n");
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n"); /* one argument of two: taken, never finished */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 14, 0, 0, 13);
+	tp_free(tp);
+}
+
+Test(redis, bytes_lost_in_a_bulk_are_not_held)
+{
+	struct tp *tp = rd_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_str(tp, 0, "*2\r\n$3\r\nGET\r\n$10\r\nab");
+	tp_tcp_cut(tp, 0, "cdefghi", 2, 7); /* "cd", then 5 bytes lost inside the bulk */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, 22);
+	tp_free(tp);
+}
+
+Test(redis, segment_queued_past_the_fin_is_never_delivered)
+{
+	struct tp *tp = rd_tp(NULL);
+
+	tp_handshake(tp);
+	tp_tcp_at(tp, 0, 0, 10, "*2\r\n", 4); /* queued out of order, past the FIN below */
+	tp_tcp(tp, 0, XB_TCP_FIN, "*1\r\n", 4); /* taken into a command that never ends, then FIN */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, 4);
+	tp_free(tp);
+}
+
+Test(redis, segment_queued_after_skipping_to_a_pending_fin_is_never_delivered)
+{
+	struct tp *tp = rd_tp("xdpbeat.tcp.max_ooo_segments: 1\n");
+
+	tp_handshake(tp);
+	tp_tcp_at(tp, 0, 0, 10, "*1\r\n", 4); /* after a hole of 10 */
+	tp_tcp_at(tp, 0, XB_TCP_FIN, 14, "", 0); /* FIN right after it: pending */
+	tp_tcp_at(tp, 0, 0, 30, "*2\r\n", 4); /* over the limit: the hole is skipped, the FIN reached */
+	tp_flush(tp);
+	tp_assert_tcp_bytes(tp, 0, 0, 0, 4);
+	tp_free(tp);
+}

@@ -275,6 +275,34 @@ char *tp_fields_all(const struct tp *tp, const char *const *keys)
 	return dump_free(a);
 }
 
+void tp_assert_bytes_balance(const struct tp *tp)
+{
+	const struct stats *st = &tp->st;
+	uint64_t in = stats_get(st, STAT_TCP_BYTES_DELIVERED);
+	uint64_t out = stats_get(st, STAT_TCP_BYTES_CONSUMED) + stats_get(st, STAT_TCP_BYTES_DROP_GAP) +
+		       stats_get(st, STAT_TCP_BYTES_DROP_PARSE) + stats_get(st, STAT_TCP_BYTES_DROP_CAP) +
+		       stats_get(st, STAT_TCP_BYTES_DROP_CLOSE);
+
+	cr_assert_eq(in, out, "delivered %llu, consumed + dropped %llu", (unsigned long long)in,
+		     (unsigned long long)out);
+	cr_assert_eq(stats_get(st, STAT_TCP_BYTES_UNBALANCED), 0);
+}
+
+void tp_assert_tcp_bytes(const struct tp *tp, uint64_t consumed, uint64_t parse_error, uint64_t gap, uint64_t at_close)
+{
+	const struct stats *st = &tp->st;
+
+	tp_assert_bytes_balance(tp);
+	cr_assert_eq(stats_get(st, STAT_TCP_BYTES_CONSUMED), consumed, "consumed %llu",
+		     (unsigned long long)stats_get(st, STAT_TCP_BYTES_CONSUMED));
+	cr_assert_eq(stats_get(st, STAT_TCP_BYTES_DROP_PARSE), parse_error, "dropped_parse_error %llu",
+		     (unsigned long long)stats_get(st, STAT_TCP_BYTES_DROP_PARSE));
+	cr_assert_eq(stats_get(st, STAT_TCP_BYTES_DROP_GAP), gap, "dropped_gap %llu",
+		     (unsigned long long)stats_get(st, STAT_TCP_BYTES_DROP_GAP));
+	cr_assert_eq(stats_get(st, STAT_TCP_BYTES_DROP_CLOSE), at_close, "unparsed_at_close %llu",
+		     (unsigned long long)stats_get(st, STAT_TCP_BYTES_DROP_CLOSE));
+}
+
 const char *json_joined(const json_t *a)
 {
 	static char buf[512];

@@ -52,6 +52,13 @@ void tp_exchange(struct tp *tp, const void *c2s, size_t nc, const void *s2c, siz
 void tp_udp(struct tp *tp, int dir, const void *data, size_t len);
 /* End of input: flush the pipeline (closes connections, expires pending). */
 void tp_flush(struct tp *tp);
+/*
+ * No silent loss: every TCP byte handed to a parser was consumed or dropped
+ * under one reason, and every stream freed balanced; the test fails if not.
+ */
+void tp_assert_bytes_balance(const struct tp *tp);
+/* The same, and the TCP bytes consumed and dropped by parse errors, gaps and at close are these. */
+void tp_assert_tcp_bytes(const struct tp *tp, uint64_t consumed, uint64_t parse_error, uint64_t gap, uint64_t at_close);
 size_t tp_count(const struct tp *tp);
 json_t *tp_event(const struct tp *tp, size_t i);
 /*

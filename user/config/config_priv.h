@@ -11,6 +11,8 @@
 
 /* "a map", "a sequence", "null", "string \"x\"", "80" ... for messages. */
 const char *cfg_describe(const struct cfg_node *n, char *buf, size_t len);
+/* Keystore values of n and below it masked in msg (config_scrub.c). */
+void cfg_scrub_secrets(char *msg, size_t cap, const struct cfg_node *n);
 /* Plain empty, "~" or "null": an empty section. */
 bool cfg_is_null(const struct cfg_node *n);
 /* Apply one map child through a field table; -ENOENT (err untouched) if its key is not there. */

@@ -62,6 +62,7 @@ int cfg_error(struct cfg_err *err, const struct cfg_node *n, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
 	va_end(ap);
+	cfg_scrub_secrets(err->msg, sizeof(err->msg), n);
 	return -EINVAL;
 }
 
@@ -82,6 +83,8 @@ const char *cfg_describe(const struct cfg_node *n, char *buf, size_t len)
 		snprintf(buf, len, "a sequence");
 	else if (cfg_is_null(n))
 		snprintf(buf, len, "an empty value");
+	else if (n->secret)
+		snprintf(buf, len, "a value from the keystore"); /* not even a prefix of it */
 	else if (strlen(n->value) > 60)
 		snprintf(buf, len, "%s\"%.57s...\"", n->quoted ? "string " : "", n->value);
 	else

@@ -39,8 +39,13 @@ struct stream {
 	struct seg *ooo; /* sorted by seq */
 	size_t nooo;
 	size_t ooo_bytes;
-	/* No silent loss: delivered == consumed + dropped once the stream is freed. */
-	uint64_t delivered, consumed, dropped;
+	/*
+	 * No silent loss: delivered == consumed + dropped once the stream is
+	 * freed. held: bytes the parser took into a message it has not
+	 * finished (its pending op), counted as consumed only once it is.
+	 */
+	uint64_t delivered, consumed, dropped, held;
+	enum stat_id last_loss; /* why the parser last lost its place: what bytes it passes over count under */
 	uint32_t skip_end; /* heads-only: the kernel was asked to skip segments up to here */
 };
 
@@ -193,6 +198,7 @@ static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	c->s[DIR_C2S].last_loss = c->s[DIR_S2C].last_loss = STAT_TCP_BYTES_DROP_GAP;
 	f = &c->app.flow;
 	flow_from_packet(f, p, server_is_dst);
 	c->app.cfg = cfg;
@@ -223,12 +229,67 @@ static void stream_count_drop(struct tcp_tracker *t, struct stream *s, enum stat
 	stats_add(t->st, why, n);
 }
 
+/* Give back a large buffer once it is empty: max_total_bytes counts held bytes, so an idle one must not stay. */
+static void stream_shrink(struct stream *s)
+{
+	if (s->len == 0 && s->cap > 65536) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
+}
+
 /* Discard the buffered bytes of s, counted under why (a TCP_BYTES_DROP_* counter). */
 static void stream_drop_buf(struct tcp_tracker *t, struct stream *s, enum stat_id why)
 {
 	stream_count_drop(t, s, why, s->len);
 	t->buffered -= s->len;
 	s->len = 0;
+	stream_shrink(s);
+}
+
+/* Bytes the parser holds in an unfinished message of dir (proto_ops.pending). */
+static uint64_t parser_held(const struct tcp_conn *c, enum dir dir)
+{
+	const struct proto_ops *ops = c->app.cfg->ops;
+
+	return ops->pending ? ops->pending(&c->app, dir) : 0;
+}
+
+/*
+ * The parser took done more bytes of s and now holds now_held of them in an
+ * unfinished message: the rest of what it held and took belongs to finished
+ * messages (consumed). A parser claiming more than it took is counted.
+ */
+static void stream_settle(struct tcp_tracker *t, struct stream *s, uint64_t done, uint64_t now_held)
+{
+	uint64_t taken = s->held + done;
+
+	if (now_held > taken) {
+		stats_add(t->st, STAT_TCP_BYTES_UNBALANCED, 1);
+		now_held = taken;
+	}
+	s->consumed += taken - now_held;
+	stats_add(t->st, STAT_TCP_BYTES_CONSUMED, taken - now_held);
+	s->held = now_held;
+}
+
+/* The parser gave up (or was told to give up) the message it held: lost, counted under why. */
+static void stream_drop_held(struct tcp_tracker *t, struct stream *s, enum stat_id why)
+{
+	stream_count_drop(t, s, why, s->held);
+	s->held = 0;
+}
+
+/* After a parse error or a reset at a gap: what the parser no longer holds is lost, counted under why. */
+static void stream_release(struct tcp_tracker *t, struct stream *s, enum stat_id why, uint64_t now_held)
+{
+	if (now_held > s->held) {
+		stream_settle(t, s, 0, now_held); /* counted there */
+		return;
+	}
+	stream_count_drop(t, s, why, s->held - now_held);
+	s->held = now_held;
 }
 
 /* Report n lost bytes in dir to the parser. */
@@ -241,19 +302,30 @@ static void stream_gap(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	corr_count(&c->app, PSTAT_GAPS);
 	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_GAP);
 	c->app.need[dir] = 0;
-	if (!c->app.cfg->ops->gap || c->app.cfg->ops->gap(&c->app, dir, n, ts))
-		stats_add(t->st, STAT_DROP_GAP, 1);
+	if (c->app.cfg->ops->gap && !c->app.cfg->ops->gap(&c->app, dir, n, ts)) {
+		/* skipped inside a message (not counted in what it holds), or the message ended there */
+		stream_settle(t, s, 0, parser_held(c, dir));
+		return;
+	}
+	/* the parser restarted dir: the message it held is lost with the gap */
+	stats_add(t->st, STAT_DROP_GAP, 1);
+	s->last_loss = STAT_TCP_BYTES_DROP_GAP;
+	stream_release(t, s, STAT_TCP_BYTES_DROP_GAP, parser_held(c, dir));
 }
 
 /*
- * Run the parser over data; *done says how many bytes it consumed (counted);
- * returns 0, or -1 after a parse error (the bytes after *done are to be
- * dropped). A parser that said how many bytes it needs is not called before
- * they are there.
+ * Run the parser over data; *done says how many bytes it consumed (counted,
+ * as consumed once their message is finished); returns 0, or -1 after a
+ * parse error (the bytes after *done are to be dropped, and so is what the
+ * parser held before the failing call and let go of). A parser that said how
+ * many bytes it needs is not called before they are there.
  */
 static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, const uint8_t *data, size_t len,
 		      uint64_t ts, size_t *done)
 {
+	struct stream *s = &c->s[dir];
+	uint64_t held = s->held;
+	size_t passed = 0;
 	int rc = 0;
 
 	*done = 0;
@@ -261,6 +333,7 @@ static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, c
 		ssize_t n;
 
 		c->app.need[dir] = 0;
+		c->app.passed[dir] = 0;
 		n = c->app.cfg->ops->parse(&c->app, dir, data + *done, len - *done, ts);
 
 		if (n < 0 || (size_t)n > len - *done) {
@@ -270,9 +343,15 @@ static int run_parser(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, c
 		if (n == 0)
 			break;
 		*done += (size_t)n;
+		passed += c->app.passed[dir] < (size_t)n ? c->app.passed[dir] : (size_t)n;
+		held = parser_held(c, dir);
 	}
-	c->s[dir].consumed += *done;
-	stats_add(t->st, STAT_TCP_BYTES_CONSUMED, *done);
+	stream_count_drop(t, s, s->last_loss, passed);
+	stream_settle(t, s, *done - passed, held);
+	if (rc < 0) {
+		s->last_loss = STAT_TCP_BYTES_DROP_PARSE;
+		stream_release(t, s, STAT_TCP_BYTES_DROP_PARSE, parser_held(c, dir));
+	}
 	return rc;
 }
 
@@ -363,17 +442,25 @@ static void stream_deliver(struct tcp_tracker *t, struct tcp_conn *c, enum dir d
 		s->len -= n;
 		t->buffered -= n;
 	}
-	if (s->len == 0 && s->cap > 65536) {
-		free(s->buf);
-		s->buf = NULL;
-		s->cap = 0;
-	}
+	stream_shrink(s);
 	return;
 parse_error:
 	stats_add(t->st, STAT_DROP_PARSE, 1);
 	corr_count(&c->app, PSTAT_PARSE_ERRORS);
 	c->app.need[dir] = 0;
 	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_PARSE);
+}
+
+/* Take the first queued segment off the queue (the caller frees it). */
+static struct seg *seg_unlink(struct tcp_tracker *t, struct stream *s)
+{
+	struct seg *g = s->ooo;
+
+	s->ooo = g->next;
+	s->nooo--;
+	s->ooo_bytes -= g->len;
+	t->buffered -= g->len;
+	return g;
 }
 
 static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint64_t ts)
@@ -385,9 +472,16 @@ static void stream_fin(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, 
 	s->fin = true;
 	s->fin_pending = false;
 	c->app.need[dir] = 0;
-	/* The parser sees the end; an unfinished message in the buffer is gone with it. */
+	while (s->ooo) /* beyond the FIN: never part of the stream, never delivered */
+		free(seg_unlink(t, s));
+	/*
+	 * The parser sees the end and finishes what it can; an unfinished
+	 * message, held by the parser or still in the buffer, is gone with it.
+	 */
 	if (c->app.cfg->ops->fin)
 		c->app.cfg->ops->fin(&c->app, dir, ts);
+	stream_settle(t, s, 0, parser_held(c, dir));
+	stream_drop_held(t, s, STAT_TCP_BYTES_DROP_CLOSE);
 	stream_drop_buf(t, s, STAT_TCP_BYTES_DROP_CLOSE);
 }
 
@@ -431,6 +525,7 @@ static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir 
 	s->next_seq += wire;
 	if (skipped && !cap && !s->len && ops->skip && ops->skip(&c->app, dir, wire, ts)) {
 		stats_add(t->st, STAT_TCP_BYTES_SKIPPED, wire);
+		stream_settle(t, s, 0, parser_held(c, dir)); /* the message may have ended there */
 		return;
 	}
 	stream_deliver(t, c, dir, data, cap, ts);
@@ -438,18 +533,6 @@ static void stream_in_order(struct tcp_tracker *t, struct tcp_conn *c, enum dir 
 		stream_gap(t, c, dir, wire - cap, ts);
 	else
 		stream_ask_skip(t, c, dir);
-}
-
-/* Take the first queued segment off the queue (the caller frees it). */
-static struct seg *seg_unlink(struct tcp_tracker *t, struct stream *s)
-{
-	struct seg *g = s->ooo;
-
-	s->ooo = g->next;
-	s->nooo--;
-	s->ooo_bytes -= g->len;
-	t->buffered -= g->len;
-	return g;
 }
 
 /* Deliver queued segments that have become in order. */
@@ -504,6 +587,8 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 		if (!s->ooo)
 			break;
 	}
+	if (s->fin)
+		return; /* skipping the holes reached a pending FIN: this segment lies past it */
 	if ((int32_t)(seq - s->next_seq) > 0 &&
 	    (t->buffered + cap > t->cfg->max_total_bytes || s->ooo_bytes + cap > t->cfg->max_stream_bytes)) {
 		/* No room to hold it: it will be a gap when the stream gets there. */
