@@ -44,14 +44,22 @@ void event_clear(struct event *e);
 /*
  * Console and file outputs (user/output/metadata.c): write line (a JSON
  * object) to f as one NDJSON line with Beats' @metadata {beat, type,
- * version} in front; *written (may be NULL) = bytes. 0, -EINVAL (not an
- * object) or -EIO.
+ * version} in front (followed by the members of the event's own top-level
+ * @metadata object, if it has one); *written (may be NULL) = bytes. 0,
+ * -EINVAL (not an object), -ENOMEM or -EIO.
  */
 int event_write_line(FILE *f, const char *line, size_t len, size_t *written);
-/* Bytes event_write_line writes for a line of len bytes. */
-size_t event_line_size(size_t len);
+/* Bytes event_write_line writes for this line. */
+size_t event_line_size(const char *line, size_t len);
 /* The same @metadata added to a parsed event (pretty console); 0 or -ENOMEM. */
 int event_add_metadata(json_t *doc);
+/*
+ * Elasticsearch documents leave @metadata out: for a line with a top-level
+ * @metadata object, b = the line without it and raw_index (outlen bytes) =
+ * its raw_index string ("" without one); 1. 0: the line has none (b and
+ * raw_index untouched). -ENOMEM.
+ */
+int event_strip_metadata(const char *line, size_t len, struct json_buf *b, char *raw_index, size_t outlen);
 
 struct output_ops {
 	const char *name; /* "console", "file", "elasticsearch": key under output. */

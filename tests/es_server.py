@@ -5,6 +5,9 @@ Implements the subset of the Elasticsearch REST API that xdpbeat and the
 official Python client use: cluster info, composable index templates, _bulk,
 _doc, _count, _search (term/terms/match/range/exists/bool, size/from/sort),
 data streams, plus a test-only admin API to inject faults and read counters.
+Documents are checked against the matching template's mapping (properties,
+and dynamic templates by path_match): a value of the wrong type is a mapping
+error, as Elasticsearch would give.
 
 Data streams behave as in Elasticsearch 8: a write to a name that matches a
 composable template with "data_stream" creates the stream with the backing
@@ -217,6 +220,9 @@ def flatten(src, prefix=""):
     return out
 
 
+DYNAMIC = "\0dynamic"  # key of mapping_props' list of (path_match, mapping)
+
+
 def mapping_props(tpl_body):
     tpl = tpl_body.get("template", {}) if isinstance(tpl_body, dict) else {}
     props = tpl.get("mappings", {}).get("properties", {})
@@ -234,6 +240,12 @@ def mapping_props(tpl_body):
                 flat[name] = v
 
     walk(props, "")
+    # dynamic templates by path_match map fields the properties do not name
+    dyn = [(d["path_match"], d.get("mapping", {}))
+           for e in tpl.get("mappings", {}).get("dynamic_templates", []) if isinstance(e, dict)
+           for d in e.values() if isinstance(d, dict) and "path_match" in d]
+    if dyn:
+        flat[DYNAMIC] = dyn
     return flat
 
 
@@ -440,6 +452,8 @@ def validate(index, src):
         return None
     for path, value in flatten(src).items():
         spec = props.get(path)
+        if spec is None:
+            spec = next((m for pat, m in props.get(DYNAMIC, ()) if fnmatch.fnmatchcase(path, pat)), None)
         if spec is None:
             # a parent typed as a leaf (e.g. keyword) cannot hold objects
             parts = path.split(".")

@@ -32,7 +32,7 @@ Test(metadata, in_front_of_every_line)
 
 		cr_assert_eq(rc, 0);
 		cr_assert_eq(written, strlen(out));
-		cr_assert_eq(written, event_line_size(strlen(evs[i])));
+		cr_assert_eq(written, event_line_size(evs[i], strlen(evs[i])));
 		cr_assert_eq(out[written - 1], '\n');
 		doc = json_loads(out, JSON_REJECT_DUPLICATES, &err);
 		cr_assert_not_null(doc, "%s: %s", err.text, out);
@@ -61,4 +61,59 @@ Test(metadata, pretty_tree)
 	cr_assert_eq(event_add_metadata(doc), 0);
 	cr_assert_not_null(json_object_get(json_object_get(doc, "@metadata"), "version"));
 	json_decref(doc);
+}
+
+/* An event's own @metadata (a protocol's index): one object, ours first, sizes as written. */
+Test(metadata, merged_with_the_events_own)
+{
+	const char *ev = "{\"a\":1,\"@metadata\":{\"raw_index\":\"web-%{+yyyy}\",\"type\":\"x\"},\"b\":\"c\"}";
+	size_t written = 0;
+	int rc;
+	char *out = line_of(ev, &rc, &written);
+	json_error_t err;
+	json_t *doc, *meta;
+
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(written, strlen(out));
+	cr_assert_eq(written, event_line_size(ev, strlen(ev)));
+	doc = json_loads(out, JSON_REJECT_DUPLICATES, &err);
+	cr_assert_not_null(doc, "%s: %s", err.text, out);
+	meta = json_object_get(doc, "@metadata");
+	cr_assert_str_eq(json_string_value(json_object_get(meta, "type")), "_doc");
+	cr_assert_str_eq(json_string_value(json_object_get(meta, "raw_index")), "web-%{+yyyy}");
+	cr_assert_eq(json_object_size(meta), 4);
+	cr_assert_eq(json_object_size(doc), 3);
+	cr_assert(strncmp(out, "{\"@metadata\":{\"beat\":", 21) == 0, "%s", out);
+	json_decref(doc);
+	free(out);
+}
+
+Test(metadata, pretty_tree_keeps_the_events_own)
+{
+	json_t *doc = json_pack("{s:{s:s}}", "@metadata", "raw_index", "web");
+
+	cr_assert_eq(event_add_metadata(doc), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "@metadata"), "raw_index")), "web");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "@metadata"), "beat")), "packetbeat");
+	json_decref(doc);
+}
+
+/* The Elasticsearch output: the document without @metadata, and its raw_index. */
+Test(metadata, stripped_for_elasticsearch)
+{
+	const char *ev = "{\"a\":1,\"@metadata\":{\"raw_index\":\"web-x\"},\"b\":[1,{\"c\":null}]}";
+	const char *plain = "{\"a\":1,\"note\":\"@metadata\"}";
+	struct json_buf b = { 0 };
+	char raw[64] = "untouched";
+
+	cr_assert_eq(event_strip_metadata(ev, strlen(ev), &b, raw, sizeof(raw)), 1);
+	cr_assert_str_eq(b.p, "{\"a\":1,\"b\":[1,{\"c\":null}]}");
+	cr_assert_str_eq(raw, "web-x");
+	cr_assert_eq(event_strip_metadata(plain, strlen(plain), &b, raw, sizeof(raw)), 0);
+	cr_assert_str_eq(raw, "web-x");
+	ev = "{\"@metadata\":{\"other\":1}}";
+	cr_assert_eq(event_strip_metadata(ev, strlen(ev), &b, raw, sizeof(raw)), 1);
+	cr_assert_str_eq(b.p, "{}");
+	cr_assert_str_eq(raw, "");
+	json_buf_free(&b);
 }

@@ -3,7 +3,9 @@
  * (under "fields", or at the root with fields_under_root), at top level and
  * per protocol, as add_fields / add_tags processors run before the
  * configured ones (a protocol's before its processors, the global ones
- * before the top-level processors), as libbeat does.
+ * before the top-level processors), as libbeat does. A protocol's index goes
+ * first into @metadata.raw_index, where the Elasticsearch output takes it
+ * from (libbeat's per-input index: the client's metadata).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,9 +46,9 @@ static void put_fields(FILE *f, const struct cfg_node *fields, bool under_root)
 	free(text);
 }
 
-/* Chain for name / tags / fields (any may be empty), prepended to *chain. */
-static int general_chain(const char *name, const struct strlist *tags, const struct cfg_node *fields, bool under_root,
-			 const char *what, struct proc_chain **chain, struct cfg_err *err)
+/* Chain for index / name / tags / fields (any may be empty), prepended to *chain. */
+static int general_chain(const char *index, const char *name, const struct strlist *tags, const struct cfg_node *fields,
+			 bool under_root, const char *what, struct proc_chain **chain, struct cfg_err *err)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -55,11 +57,15 @@ static int general_chain(const char *name, const struct strlist *tags, const str
 	struct proc_chain *front = NULL;
 	int rc;
 
-	if (!name && !tags->n && !fields)
+	if (!index && !name && !tags->n && !fields)
 		return 0;
 	if (!(f = open_memstream(&text, &len)))
 		return cfg_error(err, NULL, "out of memory");
 	fputs("processors:\n", f);
+	if (index) {
+		fputs("- add_fields:\n    target: \"@metadata\"\n    fields:\n      raw_index: ", f);
+		put_quoted(f, index);
+	}
 	if (name) {
 		fputs("- add_fields:\n    target: agent\n    fields:\n      name: ", f);
 		put_quoted(f, name);
@@ -89,12 +95,13 @@ static int general_chain(const char *name, const struct strlist *tags, const str
 
 int config_general_processors(struct config *c, struct cfg_err *err)
 {
-	if (general_chain(c->name, &c->tags, c->fields, c->fields_under_root, "name/tags/fields", &c->processors, err))
+	if (general_chain(NULL, c->name, &c->tags, c->fields, c->fields_under_root, "name/tags/fields", &c->processors,
+			  err))
 		return -EINVAL;
 	for (size_t i = 0; i < c->nprotos; i++) {
 		struct proto_cfg *pc = &c->protos[i];
 
-		if (general_chain(NULL, &pc->tags, pc->fields, false, pc->ops->name, &pc->processors, err))
+		if (general_chain(pc->index, NULL, &pc->tags, pc->fields, false, pc->ops->name, &pc->processors, err))
 			return -EINVAL;
 	}
 	return 0;

@@ -92,6 +92,7 @@ struct ship_doc {
 	uint64_t ts;
 	char *dlq; /* dead-letter document replacing line (owned) */
 	size_t dlq_len;
+	char *own; /* line without the event's @metadata (owned), when it had one */
 	unsigned tries;
 	bool done;
 	bool bad; /* could not be serialized */
@@ -828,6 +829,27 @@ static enum round_result ship_round(struct es_out *o, struct ship_doc *docs, siz
 	return res;
 }
 
+/*
+ * An event with @metadata of its own (a protocol's index): the document
+ * without it, and its raw_index in raw (the index pattern for this event).
+ * 1 when d->line now points at the stripped copy, 0 (nothing to take out),
+ * -ENOMEM.
+ */
+static int take_metadata(struct ship_doc *d, char *raw, size_t rawlen)
+{
+	struct json_buf b = { 0 };
+	int rc = event_strip_metadata(d->line, d->len, &b, raw, rawlen);
+
+	if (rc <= 0) {
+		json_buf_free(&b);
+		return rc;
+	}
+	d->own = b.p; /* the buffer's malloc'ed text, now the document's */
+	d->line = d->own;
+	d->len = b.len;
+	return 1;
+}
+
 /* Send docs until each is acknowledged or failed for good, or *stop. */
 static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const atomic_bool *stop)
 {
@@ -844,12 +866,16 @@ static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const atom
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t sec = docs[i].ts / 1000000000ULL;
+		char raw[ES_INDEX_MAX] = "";
+		int own = docs[i].bad ? 0 : take_metadata(&docs[i], raw, sizeof(raw));
 
-		/* same second as the last formatted name: same index */
-		if (!docs[i].bad && prev && sec == prev_sec) {
+		if (own < 0)
+			docs[i].bad = true;
+		/* same second as the last formatted name of the configured index: same index */
+		if (!docs[i].bad && !raw[0] && prev && sec == prev_sec) {
 			memcpy(docs[i].index, prev, sizeof(docs[i].index));
-		} else if (docs[i].bad ||
-			   es_index_format(o->cfg->index, docs[i].ts, docs[i].index, sizeof(docs[i].index))) {
+		} else if (docs[i].bad || es_index_format(raw[0] ? raw : o->cfg->index, docs[i].ts, docs[i].index,
+							  sizeof(docs[i].index))) {
 			struct es_item it = { .status = 0 };
 			int logged = 0;
 
@@ -858,7 +884,7 @@ static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const atom
 				 docs[i].bad ? "event could not be serialized" : "index name could not be formatted");
 			doc_failed(o, &docs[i], &it, &logged);
 			continue;
-		} else {
+		} else if (!raw[0]) {
 			prev = docs[i].index;
 			prev_sec = sec;
 		}
@@ -885,6 +911,8 @@ static size_t ship(struct es_out *o, struct ship_doc *docs, size_t n, const atom
 	for (size_t i = 0; i < n; i++) {
 		free(docs[i].dlq);
 		docs[i].dlq = NULL;
+		free(docs[i].own);
+		docs[i].own = NULL;
 	}
 	return done_prefix(docs, n);
 }
