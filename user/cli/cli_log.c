@@ -1,8 +1,10 @@
 /*
- * logging.*: where xdpbeat's messages (stderr) go. logging.to_files sends
- * them to logging.files.path/name (mode logging.files.permissions), the
- * older files rotated to name.1 .. name.<keepfiles-1> at start; -e keeps
- * stderr. logging.selectors "*" or "bpf" turn on libbpf's messages.
+ * logging.*: which of xdpbeat's messages are printed (logging.level,
+ * logging.selectors and -d, include/log.h) and where they go (stderr).
+ * logging.to_files sends them to logging.files.path/name (mode
+ * logging.files.permissions), the older files rotated to name.1 ..
+ * name.<keepfiles-1> at start; -e keeps stderr. Selector "bpf" (or "*")
+ * turns on libbpf's debug messages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "util/fs.h"
+#include "log.h"
 
 static void rotate(const char *base, int64_t keep)
 {
@@ -34,8 +37,16 @@ int cli_log_setup(struct opts *o, const struct config *cfg)
 	char dir[4096], path[4200];
 	int fd;
 
-	if (strlist_has(&l->selectors, "*", false) || strlist_has(&l->selectors, "bpf", false))
-		o->capture.debug = true;
+	if (log_setup(l->level, &l->selectors, o->selectors)) {
+		log_error("logging.level: unknown level %s", l->level);
+		return -1;
+	}
+	o->capture.debug = log_debug_on("bpf");
+	log_debug("config", "logging.level %s, debug selectors %s",
+		  o->selectors ? "debug"
+		  : l->level   ? l->level
+			       : "info",
+		  o->selectors ? o->selectors : "from logging.selectors");
 	if (o->log_stderr || (!l->to_files && l->to_stderr))
 		return 0;
 	if (!l->to_files) { /* to_stderr: false and to_files: false: nowhere, as Beats */
@@ -44,7 +55,7 @@ int cli_log_setup(struct opts *o, const struct config *cfg)
 		snprintf(dir, sizeof(dir), "%s", l->files_path ? l->files_path : o->path_logs ? o->path_logs : "logs");
 		snprintf(path, sizeof(path), "%s/%s", dir, l->files_name ? l->files_name : "xdpbeat");
 		if (mkdir_p(dir, 0750)) {
-			fprintf(stderr, "xdpbeat: logging.files.path %s: %s\n", dir, strerror(errno));
+			log_error("logging.files.path %s: %s", dir, strerror(errno));
 			return -1;
 		}
 		rotate(path, l->keepfiles);
@@ -53,7 +64,7 @@ int cli_log_setup(struct opts *o, const struct config *cfg)
 			fchmod(fd, (mode_t)l->permissions);
 	}
 	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
-		fprintf(stderr, "xdpbeat: logging: %s\n", strerror(errno));
+		log_error("logging: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "log.h"
 
 struct publisher {
 	const struct config *cfg;
@@ -200,7 +201,7 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
 			continue;
 		out = oc->ops->open(oc->priv, cfg, st);
 		if (!out) {
-			fprintf(stderr, "xdpbeat: output %s failed to start: %s\n", oc->ops->name, strerror(errno));
+			log_error("output %s failed to start: %s", oc->ops->name, strerror(errno));
 			goto err;
 		}
 		p->ops[p->nouts] = oc->ops;
