@@ -218,6 +218,8 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	if (!o.test_config)
+		cli_log_config(cfg);
 	if (o.test_config) {
 		printf("Config OK\n");
 		config_free(cfg);

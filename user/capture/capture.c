@@ -192,6 +192,7 @@ int capture_set_ports(struct capture *c, const struct config *cfg)
 	if (!ret)
 		ret = ports_sync(bpf_map__fd(c->skel->maps.udp_ports), c->udp_ports, udp);
 	free(tcp);
+	log_debug("capture", "ports maps updated: %s", ret ? strerror(-ret) : "ok");
 	return ret;
 }
 
@@ -325,6 +326,8 @@ static int capture_load(struct capture *c, const struct config *cfg, uint32_t ri
 	ret = xdpbeat_bpf__load(c->skel);
 	if (ret)
 		return load_error(ret, err, errlen);
+	log_debug("capture", "BPF programs loaded: %u ring buffer(s) of %u bytes, snaplen %u, wakeup every %u bytes",
+		  c->nrings, ring, snap, c->skel->rodata->wakeup_bytes);
 	return 0;
 }
 

@@ -386,6 +386,11 @@ int capture_ifaces_attach(struct capture_ifaces *l, int xdp_fd, int tc_fd, char 
 		ret = ingress_attach(it, xdp_fd, tc_fd, err, errlen);
 		if (!ret && !it->loopback)
 			ret = tc_attach(it, CAPTURE_TC_OUT, tc_fd, err, errlen);
+		log_debug("capture", "%s (ifindex %d): %s%s%s", it->name, it->ifindex, ret ? "attach failed: " : "",
+			  ret		      ? err
+			  : it->xdp_link >= 0 ? "XDP ingress"
+					      : "tc ingress",
+			  ret || it->loopback ? "" : ", tc egress");
 	}
 	if (ret)
 		for (size_t i = 0; i < l->n; i++)

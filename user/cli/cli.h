@@ -41,6 +41,8 @@ int cli_subcommand(struct opts *o, bool *handled);
 
 /* logging.*: level and debug selectors (with -d), stderr to files (or nowhere). 0 or -1 (message printed). */
 int cli_log_setup(struct opts *o, const struct config *cfg);
+/* Debug (selector "config"): the protocols with their ports, the workers and the outputs of cfg. */
+void cli_log_config(const struct config *cfg);
 
 /* Subcommands, user/cli/cli_*.c */
 int cli_keystore(struct opts *o);

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "util/fs.h"
 #include "log.h"
+#include "output.h"
+#include "proto.h"
+#include "util/fs.h"
 
 static void rotate(const char *base, int64_t keep)
 {
@@ -29,6 +31,35 @@ static void rotate(const char *base, int64_t keep)
 			snprintf(from, sizeof(from), "%s.%lld", base, (long long)(i - 1));
 		rename(from, to);
 	}
+}
+
+/* One debug line per enabled protocol (its ports), then the outputs: what this config watches. */
+void cli_log_config(const struct config *cfg)
+{
+	char ports[256], outs[128];
+	size_t used;
+
+	if (!log_debug_on("config"))
+		return;
+	for (size_t i = 0; i < cfg->nprotos; i++) {
+		const struct proto_cfg *pc = &cfg->protos[i];
+
+		if (!pc->enabled)
+			continue;
+		used = 0;
+		ports[0] = '\0';
+		for (size_t k = 0; k < pc->ports.n && used < sizeof(ports) - 8; k++)
+			used += (size_t)snprintf(ports + used, sizeof(ports) - used, "%s%u", k ? "," : "",
+						 pc->ports.v[k]);
+		log_debug("config", "%s: ports %s", pc->ops->name, pc->ports.n ? ports : "(none)");
+	}
+	used = 0;
+	outs[0] = '\0';
+	for (size_t i = 0; i < cfg->noutputs && used < sizeof(outs) - 32; i++)
+		if (cfg->outputs[i].enabled)
+			used += (size_t)snprintf(outs + used, sizeof(outs) - used, " %s", cfg->outputs[i].ops->name);
+	log_debug("config", "%s: %lld worker(s), outputs:%s", cfg->file ? cfg->file : "(built-in config)",
+		  (long long)cfg->workers, used ? outs : " none");
 }
 
 int cli_log_setup(struct opts *o, const struct config *cfg)

@@ -696,6 +696,9 @@ static enum round_result chunk_result(struct es_out *o, struct chunk *c, struct 
 
 	if (c->req.err == -ECANCELED)
 		return ROUND_RETRY;
+	log_debug("elasticsearch", "_bulk to %s: %zu events, %zu bytes, HTTP %ld%s%s in %" PRIu64 " us",
+		  c->req.host ? c->req.host : "(no host)", c->n, c->req.sent_bytes, c->req.status,
+		  c->req.err ? ", " : "", c->req.err ? c->req.errmsg : "", c->req.latency_us);
 	stats_add(o->st, STAT_OUTPUT_BATCHES, 1);
 	stats_add(o->st, STAT_OUTPUT_BULK_LATENCY_US, c->req.latency_us);
 	stats_add(o->st, STAT_OUTPUT_BYTES, c->req.sent_bytes);
