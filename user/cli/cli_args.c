@@ -25,23 +25,25 @@ static const char *const subcommands[] = { "run", "version", "test", "export", "
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xdpbeat [flags] [run | version | test config|output | export config|template |\n"
-		   "                keystore create|add|list|remove | devices]\n"
-		   "  -c FILE            configuration file (default: built-in, see config/xdpbeat.yml),\n"
-		   "                     relative to --path.config\n"
-		   "  -E K=V             override one setting, e.g. -E output.console.enabled=false\n"
-		   "  -I FILE            read packets from a pcap file instead of capturing live\n"
-		   "  -u USER[:GROUP]    run as USER (GROUP) once started (default nobody; see README)\n"
-		   "  -t                 check the configuration and exit (with -I: replay, as -I always does)\n"
-		   "  -e                 log to stderr (disables logging.to_files)\n"
-		   "  -d SELECTORS       debug selectors, \"*\" or \"bpf\" for libbpf's messages; -d alone too\n"
-		   "  -V                 print the version\n"
-		   "  --path.home DIR    home (default: the working directory); data is DIR/data, logs DIR/logs\n"
-		   "  --path.config DIR  where -c is looked up\n"
-		   "  --path.data DIR    where the keystore lives (xdpbeat.keystore)\n"
-		   "  --path.logs DIR    default logging.files.path\n"
-		   "  --strict.perms=B   check the config file's owner and mode (default true)\n"
-		   "  keystore add KEY [--stdin] [--force]\n");
+	fprintf(f,
+		"usage: xdpbeat [flags] [run | version | test config|output | export config|template |\n"
+		"                keystore create|add|list|remove | devices]\n"
+		"  -c FILE            configuration file (default: built-in, see config/xdpbeat.yml),\n"
+		"                     relative to --path.config\n"
+		"  -E K=V             override one setting, e.g. -E output.console.enabled=false\n"
+		"  -I FILE            read packets from a pcap file instead of capturing live\n"
+		"  -u USER[:GROUP]    run as USER (GROUP) once started (default nobody; see README)\n"
+		"  -t                 check the configuration and exit (with -I: replay, as -I always does)\n"
+		"  -e                 log to stderr (disables logging.to_files)\n"
+		"  -d SELECTORS       debug messages of these selectors (\"*\" or -d alone: all; \"bpf\": libbpf's);\n"
+		"                     sets logging.level to debug\n"
+		"  -V                 print the version\n"
+		"  --path.home DIR    home (default: the working directory); data is DIR/data, logs DIR/logs\n"
+		"  --path.config DIR  where -c is looked up\n"
+		"  --path.data DIR    where the keystore lives (xdpbeat.keystore)\n"
+		"  --path.logs DIR    default logging.files.path\n"
+		"  --strict.perms=B   check the config file's owner and mode (default true)\n"
+		"  keystore add KEY [--stdin] [--force]\n");
 }
 
 static bool is_subcommand(const char *s)
