@@ -49,6 +49,9 @@ run two -E logging.level=error -d publisher -d config -E "$DROP"
 check "-d publisher -d config: those two" eq "$(sels two)" "config publisher "
 check "-d: level debug, so info lines are back" has two 'stats (final)'
 
+run alone -d -E "$DROP"
+check "-d alone: every selector" eq "$(sels alone)" "config elasticsearch processors publisher "
+
 run cfgsel -E logging.level=debug -E 'logging.selectors=[processors]' -E "$DROP"
 check "logging.selectors [processors]: only those" eq "$(sels cfgsel)" "processors "
 
