@@ -16,10 +16,10 @@
 #include "event/agent.h"
 #include "harden.h"
 #include "input.h"
+#include "log.h"
 #include "output.h"
 #include "pipeline.h"
 #include "workers.h"
-#include "log.h"
 
 #define MAX_RELOADS 64
 

@@ -22,10 +22,10 @@
 
 #include "capture.h"
 #include "capture_int.h"
+#include "log.h"
 #include "proto.h"
 #include "record.h"
 #include "xdpbeat.skel.h"
-#include "log.h"
 
 #define CAPTURE_RING_DEFAULT (8u << 20)
 #define CAPTURE_RING_MIN (64u << 10)

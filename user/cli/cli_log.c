@@ -73,11 +73,10 @@ int cli_log_setup(struct opts *o, const struct config *cfg)
 		return -1;
 	}
 	o->capture.debug = log_debug_on("bpf");
-	log_debug("config", "logging.level %s, debug selectors %s",
-		  o->selectors ? "debug"
-		  : l->level   ? l->level
-			       : "info",
-		  o->selectors ? o->selectors : "from logging.selectors");
+	if (o->selectors)
+		log_debug("config", "logging.level debug (-d %s)", o->selectors);
+	else
+		log_debug("config", "logging.level %s", l->level ? l->level : "info");
 	if (o->log_stderr || (!l->to_files && l->to_stderr))
 		return 0;
 	if (!l->to_files) { /* to_stderr: false and to_files: false: nowhere, as Beats */

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "file_names.h"
+#include "log.h"
 #include "output.h"
 #include "util/fs.h"
-#include "log.h"
 
 struct file_cfg {
 	char *path;

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "output.h"
 #include "log.h"
+#include "output.h"
 
 struct publisher {
 	const struct config *cfg;

@@ -47,8 +47,8 @@
 #include <unistd.h>
 
 #include "es.h"
-#include "output.h"
 #include "log.h"
+#include "output.h"
 
 /* Item rejections printed per bulk request; the rest are only counted. */
 #define ITEM_LOG_MAX 5
