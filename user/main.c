@@ -16,6 +16,7 @@
 #include "event/agent.h"
 #include "harden.h"
 #include "input.h"
+#include "log.h"
 #include "output.h"
 #include "pipeline.h"
 #include "workers.h"
@@ -60,22 +61,22 @@ static struct config *reload_config(const struct opts *o, struct capture *cap, s
 	struct config *cfg = cli_load_config(o); /* prints what is wrong */
 
 	if (!cfg) {
-		fprintf(stderr, "xdpbeat: reload failed, keeping the running config\n");
+		log_error("reload failed, keeping the running config");
 		return NULL;
 	}
 	if (capture_set_ports(cap, cfg) != 0) {
-		fprintf(stderr, "xdpbeat: reload: could not update the ports maps\n");
+		log_error("reload: could not update the ports maps");
 		config_free(cfg);
 		return NULL;
 	}
 	if (workers_set_config(ws, cfg) != 0) {
-		fprintf(stderr, "xdpbeat: reload ignored: too many reloads, restart to apply more\n");
+		log_error("reload ignored: too many reloads, restart to apply more");
 		capture_set_ports(cap, running);
 		config_free(cfg);
 		return NULL;
 	}
-	fprintf(stderr,
-		"xdpbeat: configuration reloaded (xdpbeat.interfaces, which needs privilege, xdpbeat.tcp, workers, queue, outputs, run_as and seccomp need a restart)\n");
+	log_info(
+		"configuration reloaded (xdpbeat.interfaces, which needs privilege, xdpbeat.tcp, workers, queue, outputs, run_as and seccomp need a restart)");
 	return cfg;
 }
 
@@ -85,12 +86,27 @@ struct reloads {
 	size_t n;
 };
 
+/* The counters line, at info level (one write, as every message). */
+static void print_stats(const struct stats *st, const char *label)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (!log_on(LOG_LVL_INFO) || !(m = open_memstream(&text, &len)))
+		return;
+	stats_log(st, m, label);
+	fclose(m);
+	log_text(LOG_LVL_INFO, text);
+	free(text);
+}
+
 static void log_stats(const struct workers *ws, const struct stats *st, const char *label)
 {
 	struct stats sum;
 
 	workers_stats(ws, st, &sum);
-	stats_log(&sum, stderr, label);
+	print_stats(&sum, label);
 }
 
 /*
@@ -109,11 +125,10 @@ static int run_live(const struct opts *o, struct config *cfg, struct capture *ca
 	int rc;
 
 	nif = capture_describe(cap, where, sizeof(where));
-	fprintf(stderr, "xdpbeat: capturing on %zu interface(s) with %u worker(s): %s\n", nif, workers_count(ws),
-		where);
+	log_info("capturing on %zu interface(s) with %u worker(s): %s", nif, workers_count(ws), where);
 	rc = workers_start_live(ws, cap);
 	if (rc) {
-		fprintf(stderr, "xdpbeat: starting the workers: %s\n", strerror(-rc));
+		log_error("starting the workers: %s", strerror(-rc));
 		capture_close(cap);
 		return 1;
 	}
@@ -134,7 +149,7 @@ static int run_live(const struct opts *o, struct config *cfg, struct capture *ca
 		}
 	}
 	if (rc)
-		fprintf(stderr, "xdpbeat: ring buffer poll failed: %s\n", strerror(-rc));
+		log_error("ring buffer poll failed: %s", strerror(-rc));
 	workers_finish(ws);
 	capture_read_stats(cap, st);
 	capture_close(cap);
@@ -147,7 +162,7 @@ static int run_pcap(const struct opts *o, struct workers *ws, struct stats *st)
 	int rc = workers_start_feed(ws);
 
 	if (rc) {
-		fprintf(stderr, "xdpbeat: starting the workers: %s\n", strerror(-rc));
+		log_error("starting the workers: %s", strerror(-rc));
 		return 1;
 	}
 	rc = pcap_input_run(o->pcap, workers_feed, ws, st, &exiting) ? 1 : 0;
@@ -171,7 +186,7 @@ static void set_agent(struct workers *ws, const struct config *cfg, const char *
 	char err[512];
 
 	if (agent_load(&a, data_dir, cfg->name, XDPBEAT_VERSION, err, sizeof(err)))
-		fprintf(stderr, "xdpbeat: warning: agent.id not kept across restarts: %s\n", err);
+		log_warn("agent.id not kept across restarts: %s", err);
 	workers_set_agent(ws, a.json, a.json_len);
 }
 
@@ -203,6 +218,8 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	if (!o.test_config)
+		cli_log_config(cfg);
 	if (o.test_config) {
 		printf("Config OK\n");
 		config_free(cfg);
@@ -216,7 +233,7 @@ int main(int argc, char **argv)
 	if (!st)
 		goto cleanup;
 	if (!o.pcap && !(cap = capture_open(cfg, st, &o.capture, cerr, sizeof(cerr)))) {
-		fprintf(stderr, "xdpbeat: %s\n", cerr);
+		log_error("%s", cerr);
 		free(st);
 		config_free(cfg);
 		return 1;
@@ -243,7 +260,7 @@ cleanup:
 	if (st && ws)
 		log_stats(ws, st, "final");
 	else if (st)
-		stats_log(st, stderr, "final");
+		print_stats(st, "final");
 	workers_free(ws);
 	free(st);
 	for (size_t i = 0; i < rl.n; i++)

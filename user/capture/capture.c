@@ -22,6 +22,7 @@
 
 #include "capture.h"
 #include "capture_int.h"
+#include "log.h"
 #include "proto.h"
 #include "record.h"
 #include "xdpbeat.skel.h"
@@ -90,7 +91,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	va_end(ap2);
 	if (n > 0) {
 		if (log_debug)
-			fputs(text, stderr);
+			log_text(LOG_LVL_DEBUG, text);
 		else
 			log_keep(text, (size_t)n);
 	}
@@ -102,7 +103,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static void log_tail_print(void)
 {
 	const char *p = log_tail;
-	size_t len = log_tail_len;
+	size_t len = log_tail_len, n;
 
 	if (!len)
 		return;
@@ -111,7 +112,10 @@ static void log_tail_print(void)
 		if (p[len - 1] == '\n' && ++lines > 30)
 			break;
 	}
-	fprintf(stderr, "xdpbeat: libbpf/verifier log (tail):\n%s", p + len);
+	n = log_tail_len - len;
+	if (n && p[len + n - 1] == '\n')
+		n--; /* log_error ends the line */
+	log_error("libbpf/verifier log (tail):\n%.*s", (int)n, p + len);
 }
 
 /* ---- helpers ---- */
@@ -188,6 +192,7 @@ int capture_set_ports(struct capture *c, const struct config *cfg)
 	if (!ret)
 		ret = ports_sync(bpf_map__fd(c->skel->maps.udp_ports), c->udp_ports, udp);
 	free(tcp);
+	log_debug("capture", "ports maps updated: %s", ret ? strerror(-ret) : "ok");
 	return ret;
 }
 
@@ -290,8 +295,8 @@ static uint32_t ring_share(const struct config *cfg, unsigned n)
 	uint32_t total = ring_size_of(cfg->ring_size), each = ring_size_of(total / n);
 
 	if (cfg->ring_size && total != cfg->ring_size)
-		fprintf(stderr, "xdpbeat: ring_size %llu raised to %u bytes (a record can be 4 KiB)\n",
-			(unsigned long long)cfg->ring_size, total);
+		log_warn("ring_size %llu raised to %u bytes (a record can be 4 KiB)",
+			 (unsigned long long)cfg->ring_size, total);
 	while ((uint64_t)each * n > total && each > CAPTURE_RING_MIN)
 		each >>= 1;
 	return each;
@@ -321,6 +326,8 @@ static int capture_load(struct capture *c, const struct config *cfg, uint32_t ri
 	ret = xdpbeat_bpf__load(c->skel);
 	if (ret)
 		return load_error(ret, err, errlen);
+	log_debug("capture", "BPF programs loaded: %u ring buffer(s) of %u bytes, snaplen %u, wakeup every %u bytes",
+		  c->nrings, ring, snap, c->skel->rodata->wakeup_bytes);
 	return 0;
 }
 

@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture_int.h"
+#include "log.h"
 
 #define ARPHRD_ETHER_ 1
 #define ARPHRD_LOOPBACK_ 772
@@ -220,7 +221,7 @@ static int xdp_clear_stale(const struct capture_iface *it, char *err, size_t err
 			snprintf(err, errlen, "%s: another xdpbeat is attached (XDP program id %u)", it->name, ids[i]);
 			return -EBUSY;
 		}
-		fprintf(stderr, "xdpbeat: %s: detached a stale xdpbeat XDP program (id %u)\n", it->name, ids[i]);
+		log_warn("%s: detached a stale xdpbeat XDP program (id %u)", it->name, ids[i]);
 	}
 	return 0;
 }
@@ -271,7 +272,7 @@ static void tc_clear_stale(const struct capture_iface *it, int dir)
 	q.prog_fd = 0;
 	q.flags = 0;
 	if (!bpf_tc_detach(&hook, &q))
-		fprintf(stderr, "xdpbeat: %s: detached a stale xdpbeat tc filter\n", it->name);
+		log_warn("%s: detached a stale xdpbeat tc filter", it->name);
 }
 
 /* Fallback for kernels without tcx: clsact filter, replaced if present. */
@@ -385,6 +386,11 @@ int capture_ifaces_attach(struct capture_ifaces *l, int xdp_fd, int tc_fd, char 
 		ret = ingress_attach(it, xdp_fd, tc_fd, err, errlen);
 		if (!ret && !it->loopback)
 			ret = tc_attach(it, CAPTURE_TC_OUT, tc_fd, err, errlen);
+		log_debug("capture", "%s (ifindex %d): %s%s%s", it->name, it->ifindex, ret ? "attach failed: " : "",
+			  ret		      ? err
+			  : it->xdp_link >= 0 ? "XDP ingress"
+					      : "tc ingress",
+			  ret || it->loopback ? "" : ", tc egress");
 	}
 	if (ret)
 		for (size_t i = 0; i < l->n; i++)

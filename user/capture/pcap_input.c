@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "input.h"
+#include "log.h"
 
 int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, const atomic_bool *stop)
 {
@@ -15,17 +16,16 @@ int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, 
 
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!p) {
-		fprintf(stderr, "xdpbeat: %s: %s\n", path, errbuf);
+		log_error("%s: %s", path, errbuf);
 		return -EINVAL;
 	}
 	linktype = pcap_datalink(p);
 	if (!decode_link_supported(linktype)) {
 		const char *name = pcap_datalink_val_to_name(linktype);
 
-		fprintf(stderr,
-			"xdpbeat: %s: link type %d (%s) is not supported; expected Ethernet, Linux cooked (SLL, SLL2), "
-			"raw IP or loopback\n",
-			path, linktype, name ? name : "unknown");
+		log_error("%s: link type %d (%s) is not supported; expected Ethernet, Linux cooked (SLL, SLL2), "
+			  "raw IP or loopback",
+			  path, linktype, name ? name : "unknown");
 		pcap_close(p);
 		return -EINVAL;
 	}
@@ -47,7 +47,7 @@ int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, 
 	}
 	if (!atomic_load(stop) && rc == -1) {
 		/* A damaged or cut file: what was read is processed, and the exit status says so. */
-		fprintf(stderr, "xdpbeat: %s: %s\n", path, pcap_geterr(p));
+		log_error("%s: %s", path, pcap_geterr(p));
 		stats_add(st, STAT_DECODE_ERRORS, 1);
 		pcap_close(p);
 		return -EIO;

@@ -19,7 +19,8 @@ struct opts {
 	size_t noverrides;
 	bool test_config; /* -t */
 	bool log_stderr; /* -e */
-	const char *selectors; /* -d "sel,...": "*" or "bpf" turn on libbpf messages */
+	const char *selectors; /* -d "sel,..." (all the -d, comma-joined), NULL without -d */
+	char selectors_buf[1024];
 	const char *path_home, *path_config, *path_data, *path_logs;
 	char data_buf[4096];
 	bool strict_perms;
@@ -38,8 +39,10 @@ struct config *cli_load_config(const struct opts *o);
 /* Run a subcommand if the command line has one; *handled false for "run" / none. Returns the exit status. */
 int cli_subcommand(struct opts *o, bool *handled);
 
-/* logging.*: stderr to files (or nowhere), selectors. 0 or -1 (message printed). */
+/* logging.*: level and debug selectors (with -d), stderr to files (or nowhere). 0 or -1 (message printed). */
 int cli_log_setup(struct opts *o, const struct config *cfg);
+/* Debug (selector "config"): the protocols with their ports, the workers and the outputs of cfg. */
+void cli_log_config(const struct config *cfg);
 
 /* Subcommands, user/cli/cli_*.c */
 int cli_keystore(struct opts *o);

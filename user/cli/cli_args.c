@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "keystore.h"
+#include "log.h"
 
 enum {
 	OPT_HOME = 256,
@@ -24,23 +25,25 @@ static const char *const subcommands[] = { "run", "version", "test", "export", "
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xdpbeat [flags] [run | version | test config|output | export config|template |\n"
-		   "                keystore create|add|list|remove | devices]\n"
-		   "  -c FILE            configuration file (default: built-in, see config/xdpbeat.yml),\n"
-		   "                     relative to --path.config\n"
-		   "  -E K=V             override one setting, e.g. -E output.console.enabled=false\n"
-		   "  -I FILE            read packets from a pcap file instead of capturing live\n"
-		   "  -u USER[:GROUP]    run as USER (GROUP) once started (default nobody; see README)\n"
-		   "  -t                 check the configuration and exit (with -I: replay, as -I always does)\n"
-		   "  -e                 log to stderr (disables logging.to_files)\n"
-		   "  -d SELECTORS       debug selectors, \"*\" or \"bpf\" for libbpf's messages; -d alone too\n"
-		   "  -V                 print the version\n"
-		   "  --path.home DIR    home (default: the working directory); data is DIR/data, logs DIR/logs\n"
-		   "  --path.config DIR  where -c is looked up\n"
-		   "  --path.data DIR    where the keystore lives (xdpbeat.keystore)\n"
-		   "  --path.logs DIR    default logging.files.path\n"
-		   "  --strict.perms=B   check the config file's owner and mode (default true)\n"
-		   "  keystore add KEY [--stdin] [--force]\n");
+	fprintf(f,
+		"usage: xdpbeat [flags] [run | version | test config|output | export config|template |\n"
+		"                keystore create|add|list|remove | devices]\n"
+		"  -c FILE            configuration file (default: built-in, see config/xdpbeat.yml),\n"
+		"                     relative to --path.config\n"
+		"  -E K=V             override one setting, e.g. -E output.console.enabled=false\n"
+		"  -I FILE            read packets from a pcap file instead of capturing live\n"
+		"  -u USER[:GROUP]    run as USER (GROUP) once started (default nobody; see README)\n"
+		"  -t                 check the configuration and exit (with -I: replay, as -I always does)\n"
+		"  -e                 log to stderr (disables logging.to_files)\n"
+		"  -d SELECTORS       debug messages of these selectors (\"*\" or -d alone: all; \"bpf\": libbpf's);\n"
+		"                     sets logging.level to debug\n"
+		"  -V                 print the version\n"
+		"  --path.home DIR    home (default: the working directory); data is DIR/data, logs DIR/logs\n"
+		"  --path.config DIR  where -c is looked up\n"
+		"  --path.data DIR    where the keystore lives (xdpbeat.keystore)\n"
+		"  --path.logs DIR    default logging.files.path\n"
+		"  --strict.perms=B   check the config file's owner and mode (default true)\n"
+		"  keystore add KEY [--stdin] [--force]\n");
 }
 
 static bool is_subcommand(const char *s)
@@ -64,8 +67,11 @@ static int parse_bool_arg(const char *v, bool *out)
 	return -1;
 }
 
-/* Packetbeat's "-d sel" (a separate word): glue it to -d, whose argument is optional here. */
-static void glue_debug_selector(int argc, char **argv)
+/*
+ * Packetbeat's "-d sel" (a separate word): glue it to -d, whose argument is
+ * optional here. Returns the new argc (one word less per glued -d).
+ */
+static int glue_debug_selector(int argc, char **argv)
 {
 	for (int i = 1; i + 1 < argc; i++) {
 		char *next = argv[i + 1];
@@ -75,10 +81,10 @@ static void glue_debug_selector(int argc, char **argv)
 		if (asprintf(&argv[i], "-d%s", next) < 0)
 			argv[i] = "-d";
 		memmove(&argv[i + 1], &argv[i + 2], (size_t)(argc - i - 2) * sizeof(*argv));
-		argv[argc - 1] = "--";
 		argc--;
 		argv[argc] = NULL;
 	}
+	return argc;
 }
 
 /* -u user[:group]: the same as -E xdpbeat.run_as.user=user -E xdpbeat.run_as.group=group. */
@@ -89,7 +95,7 @@ static int run_as_overrides(struct opts *o, const char *arg)
 	int ulen = colon ? (int)(colon - arg) : (int)strlen(arg);
 
 	if (o->noverrides + 2 > CLI_MAX_OVERRIDES || ulen == 0 || ulen > 256 || (colon && strlen(colon + 1) > 256)) {
-		fprintf(stderr, "xdpbeat: -u expects user[:group]\n");
+		log_error("-u expects user[:group]");
 		return -1;
 	}
 	snprintf(user, sizeof(user), "xdpbeat.run_as.user=%.*s", ulen, arg);
@@ -101,6 +107,20 @@ static int run_as_overrides(struct opts *o, const char *arg)
 	return 0;
 }
 
+/* -d "sel,...", as many times as wanted: all of them, comma-joined. */
+static int add_debug_selectors(struct opts *o, const char *list)
+{
+	size_t have = strlen(o->selectors_buf);
+
+	if (have + strlen(list) + 2 > sizeof(o->selectors_buf)) {
+		log_error("-d: too many selectors");
+		return -1;
+	}
+	snprintf(o->selectors_buf + have, sizeof(o->selectors_buf) - have, "%s%s", have ? "," : "", list);
+	o->selectors = o->selectors_buf;
+	return 0;
+}
+
 static int set_opt(struct opts *o, int c, const char *arg)
 {
 	switch (c) {
@@ -109,7 +129,7 @@ static int set_opt(struct opts *o, int c, const char *arg)
 		return 0;
 	case 'E':
 		if (o->noverrides == CLI_MAX_OVERRIDES) {
-			fprintf(stderr, "xdpbeat: too many -E options (max %d)\n", CLI_MAX_OVERRIDES);
+			log_error("too many -E options (max %d)", CLI_MAX_OVERRIDES);
 			return -1;
 		}
 		o->overrides[o->noverrides++] = (char *)arg;
@@ -126,9 +146,7 @@ static int set_opt(struct opts *o, int c, const char *arg)
 		o->log_stderr = true;
 		return 0;
 	case 'd':
-		o->selectors = arg ? arg : "*";
-		o->capture.debug = !strcmp(o->selectors, "*") || strstr(o->selectors, "bpf");
-		return 0;
+		return add_debug_selectors(o, arg ? arg : "*");
 	case OPT_HOME:
 		o->path_home = arg;
 		return 0;
@@ -143,7 +161,7 @@ static int set_opt(struct opts *o, int c, const char *arg)
 		return 0;
 	case OPT_STRICT:
 		if (parse_bool_arg(arg, &o->strict_perms)) {
-			fprintf(stderr, "xdpbeat: --strict.perms expects true or false, got '%s'\n", arg);
+			log_error("--strict.perms expects true or false, got '%s'", arg);
 			return -1;
 		}
 		return 0;
@@ -195,7 +213,7 @@ int cli_parse(int argc, char **argv, struct opts *o, bool *done)
 
 	*done = false;
 	o->strict_perms = true;
-	glue_debug_selector(argc, argv);
+	argc = glue_debug_selector(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:E:I:u:ted::Vh", longs, NULL)) != -1) {
 		if (c == 'V') {
 			printf("xdpbeat version %s\n", XDPBEAT_VERSION);
@@ -215,14 +233,14 @@ int cli_parse(int argc, char **argv, struct opts *o, bool *done)
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	if (o->nargs && !is_subcommand(o->args[0])) {
-		fprintf(stderr, "xdpbeat: unexpected argument '%s'\n", o->args[0]);
+		log_error("unexpected argument '%s'", o->args[0]);
 		usage(stderr);
 		return 2;
 	}
 	if (o->pcap)
 		o->test_config = false; /* packetbeat -I file -t: replay without sleeping, as -I always does */
 	if (resolve_paths(o)) {
-		fprintf(stderr, "xdpbeat: path too long\n");
+		log_error("path too long");
 		return 2;
 	}
 	return 0;
@@ -235,21 +253,19 @@ int cli_check_perms(const struct opts *o)
 	if (!o->strict_perms || !o->config)
 		return 0;
 	if (stat(o->config, &st)) {
-		fprintf(stderr, "xdpbeat: configuration error: %s: %s\n", o->config, strerror(errno));
+		log_error("configuration error: %s: %s", o->config, strerror(errno));
 		return -1;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		fprintf(stderr,
-			"xdpbeat: configuration error: %s: owned by uid %u, must be owned by the running user (uid "
-			"%u) or root (--strict.perms=false skips this check)\n",
-			o->config, (unsigned)st.st_uid, (unsigned)geteuid());
+		log_error("configuration error: %s: owned by uid %u, must be owned by the running user (uid "
+			  "%u) or root (--strict.perms=false skips this check)",
+			  o->config, (unsigned)st.st_uid, (unsigned)geteuid());
 		return -1;
 	}
 	if (st.st_mode & 022) {
-		fprintf(stderr,
-			"xdpbeat: configuration error: %s: mode %03o, must not be writable by group or others (chmod "
-			"go-w %s; --strict.perms=false skips this check)\n",
-			o->config, (unsigned)(st.st_mode & 0777), o->config);
+		log_error("configuration error: %s: mode %03o, must not be writable by group or others (chmod "
+			  "go-w %s; --strict.perms=false skips this check)",
+			  o->config, (unsigned)(st.st_mode & 0777), o->config);
 		return -1;
 	}
 	return 0;
@@ -277,21 +293,21 @@ struct config *cli_load_config(const struct opts *o)
 		why[0] = '\0';
 		loaded_keystore = keystore_open(path, &exists, why, sizeof(why));
 		if (!loaded_keystore) {
-			fprintf(stderr, "xdpbeat: keystore: %s\n", why);
+			log_error("keystore: %s", why);
 			return NULL;
 		}
 		if (why[0])
-			fprintf(stderr, "xdpbeat: warning: keystore: %s\n", why);
+			log_warn("keystore: %s", why);
 	}
 	r.ctx = loaded_keystore;
 	config_set_resolver(&r);
 	cfg = config_load(o->config, o->overrides, o->noverrides, &err);
 	config_set_resolver(NULL);
 	if (!cfg) {
-		fprintf(stderr, "xdpbeat: configuration error: %s\n", err.msg);
+		log_error("configuration error: %s", err.msg);
 		return NULL;
 	}
 	for (size_t i = 0; i < cfg->warnings.n; i++)
-		fprintf(stderr, "xdpbeat: warning: %s\n", cfg->warnings.v[i]);
+		log_warn("%s", cfg->warnings.v[i]);
 	return cfg;
 }

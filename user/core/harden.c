@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "harden.h"
+#include "log.h"
 
 int harden_start(const struct config *cfg, bool live)
 {
@@ -17,15 +18,15 @@ int harden_start(const struct config *cfg, bool live)
 		dirs[nd++] = cfg->queue.disk_path;
 	ra.enabled = ra.enabled && live;
 	if (privdrop_apply(&ra, dirs, nd, err, sizeof(err))) {
-		fprintf(stderr, "xdpbeat: privilege drop failed: %s\n", err);
+		log_error("privilege drop failed: %s", err);
 		return -1;
 	}
 	if (seccomp_install(&cfg->seccomp, err, sizeof(err))) {
-		fprintf(stderr, "xdpbeat: %s\n", err);
+		log_error("%s", err);
 		return -1;
 	}
 	if (ra.enabled)
-		fprintf(stderr, "xdpbeat: running as %s%s%s, no capabilities%s\n", ra.user ? ra.user : "nobody",
-			ra.group ? ":" : "", ra.group ? ra.group : "", cfg->seccomp.enabled ? ", seccomp on" : "");
+		log_info("running as %s%s%s, no capabilities%s", ra.user ? ra.user : "nobody", ra.group ? ":" : "",
+			 ra.group ? ra.group : "", cfg->seccomp.enabled ? ", seccomp on" : "");
 	return 0;
 }

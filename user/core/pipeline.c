@@ -12,6 +12,7 @@
 #include "corr.h"
 #include "event/event.h"
 #include "json_buf.h"
+#include "log.h"
 #include "pipeline.h"
 #include "processors.h"
 #include "tcp.h"
@@ -50,8 +51,10 @@ static void emit(void *ctx, const struct proto_cfg *cfg, const struct flow *f, c
 	}
 	if (cfg->processors || global) {
 		rc = proc_apply_text(cfg->processors, global, &pl->jb, pl->st);
-		if (rc == PROC_DROP)
+		if (rc == PROC_DROP) {
+			log_debug("processors", "%s event dropped by a processor", cfg->ops->name);
 			return;
+		}
 		if (rc == -ENOMEM) {
 			stats_add(pl->st, STAT_EVENTS_FAILED, 1);
 			return;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "file_names.h"
+#include "log.h"
 #include "output.h"
 #include "util/fs.h"
 
@@ -121,7 +122,7 @@ static int file_reopen(struct file_out *o, bool next)
 	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
 	o->size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 	if ((rc = file_names_purge(o->cfg->path, o->base, (size_t)o->cfg->number_of_files)) != 0)
-		fprintf(stderr, "xdpbeat: output.file: removing old files in %s: %s\n", o->cfg->path, strerror(-rc));
+		log_warn("output.file: removing old files in %s: %s", o->cfg->path, strerror(-rc));
 	return 0;
 }
 
@@ -150,7 +151,7 @@ static void *file_open(const void *priv, const struct config *cfg, struct stats 
 	if (n >= 7 && !strcmp(fc->filename + n - 7, ".ndjson")) /* the extension is added to every name */
 		n -= 7;
 	if (!n || n >= sizeof(o->base) || strchr(fc->filename, '/')) {
-		fprintf(stderr, "xdpbeat: output.file: filename must be a plain file name: \"%s\"\n", fc->filename);
+		log_error("output.file: filename must be a plain file name: \"%s\"", fc->filename);
 		errno = EINVAL;
 		goto err;
 	}
@@ -159,7 +160,7 @@ static void *file_open(const void *priv, const struct config *cfg, struct stats 
 	if (rc == 0)
 		rc = file_reopen(o, fc->rotate_on_startup);
 	if (rc) {
-		fprintf(stderr, "xdpbeat: output.file: cannot open %s/%s: %s\n", fc->path, o->base, strerror(-rc));
+		log_error("output.file: cannot open %s/%s: %s", fc->path, o->base, strerror(-rc));
 		errno = -rc;
 		goto err;
 	}

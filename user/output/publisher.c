@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "output.h"
 
 struct publisher {
@@ -98,6 +99,7 @@ static void deliver(struct publisher *p, struct event *batch, size_t n)
 		if (done < least)
 			least = done;
 	}
+	log_debug("publisher", "batch of %zu events: %zu taken by every output", n, least);
 	stats_add(p->st, STAT_EVENTS_PUBLISHED, least);
 	if (least < n)
 		stats_add(p->st, STAT_DROP_QUEUE, n - least);
@@ -200,9 +202,10 @@ struct publisher *publisher_new(const struct config *cfg, struct stats *st, cons
 			continue;
 		out = oc->ops->open(oc->priv, cfg, st);
 		if (!out) {
-			fprintf(stderr, "xdpbeat: output %s failed to start: %s\n", oc->ops->name, strerror(errno));
+			log_error("output %s failed to start: %s", oc->ops->name, strerror(errno));
 			goto err;
 		}
+		log_debug("publisher", "output %s started", oc->ops->name);
 		p->ops[p->nouts] = oc->ops;
 		p->outs[p->nouts++] = out;
 	}
@@ -337,6 +340,7 @@ static void drain(struct publisher *p)
 	pthread_mutex_unlock(&p->mu);
 	rc = pthread_timedjoin_np(p->thread, NULL, &ts);
 	if (rc == ETIMEDOUT) {
+		log_debug("publisher", "shutdown_timeout reached with events queued: stopping the outputs");
 		atomic_store(&p->stop, true);
 		pthread_join(p->thread, NULL);
 	}

@@ -11,6 +11,7 @@
 
 #include "config/config_priv.h"
 #include "json_buf.h"
+#include "log.h"
 #include "proc.h"
 #include "util/memfind.h"
 
@@ -231,10 +232,9 @@ static int parse_item(const struct cfg_node *item, struct proc_chain *out, struc
 		return cfg_error(err, item->child->next, "one processor per list item, got \"%s\" and \"%s\"",
 				 item->child->key, item->child->next->key);
 	} else if (is_inert(item->child->key)) {
-		fprintf(stderr,
-			"%s:%d: warning: %s: processor %s accepted but does nothing in xdpbeat (no cloud, "
-			"Docker or Kubernetes metadata source)\n",
-			item->child->file, item->child->line, item->child->path, item->child->key);
+		log_warn("%s:%d: %s: processor %s accepted but does nothing in xdpbeat (no cloud, Docker or Kubernetes "
+			 "metadata source)",
+			 item->child->file, item->child->line, item->child->path, item->child->key);
 		return 0;
 	} else {
 		rc = parse_named(item->child, &p, err);

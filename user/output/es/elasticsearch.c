@@ -47,9 +47,9 @@
 #include <unistd.h>
 
 #include "es.h"
+#include "log.h"
 #include "output.h"
 
-#define LOG_PREFIX "xdpbeat: elasticsearch: "
 /* Item rejections printed per bulk request; the rest are only counted. */
 #define ITEM_LOG_MAX 5
 
@@ -483,8 +483,8 @@ static void log_err(struct es_out *o, const char *fmt, ...)
 		return;
 	}
 	if (o->suppressed)
-		fprintf(stderr, LOG_PREFIX "(previous message repeated %" PRIu64 " times)\n", o->suppressed);
-	fprintf(stderr, LOG_PREFIX "%s\n", msg);
+		log_error("elasticsearch: (previous message repeated %" PRIu64 " times)", o->suppressed);
+	log_error("elasticsearch: %s", msg);
 	snprintf(o->last_err, sizeof(o->last_err), "%s", msg);
 	o->last_err_ns = now;
 	o->suppressed = 0;
@@ -559,9 +559,9 @@ static void doc_failed(struct es_out *o, struct ship_doc *d, const struct es_ite
 		free(dl);
 	}
 	if ((*logged)++ < ITEM_LOG_MAX)
-		fprintf(stderr, LOG_PREFIX "event %s by %s (status %d): %s%s%s\n",
-			d->dlq ? "rejected by the dead-letter index" : "rejected", d->index, it->status, it->type,
-			it->type[0] ? ": " : "", it->reason);
+		log_warn("elasticsearch: event %s by %s (status %d): %s%s%s",
+			 d->dlq ? "rejected by the dead-letter index" : "rejected", d->index, it->status, it->type,
+			 it->type[0] ? ": " : "", it->reason);
 	stats_add(o->st, STAT_EVENTS_FAILED, 1);
 	doc_done(d);
 }
@@ -697,6 +697,9 @@ static enum round_result chunk_result(struct es_out *o, struct chunk *c, struct 
 
 	if (c->req.err == -ECANCELED)
 		return ROUND_RETRY;
+	log_debug("elasticsearch", "_bulk to %s: %zu events, %zu bytes, HTTP %ld%s%s in %" PRIu64 " us",
+		  c->req.host ? c->req.host : "(no host)", c->n, c->req.sent_bytes, c->req.status,
+		  c->req.err ? ", " : "", c->req.err ? c->req.errmsg : "", c->req.latency_us);
 	stats_add(o->st, STAT_OUTPUT_BATCHES, 1);
 	stats_add(o->st, STAT_OUTPUT_BULK_LATENCY_US, c->req.latency_us);
 	stats_add(o->st, STAT_OUTPUT_BYTES, c->req.sent_bytes);
@@ -768,13 +771,13 @@ static bool ensure_template(struct es_out *o, const atomic_bool *stop)
 		return false;
 	}
 	if (rc)
-		fprintf(stderr, LOG_PREFIX "%s; sending events without the template\n", err);
+		log_error("elasticsearch: %s; sending events without the template", err);
 	else if (err[0])
-		fprintf(stderr, LOG_PREFIX "warning: %s\n", err);
+		log_warn("elasticsearch: %s", err);
 	if (!rc)
-		fprintf(stderr, LOG_PREFIX "index template %s ready%s%s\n", o->tpl->name,
-			o->tpl->data_stream && !err[0] ? ", data stream " : "",
-			o->tpl->data_stream && !err[0] ? o->cfg->index : "");
+		log_info("elasticsearch: index template %s ready%s%s", o->tpl->name,
+			 o->tpl->data_stream && !err[0] ? ", data stream " : "",
+			 o->tpl->data_stream && !err[0] ? o->cfg->index : "");
 	o->tpl_done = true;
 	return true;
 }
@@ -825,7 +828,7 @@ static enum round_result ship_round(struct es_out *o, struct ship_doc *docs, siz
 			res = r;
 	}
 	if (logged > ITEM_LOG_MAX)
-		fprintf(stderr, LOG_PREFIX "%d more events rejected (see events.failed)\n", logged - ITEM_LOG_MAX);
+		log_warn("elasticsearch: %d more events rejected (see events.failed)", logged - ITEM_LOG_MAX);
 	return res;
 }
 
@@ -927,7 +930,7 @@ static void *sender_main(void *arg)
 	struct ship_doc *docs = calloc(max, sizeof(*docs));
 
 	if (!docs) {
-		fprintf(stderr, LOG_PREFIX "sender: out of memory\n");
+		log_error("elasticsearch: sender: out of memory");
 		return NULL;
 	}
 	while (!atomic_load(&o->sender_stop)) {
@@ -1036,7 +1039,7 @@ static void *es_open(const void *priv, const struct config *cfg, struct stats *s
 	o->rng |= 1;
 	o->shutdown_timeout = cfg->shutdown_timeout;
 	if (!c->checked) { /* config_load runs es_check; nothing else makes a config */
-		fprintf(stderr, "xdpbeat: elasticsearch output settings were not checked\n");
+		log_error("elasticsearch output settings were not checked");
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -1045,7 +1048,7 @@ static void *es_open(const void *priv, const struct config *cfg, struct stats *s
 	client_cfg(c, &cc);
 	o->client = es_client_new(&cc, err, sizeof(err));
 	if (!o->client) {
-		fprintf(stderr, "xdpbeat: %s\n", err);
+		log_error("%s", err);
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -1059,14 +1062,13 @@ static void *es_open(const void *priv, const struct config *cfg, struct stats *s
 	if (cfg->queue.disk_path) {
 		o->spool = es_spool_open(cfg->queue.disk_path, cfg->queue.disk_max_size, err, sizeof(err));
 		if (!o->spool) {
-			fprintf(stderr, "xdpbeat: %s\n", err);
+			log_error("%s", err);
 			rc = -EIO;
 			goto fail;
 		}
 		if (es_spool_pending(o->spool))
-			fprintf(stderr,
-				LOG_PREFIX "disk queue %s: %" PRIu64 " events from before, sending them first\n",
-				cfg->queue.disk_path, es_spool_pending(o->spool));
+			log_info("elasticsearch: disk queue %s: %" PRIu64 " events from before, sending them first",
+				 cfg->queue.disk_path, es_spool_pending(o->spool));
 		if (pthread_create(&o->sender, NULL, sender_main, o)) {
 			rc = -EAGAIN;
 			goto fail;
@@ -1093,8 +1095,8 @@ static void es_close(void *out)
 		while (es_spool_pending(o->spool) && now_ns(CLOCK_MONOTONIC) < end)
 			nap(50000000ULL, NULL);
 		if (es_spool_pending(o->spool))
-			fprintf(stderr, LOG_PREFIX "%" PRIu64 " events stay in the disk queue for the next start\n",
-				es_spool_pending(o->spool));
+			log_info("elasticsearch: %" PRIu64 " events stay in the disk queue for the next start",
+				 es_spool_pending(o->spool));
 		atomic_store(&o->sender_stop, true);
 		pthread_join(o->sender, NULL);
 	}
