@@ -19,11 +19,16 @@
 typedef void (*event_sink_fn)(void *ctx, const char *json, size_t len, uint64_t ts);
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx);
-/* One of `shares` pipelines (workers): each gets 1/shares of cfg->tcp's max_connections and max_total_bytes. */
+/*
+ * One of `shares` pipelines (workers): each gets 1/shares of cfg->tcp's
+ * max_total_bytes; max_connections is counted together (pipeline_share_conns).
+ */
 struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, struct stats *st, event_sink_fn sink,
 				    void *sink_ctx);
 /* agent.* of every event from now on (event_writer_set_agent). */
 void pipeline_set_agent(struct pipeline *pl, const char *json, size_t len);
+/* Workers: count TCP connections together with the other pipelines in *count (tcp_share_conns). */
+void pipeline_share_conns(struct pipeline *pl, _Atomic size_t *count);
 /* Live, heads-only capture: how the TCP layer asks the kernel to skip bodies (tcp_set_skip). */
 void pipeline_set_skip(struct pipeline *pl, tcp_skip_fn fn, void *ctx);
 /* Process one packet. Advances the clock to pkt->ts. */

@@ -6,6 +6,8 @@
 #ifndef XDPBEAT_TCP_H
 #define XDPBEAT_TCP_H
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -24,6 +26,11 @@ void tcp_expire(struct tcp_tracker *t, uint64_t now);
 /* Close every connection (end of input). */
 void tcp_close_all(struct tcp_tracker *t, uint64_t now);
 void tcp_free(struct tcp_tracker *t);
+/*
+ * Workers: trackers that count their connections together in *count, so
+ * xdpbeat.tcp.max_connections holds for the whole process. Before the first packet.
+ */
+void tcp_share_conns(struct tcp_tracker *t, _Atomic size_t *count);
 /*
  * Heads-only capture (live): fn asks the kernel not to copy the segments of
  * one direction (k, as the packets go) up to TCP sequence end_seq, which lie

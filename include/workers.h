@@ -26,8 +26,9 @@ struct workers;
 /*
  * cfg->workers pipelines; worker i's events go to sink(sink_ctx[i], ...),
  * and flush(sink_ctx[i]) follows each poll or batch (events may be staged).
- * Whole-process caps (xdpbeat.tcp.max_connections, max_total_bytes) are
- * shared out evenly: flows spread by hash, so the sum stays within the cap.
+ * Whole-process caps: xdpbeat.tcp.max_connections is one count over every
+ * worker; max_total_bytes is shared out evenly (flows spread by hash), so
+ * the sum stays within it.
  * stop (a signal) ends the run functions.
  */
 struct workers *workers_new(const struct config *cfg, event_sink_fn sink, void (*flush)(void *sink_ctx),

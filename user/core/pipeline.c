@@ -80,7 +80,6 @@ struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, s
 	if (shares == 0)
 		shares = 1;
 	pl->tcp_cfg = cfg->tcp;
-	pl->tcp_cfg.max_connections = share_of(cfg->tcp.max_connections, shares);
 	pl->tcp_cfg.max_total_bytes = (uint64_t)share_of((int64_t)cfg->tcp.max_total_bytes, shares);
 	if (pl->tcp_cfg.max_stream_bytes > pl->tcp_cfg.max_total_bytes)
 		pl->tcp_cfg.max_stream_bytes = pl->tcp_cfg.max_total_bytes;
@@ -105,6 +104,11 @@ struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, s
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx)
 {
 	return pipeline_new_shard(cfg, 1, st, sink, sink_ctx);
+}
+
+void pipeline_share_conns(struct pipeline *pl, _Atomic size_t *count)
+{
+	tcp_share_conns(pl->tcp, count);
 }
 
 void pipeline_set_skip(struct pipeline *pl, tcp_skip_fn fn, void *ctx)

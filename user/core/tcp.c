@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "corr.h"
@@ -67,6 +69,7 @@ struct tcp_tracker {
 	size_t nconns;
 	size_t buffered; /* bytes held in all streams */
 	struct tcp_conn *lru_head, *lru_tail; /* head = least recently seen */
+	_Atomic size_t *shared_conns; /* workers: connections of every tracker (tcp_share_conns), NULL: nconns */
 	tcp_skip_fn skip_fn; /* heads-only capture (live), NULL: off */
 	void *skip_ctx;
 };
@@ -107,6 +110,11 @@ struct tcp_tracker *tcp_new(const struct tcp_cfg *cfg, struct stats *st, struct 
 	t->st = st;
 	t->corr = corr;
 	return t;
+}
+
+void tcp_share_conns(struct tcp_tracker *t, _Atomic size_t *count)
+{
+	t->shared_conns = count;
 }
 
 void tcp_set_skip(struct tcp_tracker *t, tcp_skip_fn fn, void *ctx)
@@ -177,27 +185,49 @@ static void lru_append(struct tcp_tracker *t, struct tcp_conn *c)
 
 static void conn_close(struct tcp_tracker *t, struct tcp_conn *c, enum stat_id reason);
 
+static void conn_slot_free(struct tcp_tracker *t)
+{
+	if (t->shared_conns)
+		atomic_fetch_sub(t->shared_conns, 1);
+}
+
+/*
+ * One connection more within xdpbeat.tcp.max_connections (over every
+ * worker's tracker when they share a count). When full, the least recently
+ * seen connection of this tracker makes room if it never carried data (a
+ * SYN flood, a scan): it has nothing to lose. Else counted and refused.
+ */
+static bool conn_slot(struct tcp_tracker *t)
+{
+	size_t max = t->cfg->max_connections > 0 ? (size_t)t->cfg->max_connections : SIZE_MAX;
+
+	for (int evicted = 0; evicted < 2; evicted++) {
+		size_t n = t->shared_conns ? atomic_fetch_add(t->shared_conns, 1) : t->nconns;
+
+		if (n < max)
+			return true;
+		conn_slot_free(t);
+		if (evicted || !t->lru_head || t->lru_head->data_seen)
+			break;
+		conn_close(t, t->lru_head, STAT_TCP_EVICTED);
+	}
+	stats_add(t->st, STAT_DROP_CONN_LIMIT, 1);
+	return false;
+}
+
 static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *cfg, const struct packet *p, uint32_t h,
 				 bool server_is_dst)
 {
 	struct tcp_conn *c;
 	struct flow *f;
 
-	if (t->cfg->max_connections > 0 && t->nconns >= (size_t)t->cfg->max_connections) {
-		/*
-		 * Full. The least recently seen connection makes room if it never
-		 * carried data (a SYN flood, a scan): it has nothing to lose.
-		 */
-		if (t->lru_head && !t->lru_head->data_seen) {
-			conn_close(t, t->lru_head, STAT_TCP_EVICTED);
-		} else {
-			stats_add(t->st, STAT_DROP_CONN_LIMIT, 1);
-			return NULL;
-		}
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!conn_slot(t))
 		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		conn_slot_free(t);
+		return NULL;
+	}
 	c->s[DIR_C2S].last_loss = c->s[DIR_S2C].last_loss = STAT_TCP_BYTES_DROP_GAP;
 	f = &c->app.flow;
 	flow_from_packet(f, p, server_is_dst);
@@ -208,6 +238,7 @@ static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *
 		c->app.pstate = cfg->ops->conn_new(&c->app);
 		if (!c->app.pstate) {
 			free(c);
+			conn_slot_free(t);
 			return NULL;
 		}
 	}
@@ -702,6 +733,7 @@ static void conn_close(struct tcp_tracker *t, struct tcp_conn *c, enum stat_id r
 	}
 	lru_unlink(t, c);
 	t->nconns--;
+	conn_slot_free(t);
 	stats_add(t->st, reason, 1);
 	stats_set(t->st, STAT_TCP_CONNS_OPEN, t->nconns);
 	free(c);

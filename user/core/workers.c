@@ -63,6 +63,7 @@ struct workers {
 	struct worker *w[XB_MAX_RINGS];
 	const atomic_bool *stop;
 	atomic_bool quit; /* workers_finish(): leave the poll loop */
+	_Atomic size_t conns; /* TCP connections of every worker: max_connections is for the process */
 	void (*flush)(void *sink_ctx);
 	struct capture *cap;
 	/* Configs loaded since start (SIGHUP): published by ncfgs, applied by each worker at a safe point. */
@@ -136,6 +137,7 @@ struct workers *workers_new(const struct config *cfg, event_sink_fn sink, void (
 		w->pl = pipeline_new_shard(cfg, ws->n, &w->st, sink, sink_ctx[i]);
 		if (!w->pl)
 			goto err;
+		pipeline_share_conns(w->pl, &ws->conns);
 	}
 	return ws;
 err:
