@@ -31,8 +31,9 @@ int seccomp_install(const struct seccomp_cfg *c, char *err, size_t len);
 /*
  * The start-up hook main() calls once inputs and outputs are open: live
  * capture drops to xdpbeat.run_as (the file output's and spool's
- * directories are chowned to it); pcap mode (-I, the file is opened later)
- * keeps its user but gets the rest. Then seccomp. Logs what it did.
+ * directories are chowned to it); pcap mode (-I) keeps its user, whose
+ * file output may rotate into directories only it can enter, but gets the
+ * rest. Then seccomp. Logs what it did.
  */
 int harden_start(const struct config *cfg, bool live);
 

@@ -8,10 +8,19 @@
 #include "stats.h"
 
 /*
- * Each TCP/UDP packet of the file goes to fn(ctx, pkt) (the payload is only
- * valid during the call); undecodable frames are counted in st. Returns 0 at end of file, -errno (message on stderr) when the file cannot
- * be opened or is damaged/cut (the packets before the damage are processed).
+ * Opened before the privileges go (the file may be readable by root only,
+ * as tcpdump -r -Z): NULL (message logged) when it cannot be opened or its
+ * link type is not supported.
  */
-int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, const atomic_bool *stop);
+struct pcap_input;
+struct pcap_input *pcap_input_open(const char *path);
+/*
+ * Each TCP/UDP packet of the file goes to fn(ctx, pkt) (the payload is only
+ * valid during the call); undecodable frames are counted in st. Returns 0
+ * at end of file, -EIO (message logged) when the file is damaged or cut
+ * (the packets before the damage are processed).
+ */
+int pcap_input_run(struct pcap_input *in, packet_fn fn, void *ctx, struct stats *st, const atomic_bool *stop);
+void pcap_input_close(struct pcap_input *in);
 
 #endif

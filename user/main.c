@@ -157,7 +157,7 @@ static int run_live(const struct opts *o, struct config *cfg, struct capture *ca
 }
 
 /* Pcap: this thread reads and decodes, the workers (or, with one, this thread) run the pipelines. */
-static int run_pcap(const struct opts *o, struct workers *ws, struct stats *st)
+static int run_pcap(struct pcap_input *in, struct workers *ws, struct stats *st)
 {
 	int rc = workers_start_feed(ws);
 
@@ -165,7 +165,7 @@ static int run_pcap(const struct opts *o, struct workers *ws, struct stats *st)
 		log_error("starting the workers: %s", strerror(-rc));
 		return 1;
 	}
-	rc = pcap_input_run(o->pcap, workers_feed, ws, st, &exiting) ? 1 : 0;
+	rc = pcap_input_run(in, workers_feed, ws, st, &exiting) ? 1 : 0;
 	workers_finish(ws);
 	return rc;
 }
@@ -200,6 +200,7 @@ int main(int argc, char **argv)
 	struct workers *ws = NULL;
 	void *sink_ctx[XB_MAX_RINGS];
 	struct capture *cap = NULL;
+	struct pcap_input *in = NULL;
 	char cerr[512] = "";
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool done;
@@ -232,8 +233,10 @@ int main(int argc, char **argv)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		goto cleanup;
-	if (!o.pcap && !(cap = capture_open(cfg, st, &o.capture, cerr, sizeof(cerr)))) {
-		log_error("%s", cerr);
+	/* The input is opened (as root, if so) before the outputs: no file is made when it cannot start. */
+	if (o.pcap ? !(in = pcap_input_open(o.pcap)) : !(cap = capture_open(cfg, st, &o.capture, cerr, sizeof(cerr)))) {
+		if (!o.pcap)
+			log_error("%s", cerr);
 		free(st);
 		config_free(cfg);
 		return 1;
@@ -250,12 +253,13 @@ int main(int argc, char **argv)
 	if (harden_start(cfg, !o.pcap))
 		goto cleanup;
 	if (o.pcap)
-		rc = run_pcap(&o, ws, st);
+		rc = run_pcap(in, ws, st);
 	else
 		rc = run_live(&o, cfg, cap, ws, st, &rl);
 	cap = NULL; /* closed by run_live */
 cleanup:
 	capture_close(cap);
+	pcap_input_close(in);
 	publisher_free(pub); /* drains what the workers queued, then frees their arenas */
 	if (st && ws)
 		log_stats(ws, st, "final");

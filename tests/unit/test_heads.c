@@ -88,6 +88,28 @@ Test(heads, body_announced_then_skipped_segments_count_as_read)
 	tp_free(tp);
 }
 
+/* Records of two CPUs can reach the ring out of order: a skipped segment queued ahead is still taken as read. */
+Test(heads, skipped_segment_out_of_order_is_taken_as_read)
+{
+	struct asked a = { 0 };
+	struct tp *tp = heads_tp(NULL, &a);
+	uint32_t at;
+
+	start_download(tp);
+	at = tp->seq[S2C];
+	tp->seq[S2C] = at + 100000;
+	tp_tcp_skipped(tp, S2C, 99000); /* the end, first */
+	tp->seq[S2C] = at;
+	tp_tcp_skipped(tp, S2C, 100000);
+	tp->seq[S2C] = at + 199000;
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(tp_int(tp, 0, "http.response.body.bytes"), 200000);
+	cr_assert_null(tp_get(tp, 0, "error.message"));
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_GAPS), 0);
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_BYTES_SKIPPED), 199000);
+	tp_free(tp);
+}
+
 Test(heads, skipped_segment_outside_a_skippable_body_is_a_gap)
 {
 	struct asked a = { 0 };

@@ -2,22 +2,29 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "input.h"
 #include "log.h"
 
-int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, const atomic_bool *stop)
+struct pcap_input {
+	pcap_t *p;
+	int linktype;
+	char path[];
+};
+
+struct pcap_input *pcap_input_open(const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
+	struct pcap_input *in;
 	pcap_t *p;
-	int linktype, rc = 0;
+	int linktype;
 
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!p) {
 		log_error("%s: %s", path, errbuf);
-		return -EINVAL;
+		return NULL;
 	}
 	linktype = pcap_datalink(p);
 	if (!decode_link_supported(linktype)) {
@@ -27,8 +34,36 @@ int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, 
 			  "raw IP or loopback",
 			  path, linktype, name ? name : "unknown");
 		pcap_close(p);
-		return -EINVAL;
+		return NULL;
 	}
+	in = malloc(sizeof(*in) + strlen(path) + 1);
+	if (!in) {
+		log_error("%s: out of memory", path);
+		pcap_close(p);
+		return NULL;
+	}
+	in->p = p;
+	in->linktype = linktype;
+	strcpy(in->path, path);
+	return in;
+}
+
+void pcap_input_close(struct pcap_input *in)
+{
+	if (!in)
+		return;
+	pcap_close(in->p);
+	free(in);
+}
+
+int pcap_input_run(struct pcap_input *in, packet_fn fn, void *ctx, struct stats *st, const atomic_bool *stop)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	pcap_t *p = in->p;
+	const char *path = in->path;
+	int linktype = in->linktype, rc = 0;
+
 	while (!atomic_load(stop) && (rc = pcap_next_ex(p, &hdr, &data)) == 1) {
 		struct packet pkt;
 		int err = decode_frame(linktype, data, hdr->caplen, hdr->len, &pkt);
@@ -49,9 +84,7 @@ int pcap_input_run(const char *path, packet_fn fn, void *ctx, struct stats *st, 
 		/* A damaged or cut file: what was read is processed, and the exit status says so. */
 		log_error("%s: %s", path, pcap_geterr(p));
 		stats_add(st, STAT_DECODE_ERRORS, 1);
-		pcap_close(p);
 		return -EIO;
 	}
-	pcap_close(p);
 	return 0;
 }

@@ -24,6 +24,7 @@ struct seg {
 	uint32_t seq;
 	uint32_t len; /* bytes held */
 	uint32_t wire_len; /* bytes the segment covered on the wire (>= len) */
+	bool skipped; /* heads-only: the kernel left it out on request (packet.skipped) */
 	uint64_t ts;
 	uint8_t data[];
 };
@@ -582,7 +583,7 @@ static void stream_drain(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 		seg_unlink(t, s); /* off the queue before the parser runs */
 		if (skip < g->wire_len)
 			stream_in_order(t, c, dir, g->data + (skip < g->len ? skip : g->len),
-					skip < g->len ? g->len - skip : 0, g->wire_len - skip, false, g->ts);
+					skip < g->len ? g->len - skip : 0, g->wire_len - skip, g->skipped && !skip, g->ts);
 		else
 			stats_add(t->st, STAT_TCP_RETRANS, 1);
 		free(g);
@@ -606,7 +607,7 @@ static void stream_skip_hole(struct tcp_tracker *t, struct tcp_conn *c, enum dir
 }
 
 static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir, uint32_t seq, const uint8_t *data,
-			 uint32_t cap, uint32_t wire, uint64_t ts)
+			 uint32_t cap, uint32_t wire, bool skipped, uint64_t ts)
 {
 	struct stream *s = &c->s[dir];
 	struct seg **pp, *g;
@@ -632,7 +633,7 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 
 		if (skip < wire)
 			stream_in_order(t, c, dir, data + (skip < cap ? skip : cap), skip < cap ? cap - skip : 0,
-					wire - skip, false, ts);
+					wire - skip, skipped && !skip, ts);
 		stream_drain(t, c, dir);
 		return;
 	}
@@ -652,6 +653,7 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 	g->seq = seq;
 	g->len = cap;
 	g->wire_len = wire;
+	g->skipped = skipped;
 	g->ts = ts;
 	memcpy(g->data, data, cap);
 	g->next = *pp;
@@ -690,7 +692,7 @@ static void stream_segment(struct tcp_tracker *t, struct tcp_conn *c, enum dir d
 		d = 0;
 	}
 	if (d > 0) {
-		stream_queue(t, c, dir, seq, data, cap, wire, ts);
+		stream_queue(t, c, dir, seq, data, cap, wire, skipped, ts);
 		return;
 	}
 	stream_in_order(t, c, dir, data, cap, wire, skipped, ts);
