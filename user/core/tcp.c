@@ -583,7 +583,8 @@ static void stream_drain(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 		seg_unlink(t, s); /* off the queue before the parser runs */
 		if (skip < g->wire_len)
 			stream_in_order(t, c, dir, g->data + (skip < g->len ? skip : g->len),
-					skip < g->len ? g->len - skip : 0, g->wire_len - skip, g->skipped && !skip, g->ts);
+					skip < g->len ? g->len - skip : 0, g->wire_len - skip, g->skipped && !skip,
+					g->ts);
 		else
 			stats_add(t->st, STAT_TCP_RETRANS, 1);
 		free(g);
