@@ -67,26 +67,6 @@ static int parse_bool_arg(const char *v, bool *out)
 	return -1;
 }
 
-/*
- * Packetbeat's "-d sel" (a separate word): glue it to -d, whose argument is
- * optional here. Returns the new argc (one word less per glued -d).
- */
-static int glue_debug_selector(int argc, char **argv)
-{
-	for (int i = 1; i + 1 < argc; i++) {
-		char *next = argv[i + 1];
-
-		if (strcmp(argv[i], "-d") || next[0] == '-' || is_subcommand(next))
-			continue;
-		if (asprintf(&argv[i], "-d%s", next) < 0)
-			argv[i] = "-d";
-		memmove(&argv[i + 1], &argv[i + 2], (size_t)(argc - i - 2) * sizeof(*argv));
-		argc--;
-		argv[argc] = NULL;
-	}
-	return argc;
-}
-
 /* -u user[:group]: the same as -E xdpbeat.run_as.user=user -E xdpbeat.run_as.group=group. */
 static int run_as_overrides(struct opts *o, const char *arg)
 {
@@ -213,8 +193,12 @@ int cli_parse(int argc, char **argv, struct opts *o, bool *done)
 
 	*done = false;
 	o->strict_perms = true;
-	argc = glue_debug_selector(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:E:I:u:ted::Vh", longs, NULL)) != -1) {
+		char *arg = optarg;
+
+		/* Packetbeat's "-d sel": the next word is -d's (optional) argument unless it is an option or subcommand */
+		if (c == 'd' && !arg && optind < argc && argv[optind][0] != '-' && !is_subcommand(argv[optind]))
+			arg = argv[optind++];
 		if (c == 'V') {
 			printf("xdpbeat version %s\n", XDPBEAT_VERSION);
 			*done = true;
@@ -225,7 +209,7 @@ int cli_parse(int argc, char **argv, struct opts *o, bool *done)
 			*done = true;
 			return 0;
 		}
-		if (c == '?' || set_opt(o, c, optarg ? optarg : (c == OPT_STRICT ? "true" : NULL))) {
+		if (c == '?' || set_opt(o, c, arg ? arg : (c == OPT_STRICT ? "true" : NULL))) {
 			usage(stderr);
 			return 2;
 		}

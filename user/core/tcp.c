@@ -656,7 +656,8 @@ static void stream_queue(struct tcp_tracker *t, struct tcp_conn *c, enum dir dir
 	g->wire_len = wire;
 	g->skipped = skipped;
 	g->ts = ts;
-	memcpy(g->data, data, cap);
+	if (cap)
+		memcpy(g->data, data, cap);
 	g->next = *pp;
 	*pp = g;
 	s->nooo++;
