@@ -28,6 +28,8 @@ HTTP=8080
 PORTS=(6379 11211 3306 5432 27017 9090 53)
 MAX_CONNS=4096
 RSS_CAP_MIB=96 # about 32 MiB idle (ring buffers, tables) + twice the 32 MiB max_total_bytes (buffers grow by doubling)
+# AddressSanitizer keeps freed memory in quarantine and adds redzones: the SAN build's bound is 4x
+case "$XDPBEAT" in *build-san*) RSS_CAP_MIB=$((RSS_CAP_MIB * 4)) ;; esac
 
 veth_netns "$NS" "$H" "$N_IF" "$NET"
 check "namespace $NS and veth $H" $?
