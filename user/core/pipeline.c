@@ -63,10 +63,10 @@ static void emit(void *ctx, const struct proto_cfg *cfg, const struct flow *f, c
 	pl->sink(pl->sink_ctx, pl->jb.p, pl->jb.len, req->ts);
 }
 
-/* A cap shared by `shares` pipelines (0 = no cap stays no cap; never below 1). */
-static int64_t share_of(int64_t cap, unsigned shares)
+/* A byte cap shared by `shares` pipelines: each gets its part, rounded up (0 stays 0). */
+static uint64_t share_of(uint64_t cap, unsigned shares)
 {
-	return cap > 0 ? (cap + shares - 1) / shares : cap;
+	return cap / shares + (cap % shares != 0);
 }
 
 struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, struct stats *st, event_sink_fn sink,
@@ -80,7 +80,7 @@ struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, s
 	if (shares == 0)
 		shares = 1;
 	pl->tcp_cfg = cfg->tcp;
-	pl->tcp_cfg.max_total_bytes = (uint64_t)share_of((int64_t)cfg->tcp.max_total_bytes, shares);
+	pl->tcp_cfg.max_total_bytes = share_of(cfg->tcp.max_total_bytes, shares);
 	if (pl->tcp_cfg.max_stream_bytes > pl->tcp_cfg.max_total_bytes)
 		pl->tcp_cfg.max_stream_bytes = pl->tcp_cfg.max_total_bytes;
 	lim = (struct corr_limits){ .max_total_bytes = pl->tcp_cfg.max_total_bytes };

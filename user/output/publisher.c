@@ -273,21 +273,21 @@ static void enqueue(struct publisher *p, const struct event *ev)
 int producer_flush(struct producer *pr)
 {
 	struct publisher *p = pr->p;
-	size_t i = 0;
+	size_t queued = 0, n = pr->n;
 
-	if (!pr->n)
+	if (!n)
 		return 0;
 	pthread_mutex_lock(&p->mu);
-	for (; i < pr->n && wait_for_room(p, false); i++)
-		enqueue(p, &pr->pend[i]);
+	for (; queued < n && wait_for_room(p, false); queued++)
+		enqueue(p, &pr->pend[queued]);
 	pthread_mutex_unlock(&p->mu);
-	if (i < pr->n)
-		stats_add(p->st, STAT_DROP_QUEUE, pr->n - i);
-	for (size_t j = i; j < pr->n; j++)
-		event_clear(&pr->pend[j]);
-	i = i < pr->n ? (size_t)-ENOSPC : 0;
 	pr->n = 0;
-	return (int)i;
+	if (queued == n)
+		return 0;
+	stats_add(p->st, STAT_DROP_QUEUE, n - queued);
+	for (size_t j = queued; j < n; j++)
+		event_clear(&pr->pend[j]);
+	return -ENOSPC;
 }
 
 int producer_put(struct producer *pr, const char *json, size_t len, uint64_t ts)
