@@ -43,7 +43,7 @@ done
 # callgrind NAME PCAP PROTOCOL PORT: run xdpbeat under callgrind into $OUT/NAME-$OUTPUT.*, print its Ir.
 callgrind() {
 	local name=$1-$OUTPUT pcap=$2
-	local args=(-I "$pcap" -E xdpbeat.workers=1 -E "xdpbeat.protocols=[{type: $3, ports: [$4]}]")
+	local args=(-I "$pcap" -E seccomp.enabled=false -E xdpbeat.workers=1 -E "xdpbeat.protocols=[{type: $3, ports: [$4]}]")
 	case $OUTPUT in
 	console) args+=(-E output.file.enabled=false) ;;
 	file) args+=(-E output.console.enabled=false -E "output.file.path=$OUT/$name-events" -E output.file.rotate_every_kb=1048576) ;;
@@ -66,6 +66,7 @@ measure() {
 	read -r ir spread < <(printf '%s\n' "${irs[@]}" | sort -n |
 		awk '{a[NR] = $1} END {m = a[int((NR + 1) / 2)]; printf "%.0f %.2f%%\n", m, 100 * (a[NR] - a[1]) / m}')
 	txns=$(bench_xb_stat "$OUT/$1-$OUTPUT.stderr" transactions)
+	[ "${txns:-0}" -gt 0 ] || { echo "$1: no transactions under callgrind, see $OUT/$1-$OUTPUT.stderr" >&2 && return 1; }
 	echo "| $1 | $(tcpdump -nr "$pcap" 2> /dev/null | wc -l) | $txns | $ir | $spread | $(per "$ir" "$txns") | $ir0 |" \
 		"$(per $((ir - ir0)) "$txns") | $(sha256sum < "$pcap" | cut -c1-12) |"
 	echo "$1 Ir of each run: ${irs[*]}" >&2

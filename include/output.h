@@ -25,6 +25,7 @@ struct event {
 	char *line; /* the event as compact JSON, no newline (owned, or in slab) */
 	size_t len;
 	void *slab; /* the event_arena slab line lives in, or NULL: line is malloc'ed */
+	bool plain; /* surely no top-level @metadata of its own (the pipeline knows): outputs need not look */
 };
 
 /*
@@ -45,21 +46,22 @@ void event_clear(struct event *e);
  * Console and file outputs (user/output/metadata.c): write line (a JSON
  * object) to f as one NDJSON line with Beats' @metadata {beat, type,
  * version} in front (followed by the members of the event's own top-level
- * @metadata object, if it has one); *written (may be NULL) = bytes. 0,
- * -EINVAL (not an object), -ENOMEM or -EIO.
+ * @metadata object, if it has one: a plain line, struct event's, is not
+ * searched); *written (may be NULL) = bytes. 0, -EINVAL (not an object),
+ * -ENOMEM or -EIO.
  */
-int event_write_line(FILE *f, const char *line, size_t len, size_t *written);
+int event_write_line(FILE *f, const char *line, size_t len, bool plain, size_t *written);
 /* Bytes event_write_line writes for this line. */
-size_t event_line_size(const char *line, size_t len);
+size_t event_line_size(const char *line, size_t len, bool plain);
 /* The same @metadata added to a parsed event (pretty console); 0 or -ENOMEM. */
 int event_add_metadata(json_t *doc);
 /*
  * Elasticsearch documents leave @metadata out: for a line with a top-level
  * @metadata object, b = the line without it and raw_index (outlen bytes) =
  * its raw_index string ("" without one); 1. 0: the line has none (b and
- * raw_index untouched). -ENOMEM.
+ * raw_index untouched; always for a plain line). -ENOMEM.
  */
-int event_strip_metadata(const char *line, size_t len, struct json_buf *b, char *raw_index, size_t outlen);
+int event_strip_metadata(const char *line, size_t len, bool plain, struct json_buf *b, char *raw_index, size_t outlen);
 
 struct output_ops {
 	const char *name; /* "console", "file", "elasticsearch": key under output. */
@@ -117,7 +119,7 @@ int publisher_put(struct publisher *p, const char *json, size_t len, uint64_t ts
 #define PUBLISHER_MAX_PRODUCERS 64
 struct producer;
 struct producer *publisher_producer(struct publisher *p);
-int producer_put(struct producer *pr, const char *json, size_t len, uint64_t ts);
+int producer_put(struct producer *pr, const char *json, size_t len, uint64_t ts, bool plain);
 int producer_flush(struct producer *pr);
 /* Flush the queue to the outputs within cfg->shutdown_timeout, stop the thread, free. */
 void publisher_free(struct publisher *p);

@@ -15,8 +15,12 @@
 #include "stats.h"
 #include "tcp.h"
 
-/* Receives every finished transaction: one compact JSON object (not owned: copy it), and its @timestamp. */
-typedef void (*event_sink_fn)(void *ctx, const char *json, size_t len, uint64_t ts);
+/*
+ * Receives every finished transaction: one compact JSON object (not owned:
+ * copy it), its @timestamp, and plain: it surely holds no top-level
+ * @metadata (struct event's plain).
+ */
+typedef void (*event_sink_fn)(void *ctx, const char *json, size_t len, uint64_t ts, bool plain);
 
 struct pipeline *pipeline_new(const struct config *cfg, struct stats *st, event_sink_fn sink, void *sink_ctx);
 /*

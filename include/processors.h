@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 #include "stats.h"
@@ -40,14 +41,32 @@ enum proc_verdict {
 enum proc_verdict proc_chain_run(const struct proc_chain *c, json_t *ev, struct stats *st);
 
 /*
+ * Whether an event of a protocol can hold the top-level member key (n
+ * bytes) before the processors run: the event writer's knowledge.
+ */
+typedef bool (*proc_key_fn)(void *ctx, const char *key, size_t n);
+
+/*
+ * What the text fast path (chain.c) can decide once for every event of a
+ * protocol whose members may_have tells, with the protocol's chain and the
+ * global one: NULL on ENOMEM (proc_apply_text then decides per event).
+ */
+struct proc_plan;
+struct proc_plan *proc_plan_new(const struct proc_chain *proto, const struct proc_chain *global, proc_key_fn may_have,
+				void *ctx);
+void proc_plan_free(struct proc_plan *plan);
+
+/*
  * The event text in b through the protocol's chain, then the global one
- * (either may be NULL): parsed once, run, written back into b once.
- * PROC_KEEP (b holds the new text), PROC_DROP, -EINVAL (text that is not a
- * JSON object: b unchanged, publish it as it is) or -ENOMEM (b incomplete);
- * both errors count STAT_PROC_ERRORS.
+ * (either may be NULL): parsed once, run, written back into b once; with
+ * plan (from proc_plan_new for these chains, or NULL) an event the plan
+ * covers is not looked at. PROC_KEEP (b holds the new text), PROC_DROP,
+ * -EINVAL (text that is not a JSON object: b unchanged, publish it as it
+ * is) or -ENOMEM (b incomplete); both errors count STAT_PROC_ERRORS.
+ * *meta: b may hold a top-level @metadata now (false: it surely does not).
  */
 struct json_buf;
-int proc_apply_text(const struct proc_chain *proto, const struct proc_chain *global, struct json_buf *b,
-		    struct stats *st);
+int proc_apply_text(const struct proc_plan *plan, const struct proc_chain *proto, const struct proc_chain *global,
+		    struct json_buf *b, struct stats *st, bool *meta);
 
 #endif

@@ -116,6 +116,13 @@ struct proto_ops {
 	int (*write_fields)(struct json_buf *b, const struct proto_cfg *cfg, const struct msg *req,
 			    const struct msg *resp);
 	/*
+	 * The top-level members write_fields may write (NULL-terminated; NULL:
+	 * none). Processors plan from them once which of them can run on the
+	 * event text (event_may_have); tests/unit/test_event_keys.c holds every
+	 * golden event to them.
+	 */
+	const char *const *event_keys;
+	/*
 	 * A response the correlator cannot pair is published with status Error
 	 * and a placeholder request (as Packetbeat does for DNS) instead of only
 	 * being counted.

@@ -594,6 +594,7 @@ const struct proto_ops dns_ops = {
 	.fin = dns_fin,
 	.parse_udp = dns_parse_udp,
 	.write_fields = dns_write_fields,
+	.event_keys = (const char *const[]){ "dns", NULL },
 	.publish_unmatched = true,
 	.note_unanswered = "No response to this query was received",
 	.note_unmatched = "Response: received without an associated Query",

@@ -685,6 +685,7 @@ const struct proto_ops http_ops = {
 	.fin = http_fin,
 	.pending = http_pending,
 	.write_fields = http_write_fields,
+	.event_keys = (const char *const[]){ "url", "user_agent", "http", NULL },
 	/* Packetbeat's HTTP publishes both with status Error and these notes. */
 	.publish_unmatched = true,
 	.note_unanswered = "Unmatched request",

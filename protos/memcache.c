@@ -890,6 +890,7 @@ const struct proto_ops memcache_ops = {
 	.expire = mc_expire,
 	.udp_timeout = mc_udp_timeout,
 	.write_fields = mc_write_fields,
+	.event_keys = (const char *const[]){ "memcache", NULL },
 	/* Packetbeat's statuses and notes for half transactions */
 	.publish_unmatched = true,
 	.note_unanswered = "Unfinished transaction",

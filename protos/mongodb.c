@@ -400,5 +400,6 @@ const struct proto_ops mongodb_ops = {
 	.fin = mongodb_fin,
 	.pending = mongodb_pending,
 	.write_fields = mongodb_write_fields,
+	.event_keys = (const char *const[]){ "mongodb", NULL },
 	.note_unanswered = "No response to this request was received",
 };

@@ -731,4 +731,5 @@ const struct proto_ops mysql_ops = {
 	.fin = mysql_fin,
 	.pending = mysql_pending,
 	.write_fields = mysql_write_fields,
+	.event_keys = (const char *const[]){ "path", "params", "mysql", NULL },
 };

@@ -421,4 +421,5 @@ const struct proto_ops pgsql_ops = {
 	.fin = pgsql_fin,
 	.pending = pgsql_pending,
 	.write_fields = pgsql_write_fields,
+	.event_keys = (const char *const[]){ "params", "pgsql", NULL },
 };

@@ -420,4 +420,5 @@ const struct proto_ops redis_ops = {
 	.gap = redis_gap,
 	.pending = redis_pending, /* no fin: a message cut at the end stays pending */
 	.write_fields = redis_write_fields,
+	.event_keys = (const char *const[]){ "redis", NULL },
 };

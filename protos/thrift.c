@@ -593,4 +593,5 @@ const struct proto_ops thrift_ops = {
 	.fin = thrift_fin,
 	.pending = thrift_pending,
 	.write_fields = thrift_write_fields,
+	.event_keys = (const char *const[]){ "path", "thrift", NULL },
 };

@@ -41,9 +41,9 @@ static void on_signal(int sig)
 }
 
 /* A worker's events go through its own producer (staged, queued in batches). */
-static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
+static void sink(void *ctx, const char *json, size_t len, uint64_t ts, bool plain)
 {
-	producer_put(ctx, json, len, ts);
+	producer_put(ctx, json, len, ts, plain);
 }
 
 static void sink_flush(void *ctx)

@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include "../event_check.h"
+
 #include "config.h"
 #include "pipeline.h"
 
@@ -232,13 +234,22 @@ static size_t make_frame(uint8_t *f, const uint8_t *pl, size_t plen, int dir, ui
 	return total;
 }
 
-static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
+static const struct config *check_cfg;
+/* what the default config's processors add */
+static const char *const added_keys[] = { "host", NULL };
+
+static void sink(void *ctx, const char *json, size_t len, uint64_t ts, bool plain)
 {
 	json_error_t err;
 	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	const char *why;
 
 	if (!doc) {
 		fprintf(stderr, "fuzz: event is not valid JSON (%s): %.*s\n", err.text, (int)len, json);
+		abort();
+	}
+	if ((why = event_check(check_cfg, doc, plain, added_keys))) {
+		fprintf(stderr, "fuzz: %s: %.*s\n", why, (int)len, json);
 		abort();
 	}
 	(*(size_t *)ctx)++;
@@ -368,6 +379,7 @@ int main(int argc, char **argv)
 	}
 	cfg->tcp.max_stream_bytes = 16384; /* reach the caps often */
 	cfg->tcp.max_ooo_segments = 4;
+	check_cfg = cfg;
 	pl = pipeline_new(cfg, &st, sink, &events);
 	for (int i = optind; i < argc; i++)
 		if (replay_file(pl, argv[i], &ts))

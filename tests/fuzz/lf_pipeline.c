@@ -22,17 +22,27 @@
 #include "config.h"
 #include "pipeline.h"
 
+#include "../event_check.h"
+
 static const uint16_t ports[] = { 80, 53, 11211, 6379, 3306, 9090, 5432, 27017, 1234 };
 
 static struct config *cfg;
 static bool print_events;
 
-static void sink(void *ctx, const char *json, size_t len, uint64_t ts)
+/* what the default config's processors add */
+static const char *const added_keys[] = { "host", NULL };
+
+static void sink(void *ctx, const char *json, size_t len, uint64_t ts, bool plain)
 {
 	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *why;
 
 	if (!doc)
 		abort(); /* every event must be valid JSON */
+	if ((why = event_check(cfg, doc, plain, added_keys))) {
+		fprintf(stderr, "lf_pipeline: %s: %.*s\n", why, (int)len, json);
+		abort();
+	}
 	if (print_events)
 		printf("%.*s\n", (int)len, json);
 	json_decref(doc);

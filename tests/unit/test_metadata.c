@@ -14,7 +14,7 @@ static char *line_of(const char *ev, int *rc, size_t *written)
 	FILE *f = open_memstream(&buf, &len);
 
 	cr_assert_not_null(f);
-	*rc = event_write_line(f, ev, strlen(ev), written);
+	*rc = event_write_line(f, ev, strlen(ev), false, written);
 	fclose(f);
 	return buf;
 }
@@ -32,7 +32,7 @@ Test(metadata, in_front_of_every_line)
 
 		cr_assert_eq(rc, 0);
 		cr_assert_eq(written, strlen(out));
-		cr_assert_eq(written, event_line_size(evs[i], strlen(evs[i])));
+		cr_assert_eq(written, event_line_size(evs[i], strlen(evs[i]), false));
 		cr_assert_eq(out[written - 1], '\n');
 		doc = json_loads(out, JSON_REJECT_DUPLICATES, &err);
 		cr_assert_not_null(doc, "%s: %s", err.text, out);
@@ -75,7 +75,7 @@ Test(metadata, merged_with_the_events_own)
 
 	cr_assert_eq(rc, 0);
 	cr_assert_eq(written, strlen(out));
-	cr_assert_eq(written, event_line_size(ev, strlen(ev)));
+	cr_assert_eq(written, event_line_size(ev, strlen(ev), false));
 	doc = json_loads(out, JSON_REJECT_DUPLICATES, &err);
 	cr_assert_not_null(doc, "%s: %s", err.text, out);
 	meta = json_object_get(doc, "@metadata");
@@ -106,14 +106,35 @@ Test(metadata, stripped_for_elasticsearch)
 	struct json_buf b = { 0 };
 	char raw[64] = "untouched";
 
-	cr_assert_eq(event_strip_metadata(ev, strlen(ev), &b, raw, sizeof(raw)), 1);
+	cr_assert_eq(event_strip_metadata(ev, strlen(ev), false, &b, raw, sizeof(raw)), 1);
 	cr_assert_str_eq(b.p, "{\"a\":1,\"b\":[1,{\"c\":null}]}");
 	cr_assert_str_eq(raw, "web-x");
-	cr_assert_eq(event_strip_metadata(plain, strlen(plain), &b, raw, sizeof(raw)), 0);
+	cr_assert_eq(event_strip_metadata(plain, strlen(plain), false, &b, raw, sizeof(raw)), 0);
 	cr_assert_str_eq(raw, "web-x");
 	ev = "{\"@metadata\":{\"other\":1}}";
-	cr_assert_eq(event_strip_metadata(ev, strlen(ev), &b, raw, sizeof(raw)), 1);
+	cr_assert_eq(event_strip_metadata(ev, strlen(ev), false, &b, raw, sizeof(raw)), 1);
 	cr_assert_str_eq(b.p, "{}");
 	cr_assert_str_eq(raw, "");
+	json_buf_free(&b);
+}
+
+/* A plain event (the pipeline knows it has no @metadata) is not searched: written as it is. */
+Test(metadata, a_plain_event_is_not_looked_into)
+{
+	const char *ev = "{\"a\":\"@metadata\",\"@metadata\":{\"raw_index\":\"x\"}}";
+	struct json_buf b = { 0 };
+	char raw[16] = "untouched";
+	char *buf = NULL;
+	size_t len = 0, written = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(event_write_line(f, ev, strlen(ev), true, &written), 0);
+	fclose(f);
+	cr_assert_eq(written, event_line_size(ev, strlen(ev), true));
+	cr_assert_eq(written, strlen(buf));
+	cr_assert(strstr(buf, ",\"a\":\"@metadata\",\"@metadata\":{\"raw_index\":\"x\"}}"), "%s", buf);
+	cr_assert_eq(event_strip_metadata(ev, strlen(ev), true, &b, raw, sizeof(raw)), 0);
+	cr_assert_str_eq(raw, "untouched");
+	free(buf);
 	json_buf_free(&b);
 }

@@ -322,17 +322,18 @@ Test(processors, protocol_chain_runs_before_the_global_one)
 	struct cfg_err err = { { 0 } };
 	struct config *c = config_load_string(yaml, strlen(yaml), "p.yml", NULL, 0, &err);
 	struct json_buf b = { 0 };
+	bool meta;
 	json_t *ev;
 
 	cr_assert_not_null(c, "%s", err.msg);
 	json_buf_puts(&b, "{\"type\":\"http\"}");
-	cr_assert_eq(proc_apply_text(c->protos[0].processors, c->processors, &b, NULL), PROC_KEEP);
+	cr_assert_eq(proc_apply_text(NULL, c->protos[0].processors, c->processors, &b, NULL, &meta), PROC_KEEP);
 	ev = pt_json(b.p);
 	expect_json(ev, "tags", "{\"v\":[\"proto\",\"global\"]}");
 	json_decref(ev);
 	b.len = 0;
 	json_buf_puts(&b, "not json");
-	cr_assert_eq(proc_apply_text(c->protos[0].processors, c->processors, &b, NULL), -EINVAL);
+	cr_assert_eq(proc_apply_text(NULL, c->protos[0].processors, c->processors, &b, NULL, &meta), -EINVAL);
 	cr_assert_str_eq(b.p, "not json", "left as it was");
 	json_buf_free(&b);
 	config_free(c);
@@ -377,9 +378,10 @@ static char *apply(const char *yaml, const char *event)
 {
 	struct config *c = pt_config(yaml);
 	struct json_buf b = { 0 };
+	bool meta;
 
 	json_buf_puts(&b, event);
-	cr_assert_eq(proc_apply_text(NULL, c->processors, &b, NULL), PROC_KEEP);
+	cr_assert_eq(proc_apply_text(NULL, NULL, c->processors, &b, NULL, &meta), PROC_KEEP);
 	config_free(c);
 	return b.p;
 }
@@ -544,4 +546,75 @@ Test(processors, drop_fields_by_pattern)
 	cr_assert_str_eq(pt_str(ev, "source.ip"), "10.0.0.1");
 	json_decref(ev);
 	cr_assert(strstr(pt_config_error("  - drop_fields: {fields: ['/(/']}"), "invalid regular expression"));
+}
+
+/* ---- the plan made once per protocol (proc_plan_new) ---- */
+
+static bool none_but_type(void *ctx, const char *key, size_t n)
+{
+	(void)ctx;
+	return n == 4 && !memcmp(key, "type", 4);
+}
+
+static bool tags_too(void *ctx, const char *key, size_t n)
+{
+	(void)ctx;
+	return none_but_type(NULL, key, n) || (n == 4 && !memcmp(key, "tags", 4));
+}
+
+/* yaml's global chain on event with the plan from may_have; the text, and *meta. */
+static char *apply_planned(const char *yaml, proc_key_fn may_have, const char *event, bool *fixed_same, bool *meta)
+{
+	struct config *c = pt_config(yaml);
+	struct proc_plan *plan = proc_plan_new(NULL, c->processors, may_have, NULL);
+	struct json_buf b = { 0 }, w = { 0 };
+	bool m2;
+
+	cr_assert_not_null(plan);
+	json_buf_puts(&b, event);
+	json_buf_puts(&w, event);
+	cr_assert_eq(proc_apply_text(plan, NULL, c->processors, &b, NULL, meta), PROC_KEEP);
+	cr_assert_eq(proc_apply_text(NULL, NULL, c->processors, &w, NULL, &m2), PROC_KEEP);
+	*fixed_same = !strcmp(b.p, w.p) && *meta == m2;
+	proc_plan_free(plan);
+	json_buf_free(&w);
+	config_free(c);
+	return b.p;
+}
+
+Test(processors, a_plan_from_the_protocols_keys_writes_what_the_per_event_path_writes)
+{
+	const char *dflt = "  - if.contains.tags: forwarded\n    then:\n      - drop_fields: {fields: [host]}\n"
+			   "    else:\n      - add_host_metadata: {netinfo.enabled: false}\n"
+			   "  - add_fields: {target: '@metadata', fields: {raw_index: x}}";
+	bool same, meta;
+	char *t = apply_planned(dflt, none_but_type, "{\"type\":\"http\"}", &same, &meta);
+
+	cr_assert(same, "%s", t);
+	cr_assert(strstr(t, "\"host\":{") && strstr(t, "\"@metadata\":{\"raw_index\":\"x\"}"), "%s", t);
+	cr_assert(meta, "an appended @metadata is reported");
+	free(t);
+	/* tags may be there: the plan cannot decide; each event's text does (a tagged one: the tree path) */
+	t = apply_planned(dflt, tags_too, "{\"type\":\"http\",\"tags\":[\"forwarded\"],\"host\":{\"name\":\"h\"}}",
+			  &same, &meta);
+	cr_assert(same, "%s", t);
+	cr_assert_null(strstr(t, "\"host\""), "dropped by the then branch: %s", t);
+	free(t);
+}
+
+Test(processors, meta_tells_whether_the_result_holds_a_top_level_metadata)
+{
+	struct config *c = pt_config("  - add_fields: {target: '', fields: {x: 1}, when.has_fields: [type]}");
+	struct json_buf b = { 0 };
+	bool meta = true;
+
+	json_buf_puts(&b, "{\"type\":\"http\"}");
+	cr_assert_eq(proc_apply_text(NULL, NULL, c->processors, &b, NULL, &meta), PROC_KEEP);
+	cr_assert_not(meta, "tree path, no @metadata: %s", b.p);
+	b.len = 0;
+	json_buf_puts(&b, "{\"type\":\"http\",\"@metadata\":{\"a\":1}}");
+	cr_assert_eq(proc_apply_text(NULL, NULL, c->processors, &b, NULL, &meta), PROC_KEEP);
+	cr_assert(meta, "%s", b.p);
+	json_buf_free(&b);
+	config_free(c);
 }

@@ -6,19 +6,31 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../event_check.h"
 #include "testutil.h"
 
 #define ISN_C 1000
 #define ISN_S 5000
 
-static void collect(void *ctx, const char *json, size_t len, uint64_t ts)
+static bool has_processors(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nprotos; i++)
+		if (cfg->protos[i].processors)
+			return true;
+	return cfg->processors != NULL;
+}
+
+static void collect(void *ctx, const char *json, size_t len, uint64_t ts, bool plain)
 {
 	struct tp *tp = ctx;
 	json_error_t err;
-	json_t *doc = json_loadb(json, len, 0, &err);
+	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	const char *why;
 
 	(void)ts;
 	cr_assert(doc, "event is not valid JSON: %s: %.*s", err.text, (int)len, json);
+	why = has_processors(tp->cfg) ? NULL : event_check(tp->cfg, doc, plain, NULL);
+	cr_assert_null(why, "%s: %.*s", why, (int)len, json);
 	json_array_append_new(tp->events, doc);
 }
 

@@ -22,6 +22,7 @@
 struct pipeline {
 	const struct config *cfg; /* the newest */
 	const struct config *cfgs[PIPELINE_MAX_CONFIGS]; /* every config still in use, oldest first */
+	struct proc_plan **plans[PIPELINE_MAX_CONFIGS]; /* per cfgs[i]->protos[j]: its processors' text plan, or NULL */
 	size_t ncfgs;
 	struct stats *st;
 	event_sink_fn sink;
@@ -36,6 +37,38 @@ struct pipeline {
 	uint64_t leap; /* a clock jump of over CLOCK_LEAP_NS waiting for a second packet to confirm it */
 };
 
+/*
+ * The processors' plan for protocol pc of one of the configs in use with
+ * the global chain global (NULL: none, decide per event): a connection of
+ * an older config runs the newest global processors, not the plan's.
+ */
+static const struct proc_plan *plan_of(const struct pipeline *pl, const struct proto_cfg *pc,
+				       const struct proc_chain *global)
+{
+	for (size_t c = pl->ncfgs; c-- > 0;) {
+		const struct config *cfg = pl->cfgs[c];
+
+		if (pc >= cfg->protos && pc < cfg->protos + cfg->nprotos)
+			return pl->plans[c] && cfg->processors == global ? pl->plans[c][pc - cfg->protos] : NULL;
+	}
+	return NULL;
+}
+
+/* Plans for cfg's protocols, in slot c (none without processors; a failed one is left NULL). */
+static void plan_config(struct pipeline *pl, size_t c)
+{
+	const struct config *cfg = pl->cfgs[c];
+	bool any = cfg->processors != NULL;
+
+	for (size_t i = 0; i < cfg->nprotos; i++)
+		any |= cfg->protos[i].processors != NULL;
+	if (!any || !(pl->plans[c] = calloc(cfg->nprotos, sizeof(*pl->plans[c]))))
+		return;
+	for (size_t i = 0; i < cfg->nprotos; i++)
+		pl->plans[c][i] = proc_plan_new(cfg->protos[i].processors, cfg->processors, event_may_have,
+						(void *)&cfg->protos[i]);
+}
+
 /* The correlator's output: the event text to the sink. */
 static void emit(void *ctx, const struct proto_cfg *cfg, const struct flow *f, const struct msg *req,
 		 const struct msg *resp)
@@ -43,6 +76,7 @@ static void emit(void *ctx, const struct proto_cfg *cfg, const struct flow *f, c
 	struct pipeline *pl = ctx;
 
 	const struct proc_chain *global = pl->cfg->processors;
+	bool meta = false;
 	int rc;
 
 	if (event_write(pl->ew, &pl->jb, cfg, f, req, resp)) {
@@ -50,7 +84,7 @@ static void emit(void *ctx, const struct proto_cfg *cfg, const struct flow *f, c
 		return;
 	}
 	if (cfg->processors || global) {
-		rc = proc_apply_text(cfg->processors, global, &pl->jb, pl->st);
+		rc = proc_apply_text(plan_of(pl, cfg, global), cfg->processors, global, &pl->jb, pl->st, &meta);
 		if (rc == PROC_DROP) {
 			log_debug("processors", "%s event dropped by a processor", cfg->ops->name);
 			return;
@@ -60,7 +94,7 @@ static void emit(void *ctx, const struct proto_cfg *cfg, const struct flow *f, c
 			return;
 		}
 	}
-	pl->sink(pl->sink_ctx, pl->jb.p, pl->jb.len, req->ts);
+	pl->sink(pl->sink_ctx, pl->jb.p, pl->jb.len, req->ts, !meta);
 }
 
 /* A byte cap shared by `shares` pipelines: each gets its part, rounded up (0 stays 0). */
@@ -86,6 +120,7 @@ struct pipeline *pipeline_new_shard(const struct config *cfg, unsigned shares, s
 	lim = (struct corr_limits){ .max_total_bytes = pl->tcp_cfg.max_total_bytes };
 	pl->cfg = cfg;
 	pl->cfgs[pl->ncfgs++] = cfg;
+	plan_config(pl, 0);
 	pl->st = st;
 	pl->sink = sink;
 	pl->sink_ctx = sink_ctx;
@@ -125,7 +160,8 @@ int pipeline_set_config(struct pipeline *pl, const struct config *cfg)
 {
 	if (pl->ncfgs == PIPELINE_MAX_CONFIGS)
 		return -ENOSPC;
-	pl->cfgs[pl->ncfgs++] = cfg;
+	pl->cfgs[pl->ncfgs] = cfg;
+	plan_config(pl, pl->ncfgs++);
 	pl->cfg = cfg;
 	event_writer_set_networks(pl->ew, cfg->internal_networks);
 	return 0;
@@ -258,5 +294,10 @@ void pipeline_free(struct pipeline *pl)
 	corr_free(pl->corr);
 	event_writer_free(pl->ew);
 	json_buf_free(&pl->jb);
+	for (size_t c = 0; c < pl->ncfgs; c++) {
+		for (size_t i = 0; pl->plans[c] && i < pl->cfgs[c]->nprotos; i++)
+			proc_plan_free(pl->plans[c][i]);
+		free(pl->plans[c]);
+	}
 	free(pl);
 }

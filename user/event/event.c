@@ -368,6 +368,28 @@ static void raw_text(struct json_buf *b, const char *k, const struct msg *m)
 	json_buf_strn(b, m->raw, m->raw_len); /* raw bytes: made valid UTF-8 */
 }
 
+/* The members event_write writes itself, in its order (agent: event_writer_set_agent's; error: notes). */
+static const char *const generic_keys[] = { "@timestamp", "type",   "status",  "event",	   "source", "destination",
+					    "client",	  "server", "network", "related",  "user",   "ecs",
+					    "agent",	  "method", "query",   "resource", "error",  NULL };
+
+static bool in_list(const char *const *list, const char *key, size_t n)
+{
+	for (; list && *list; list++)
+		if (strlen(*list) == n && !memcmp(*list, key, n))
+			return true;
+	return false;
+}
+
+bool event_may_have(void *ctx, const char *key, size_t n)
+{
+	const struct proto_cfg *pc = ctx;
+
+	return in_list(generic_keys, key, n) || in_list(pc->ops->event_keys, key, n) ||
+	       (pc->send_request && n == 7 && !memcmp(key, "request", 7)) ||
+	       (pc->send_response && n == 8 && !memcmp(key, "response", 8));
+}
+
 int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_cfg *cfg, const struct flow *f,
 		const struct msg *req, const struct msg *resp)
 {

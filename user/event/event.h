@@ -6,6 +6,7 @@
 #ifndef XDPBEAT_EVENT_H
 #define XDPBEAT_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "proto.h"
@@ -28,6 +29,11 @@ void event_writer_set_agent(struct event_writer *w, const char *json, size_t len
 /* The transaction as one compact JSON object in b (b is reset first); 0 or -ENOMEM (incomplete). */
 int event_write(struct event_writer *ew, struct json_buf *b, const struct proto_cfg *cfg, const struct flow *f,
 		const struct msg *req, const struct msg *resp);
+/*
+ * Whether event_write can give an event of protocol pc (a const struct
+ * proto_cfg *) the top-level member key (n bytes): a proc_key_fn.
+ */
+bool event_may_have(void *pc, const char *key, size_t n);
 /* Community ID v1 ("1:base64") of the flow. */
 void community_id(const struct flow *f, char *buf, size_t len);
 

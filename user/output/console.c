@@ -56,7 +56,7 @@ static size_t console_publish(void *out, struct event *ev, size_t n, const atomi
 				bad++;
 			fputc('\n', stdout);
 			json_decref(doc);
-		} else if (!event_line(&ev[i]) || event_write_line(stdout, ev[i].line, ev[i].len, NULL)) {
+		} else if (!event_line(&ev[i]) || event_write_line(stdout, ev[i].line, ev[i].len, ev[i].plain, NULL)) {
 			bad++;
 		}
 	}

@@ -178,11 +178,11 @@ static int file_write(struct file_out *o, const struct event *e)
 
 	if (!o->f && (rc = file_reopen(o, false)) != 0) /* an earlier reopen failed: try again */
 		return rc;
-	size_t n = event_line_size(e->line, e->len);
+	size_t n = event_line_size(e->line, e->len, e->plain);
 
 	if (o->size > 0 && o->size + n > limit && (rc = file_reopen(o, true)) != 0)
 		return rc;
-	if ((rc = event_write_line(o->f, e->line, e->len, NULL)) != 0)
+	if ((rc = event_write_line(o->f, e->line, e->len, e->plain, NULL)) != 0)
 		return rc;
 	o->size += n;
 	return 0;

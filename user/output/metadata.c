@@ -18,12 +18,12 @@
 #define METADATA "\"@metadata\":{" METADATA_MEMBERS "}"
 #define KEY "\"@metadata\""
 
-/* The line parsed when it has a top-level @metadata object, else NULL. */
-static json_t *with_metadata(const char *line, size_t len)
+/* The line parsed when it has a top-level @metadata object, else NULL; a plain one has none. */
+static json_t *with_metadata(const char *line, size_t len, bool plain)
 {
 	json_t *doc;
 
-	if (!memmem(line, len, KEY, sizeof(KEY) - 1))
+	if (plain || !memmem(line, len, KEY, sizeof(KEY) - 1))
 		return NULL;
 	doc = json_loadb(line, len, 0, NULL);
 	if (json_is_object(json_object_get(doc, "@metadata")))
@@ -48,7 +48,7 @@ static int merged(struct json_buf *b, const json_t *doc)
 	return rc || b->err ? -ENOMEM : 0;
 }
 
-int event_write_line(FILE *f, const char *line, size_t len, size_t *written)
+int event_write_line(FILE *f, const char *line, size_t len, bool plain, size_t *written)
 {
 	static const char meta[] = "{" METADATA;
 	size_t rest = len > 1 ? len - 1 : 0; /* after the opening brace */
@@ -57,7 +57,7 @@ int event_write_line(FILE *f, const char *line, size_t len, size_t *written)
 
 	if (!len || line[0] != '{')
 		return -EINVAL;
-	if ((doc = with_metadata(line, len))) {
+	if ((doc = with_metadata(line, len, plain))) {
 		struct json_buf b = { 0 };
 		int rc = merged(&b, doc);
 
@@ -73,7 +73,7 @@ int event_write_line(FILE *f, const char *line, size_t len, size_t *written)
 	    fwrite(line + 1, 1, rest, f) != rest || fputc('\n', f) == EOF)
 		return -EIO;
 	if (written)
-		*written = event_line_size(line, len);
+		*written = event_line_size(line, len, plain);
 	return 0;
 }
 
@@ -90,9 +90,9 @@ int event_add_metadata(json_t *doc)
 }
 
 /* The bytes event_write_line writes for this line (the size limit of rotated files). */
-size_t event_line_size(const char *line, size_t len)
+size_t event_line_size(const char *line, size_t len, bool plain)
 {
-	json_t *doc = line && len ? with_metadata(line, len) : NULL;
+	json_t *doc = line && len ? with_metadata(line, len, plain) : NULL;
 	size_t n;
 
 	if (doc) {
@@ -106,9 +106,9 @@ size_t event_line_size(const char *line, size_t len)
 	return sizeof("{" METADATA) - 1 + (len != 2) + (len > 1 ? len - 1 : 0) + 1;
 }
 
-int event_strip_metadata(const char *line, size_t len, struct json_buf *b, char *raw_index, size_t outlen)
+int event_strip_metadata(const char *line, size_t len, bool plain, struct json_buf *b, char *raw_index, size_t outlen)
 {
-	json_t *doc = with_metadata(line, len);
+	json_t *doc = with_metadata(line, len, plain);
 	const char *ri;
 	int rc;
 

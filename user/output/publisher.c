@@ -290,11 +290,11 @@ int producer_flush(struct producer *pr)
 	return -ENOSPC;
 }
 
-int producer_put(struct producer *pr, const char *json, size_t len, uint64_t ts)
+int producer_put(struct producer *pr, const char *json, size_t len, uint64_t ts, bool plain)
 {
 	struct event *ev = &pr->pend[pr->n];
 
-	*ev = (struct event){ .ts = ts };
+	*ev = (struct event){ .ts = ts, .plain = plain };
 	/* copied outside the lock: only the calling thread fills its arena */
 	if (event_arena_copy(pr->arena, ev, json, len)) {
 		stats_add(pr->p->st, STAT_EVENTS_FAILED, 1);

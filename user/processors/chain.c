@@ -335,17 +335,29 @@ enum proc_verdict proc_chain_run(const struct proc_chain *c, json_t *ev, struct 
  * (add_host_metadata, add_fields, add_tags, add_labels) can write it after
  * the event's last member, without a tree. A condition can be decided on
  * the text when none of the fields it reads can be there: their top-level
- * keys appear neither in the text nor among the members planned before it;
- * it is then evaluated on an empty event. So Packetbeat's default
+ * keys appear neither in the event nor among the members planned before
+ * it; it is then evaluated on an empty event. So Packetbeat's default
  * (if.contains.tags: forwarded ... else add_host_metadata) needs no tree
  * for events without tags. Anything else takes the tree path.
+ *
+ * "In the event" is asked of what a protocol's events can hold at all
+ * (proc_plan_new, once per protocol and config): when the plan holds for
+ * every event, an event costs only the appends. Otherwise each event's
+ * text is searched.
  */
 #define TEXT_PLAN_MAX 32
 
 struct text_plan {
-	const struct json_buf *b;
+	const struct json_buf *b; /* the event, or NULL: ask may_have */
+	proc_key_fn may_have;
+	void *ctx;
 	const struct proc *v[TEXT_PLAN_MAX];
 	size_t n;
+};
+
+struct proc_plan {
+	bool fixed; /* v holds for every event: append it, look at nothing */
+	struct text_plan p;
 };
 
 /* `"key":` (the first n bytes of key) appears in the text: maybe a member; a string holding it only costs the tree path. */
@@ -360,6 +372,11 @@ static bool key_in_text(const struct json_buf *b, const char *key, size_t n)
 	pat[n + 1] = '"';
 	pat[n + 2] = ':';
 	return mem_contains(b->p, b->len, pat, n + 3);
+}
+
+static bool key_in_event(const struct text_plan *p, const char *key, size_t n)
+{
+	return p->b ? key_in_text(p->b, key, n) : p->may_have(p->ctx, key, n);
 }
 
 static bool key_planned(const struct text_plan *p, const char *key, size_t n)
@@ -379,8 +396,8 @@ static bool field_may_exist(void *ctx, const char *path)
 	size_t seg = strcspn(path, "."), all = strlen(path);
 
 	/* a path without dots is its own first segment: one search */
-	return key_in_text(p->b, path, seg) || (seg != all && key_in_text(p->b, path, all)) ||
-	       key_planned(p, path, seg) || key_planned(p, path, all);
+	return key_in_event(p, path, seg) || (seg != all && key_in_event(p, path, all)) || key_planned(p, path, seg) ||
+	       key_planned(p, path, all);
 }
 
 /* 1 / 0: the condition holds or not on this text; -1: the tree is needed to tell. */
@@ -408,7 +425,7 @@ static bool plan_chain(const struct proc_chain *c, struct text_plan *p)
 				return false;
 			continue;
 		}
-		if (!pr->ops->append || !(k = pr->ops->text_key(pr->state)) || key_in_text(p->b, k, strlen(k)) ||
+		if (!pr->ops->append || !(k = pr->ops->text_key(pr->state)) || key_in_event(p, k, strlen(k)) ||
 		    key_planned(p, k, strlen(k)) || p->n == TEXT_PLAN_MAX)
 			return false;
 		p->v[p->n++] = pr;
@@ -416,32 +433,63 @@ static bool plan_chain(const struct proc_chain *c, struct text_plan *p)
 	return true;
 }
 
-/* 1 when done on the text, 0 when the tree path must do it, -ENOMEM. */
-static int apply_as_text(const struct proc_chain *proto, const struct proc_chain *global, struct json_buf *b)
+struct proc_plan *proc_plan_new(const struct proc_chain *proto, const struct proc_chain *global, proc_key_fn may_have,
+				void *ctx)
 {
-	struct text_plan p = { .b = b };
+	struct proc_plan *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->p.may_have = may_have;
+	pl->p.ctx = ctx;
+	pl->fixed = plan_chain(proto, &pl->p) && plan_chain(global, &pl->p);
+	return pl;
+}
+
+void proc_plan_free(struct proc_plan *pl)
+{
+	free(pl);
+}
+
+/* The planned members after the event's last one. 1, or -ENOMEM; *meta: one of them is @metadata. */
+static int append_planned(const struct text_plan *p, struct json_buf *b, bool *meta)
+{
 	int rc = 0;
 
-	if (b->len < 2 || b->p[b->len - 1] != '}' || b->p[b->len - 2] == '{')
-		return 0;
-	if (!plan_chain(proto, &p) || !plan_chain(global, &p))
-		return 0;
 	b->len--; /* the closing brace */
-	for (size_t i = 0; i < p.n; i++) {
+	for (size_t i = 0; i < p->n; i++) {
 		rc |= json_buf_put(b, ",", 1);
-		rc |= p.v[i]->ops->append(p.v[i]->state, b);
+		rc |= p->v[i]->ops->append(p->v[i]->state, b);
+		*meta |= !strcmp(p->v[i]->ops->text_key(p->v[i]->state), "@metadata");
 	}
 	rc |= json_buf_put(b, "}", 1);
 	return rc || b->err ? -ENOMEM : 1;
 }
 
-int proc_apply_text(const struct proc_chain *proto, const struct proc_chain *global, struct json_buf *b,
-		    struct stats *st)
+/* 1 when done on the text, 0 when the tree path must do it, -ENOMEM. */
+static int apply_as_text(const struct proc_plan *plan, const struct proc_chain *proto, const struct proc_chain *global,
+			 struct json_buf *b, bool *meta)
+{
+	struct text_plan p = { .b = b };
+
+	if (b->len < 2 || b->p[b->len - 1] != '}' || b->p[b->len - 2] == '{')
+		return 0;
+	if (plan && plan->fixed)
+		return append_planned(&plan->p, b, meta);
+	if (!plan_chain(proto, &p) || !plan_chain(global, &p))
+		return 0;
+	return append_planned(&p, b, meta);
+}
+
+int proc_apply_text(const struct proc_plan *plan, const struct proc_chain *proto, const struct proc_chain *global,
+		    struct json_buf *b, struct stats *st, bool *meta)
 {
 	json_t *ev;
 	enum proc_verdict v;
-	int rc = apply_as_text(proto, global, b);
+	int rc;
 
+	*meta = false;
+	rc = apply_as_text(plan, proto, global, b, meta);
 	if (rc) {
 		if (rc < 0 && st)
 			stats_add(st, STAT_PROC_ERRORS, 1);
@@ -450,6 +498,7 @@ int proc_apply_text(const struct proc_chain *proto, const struct proc_chain *glo
 	ev = proc_json_parse(b->p, b->len);
 	if (!json_is_object(ev)) {
 		json_decref(ev);
+		*meta = true; /* published as it is: who knows */
 		if (st)
 			stats_add(st, STAT_PROC_ERRORS, 1);
 		return -EINVAL;
@@ -461,6 +510,7 @@ int proc_apply_text(const struct proc_chain *proto, const struct proc_chain *glo
 		json_decref(ev);
 		return PROC_DROP;
 	}
+	*meta = json_object_get(ev, "@metadata") != NULL;
 	b->len = 0;
 	b->err = 0;
 	rc = json_write(b, ev);

@@ -96,6 +96,7 @@ struct ship_doc {
 	unsigned tries;
 	bool done;
 	bool bad; /* could not be serialized */
+	bool plain; /* struct event's */
 	char id[ES_ID_LEN + 1];
 	char index[ES_INDEX_MAX];
 };
@@ -841,7 +842,7 @@ static enum round_result ship_round(struct es_out *o, struct ship_doc *docs, siz
 static int take_metadata(struct ship_doc *d, char *raw, size_t rawlen)
 {
 	struct json_buf b = { 0 };
-	int rc = event_strip_metadata(d->line, d->len, &b, raw, rawlen);
+	int rc = event_strip_metadata(d->line, d->len, d->plain, &b, raw, rawlen);
 
 	if (rc <= 0) {
 		json_buf_free(&b);
@@ -1013,6 +1014,7 @@ static size_t es_publish(void *out, struct event *ev, size_t n, const atomic_boo
 		docs[i].line = event_line(&ev[i]);
 		docs[i].len = ev[i].len;
 		docs[i].ts = ev[i].ts;
+		docs[i].plain = ev[i].plain;
 		docs[i].bad = !docs[i].line;
 	}
 	k = ship(o, docs, n, stop);
