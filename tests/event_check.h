@@ -17,8 +17,7 @@
 #include "event/event.h"
 
 /* NULL, or what is wrong (a static buffer). */
-static inline const char *event_check(const struct config *cfg, const json_t *doc, bool plain,
-				      const char *const *extra)
+static inline const char *event_check(const struct config *cfg, const json_t *doc, bool plain, const char *const *extra)
 {
 	static char why[160];
 	const char *type = json_string_value(json_object_get(doc, "type")), *key;
@@ -38,8 +37,8 @@ static inline const char *event_check(const struct config *cfg, const json_t *do
 		for (size_t i = 0; !ok && extra && extra[i]; i++)
 			ok = !strcmp(extra[i], key);
 		if (!ok) {
-			snprintf(why, sizeof(why), "top-level \"%s\" is not among the %s event's keys (ops->event_keys)", key,
-				 type);
+			snprintf(why, sizeof(why),
+				 "top-level \"%s\" is not among the %s event's keys (ops->event_keys)", key, type);
 			return why;
 		}
 	}
