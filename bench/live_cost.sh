@@ -73,9 +73,16 @@ for w in 1 0; do
 	/usr/bin/time -f "%U %S" -o "$WORK/time" "$XDPBEAT" -I "$WORK/live-$w.pcap" -c "$WORK/replay-$w.yml" 2> "$WORK/rp.err"
 	rtx=$(bench_xb_stat "$WORK/rp.err" http.transactions)
 	rcpu=$(awk '{print $1 + $2}' "$WORK/time")
+	# the same replay while hey and nginx load both cores again, as they did around the live sensor
+	timeout $((SECS + 30)) hey -c 50 -q 200 -z "${SECS}s" "http://127.0.0.1:$PORT/" > /dev/null 2>&1 &
+	hey_pid=$!
+	sleep 1
+	/usr/bin/time -f "%U %S" -o "$WORK/time" "$XDPBEAT" -I "$WORK/live-$w.pcap" -c "$WORK/replay-$w.yml" 2> /dev/null
+	lcpu=$(awk '{print $1 + $2}' "$WORK/time")
+	wait "$hey_pid"
 	live=$(awk -v c="$live_cpu" -v b="$live_bpf" 'BEGIN {print c + b}')
 	ns_run=$(awk -v t="$((bpf1 - bpf0))" -v n="$((runs1 - runs0))" 'BEGIN { if (n > 0) printf "%.0f", t / n; else print "n/a" }')
-	ROWS+=("| $nw | $(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/hey.txt") | $tx | $(us_per "$live_cpu" "$tx") | $(us_per "$live_bpf" "$tx") ($((runs1 - runs0)) runs, $ns_run ns each) | **$(us_per "$live" "$tx")** | $rtx | $(us_per "$rcpu" "$rtx") | $(awk -v l="$(us_per "$live" "$tx")" -v r="$(us_per "$rcpu" "$rtx")" 'BEGIN { if (r > 0) printf "%.2f", l / r; else print "n/a" }')x |")
+	ROWS+=("| $nw | $(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/hey.txt") | $tx | $(us_per "$live_cpu" "$tx") | $(us_per "$live_bpf" "$tx") ($((runs1 - runs0)) runs, $ns_run ns each) | **$(us_per "$live" "$tx")** | $rtx | $(us_per "$rcpu" "$rtx") | $(us_per "$lcpu" "$rtx") | $(awk -v l="$(us_per "$live" "$tx")" -v r="$(us_per "$rcpu" "$rtx")" 'BEGIN { if (r > 0) printf "%.2f", l / r; else print "n/a" }')x |")
 done
 # The same load on a port xdpbeat does not watch: what a BPF run costs live without a record to write.
 yml 1 | sed "s/ports: \[$PORT\]/ports: [$((PORT + 1))]/" > "$WORK/unwatched.yml"
@@ -89,10 +96,11 @@ if bench_xb_start "$WORK/unwatched.yml" "$WORK/xb-u.err"; then
 	bench_xb_stop
 	unwatched=$(awk -v t="$((bpf1 - bpf0))" -v n="$((runs1 - runs0))" 'BEGIN { if (n > 0) printf "%.0f", t / n; else print "n/a" }')
 fi
-echo "hey -c 50 -q 200 -z ${SECS}s against nginx on lo; tcpdump writes the same packets to a pcap, which xdpbeat -I then reads. CPU per transaction in µs."
+echo "hey -c 50 -q 200 -z ${SECS}s against nginx on lo; tcpdump writes the same packets to a pcap, which xdpbeat -I then reads:"
+echo "on the idle machine, and again while the same hey load runs (not captured). CPU per transaction in µs."
 echo
-echo "| workers | req/s | live transactions | daemon | BPF programs | live total | replay transactions | replay (-I) | live / replay |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| workers | req/s | live transactions | daemon | BPF programs | live total | replay transactions | replay (-I) | replay under the same load | live / replay |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "The same load on a port xdpbeat does not watch: $unwatched ns per BPF run (live, kernel.bpf_stats_enabled), against"

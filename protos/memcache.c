@@ -817,6 +817,32 @@ static ssize_t mc_parse(struct conn *c, enum dir dir, const uint8_t *data, size_
 	return mc_feed(&x, data, len);
 }
 
+/*
+ * n bytes of the open value or body went by unread (lost or skipped): the
+ * message counts them, the value is not kept past them. 0, or -EINVAL when
+ * the body they end cannot be completed.
+ */
+static int mc_pass(struct mc_ctx *x, size_t n)
+{
+	struct mc_dir *d = x->d;
+
+	d->left -= n;
+	d->cur.m->bytes += n;
+	d->cur.lost_bytes += n; /* not delivered: not part of what pending says it holds */
+	if (d->left)
+		return 0;
+	if (d->st == MC_ST_DATA)
+		d->st = MC_ST_DATA_CR;
+	else if (mc_body_complete(x))
+		return -EINVAL;
+	return 0;
+}
+
+static bool in_value(const struct mc_dir *d, size_t n)
+{
+	return (d->st == MC_ST_DATA || d->st == MC_ST_BODY) && d->cur.m && n <= d->left;
+}
+
 /* A gap inside a value is skipped (the value is counted, not kept); elsewhere the state is dropped. */
 static bool mc_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 {
@@ -827,25 +853,39 @@ static bool mc_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 		return true;
 	mc_tcp_ctx(&x, c, dir, ts);
 	d = x.d;
-	if ((d->st == MC_ST_DATA || d->st == MC_ST_BODY) && d->cur.m && nbytes <= d->left) {
-		d->left -= nbytes;
+	if (in_value(d, nbytes)) {
 		if (!d->lost)
 			msg_note(d->cur.m, dir == DIR_C2S ? "Packet loss while capturing the request"
 							  : "Packet loss while capturing the response");
 		d->lost = true;
-		d->cur.m->bytes += nbytes;
-		d->cur.lost_bytes += nbytes;
-		if (d->left == 0) {
-			if (d->st == MC_ST_DATA)
-				d->st = MC_ST_DATA_CR;
-			else if (mc_body_complete(&x))
-				goto drop;
-		}
-		return false;
+		if (!mc_pass(&x, nbytes))
+			return false;
 	}
-drop:
 	mc_dir_reset(d);
 	return true;
+}
+
+/* Heads-only: the rest of a value or body once the part kept is in (all of it when none is kept). */
+static uint64_t mc_skippable(struct conn *c, enum dir dir)
+{
+	const struct mc_conn *mc = c->pstate;
+	const struct mc_dir *d = mc ? &mc->dir[dir] : NULL;
+
+	return d && in_value(d, 0) && d->cap_len >= d->cap_want ? d->left : 0;
+}
+
+/* n bytes of what mc_skippable announced went by uncopied: counted as read, no note. */
+static bool mc_skip(struct conn *c, enum dir dir, size_t n, uint64_t ts)
+{
+	struct mc_ctx x;
+
+	if (!mc_skippable(c, dir) || n > mc_skippable(c, dir))
+		return false;
+	mc_tcp_ctx(&x, c, dir, ts);
+	if (!mc_pass(&x, n))
+		return true;
+	mc_dir_reset(x.d);
+	return false;
 }
 
 /* No more responses will come: queued quiet requests got none (status OK). */
@@ -886,6 +926,8 @@ const struct proto_ops memcache_ops = {
 	.gap = mc_gap,
 	.fin = mc_fin,
 	.pending = mc_pending,
+	.skippable = mc_skippable,
+	.skip = mc_skip,
 	.parse_udp = mc_parse_udp,
 	.expire = mc_expire,
 	.udp_timeout = mc_udp_timeout,

@@ -194,7 +194,7 @@ struct mc_msg {
 	uint32_t count_values;
 	uint64_t value_bytes; /* sum of the value lengths */
 	uint64_t kept_bytes; /* bytes of values stored in the event */
-	uint64_t lost_bytes; /* of m->bytes, lost in gaps */
+	uint64_t lost_bytes; /* of m->bytes, lost in gaps or skipped (heads-only) */
 };
 
 enum mc_state {

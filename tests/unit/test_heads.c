@@ -173,3 +173,79 @@ Test(heads, skipped_body_bytes_are_not_held_by_the_parser)
 	tp_assert_tcp_bytes(tp, stats_get(&tp->st, STAT_TCP_BYTES_DELIVERED), 0, 0, 0); /* published at the close */
 	tp_free(tp);
 }
+
+/* ---- memcache: a value it does not keep (or the rest past its cap) ---- */
+
+#define MC_PORT 11211
+
+static struct tp *mc_heads_tp(const char *extra, struct asked *a)
+{
+	struct tp *tp = tp_proto("memcache", MC_PORT, extra);
+
+	pipeline_set_skip(tp->pl, record_skip, a);
+	tp_handshake(tp);
+	return tp;
+}
+
+/* get big, the VALUE line and the first 1000 bytes of a 200,000-byte value; the kernel leaves out the rest. */
+static void mc_big_get(struct tp *tp, struct asked *a, uint32_t asked_for)
+{
+	static char head[1000];
+	uint32_t end;
+
+	send_str(tp, C2S, "get big\r\n");
+	send_str(tp, S2C, "VALUE big 0 200000\r\n");
+	memset(head, 'v', sizeof(head));
+	tp_tcp(tp, S2C, 0, head, sizeof(head));
+	end = tp->seq[S2C] + 199000;
+	cr_assert_eq(a->n, 1, "one request to skip the rest of the value");
+	cr_assert_eq(a->end, end);
+	cr_assert_eq(a->k.sport, MC_PORT);
+	cr_assert_eq(199000, asked_for);
+	for (int i = 0; i < 3; i++)
+		tp_tcp_skipped(tp, S2C, 50000);
+	tp_tcp_skipped(tp, S2C, 49000);
+	send_str(tp, S2C, "\r\nEND\r\n");
+}
+
+Test(heads, memcache_value_not_kept_is_skipped_and_counted)
+{
+	struct asked a = { 0 };
+	struct tp *tp = mc_heads_tp(NULL, &a);
+
+	mc_big_get(tp, &a, 199000);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(tp_str(tp, 0, "status"), "OK");
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.bytes"), 200000);
+	cr_assert_eq(tp_int(tp, 0, "destination.bytes"), 200000 + strlen("VALUE big 0 200000\r\n\r\nEND\r\n"));
+	cr_assert_null(tp_get(tp, 0, "memcache.response.values"), "maxvalues 0 keeps none");
+	cr_assert_null(tp_get(tp, 0, "error.message"), "nothing was lost");
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_BYTES_SKIPPED), 199000);
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_GAPS), 0);
+	tp_free(tp);
+}
+
+Test(heads, memcache_kept_part_of_a_value_is_copied_then_the_rest_skipped)
+{
+	struct asked a = { 0 };
+	struct tp *tp = mc_heads_tp("    maxvalues: 1\n    maxbytespervalue: 100\n", &a);
+
+	mc_big_get(tp, &a, 199000);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_eq(tp_int(tp, 0, "memcache.response.bytes"), 200000);
+	cr_assert_not_null(tp_get(tp, 0, "memcache.response.values"), "the first 100 bytes are kept");
+	cr_assert_null(tp_get(tp, 0, "error.message"));
+	cr_assert_eq(stats_get(&tp->st, STAT_TCP_GAPS), 0);
+	tp_free(tp);
+}
+
+Test(heads, memcache_value_being_kept_is_not_skippable)
+{
+	struct asked a = { 0 };
+	struct tp *tp = mc_heads_tp("    maxvalues: 1\n    maxbytespervalue: 300000\n", &a);
+
+	send_str(tp, C2S, "get big\r\n");
+	send_str(tp, S2C, "VALUE big 0 200000\r\n");
+	cr_assert_eq(a.n, 0, "the parser wants every byte of this value");
+	tp_free(tp);
+}
