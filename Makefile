@@ -46,7 +46,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test unit golden e2e run bench fuzz fuzz-build fuzz-smoke soak attack clean vmlinux format format-check
+.PHONY: all deps test unit golden e2e e2e-workers1 run bench fuzz fuzz-build fuzz-smoke soak attack clean vmlinux format format-check
 # Skeletons and BPF objects are kept (not intermediate files make deletes).
 .SECONDARY: $(SKELS) $(BPF_OBJ)
 
@@ -101,11 +101,16 @@ golden: $(BUILD)/xdpbeat
 e2e: all
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/run-e2e.sh
 
+# The live scripts again with one pipeline thread (e2e runs them at the default workers).
+e2e-workers1: all
+	XB_WORKERS=1 E2E_ONLY=live XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/run-e2e.sh
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) golden
 	$(MAKE) e2e
+	$(MAKE) e2e-workers1
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) ./tests/fuzz/smoke.sh
 	$(MAKE) fuzz S=30
 	XDPBEAT=$(CURDIR)/$(BUILD)/xdpbeat BUILD=$(CURDIR)/$(BUILD) SOAK_SECONDS=15 ./tests/soak.sh

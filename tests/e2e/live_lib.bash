@@ -71,10 +71,15 @@ wait_for() {
 
 # Start the daemon on config $1 with stderr to $2; sets XB_PID. Waits until it captures.
 # Retries while another xdpbeat holds the interface (a concurrent test), 20 s at most.
+# XB_WORKERS=N runs it with xdpbeat.workers: N unless the config sets workers
+# itself (make test runs the live scripts at the default and again at 1).
 xb_start() {
-	local cfg=$1 err=$2 try
+	local cfg=$1 err=$2 try opts=()
+	if [ -n "${XB_WORKERS:-}" ] && ! grep -q 'xdpbeat.workers' "$cfg"; then
+		opts=(-E "xdpbeat.workers=$XB_WORKERS")
+	fi
 	for try in $(seq 10); do
-		"$XDPBEAT" -c "$cfg" 2>"$err" &
+		"$XDPBEAT" -c "$cfg" "${opts[@]}" 2>"$err" &
 		XB_PID=$!
 		LIVE_PIDS+=("$XB_PID")
 		if wait_for 30 grep -q "capturing on" "$err"; then
