@@ -31,6 +31,12 @@ const volatile __u32 snaplen = XB_PAYLOAD_MAX;
 const volatile __u32 wakeup_bytes = 256 * 1024;
 /* Ring buffers in use (one per worker thread), 1..XB_MAX_RINGS. */
 const volatile __u32 nrings = 1;
+/*
+ * Set by userspace before it writes its first skip: until then no segment
+ * pays for a lookup in the skips LRU map (a hash of 40 bytes and a bucket
+ * walk on cold lines), which hosts without large bodies never need.
+ */
+volatile __u32 skips_armed;
 
 /* The prototype of each worker's ring buffer; userspace creates them and fills rings. */
 struct xb_ring {
@@ -288,7 +294,7 @@ static __always_inline void xb_send(void *ctx, const int hook, const struct xb_m
 	if (send > XB_PAYLOAD_MAX)
 		send = XB_PAYLOAD_MAX;
 	fill_header(&hdr, m, hook, ifindex, proto, match, wire);
-	if (wire && m->th && skipped(&hdr, wire)) {
+	if (wire && m->th && skips_armed && skipped(&hdr, wire)) {
 		send = 0;
 		hdr.flags = XB_F_SKIPPED;
 		stat_add(XB_STAT_SKIPPED_BYTES, wire);

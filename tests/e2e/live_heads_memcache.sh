@@ -14,6 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/e2e/live_lib.bash
 need_root
+trap live_cleanup EXIT
 
 MC_PORT=$(free_ports 1)
 SIZE=$((8 * 1048576))

@@ -205,11 +205,17 @@ int capture_poll(struct capture *c, unsigned ring, int timeout_ms, packet_fn fn,
 	return capture_ring_poll(c->rings[ring], timeout_ms, fn, ctx);
 }
 
-int capture_skip(struct capture *c, const struct xb_skip_key *k, uint32_t end_seq)
+int capture_skel_skip(struct xdpbeat_bpf *skel, const struct xb_skip_key *k, uint32_t end_seq)
 {
-	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.skips), k, &end_seq, BPF_ANY))
+	skel->bss->skips_armed = 1; /* before the entry: the programs look entries up from now on */
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.skips), k, &end_seq, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int capture_skip(struct capture *c, const struct xb_skip_key *k, uint32_t end_seq)
+{
+	return capture_skel_skip(c->skel, k, end_seq);
 }
 
 unsigned capture_rings(const struct capture *c)

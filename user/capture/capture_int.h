@@ -43,6 +43,8 @@ void capture_ring_free(struct capture_ring *c);
 struct xdpbeat_bpf;
 int capture_rings_create(struct xdpbeat_bpf *skel, unsigned n, uint32_t bytes, int *fds);
 int capture_rings_fill(struct xdpbeat_bpf *skel, unsigned n, const int *fds);
+/* Heads-only: segments of k's direction before end_seq go as length-only records (arms the lookup). */
+int capture_skel_skip(struct xdpbeat_bpf *skel, const struct xb_skip_key *k, uint32_t end_seq);
 
 /* Port -> proto id tables for both transports from cfg (tcp/udp: XB_PORTS_ENTRIES entries). */
 void capture_ports_from_config(const struct config *cfg, uint16_t *tcp, uint16_t *udp);
