@@ -61,10 +61,19 @@ static size_t utf8_seq_len(const unsigned char *p, size_t left)
 	return n;
 }
 
+/* No NUL and no byte >= 0x80: 8 bytes at a time (a zero byte or a high bit in the word says no). */
 static bool plain_ascii(const unsigned char *p, size_t len)
 {
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	size_t i = 0;
 
+	for (; len - i >= 8; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		if ((((v - ones) & ~v) | v) & high)
+			return false;
+	}
 	while (i < len && p[i] > 0 && p[i] < 0x80)
 		i++;
 	return i == len;

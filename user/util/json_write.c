@@ -97,16 +97,28 @@ int json_buf_str(struct json_buf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* "00" .. "99": decimal numbers are written two digits per division (an event has ~15 of them). */
+static const char two_digits[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				 "8081828384858687888990919293949596979899";
+
 int json_buf_u64(struct json_buf *b, uint64_t v)
 {
-	char tmp[24];
-	size_t n = 0;
+	char tmp[20]; /* UINT64_MAX has 20 digits */
+	char *end = tmp + sizeof(tmp), *p = end;
 
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return json_buf_put(b, tmp + sizeof(tmp) - n, n);
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, two_digits + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, two_digits + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return json_buf_put(b, p, (size_t)(end - p));
 }
 
 int json_buf_i64(struct json_buf *b, int64_t v)
