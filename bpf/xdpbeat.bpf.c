@@ -173,6 +173,10 @@ static __always_inline void emit_payload(void *ctx, const int hook, const struct
 		emit_chunk(ctx, hook, rb, hdr, payload_off, off, 0, flags, 0);
 	else if (n <= XB_SMALL_ROOM)
 		emit_chunk(ctx, hook, rb, hdr, payload_off, off, n, flags, XB_SMALL_ROOM);
+	else if (n <= 2 * XB_SMALL_ROOM)
+		emit_chunk(ctx, hook, rb, hdr, payload_off, off, n, flags, 2 * XB_SMALL_ROOM);
+	else if (n <= 4 * XB_SMALL_ROOM)
+		emit_chunk(ctx, hook, rb, hdr, payload_off, off, n, flags, 4 * XB_SMALL_ROOM);
 	else
 		emit_chunk(ctx, hook, rb, hdr, payload_off, off, n, flags, XB_CHUNK_MAX);
 }

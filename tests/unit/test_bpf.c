@@ -863,6 +863,31 @@ Test(bpf, tc_largest_skb)
 	free(p);
 }
 
+/* The last record of a packet is sized to its payload: 512, 1024, 2048 or XB_CHUNK_MAX bytes of room. */
+Test(bpf, record_room_classes)
+{
+	static const struct {
+		uint32_t len, room;
+	} cases[] = { { 1, 512 },     { 512, 512 },   { 513, 1024 },  { 1024, 1024 }, { 1025, 2048 },
+		      { 1460, 2048 }, { 2048, 2048 }, { 2049, 4096 }, { 3000, 4096 } };
+
+	load(XB_PAYLOAD_MAX);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int h = 0; h < 2; h++) {
+			struct frame f = tcp4(80, 40000);
+			uint8_t *p = pattern(cases[i].len);
+
+			f.payload = p;
+			f.len = cases[i].len;
+			run_frame(h ? TC : XDP, &f);
+			expect_single(&f, h ? TC : XDP, PROTO_HTTP, XB_MATCH_SRC);
+			cr_assert_eq(fx.recs[0].size, HDR_SZ + cases[i].room, "%u payload bytes: room %u", cases[i].len,
+				     cases[i].room);
+			free(p);
+		}
+	}
+}
+
 Test(bpf, snaplen_truncates)
 {
 	struct frame f = tcp4(40000, 80);
