@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "freelist.h"
 #include "http.h"
 #include "http_url.h"
 
@@ -35,6 +36,9 @@ struct http_msg {
 	char *full; /* url.full, or NULL */
 };
 
+/* One per finished message, freed when its transaction is published: this worker's freed ones are reused. */
+static __thread struct freelist http_msg_cache = FREELIST_INIT(sizeof(struct http_msg), 64);
+
 static void http_msg_free(void *priv)
 {
 	struct http_msg *hm = priv;
@@ -48,7 +52,7 @@ static void http_msg_free(void *priv)
 	free(hm->host);
 	free(hm->params);
 	free(hm->full);
-	free(hm);
+	freelist_put(&http_msg_cache, hm);
 }
 
 /* Inflate gzip/zlib (raw: bare deflate) into at most max bytes; a truncated stream gives what it holds. */
@@ -229,7 +233,7 @@ static void request_slots(struct msg *m, const struct http_msg *hm)
 void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
 		  const struct flow *f)
 {
-	struct http_msg *hm = calloc(1, sizeof(*hm));
+	struct http_msg *hm = freelist_get(&http_msg_cache);
 
 	if (!hm)
 		return;
