@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "dns.h"
+#include "freelist.h"
 #include "json_buf.h"
 #include "proto.h"
 
@@ -238,6 +239,9 @@ struct dns_event {
 	char query[DNS_NAME_TEXT_MAX + 64];
 };
 
+/* One per query and per response, freed when its transaction is published: this worker's freed ones are reused. */
+static __thread struct freelist dns_event_cache = FREELIST_INIT(sizeof(struct dns_event), 64);
+
 /* method/query/resource of the message that asked ("class IN, type A, name"). */
 static void generic_members(struct msg *m, struct dns_event *de)
 {
@@ -280,7 +284,7 @@ static void dns_event_free(void *p)
 	if (!de)
 		return;
 	dns_message_clear(&de->dm);
-	free(de);
+	freelist_put(&dns_event_cache, de);
 }
 
 /* What a decoded message keeps besides its struct. */
@@ -304,7 +308,7 @@ static bool want_text(const struct proto_cfg *cfg, const uint8_t *data, size_t l
 static struct msg *dns_message_to_msg(struct conn *c, const uint8_t *data, size_t len, uint64_t ts, uint64_t ts_end,
 				      bool *qr)
 {
-	struct dns_event *de = malloc(sizeof(*de));
+	struct dns_event *de = freelist_get(&dns_event_cache);
 	struct dns_message *dm;
 	struct msg *m;
 
@@ -312,7 +316,7 @@ static struct msg *dns_message_to_msg(struct conn *c, const uint8_t *data, size_
 		return NULL;
 	dm = &de->dm;
 	if (dns_decode(data, len, want_text(c->cfg, data, len), dm)) {
-		free(de);
+		freelist_put(&dns_event_cache, de);
 		corr_count(c, PSTAT_PARSE_ERRORS);
 		return NULL;
 	}

@@ -50,8 +50,13 @@ struct http_hdrs {
 	size_t n;
 };
 
-/* Facts about one message, taken from its header section. */
+/*
+ * Facts about one message, taken from its header section. The strings
+ * point into text (the section's copy, parsed in place), but for real_ip
+ * and user, allocated on their own.
+ */
 struct http_head {
+	uint8_t *text; /* the header section, unfolded, names lower case, NUL after each string kept */
 	bool is_request;
 	uint8_t major, minor;
 	char method[32]; /* request; upper case */
@@ -124,10 +129,16 @@ struct http_span {
 	size_t ord; /* order of appearance */
 };
 
+#define HTTP_SPANS_FIRST 16
+
+/* Spans of one header section (or cookie header): the first ones need no allocation. */
 struct http_spans {
-	struct http_span *v;
+	struct http_span *v; /* first, or allocated once more are pushed */
 	size_t n, cap;
+	struct http_span first[HTTP_SPANS_FIRST];
 };
+
+#define HTTP_SPANS_INIT(s) { .v = (s).first, .cap = HTTP_SPANS_FIRST }
 
 int http_spans_push(struct http_spans *s, const char *name, const uint8_t *v, size_t n);
 void http_spans_free(struct http_spans *s);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "freelist.h"
 #include "http.h"
 #include "http_url.h"
 
@@ -26,14 +27,18 @@ struct http_msg {
 	bool lost; /* packet loss inside the body */
 	/* request */
 	bool port_mismatch;
-	char *path; /* decoded request path */
+	char *url; /* query, params and host, each NUL-terminated: one allocation */
+	const char *path; /* decoded request path: the end of query */
 	size_t plen;
-	char *query; /* "GET /path" */
-	char *host; /* Host without port */
+	const char *query; /* "GET /path" */
+	const char *host; /* Host without port */
 	int port;
-	char *params; /* query and form parameters, hidden and re-encoded */
+	const char *params; /* query and form parameters, hidden and re-encoded */
 	char *full; /* url.full, or NULL */
 };
+
+/* One per finished message, freed when its transaction is published: this worker's freed ones are reused. */
+static __thread struct freelist http_msg_cache = FREELIST_INIT(sizeof(struct http_msg), 64);
 
 static void http_msg_free(void *priv)
 {
@@ -43,12 +48,9 @@ static void http_msg_free(void *priv)
 		return;
 	http_head_clear(&hm->h);
 	free(hm->content);
-	free(hm->path);
-	free(hm->query);
-	free(hm->host);
-	free(hm->params);
+	free(hm->url);
 	free(hm->full);
-	free(hm);
+	freelist_put(&http_msg_cache, hm);
 }
 
 /* Inflate gzip/zlib (raw: bare deflate) into at most max bytes; a truncated stream gives what it holds. */
@@ -161,43 +163,49 @@ static void raw_message(struct msg *m, const struct http_head *h, const struct h
 	free(raw);
 }
 
-static char *form_params(const struct http_head *h, const struct http_body *b, const struct strlist *hide,
-			 const char *query, size_t qlen)
+static void form_params(struct sbuf *u, const struct http_head *h, const struct http_body *b,
+			const struct strlist *hide, const char *query, size_t qlen)
 {
 	bool form = b->data && b->bytes > 0 && h->content_type && strcasestr(h->content_type, "urlencoded");
 
-	return http_params_encode(query ? query : "", qlen, form ? (const char *)b->data : NULL, form ? b->len : 0,
-				  hide);
+	http_params_to(u, query ? query : "", qlen, form ? (const char *)b->data : NULL, form ? b->len : 0, hide);
 }
 
-/* The request's path, query, parameters, host and url.full. */
+/*
+ * The request's query ("GET " and the decoded path), parameters and host,
+ * written one after the other into hm->url; then url.full from them.
+ */
 static int request_url(struct http_msg *hm, const struct http_head *h, const struct http_body *b,
 		       const struct http_cfg *cfg, const struct flow *f)
 {
-	const char *tpath, *query;
-	size_t tplen, qlen;
-	struct sbuf q = { 0 };
+	const char *tpath, *query, *host = h->host ? h->host : "";
+	size_t tplen, qlen, mlen = strlen(h->method), params_at, host_at;
+	struct sbuf u = { 0 };
 
 	http_split_target(h->target, &tpath, &tplen, &query, &qlen);
-	hm->path = http_unescape(tpath, tplen, false, &hm->plen);
-	if (!hm->path) {
-		hm->path = strndup(tpath, tplen);
-		hm->plen = tplen;
-	}
-	hm->params = form_params(h, b, &cfg->hide_keywords, query, qlen);
-	hm->host = http_split_host(h->host ? h->host : "", &hm->port);
-	if (!hm->path || !hm->params || !hm->host)
+	sb_reserve(&u, mlen + 1 + tplen + 1 + qlen + 1 + strlen(host) + 1); /* most often all it needs */
+	sb_add(&u, h->method, mlen);
+	sb_addc(&u, ' ');
+	if (http_unescape_to(&u, tpath, tplen, false) == -EINVAL)
+		sb_add(&u, tpath, tplen); /* a bad escape: the path as sent */
+	hm->plen = u.len - mlen - 1;
+	sb_add(&u, "", 1);
+	params_at = u.len;
+	form_params(&u, h, b, &cfg->hide_keywords, query, qlen);
+	sb_add(&u, "", 1);
+	host_at = u.len;
+	http_host_to(&u, host, &hm->port);
+	hm->url = sb_take(&u);
+	if (!hm->url)
 		return -ENOMEM;
+	hm->query = hm->url;
+	hm->path = hm->url + mlen + 1;
+	hm->params = hm->url + params_at;
+	hm->host = hm->url + host_at;
 	if (!hm->port)
 		hm->port = f->server_port;
 	else if (hm->port != f->server_port)
 		hm->port_mismatch = true;
-	sb_add(&q, h->method, strlen(h->method));
-	sb_addc(&q, ' ');
-	sb_add(&q, hm->path, hm->plen);
-	hm->query = sb_take(&q);
-	if (!hm->query)
-		return -ENOMEM;
 	hm->full = http_full_url(hm->host, hm->port, hm->path, hm->plen, hm->params);
 	return 0;
 }
@@ -229,7 +237,7 @@ static void request_slots(struct msg *m, const struct http_msg *hm)
 void http_msg_set(struct msg *m, struct http_head *h, const struct http_body *b, const struct http_cfg *cfg,
 		  const struct flow *f)
 {
-	struct http_msg *hm = calloc(1, sizeof(*hm));
+	struct http_msg *hm = freelist_get(&http_msg_cache);
 
 	if (!hm)
 		return;

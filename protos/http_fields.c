@@ -54,10 +54,21 @@ static int parse_version(const uint8_t *p, size_t n, uint8_t *major, uint8_t *mi
 	return *major == 1 ? 0 : -EINVAL;
 }
 
-static int parse_request_line(struct http_head *h, const uint8_t *p, size_t n)
+/*
+ * A string of the header section copy: NUL-terminated in place, at the line
+ * end or the space after it (the bytes after a value are never part of
+ * another one), so a message keeps one allocation for all of them.
+ */
+static char *in_place(uint8_t *p, size_t n)
 {
-	const uint8_t *sp1 = memchr(p, ' ', n);
-	const uint8_t *sp2 = p + n;
+	p[n] = '\0';
+	return (char *)p;
+}
+
+static int parse_request_line(struct http_head *h, uint8_t *p, size_t n)
+{
+	uint8_t *sp1 = memchr(p, ' ', n);
+	uint8_t *sp2 = p + n;
 	size_t mlen;
 
 	if (!sp1)
@@ -79,11 +90,11 @@ static int parse_request_line(struct http_head *h, const uint8_t *p, size_t n)
 		if (*q < 0x21 && *q != ' ')
 			return -EINVAL;
 	h->is_request = true;
-	h->target = dup_bytes(sp1 + 1, (size_t)(sp2 - 1 - (sp1 + 1)));
-	return h->target ? 0 : -ENOMEM;
+	h->target = in_place(sp1 + 1, (size_t)(sp2 - 1 - (sp1 + 1))); /* over the space before the version */
+	return 0;
 }
 
-static int parse_status_line(struct http_head *h, const uint8_t *p, size_t n)
+static int parse_status_line(struct http_head *h, uint8_t *p, size_t n)
 {
 	int code = 0;
 
@@ -100,15 +111,14 @@ static int parse_status_line(struct http_head *h, const uint8_t *p, size_t n)
 	h->is_request = false;
 	p += n > 12 ? 13 : 12;
 	n -= n > 12 ? 13 : 12;
-	h->phrase = dup_bytes(p, n);
-	if (!h->phrase)
-		return -ENOMEM;
+	h->phrase = in_place(p, n); /* over the line end */
 	for (char *c = h->phrase; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	return 0;
 }
 
-static int parse_start_line(struct http_head *h, const uint8_t *p, size_t n)
+/* p[0..n) and the line end after it: the strings it keeps are made in place. */
+static int parse_start_line(struct http_head *h, uint8_t *p, size_t n)
 {
 	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
 		return parse_status_line(h, p, n);
@@ -165,10 +175,10 @@ static void parse_te(struct http_head *h, const uint8_t *v, size_t n)
 		h->note = "Obfuscated Transfer-Encoding";
 }
 
-static void set_once(char **dst, const uint8_t *v, size_t n)
+static void set_once(char **dst, uint8_t *v, size_t n)
 {
 	if (!*dst)
-		*dst = dup_bytes(v, n);
+		*dst = in_place(v, n); /* over the line end or the white space after the value */
 }
 
 /* User name of "Basic base64(user:password)", or NULL. */
@@ -226,7 +236,7 @@ static enum hdr_id header_id(const char *name, size_t n)
 
 /* One header field: name in lower case (nlen bytes, NUL-terminated), value trimmed. */
 static int header_field(struct http_head *h, const struct http_cfg *cfg, struct http_spans *sp, const char *name,
-			size_t nlen, const uint8_t *v, size_t n)
+			size_t nlen, uint8_t *v, size_t n)
 {
 	enum hdr_id id = header_id(name, nlen);
 
@@ -260,10 +270,11 @@ static int header_field(struct http_head *h, const struct http_cfg *cfg, struct 
 	}
 	if (cfg->real_ip_header && !strcasecmp(name, cfg->real_ip_header) && !h->real_ip) {
 		const uint8_t *comma = memchr(v, ',', n);
+		const uint8_t *ip = v;
 		size_t ipn = comma ? (size_t)(comma - v) : n;
 
-		trim(&v, &ipn);
-		h->real_ip = dup_bytes(v, ipn);
+		trim(&ip, &ipn);
+		h->real_ip = dup_bytes(ip, ipn); /* a copy: a NUL in place would cut the value's other addresses */
 	}
 	/* content-length and content-type are always published, from the parsed values */
 	if (id == HDR_CLEN || id == HDR_CTYPE ||
@@ -277,10 +288,10 @@ static int header_field(struct http_head *h, const struct http_cfg *cfg, struct 
 /* One "name: value" line of the unfolded header section (ours: the name is lower-cased in place). */
 static int header_line(struct http_head *h, const struct http_cfg *cfg, struct http_spans *sp, uint8_t *line, size_t n)
 {
-	const uint8_t *colon = memchr(line, ':', n);
+	uint8_t *colon = memchr(line, ':', n);
 	char *name = (char *)line;
 	size_t nlen, vlen;
-	const uint8_t *v;
+	uint8_t *v;
 
 	if (!colon)
 		return -EINVAL;
@@ -300,7 +311,7 @@ static int header_line(struct http_head *h, const struct http_cfg *cfg, struct h
 	name[nlen] = '\0'; /* the colon or white space before it */
 	v = colon + 1;
 	vlen = (size_t)(line + n - v);
-	trim(&v, &vlen);
+	trim((const uint8_t **)&v, &vlen);
 	return header_field(h, cfg, sp, name, nlen, v, vlen);
 }
 
@@ -322,22 +333,17 @@ static int unfold(uint8_t *buf, size_t len)
 	return 0;
 }
 
-static int header_lines(struct http_head *h, const struct http_cfg *cfg, const uint8_t *data, size_t len)
+/* The header fields in buf[0..len), the copy's part after the start line: unfolded and parsed in place. */
+static int header_lines(struct http_head *h, const struct http_cfg *cfg, uint8_t *buf, size_t len)
 {
-	uint8_t *buf = malloc(len ? len : 1);
-	struct http_spans sp = { 0 };
+	struct http_spans sp = HTTP_SPANS_INIT(sp);
 	struct reader r;
 	const uint8_t *line;
 	long n;
 	int err = 0;
 
-	if (!buf)
-		return -ENOMEM;
-	memcpy(buf, data, len);
-	if (unfold(buf, len)) {
-		free(buf);
+	if (unfold(buf, len))
 		return -EINVAL;
-	}
 	rd_init(&r, buf, len);
 	while (!err && (n = rd_line_lf(&r, &line)) > 0)
 		err = header_line(h, cfg, &sp, (uint8_t *)line, (size_t)n);
@@ -346,7 +352,6 @@ static int header_lines(struct http_head *h, const struct http_cfg *cfg, const u
 	if (!err)
 		err = http_hdrs_build(&h->headers, &sp, false);
 	http_spans_free(&sp);
-	free(buf);
 	return err;
 }
 
@@ -431,9 +436,14 @@ int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8
 	n = rd_line_lf(&r, &line);
 	if (n <= 0 || n > HTTP_LINE_MAX)
 		return -EINVAL;
-	err = parse_start_line(h, line, (size_t)n);
+	h->text = malloc(len + 1);
+	if (!h->text)
+		return -ENOMEM;
+	memcpy(h->text, data, len);
+	h->text[len] = '\0';
+	err = parse_start_line(h, h->text, (size_t)n);
 	if (!err)
-		err = header_lines(h, cfg, rd_ptr(&r), rd_left(&r));
+		err = header_lines(h, cfg, h->text + (rd_ptr(&r) - data), rd_left(&r));
 	if (!err && want_raw)
 		err = keep_raw(h, cfg, data, len);
 	if (!err)
@@ -443,24 +453,20 @@ int http_head_parse(struct http_head *h, const struct http_cfg *cfg, const uint8
 
 bool http_start_line_ok(const uint8_t *p, size_t n)
 {
+	uint8_t line[HTTP_LINE_MAX + 1]; /* parsed in place: a copy of the caller's bytes */
 	struct http_head h;
-	int err;
 
+	if (n > HTTP_LINE_MAX)
+		return false;
+	memcpy(line, p, n);
+	line[n] = '\n';
 	memset(&h, 0, sizeof(h));
-	err = parse_start_line(&h, p, n);
-	http_head_clear(&h);
-	return err == 0;
+	return parse_start_line(&h, line, n) == 0;
 }
 
 void http_head_clear(struct http_head *h)
 {
-	free(h->target);
-	free(h->phrase);
-	free(h->content_type);
-	free(h->content_encoding);
-	free(h->host);
-	free(h->user_agent);
-	free(h->referer);
+	free(h->text);
 	free(h->real_ip);
 	free(h->user);
 	free(h->raw);

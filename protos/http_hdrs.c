@@ -19,11 +19,13 @@
 int http_spans_push(struct http_spans *s, const char *name, const uint8_t *v, size_t n)
 {
 	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct http_span *p = realloc(s->v, cap * sizeof(*p));
+		size_t cap = s->cap * 2;
+		struct http_span *p = s->v == s->first ? malloc(cap * sizeof(*p)) : realloc(s->v, cap * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
+		if (s->v == s->first)
+			memcpy(p, s->first, sizeof(s->first));
 		s->v = p;
 		s->cap = cap;
 	}
@@ -34,8 +36,11 @@ int http_spans_push(struct http_spans *s, const char *name, const uint8_t *v, si
 
 void http_spans_free(struct http_spans *s)
 {
-	free(s->v);
-	memset(s, 0, sizeof(*s));
+	if (s->v != s->first)
+		free(s->v);
+	s->v = s->first;
+	s->n = 0;
+	s->cap = HTTP_SPANS_FIRST;
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -182,7 +187,7 @@ static int cookie_pair(struct http_spans *sp, const char *s, char *lc, size_t of
 /* split_cookie: "a=1; B=2" becomes {"a":"1","b":"2"} (a name set twice keeps its last value). */
 int http_hdr_split_cookies(struct http_hdr *h)
 {
-	struct http_spans sp = { 0 };
+	struct http_spans sp = HTTP_SPANS_INIT(sp);
 	struct http_hdrs *c = calloc(1, sizeof(*c));
 	char *lc = malloc(h->vlen + 1);
 	size_t off = 0;

@@ -17,7 +17,7 @@
 
 /* ---- growable string ---- */
 
-int sb_add(struct sbuf *b, const void *data, size_t n)
+int sb_reserve(struct sbuf *b, size_t n)
 {
 	if (b->err)
 		return -ENOMEM;
@@ -35,6 +35,13 @@ int sb_add(struct sbuf *b, const void *data, size_t n)
 		b->p = p;
 		b->cap = cap;
 	}
+	return 0;
+}
+
+int sb_add(struct sbuf *b, const void *data, size_t n)
+{
+	if (sb_reserve(b, n))
+		return -ENOMEM;
 	memcpy(b->p + b->len, data, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -63,20 +70,15 @@ char *sb_take(struct sbuf *b)
 
 /* ---- percent encoding ---- */
 
-/* %XX (and '+' as space when plus_space); NULL for a bad escape. */
-char *http_unescape(const char *s, size_t n, bool plus_space, size_t *outlen)
+/* s[0..n) decoded into out (room for n bytes): its length, or SIZE_MAX for a bad escape. */
+static size_t unescape(char *out, const char *s, size_t n, bool plus_space)
 {
-	char *out = malloc(n + 1);
 	size_t o = 0;
 
-	if (!out)
-		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			if (i + 2 >= n || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0) {
-				free(out);
-				return NULL;
-			}
+			if (i + 2 >= n || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0)
+				return SIZE_MAX;
 			out[o++] = (char)(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
 			i += 2;
 		} else if (s[i] == '+' && plus_space) {
@@ -85,9 +87,36 @@ char *http_unescape(const char *s, size_t n, bool plus_space, size_t *outlen)
 			out[o++] = s[i];
 		}
 	}
+	return o;
+}
+
+/* %XX (and '+' as space when plus_space); NULL for a bad escape. */
+char *http_unescape(const char *s, size_t n, bool plus_space, size_t *outlen)
+{
+	char *out = malloc(n + 1);
+	size_t o = out ? unescape(out, s, n, plus_space) : SIZE_MAX;
+
+	if (o == SIZE_MAX) {
+		free(out);
+		return NULL;
+	}
 	out[o] = '\0';
 	*outlen = o;
 	return out;
+}
+
+int http_unescape_to(struct sbuf *b, const char *s, size_t n, bool plus_space)
+{
+	size_t o;
+
+	if (sb_reserve(b, n))
+		return -ENOMEM;
+	o = unescape(b->p + b->len, s, n, plus_space);
+	if (o == SIZE_MAX)
+		return -EINVAL;
+	b->len += o;
+	b->p[b->len] = '\0';
+	return 0;
 }
 
 enum esc_mode { ESC_PATH, ESC_QUERY };
@@ -213,6 +242,8 @@ static bool same_key(const struct kv *a, const struct kv *b)
 /* l is sorted by key, query entries before form entries: form values replace query values. */
 static void emit_params(struct sbuf *b, const struct kvlist *l, const struct strlist *hide)
 {
+	size_t start = b->len;
+
 	for (size_t i = 0; i < l->n;) {
 		size_t end = i;
 		bool form = false;
@@ -224,7 +255,7 @@ static void emit_params(struct sbuf *b, const struct kvlist *l, const struct str
 
 			if (form && e->src == 0)
 				continue;
-			if (b->len)
+			if (b->len > start)
 				sb_addc(b, '&');
 			escape(b, e->k, e->kl, ESC_QUERY);
 			sb_addc(b, '=');
@@ -237,22 +268,29 @@ static void emit_params(struct sbuf *b, const struct kvlist *l, const struct str
 	}
 }
 
-char *http_params_encode(const char *query, size_t qlen, const char *form, size_t flen, const struct strlist *hide)
+void http_params_to(struct sbuf *b, const char *query, size_t qlen, const char *form, size_t flen,
+		    const struct strlist *hide)
 {
 	struct kvlist l = { 0 };
-	struct sbuf b = { 0 };
 
 	parse_pairs(&l, query, qlen, 0);
 	if (form)
 		parse_pairs(&l, form, flen, 1);
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), kv_cmp);
-	emit_params(&b, &l, hide);
+	emit_params(b, &l, hide);
 	for (size_t i = 0; i < l.n; i++) {
 		free(l.v[i].k);
 		free(l.v[i].v);
 	}
 	free(l.v);
+}
+
+char *http_params_encode(const char *query, size_t qlen, const char *form, size_t flen, const struct strlist *hide)
+{
+	struct sbuf b = { 0 };
+
+	http_params_to(&b, query, qlen, form, flen, hide);
 	return sb_take(&b);
 }
 
@@ -290,15 +328,14 @@ bool http_is_ip(const char *s)
 	return strchr(s, ':') != strrchr(s, ':') && inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* Host header -> host (owned) and port (0 when absent). */
-char *http_split_host(const char *hdr, int *port)
+int http_host_to(struct sbuf *b, const char *hdr, int *port)
 {
-	size_t n = strlen(hdr);
+	size_t n = strlen(hdr), start = b->len;
 	const char *colon = strrchr(hdr, ':');
 
 	*port = 0;
 	if (n == 0 || http_is_ip(hdr))
-		return strdup(hdr);
+		return sb_add(b, hdr, n);
 	if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) && strlen(colon + 1) <= 5) {
 		int p = atoi(colon + 1);
 
@@ -308,13 +345,13 @@ char *http_split_host(const char *hdr, int *port)
 		}
 	}
 	if (n >= 2 && hdr[0] == '[' && hdr[n - 1] == ']') {
-		char *inner = strndup(hdr + 1, n - 2);
-
-		if (inner && http_is_ip(inner))
-			return inner;
-		free(inner);
+		if (sb_add(b, hdr + 1, n - 2))
+			return -ENOMEM;
+		if (http_is_ip(b->p + start))
+			return 0;
+		b->len = start; /* not an address in brackets: the whole name */
 	}
-	return strndup(hdr, n);
+	return sb_add(b, hdr, n);
 }
 
 /* "http://domain[:port]/escaped/path[?query]"; NULL when domain is empty. */

@@ -467,6 +467,31 @@ Test(http, real_ip_header)
 	tp_free(tp);
 }
 
+/* The strings a message keeps end in its header section copy: each where its own value ends, none cut short. */
+Test(http, header_strings_end_where_their_values_end)
+{
+	struct tp *tp = http_tp("    send_all_headers: true\n    real_ip_header: X-Forwarded-For\n");
+
+	tp_handshake(tp);
+	send_str(tp, C2S,
+		 "GET /p?a=1 HTTP/1.1\r\nHost: example.com:8080 \t\r\nUser-Agent: a\r\n b\r\n"
+		 "X-Forwarded-For: 192.0.2.7 , 10.1.1.1\r\nReferer: r\n\r\n");
+	send_str(tp, S2C, "HTTP/1.1 200 All  Good \r\nContent-Type: text/plain  \r\nContent-Length: 0\r\n\r\n");
+	tp_flush(tp);
+	cr_assert_eq(tp_count(tp), 1);
+	cr_assert_str_eq(get_str(tp, 0, "url.domain"), "example.com");
+	cr_assert_str_eq(get_str(tp, 0, "url.full"), "http://example.com:8080/p?a=1");
+	cr_assert_str_eq(get_str(tp, 0, "query"), "GET /p");
+	cr_assert_str_eq(get_str(tp, 0, "user_agent.original"), "a   b");
+	cr_assert_str_eq(get_str(tp, 0, "network.forwarded_ip"), "192.0.2.7");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.x-forwarded-for"), "192.0.2.7 , 10.1.1.1");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.headers.host"), "example.com:8080");
+	cr_assert_str_eq(get_str(tp, 0, "http.request.referrer"), "r");
+	cr_assert_str_eq(get_str(tp, 0, "http.response.status_phrase"), "all  good ");
+	cr_assert_str_eq(get_str(tp, 0, "http.response.headers.content-type"), "text/plain");
+	tp_free(tp);
+}
+
 Test(http, include_body_for)
 {
 	struct tp *tp = http_tp("    include_body_for: [text/html, application/json]\n");

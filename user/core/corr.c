@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "corr.h"
+#include "freelist.h"
 #include "proto.h"
 #include "util/hash.h"
 
@@ -28,6 +29,9 @@ struct udp_entry {
 	const struct proto_cfg *cfg;
 	struct msg *req;
 };
+
+/* One per waiting UDP request (DNS: every query): this worker's freed ones are reused. */
+static __thread struct freelist udp_entry_cache = FREELIST_INIT(sizeof(struct udp_entry), 64);
 
 struct corr {
 	struct corr_limits lim;
@@ -320,7 +324,7 @@ static struct msg *udp_unlink(struct corr *k, struct udp_entry **pp)
 	else
 		k->newest = e->older;
 	k->n--;
-	free(e);
+	freelist_put(&udp_entry_cache, e);
 	return req;
 }
 
@@ -351,7 +355,7 @@ static void udp_request(struct conn *c, struct msg *req)
 		corr_publish(c, udp_unlink(k, pp), NULL);
 	if (k->n >= CORR_UDP_MAX)
 		udp_give_up(k, k->oldest);
-	e = calloc(1, sizeof(*e));
+	e = freelist_get(&udp_entry_cache);
 	if (!e) {
 		msg_free(req);
 		return;

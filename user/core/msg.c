@@ -2,11 +2,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "freelist.h"
 #include "msg.h"
+
+/* A message is made and freed once per request and response: this worker's freed ones are reused. */
+static __thread struct freelist msg_cache = FREELIST_INIT(sizeof(struct msg), 64);
 
 struct msg *msg_new(uint64_t ts)
 {
-	struct msg *m = calloc(1, sizeof(*m));
+	struct msg *m = freelist_get(&msg_cache);
 
 	if (m)
 		m->ts = ts;
@@ -30,7 +34,7 @@ void msg_free(struct msg *m)
 		return;
 	free(m->raw);
 	priv_release(m);
-	free(m);
+	freelist_put(&msg_cache, m);
 }
 
 void msg_set_priv(struct msg *m, void *priv, void (*free_fn)(void *), size_t bytes)
