@@ -6,6 +6,10 @@
  * (the reply as text, status Error for an error reply) and event.action
  * "redis.<method>". send_request / send_response publish the same texts as
  * request / response, as Packetbeat does. RESP parsing is redis_resp.c.
+ * Packetbeat keeps a value whole in those texts; here they are capped at
+ * REDIS_TEXT_MAX, so the rest of a big value (a SET's argument, a GET's
+ * reply) is left in the kernel under heads-only capture: the byte counts
+ * and the text kept are those of a full copy.
  *
  * Requests and replies are told apart by direction (Packetbeat looks at the
  * content: an array whose first element is a command name it knows is a
@@ -373,10 +377,30 @@ static bool redis_gap(struct conn *c, enum dir dir, size_t nbytes, uint64_t ts)
 
 	if (!rc)
 		return true;
-	if (redis_skip(&rc->dir[dir], nbytes))
+	if (redis_lose(&rc->dir[dir], nbytes))
 		return false;
 	redis_parser_reset(&rc->dir[dir]);
 	return true;
+}
+
+/*
+ * Heads-only: the rest of a bulk string past what the text keeps (a SET's
+ * value, a GET's reply longer than REDIS_TEXT_MAX) needs only its length;
+ * the message counts it in its bytes and the text's full length as if read.
+ */
+static uint64_t redis_skippable(struct conn *c, enum dir dir)
+{
+	const struct redis_conn *rc = c->pstate;
+
+	return rc ? redis_unkept(&rc->dir[dir]) : 0;
+}
+
+/* n bytes of what redis_skippable announced went by uncopied: counted as read. */
+static bool redis_skip(struct conn *c, enum dir dir, size_t n, uint64_t ts)
+{
+	struct redis_conn *rc = c->pstate;
+
+	return rc && redis_skip_unkept(&rc->dir[dir], n);
 }
 
 static uint64_t redis_pending(const struct conn *c, enum dir dir)
@@ -418,6 +442,8 @@ const struct proto_ops redis_ops = {
 	.conn_free = redis_conn_free,
 	.parse = redis_parse,
 	.gap = redis_gap,
+	.skippable = redis_skippable,
+	.skip = redis_skip,
 	.pending = redis_pending, /* no fin: a message cut at the end stays pending */
 	.write_fields = redis_write_fields,
 	.event_keys = (const char *const[]){ "redis", NULL },

@@ -78,7 +78,15 @@ struct redis_parser {
 ssize_t redis_feed(struct redis_parser *p, enum dir dir, const uint8_t *data, size_t len, uint64_t ts,
 		   redis_emit_fn emit, void *arg);
 /* nbytes of dir were lost: true when the parser could skip them (inside a bulk payload). */
-bool redis_skip(struct redis_parser *p, size_t nbytes);
+bool redis_lose(struct redis_parser *p, size_t nbytes);
+/*
+ * Heads-only capture: payload bytes of the open bulk that the message's
+ * text has no room for (it is full at REDIS_TEXT_MAX, or inside an
+ * attribute, which is not rendered), 0 if none. redis_skip_unkept takes n
+ * of them as read without their bytes (false: not that many announced).
+ */
+uint64_t redis_unkept(const struct redis_parser *p);
+bool redis_skip_unkept(struct redis_parser *p, size_t n);
 /* Bytes taken into the message being assembled (proto_ops.pending). */
 uint64_t redis_held(const struct redis_parser *p);
 /* Forget the message being parsed (the scratch buffer is kept unless large). */

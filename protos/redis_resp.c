@@ -19,7 +19,9 @@
  * allocated from an announced size, and the text kept is capped at
  * REDIS_TEXT_MAX (the rest is counted in full_len, not kept). Streamed
  * RESP3 strings and aggregates ("$?", "*?"), which redis does not send,
- * are parse errors.
+ * are parse errors. Heads-only capture: the bulk payload bytes that the
+ * text has no room for are never read, so they may go by unseen
+ * (redis_unkept, redis_skip_unkept), counted exactly as if rendered.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,19 +41,24 @@ struct rctx {
 
 /* ---- text ---- */
 
+/* n more bytes of rendering: counted in full_len; returns how many of them the text has room for. */
+static size_t text_count(struct redis_parser *p, size_t n)
+{
+	size_t room = REDIS_TEXT_MAX - p->d.len;
+
+	p->d.full_len += n;
+	if (n <= room)
+		return n;
+	p->d.truncated = true;
+	return room;
+}
+
 /* Append n bytes to the message's text (nothing inside an attribute); past REDIS_TEXT_MAX only counted. */
 static int text_put(struct redis_parser *p, const void *s, size_t n)
 {
-	size_t room;
-
 	if (p->silent)
 		return 0;
-	p->d.full_len += n;
-	room = REDIS_TEXT_MAX - p->d.len;
-	if (n > room) {
-		n = room;
-		p->d.truncated = true;
-	}
+	n = text_count(p, n);
 	if (n == 0)
 		return 0;
 	if (p->d.len + n + 1 > p->cap) {
@@ -578,17 +585,47 @@ fail:
 	return PARSE_ERROR;
 }
 
-bool redis_skip(struct redis_parser *p, size_t nbytes)
+/*
+ * n payload bytes of the open bulk went by unread (lost in a gap, or left
+ * in the kernel): the message counts them, the parser does not hold them.
+ */
+static void bulk_pass(struct redis_parser *p, size_t n)
+{
+	p->left -= n;
+	p->skip = p->skip > n ? p->skip - (unsigned)n : 0;
+	p->d.bytes += n;
+	p->lost += n;
+	if (p->left == 0)
+		p->st = REDIS_ST_BULK_CR;
+}
+
+bool redis_lose(struct redis_parser *p, size_t nbytes)
 {
 	if (!p->open || p->st != REDIS_ST_BULK || nbytes > p->left)
 		return false;
-	p->left -= nbytes;
-	p->skip = p->skip > nbytes ? p->skip - (unsigned)nbytes : 0;
-	p->d.bytes += nbytes;
-	p->lost += nbytes;
-	p->d.truncated = true;
-	if (p->left == 0)
-		p->st = REDIS_ST_BULK_CR;
+	bulk_pass(p, nbytes);
+	p->d.truncated = true; /* the text misses them */
+	return true;
+}
+
+uint64_t redis_unkept(const struct redis_parser *p)
+{
+	if (!p->open || p->st != REDIS_ST_BULK)
+		return 0;
+	/* inside an attribute nothing is rendered; else only once the text is full */
+	return p->silent || p->d.len >= REDIS_TEXT_MAX ? p->left : 0;
+}
+
+bool redis_skip_unkept(struct redis_parser *p, size_t n)
+{
+	size_t sk = p->skip < n ? p->skip : n;
+
+	if (n == 0 || n > redis_unkept(p))
+		return false;
+	/* what bulk_bytes does, without the bytes: the text is full (or silent), it only counts them */
+	if (!p->silent)
+		text_count(p, n - sk);
+	bulk_pass(p, n);
 	return true;
 }
 

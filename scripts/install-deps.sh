@@ -8,7 +8,7 @@ PACKAGES=(
 	clang-14 libclang-rt-14-dev
 	libbpf-dev libelf-dev zlib1g-dev libzstd-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libpcap-dev libcriterion-dev
 	tcpdump tshark nginx-light wrk hey curl iperf3 procps psmisc
-	dnsmasq dnsutils dnsperf memcached libmemcached-tools bind9 bind9-utils
+	dnsmasq dnsutils dnsperf memcached libmemcached-tools redis-server bind9 bind9-utils
 	python3-elasticsearch jq openssl time
 	mariadb-server mariadb-client libdbd-mariadb-perl
 	postgresql postgresql-client postgresql-contrib python3-psycopg2
