@@ -32,6 +32,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+ratio() { awk -v l="$1" -v r="$2" 'BEGIN { if (r > 0) printf "%.2fx", l / r; else print "n/a" }'; }
 us_per() { awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", s * 1e6 / n; else print "n/a" }'; }
 
 yml() {
@@ -82,7 +83,7 @@ for w in 1 0; do
 	wait "$hey_pid"
 	live=$(awk -v c="$live_cpu" -v b="$live_bpf" 'BEGIN {print c + b}')
 	ns_run=$(awk -v t="$((bpf1 - bpf0))" -v n="$((runs1 - runs0))" 'BEGIN { if (n > 0) printf "%.0f", t / n; else print "n/a" }')
-	ROWS+=("| $nw | $(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/hey.txt") | $tx | $(us_per "$live_cpu" "$tx") | $(us_per "$live_bpf" "$tx") ($((runs1 - runs0)) runs, $ns_run ns each) | **$(us_per "$live" "$tx")** | $rtx | $(us_per "$rcpu" "$rtx") | $(us_per "$lcpu" "$rtx") | $(awk -v l="$(us_per "$live" "$tx")" -v r="$(us_per "$rcpu" "$rtx")" 'BEGIN { if (r > 0) printf "%.2f", l / r; else print "n/a" }')x |")
+	ROWS+=("| $nw | $(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/hey.txt") | $tx | $(us_per "$live_cpu" "$tx") | $(us_per "$live_bpf" "$tx") ($((runs1 - runs0)) runs, $ns_run ns each) | **$(us_per "$live" "$tx")** | $rtx | $(us_per "$rcpu" "$rtx") | $(us_per "$lcpu" "$rtx") | $(ratio "$(us_per "$live" "$tx")" "$(us_per "$rcpu" "$rtx")") | $(ratio "$(us_per "$live_cpu" "$tx")" "$(us_per "$lcpu" "$rtx")") |")
 done
 # The same load on a port xdpbeat does not watch: what a BPF run costs live without a record to write.
 yml 1 | sed "s/ports: \[$PORT\]/ports: [$((PORT + 1))]/" > "$WORK/unwatched.yml"
@@ -99,8 +100,8 @@ fi
 echo "hey -c 50 -q 200 -z ${SECS}s against nginx on lo; tcpdump writes the same packets to a pcap, which xdpbeat -I then reads:"
 echo "on the idle machine, and again while the same hey load runs (not captured). CPU per transaction in µs."
 echo
-echo "| workers | req/s | live transactions | daemon | BPF programs | live total | replay transactions | replay (-I) | replay under the same load | live / replay |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| workers | req/s | live transactions | daemon | BPF programs | live total | replay transactions | replay (-I) | replay under the same load | live / replay | daemon / replay under the same load |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "The same load on a port xdpbeat does not watch: $unwatched ns per BPF run (live, kernel.bpf_stats_enabled), against"
