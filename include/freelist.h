@@ -32,6 +32,8 @@ struct freelist {
 
 /* A zeroed object, from the cache or calloc; NULL (errno set) when out of memory. */
 void *freelist_get(struct freelist *fl);
+/* The same, not zeroed, for an object its user fills whole (a decoded message): malloc when the cache is empty. */
+void *freelist_take(struct freelist *fl);
 /* Give p back: kept while the cache is below its depth, freed otherwise. NULL is ignored. */
 void freelist_put(struct freelist *fl, void *p);
 /* Free every object the calling thread's caches hold (also run at thread exit and process end). */

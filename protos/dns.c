@@ -308,7 +308,7 @@ static bool want_text(const struct proto_cfg *cfg, const uint8_t *data, size_t l
 static struct msg *dns_message_to_msg(struct conn *c, const uint8_t *data, size_t len, uint64_t ts, uint64_t ts_end,
 				      bool *qr)
 {
-	struct dns_event *de = freelist_get(&dns_event_cache);
+	struct dns_event *de = freelist_take(&dns_event_cache); /* dns_decode fills it (as malloc did) */
 	struct dns_message *dm;
 	struct msg *m;
 

@@ -35,6 +35,23 @@ Test(freelist, a_freed_object_is_reused_zeroed)
 	freelist_drain();
 }
 
+/* take: the cached object as it was put back (its user fills it), a fresh one when none is held. */
+Test(freelist, take_reuses_without_zeroing)
+{
+	char *a = freelist_take(&cache), *b;
+
+	cr_assert_not_null(a);
+	memset(a, 0x5a, OBJ);
+	freelist_put(&cache, a);
+	b = freelist_take(&cache);
+	cr_assert_eq(b, a, "the cached object comes back");
+	cr_assert_eq(cache.n, 0);
+	cr_assert_eq(b[OBJ - 1], 0x5a, "not zeroed");
+	freelist_put(&cache, b);
+	freelist_drain();
+	cr_assert_eq(cache.n, 0);
+}
+
 Test(freelist, holds_at_most_its_depth)
 {
 	void *p[DEPTH + 3];

@@ -71,17 +71,31 @@ static bool list(struct freelist *fl)
 	return true;
 }
 
-void *freelist_get(struct freelist *fl)
+/* The most recently held object, or NULL. */
+static void *pop(struct freelist *fl)
 {
 	struct node *n = fl->head;
 
 	if (!n)
-		return calloc(1, fl->size);
+		return NULL;
 	TAKEN(n, fl->size);
 	fl->head = n->next;
 	fl->n--;
-	memset(n, 0, fl->size);
 	return n;
+}
+
+void *freelist_get(struct freelist *fl)
+{
+	void *p = pop(fl);
+
+	return p ? memset(p, 0, fl->size) : calloc(1, fl->size);
+}
+
+void *freelist_take(struct freelist *fl)
+{
+	void *p = pop(fl);
+
+	return p ? p : malloc(fl->size);
 }
 
 void freelist_put(struct freelist *fl, void *p)
