@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "corr.h"
+#include "freelist.h"
 #include "tcp.h"
 #include "util/hash.h"
 
@@ -60,6 +61,9 @@ struct tcp_conn {
 	uint32_t hash;
 	struct stream s[2];
 };
+
+/* Short connections (one request each) make and free one per transaction: this worker's freed ones are reused. */
+static __thread struct freelist conn_cache = FREELIST_INIT(sizeof(struct tcp_conn), 64);
 
 struct tcp_tracker {
 	const struct tcp_cfg *cfg;
@@ -224,7 +228,7 @@ static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *
 
 	if (!conn_slot(t))
 		return NULL;
-	c = calloc(1, sizeof(*c));
+	c = freelist_get(&conn_cache);
 	if (!c) {
 		conn_slot_free(t);
 		return NULL;
@@ -238,7 +242,7 @@ static struct tcp_conn *conn_new(struct tcp_tracker *t, const struct proto_cfg *
 	if (cfg->ops->conn_new) {
 		c->app.pstate = cfg->ops->conn_new(&c->app);
 		if (!c->app.pstate) {
-			free(c);
+			freelist_put(&conn_cache, c);
 			conn_slot_free(t);
 			return NULL;
 		}
@@ -740,7 +744,7 @@ static void conn_close(struct tcp_tracker *t, struct tcp_conn *c, enum stat_id r
 	conn_slot_free(t);
 	stats_add(t->st, reason, 1);
 	stats_set(t->st, STAT_TCP_CONNS_OPEN, t->nconns);
-	free(c);
+	freelist_put(&conn_cache, c);
 }
 
 /*
