@@ -159,7 +159,5 @@ void http_hdrs_clear(struct http_hdrs *l);
 /* Helpers exported for unit tests. */
 bool http_content_type_match(const char *content_type, const struct strlist *list);
 const char *http_sniff_mime(const uint8_t *data, size_t len);
-/* Query string (and form body) parameters, hidden and re-encoded like Go's url.Values.Encode(). */
-char *http_params_encode(const char *query, size_t qlen, const char *form, size_t flen, const struct strlist *hide);
 
 #endif

@@ -286,14 +286,6 @@ void http_params_to(struct sbuf *b, const char *query, size_t qlen, const char *
 	free(l.v);
 }
 
-char *http_params_encode(const char *query, size_t qlen, const char *form, size_t flen, const struct strlist *hide)
-{
-	struct sbuf b = { 0 };
-
-	http_params_to(&b, query, qlen, form, flen, hide);
-	return sb_take(&b);
-}
-
 /* ---- request-target, Host ---- */
 
 /* Split a request-target into path and query (absolute-form: skip scheme://authority). */

@@ -22,7 +22,7 @@ char *sb_take(struct sbuf *b);
 char *http_unescape(const char *s, size_t n, bool plus_space, size_t *outlen);
 /* The same, appended to b: -EINVAL (b unchanged) for a bad escape. */
 int http_unescape_to(struct sbuf *b, const char *s, size_t n, bool plus_space);
-/* http_params_encode appended to b. */
+/* Query string (and form body) parameters, hidden and re-encoded like Go's url.Values.Encode(), appended to b. */
 void http_params_to(struct sbuf *b, const char *query, size_t qlen, const char *form, size_t flen,
 		    const struct strlist *hide);
 void http_split_target(const char *t, const char **path, size_t *plen, const char **query, size_t *qlen);
