@@ -70,7 +70,9 @@ scenario() { # skip_body_bytes workers
 		$([ "$(jq "select(.memcache.request.command == \"set\") | .memcache.request.bytes" "$ev")" = "$SIZE" ]; echo $?)
 	check "both gets of big carry it (got $(jq -c "select(.memcache.response.bytes == $SIZE)" "$ev" | grep -c .))" \
 		$([ "$(jq -c "select(.memcache.response.bytes == $SIZE and .status == \"OK\")" "$ev" | grep -c .)" -eq 2 ]; echo $?)
-	heads_counts "$skip" "$ev" $((20 * 1048576)) "the 24 MiB of values"
+	# what the kernel copies before the daemon's request reaches it depends on how fast the daemon is:
+	# 4.8 MB of the 24 MiB under ASan in CI, about 1 MiB per value otherwise
+	heads_counts "$skip" "$ev" $((12 * 1048576)) "the 24 MiB of values"
 }
 
 scenario 64KiB 0
